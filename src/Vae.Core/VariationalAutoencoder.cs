@@ -1,0 +1,129 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Vae.Core;
+
+/// <summary>
+/// A variational autoencoder (Kingma and Welling, 2014): an <see cref="Core.Encoder"/> for q(z|x), the
+/// reparameterization trick, and a <see cref="Core.Decoder"/> for p(x|z) with Bernoulli pixels.
+/// </summary>
+/// <example>
+/// <code>
+/// using var model = new VariationalAutoencoder(new VaeOptions { LatentSize = 2 });
+/// using var scope = torch.NewDisposeScope();
+/// var terms = model.NegativeElbo(batch);          // batch: [N, 784] in [0, 1]
+/// terms.Loss.backward();
+/// </code>
+/// </example>
+public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
+{
+    private readonly Encoder encoder;
+    private readonly Decoder decoder;
+
+    /// <summary>Creates a model with freshly initialized weights; seed with <c>torch.manual_seed</c> for repeatable ones.</summary>
+    /// <param name="options">The architecture; the 784-400-20 MNIST model when null.</param>
+    /// <exception cref="ArgumentException">The options contain a size that is not positive.</exception>
+    public VariationalAutoencoder(VaeOptions? options = null) : base(VaeRuntime.CheckedName(nameof(VariationalAutoencoder)))
+    {
+        options ??= new VaeOptions();
+        options.Validate();
+        Options = options;
+        // Encoder before decoder: the same order of random draws as pytorch/examples, so one seed gives both the same weights.
+        encoder = new Encoder(options);
+        decoder = new Decoder(options);
+        RegisterComponents();
+    }
+
+    /// <summary>The architecture of this model.</summary>
+    public VaeOptions Options { get; }
+
+    /// <summary>The inference network q(z|x).</summary>
+    public Encoder Encoder => encoder;
+
+    /// <summary>The generative network p(x|z).</summary>
+    public Decoder Decoder => decoder;
+
+    /// <summary>The device the parameters live on.</summary>
+    public Device Device => encoder.parameters().First().device;
+
+    /// <summary>Encodes, samples z with the global generator, and decodes.</summary>
+    /// <param name="input">A batch <c>[N, InputSize]</c>.</param>
+    public override VaeOutput forward(Tensor input) => Forward(input, null);
+
+    /// <summary>Encodes, samples z with <paramref name="generator"/>, and decodes.</summary>
+    /// <param name="input">A batch <c>[N, InputSize]</c>.</param>
+    /// <param name="generator">Source of the reparameterization noise; the global generator when null.</param>
+    /// <exception cref="ArgumentException">The input has the wrong rank or feature count.</exception>
+    public VaeOutput Forward(Tensor input, Generator? generator)
+    {
+        var (mean, logVar) = encoder.forward(input);
+        var z = Reparameterization.Sample(mean, logVar, generator);
+        return new VaeOutput(decoder.forward(z), mean, logVar, z);
+    }
+
+    /// <summary>
+    /// The negative ELBO of a batch (reconstruction + beta * KL), with both parts, from one sample of z per input.
+    /// Checks that the batch lies in [0, 1]; a training loop that has checked its data once can skip that
+    /// by using <see cref="Forward"/> and <see cref="ElboLoss"/> directly.
+    /// </summary>
+    /// <param name="input">A batch <c>[N, InputSize]</c> with values in [0, 1].</param>
+    /// <param name="beta">Weight of the KL term; 1 gives the plain ELBO.</param>
+    /// <param name="reduction">Per sample (<see cref="Reduction.None"/>), total, or mean nats per sample (the default).</param>
+    /// <param name="generator">Source of the reparameterization noise; the global generator when null.</param>
+    /// <exception cref="ArgumentException">The input has the wrong shape, contains NaN or lies outside [0, 1].</exception>
+    public ElboTerms NegativeElbo(Tensor input, double beta = 1.0, Reduction reduction = Reduction.Mean, Generator? generator = null)
+    {
+        Guard.Features(input, Options.InputSize, nameof(input));
+        Guard.UnitInterval(input, nameof(input));
+        Guard.Beta(beta);
+        using var scope = NewDisposeScope();
+        var output = Forward(input, generator);
+        var terms = ElboLoss.NegativeElboUnchecked(output, input, beta, reduction);
+        return new ElboTerms(
+            terms.Reconstruction.MoveToOuterDisposeScope(),
+            terms.Kl.MoveToOuterDisposeScope(),
+            terms.Loss.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The posterior means of a batch: its deterministic latent codes.</summary>
+    /// <param name="input">A batch <c>[N, InputSize]</c>.</param>
+    /// <returns>Codes <c>[N, LatentSize]</c>, without gradient.</returns>
+    public Tensor Encode(Tensor input)
+    {
+        using var noGrad = no_grad();
+        var (mean, logVar) = encoder.forward(input);
+        logVar.Dispose();
+        return mean;
+    }
+
+    /// <summary>Decodes latent codes to pixel probabilities (the sigmoid of the decoder's logits).</summary>
+    /// <param name="latent">Codes <c>[N, LatentSize]</c>.</param>
+    /// <returns>Probabilities <c>[N, InputSize]</c> in [0, 1], without gradient.</returns>
+    public Tensor Decode(Tensor latent)
+    {
+        using var noGrad = no_grad();
+        using var logits = decoder.forward(latent);
+        return logits.sigmoid();
+    }
+
+    /// <summary>Draws <paramref name="count"/> codes from the prior N(0, I) and decodes them.</summary>
+    /// <param name="count">How many samples.</param>
+    /// <param name="generator">Source of the codes; the global generator when null.</param>
+    /// <returns>Probabilities <c>[count, InputSize]</c>.</returns>
+    public Tensor Sample(int count, Generator? generator = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        using var latent = randn([count, Options.LatentSize], device: Device, generator: generator);
+        return Decode(latent);
+    }
+
+    /// <summary>Encodes a batch to its posterior means and decodes them: the model's best reconstruction.</summary>
+    /// <param name="input">A batch <c>[N, InputSize]</c>.</param>
+    /// <returns>Probabilities <c>[N, InputSize]</c>.</returns>
+    public Tensor Reconstruct(Tensor input)
+    {
+        using var latent = Encode(input);
+        return Decode(latent);
+    }
+}
