@@ -12,7 +12,7 @@ public static class VaeRuntime
     /// <summary>The libstdc++ symbol version that TorchSharp's native library (libLibTorchSharp.so) needs on Linux.</summary>
     public const string RequiredGlibcxx = "GLIBCXX_3.4.32";
 
-    private static readonly Lazy<string?> NativeProblem = new(FindNativeProblem);
+    private static readonly Lazy<string?> NativeProblem = new(() => FindNativeProblem(RequiredGlibcxx));
 
     /// <summary>
     /// Throws one clear exception if libtorch cannot load on this machine for a reason Vae knows how to fix
@@ -57,21 +57,22 @@ public static class VaeRuntime
         return name;
     }
 
-    private static string? FindNativeProblem()
+    /// <summary>Null when libstdc++ provides <paramref name="glibcxxVersion"/> (or the check does not apply here), else what to do.</summary>
+    internal static string? FindNativeProblem(string glibcxxVersion)
     {
         if (!OperatingSystem.IsLinux()) return null;
         if (!NativeLibrary.TryLoad("libstdc++.so.6", out var handle)) return null; // libtorch will report it itself
         try
         {
             // std::ios_base_library_init() first appeared in GLIBCXX_3.4.32 (GCC 13).
-            if (HasVersionedSymbol(handle, "_ZSt21ios_base_library_initv", RequiredGlibcxx)) return null;
+            if (HasVersionedSymbol(handle, "_ZSt21ios_base_library_initv", glibcxxVersion)) return null;
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
             return null; // no dlvsym (not glibc): nothing to say beyond what libtorch says
         }
         return
-            $"TorchSharp's native library needs libstdc++ with {RequiredGlibcxx} (GCC 13 or newer), but this machine's " +
+            $"TorchSharp's native library needs libstdc++ with {glibcxxVersion} (GCC 13 or newer), but this machine's " +
             $"libstdc++.so.6{LoadedPath("libstdc++.so.6")} is older. " +
             "On Debian 12 run 'sudo bash .ci/install-libstdcxx' from the Vae repository, which installs libstdc++6 from " +
             "Debian 13 pinned so nothing else is upgraded; on other distributions install the libstdc++ of GCC 13 or newer. " +
