@@ -38,7 +38,24 @@ public static class VaeRuntime
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
         EnsureNativeLibraryLoadable();
         torch.set_num_threads(threads);
+        threadsChosen = true;
     }
+
+    /// <summary>
+    /// The CPU thread count Vae's trainer applies when neither the app (<see cref="SetCpuThreads"/>) nor the trainer's
+    /// options chose one: measured to be the fastest for VAE-sized models (see README's performance section).
+    /// </summary>
+    public static int DefaultCpuThreads => Environment.ProcessorCount;
+
+    /// <summary>Applies <see cref="DefaultCpuThreads"/> unless <see cref="SetCpuThreads"/> was called.</summary>
+    internal static void ApplyDefaultCpuThreads()
+    {
+        if (threadsChosen) return;
+        EnsureNativeLibraryLoadable();
+        torch.set_num_threads(DefaultCpuThreads);
+    }
+
+    private static volatile bool threadsChosen;
 
     /// <summary>The number of threads libtorch uses for one operation on the CPU.</summary>
     public static int CpuThreads

@@ -1,0 +1,202 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Vae.Core;
+
+/// <summary>
+/// The file a <see cref="VaeTrainer"/> checkpoint lives in: a magic number, a format version, the payload's length,
+/// the payload (a JSON header with architecture, options, position and history, then the weights, the optimizer
+/// state, the random generators' states and the best weights so far) and the payload's SHA-256.
+/// </summary>
+internal sealed class TrainingCheckpoint
+{
+    private static readonly byte[] Magic = "VAECKPT\n"u8.ToArray();
+    private const int FormatVersion = 1;
+    // The best validation loss starts at +infinity.
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private readonly Header header;
+    private readonly byte[] weights;
+    private readonly byte[] optimizerState;
+    private readonly byte[] noiseState;
+    private readonly byte[] shuffleState;
+    private Dictionary<string, Tensor>? bestWeights;
+
+    public TrainingCheckpoint(
+        VaeOptions architecture, VaeTrainerOptions options, VaeTrainer.TrainingState state, IReadOnlyList<EpochSummary> history,
+        VariationalAutoencoder model, Adam optimizer, Generator shuffle, Generator noise, Dictionary<string, Tensor>? best)
+    {
+        header = new Header(architecture, options, state, history.ToList(), best?.Keys.ToList() ?? []);
+        weights = Serialize(writer => model.save(writer));
+        optimizerState = Serialize(optimizer.save_state_dict);
+        shuffleState = GeneratorBytes(shuffle);
+        noiseState = GeneratorBytes(noise);
+        bestWeights = best;
+    }
+
+    private TrainingCheckpoint(Header header, byte[] weights, byte[] optimizerState, byte[] shuffleState, byte[] noiseState, Dictionary<string, Tensor>? best)
+    {
+        this.header = header;
+        this.weights = weights;
+        this.optimizerState = optimizerState;
+        this.shuffleState = shuffleState;
+        this.noiseState = noiseState;
+        bestWeights = best;
+    }
+
+    public VaeTrainer.TrainingState State => header.State;
+
+    public IReadOnlyList<EpochSummary> History => header.History;
+
+    public Dictionary<string, Tensor>? TakeBestWeights()
+    {
+        var taken = bestWeights;
+        bestWeights = null;
+        return taken;
+    }
+
+    public void WriteTo(Stream stream)
+    {
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(JsonSerializer.Serialize(header, Json));
+            WriteBlob(writer, weights);
+            WriteBlob(writer, optimizerState);
+            WriteBlob(writer, shuffleState);
+            WriteBlob(writer, noiseState);
+            foreach (var name in header.BestWeightNames)
+            {
+                using var tensor = bestWeights![name].cpu();
+                WriteBlob(writer, tensor.bytes.ToArray());
+            }
+        }
+        var bytes = payload.GetBuffer().AsSpan(0, (int)payload.Length);
+        using var output = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        output.Write(Magic);
+        output.Write(FormatVersion);
+        output.Write((long)bytes.Length);
+        output.Write(bytes);
+        output.Write(SHA256.HashData(bytes));
+    }
+
+    public static (VaeOptions Architecture, VaeTrainerOptions Options) ReadOptions(string path)
+    {
+        var header = ReadPayload(path, out _).header;
+        return (header.Architecture, header.Options);
+    }
+
+    public static TrainingCheckpoint Read(string path, VaeOptions expectedArchitecture)
+    {
+        var (header, reader) = ReadPayload(path, out var payload);
+        using (payload)
+        using (reader)
+        {
+            if (!header.Architecture.Equals(expectedArchitecture))
+                throw new InvalidDataException(
+                    $"Checkpoint '{path}' was written for a {header.Architecture} model, but this model is {expectedArchitecture}.");
+            try
+            {
+                var weights = ReadBlob(reader);
+                var optimizerState = ReadBlob(reader);
+                var shuffleState = ReadBlob(reader);
+                var noiseState = ReadBlob(reader);
+                Dictionary<string, Tensor>? best = null;
+                if (header.BestWeightNames.Count > 0)
+                {
+                    using var template = new VariationalAutoencoder(header.Architecture);
+                    var shapes = template.state_dict();
+                    best = header.BestWeightNames.ToDictionary(name => name, name =>
+                    {
+                        var tensor = empty(shapes[name].shape, shapes[name].dtype).DetachFromDisposeScope();
+                        tensor.bytes = ReadBlob(reader);
+                        return tensor;
+                    });
+                }
+                return new TrainingCheckpoint(header, weights, optimizerState, shuffleState, noiseState, best);
+            }
+            catch (Exception e) when (e is EndOfStreamException or KeyNotFoundException or ArgumentException)
+            {
+                throw new InvalidDataException($"Checkpoint '{path}' is damaged: {e.Message}", e);
+            }
+        }
+    }
+
+    public void Restore(VariationalAutoencoder model, Adam optimizer, Generator shuffle, Generator noise)
+    {
+        using (var reader = new BinaryReader(new MemoryStream(weights)))
+            model.load(reader);
+        using (var reader = new BinaryReader(new MemoryStream(optimizerState)))
+            optimizer.load_state_dict(reader);
+        VaeTrainer.RestoreGenerator(shuffle, shuffleState);
+        VaeTrainer.RestoreGenerator(noise, noiseState);
+    }
+
+    private static (Header header, BinaryReader reader) ReadPayload(string path, out MemoryStream payload)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
+        using var file = File.OpenRead(path);
+        using var reader = new BinaryReader(file);
+        try
+        {
+            var magic = reader.ReadBytes(Magic.Length);
+            if (!magic.AsSpan().SequenceEqual(Magic))
+                throw new InvalidDataException($"'{path}' is not a Vae training checkpoint (it does not start with the checkpoint signature).");
+            var version = reader.ReadInt32();
+            if (version != FormatVersion)
+                throw new InvalidDataException($"Checkpoint '{path}' has format version {version}; this version of Vae reads version {FormatVersion}.");
+            var length = reader.ReadInt64();
+            if (length < 0 || length > file.Length - file.Position - 32)
+                throw new InvalidDataException($"Checkpoint '{path}' is truncated: it announces {length} bytes of data but the file has {file.Length} bytes in all.");
+            var bytes = reader.ReadBytes((int)length);
+            var checksum = reader.ReadBytes(32);
+            if (!SHA256.HashData(bytes).AsSpan().SequenceEqual(checksum))
+                throw new InvalidDataException($"Checkpoint '{path}' is corrupt: its SHA-256 checksum does not match its contents.");
+            payload = new MemoryStream(bytes, writable: false);
+            var payloadReader = new BinaryReader(payload, Encoding.UTF8);
+            var header = JsonSerializer.Deserialize<Header>(payloadReader.ReadString(), Json)
+                ?? throw new InvalidDataException($"Checkpoint '{path}' has an empty header.");
+            return (header, payloadReader);
+        }
+        catch (Exception e) when (e is EndOfStreamException or JsonException)
+        {
+            throw new InvalidDataException($"Checkpoint '{path}' is truncated or damaged: {e.Message}", e);
+        }
+    }
+
+    private static byte[] Serialize(Action<BinaryWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+            write(writer);
+        return stream.ToArray();
+    }
+
+    private static byte[] GeneratorBytes(Generator generator)
+    {
+        using var state = generator.get_state();
+        return state.data<byte>().ToArray();
+    }
+
+    private static void WriteBlob(BinaryWriter writer, byte[] bytes)
+    {
+        writer.Write(bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static byte[] ReadBlob(BinaryReader reader)
+    {
+        var length = reader.ReadInt32();
+        var bytes = reader.ReadBytes(length);
+        if (bytes.Length != length) throw new EndOfStreamException($"a section of {length} bytes ends after {bytes.Length}");
+        return bytes;
+    }
+
+    private sealed record Header(
+        VaeOptions Architecture, VaeTrainerOptions Options, VaeTrainer.TrainingState State, List<EpochSummary> History, List<string> BestWeightNames);
+}

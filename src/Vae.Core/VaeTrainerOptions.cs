@@ -1,0 +1,66 @@
+namespace Vae.Core;
+
+/// <summary>How <see cref="VaeTrainer"/> trains: the hyper-parameters of the epoch loop and its optimizer.</summary>
+public sealed record VaeTrainerOptions
+{
+    /// <summary>Number of passes over the training data.</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Samples per optimizer step; the last, partial batch of an epoch is kept.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>Adam's learning rate.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Weight of the KL term (beta-VAE); 1 trains on the plain ELBO.</summary>
+    public double Beta { get; init; } = 1.0;
+
+    /// <summary>Epochs over which the KL weight ramps linearly from 0 up to <see cref="Beta"/>, step by step; 0 for none.</summary>
+    public int KlWarmupEpochs { get; init; }
+
+    /// <summary>Clip the global gradient norm to this value before each step; null for no clipping.</summary>
+    public double? MaxGradientNorm { get; init; }
+
+    /// <summary>Seed of the shuffling and of the reparameterization noise (the weights are seeded by the caller, e.g. <c>torch.manual_seed</c>).</summary>
+    public long Seed { get; init; } = 1;
+
+    /// <summary>Device to train on, as TorchSharp names it (<c>cpu</c>, <c>cuda</c>, <c>cuda:1</c>). CUDA needs an app that references a CUDA backend package.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>
+    /// libtorch's CPU threads for the whole process while training; null keeps <see cref="VaeRuntime.DefaultCpuThreads"/>,
+    /// which was chosen by measurement (see README's performance section).
+    /// </summary>
+    public int? CpuThreads { get; init; }
+
+    /// <summary>Stop when the validation loss has not improved for this many epochs; 0 never stops early.</summary>
+    public int EarlyStoppingPatience { get; init; }
+
+    /// <summary>When validation data is given, end training with the weights of the best validation epoch.</summary>
+    public bool RestoreBestWeights { get; init; } = true;
+
+    /// <summary>Where to write checkpoints (atomically); null writes none.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Write a checkpoint every this many epochs (and always on cancellation and at the end).</summary>
+    public int CheckpointEveryEpochs { get; init; } = 1;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is out of range.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public void Validate()
+    {
+        if (Epochs <= 0) throw Bad(nameof(Epochs), Epochs, "must be at least 1");
+        if (BatchSize <= 0) throw Bad(nameof(BatchSize), BatchSize, "must be at least 1");
+        if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw Bad(nameof(LearningRate), LearningRate, "must be positive and finite");
+        if (!double.IsFinite(Beta) || Beta < 0) throw Bad(nameof(Beta), Beta, "must be non-negative and finite");
+        if (KlWarmupEpochs < 0) throw Bad(nameof(KlWarmupEpochs), KlWarmupEpochs, "must not be negative");
+        if (MaxGradientNorm is { } norm && (!double.IsFinite(norm) || norm <= 0)) throw Bad(nameof(MaxGradientNorm), norm, "must be positive and finite, or null");
+        if (CpuThreads is { } threads && threads <= 0) throw Bad(nameof(CpuThreads), threads, "must be at least 1, or null");
+        if (EarlyStoppingPatience < 0) throw Bad(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must not be negative");
+        if (CheckpointEveryEpochs <= 0) throw Bad(nameof(CheckpointEveryEpochs), CheckpointEveryEpochs, "must be at least 1");
+        if (string.IsNullOrWhiteSpace(Device)) throw Bad(nameof(Device), Device, "must name a device such as cpu or cuda");
+    }
+
+    private static ArgumentException Bad(string name, object? value, string rule) =>
+        new($"{name} {rule}, but was {value ?? "null"}.", name);
+}
