@@ -57,7 +57,7 @@ public sealed class MnistDataset : IDisposable
     /// Loads one split from a folder holding the standard MNIST file names (<see cref="MnistFiles"/>), each either
     /// gzip-compressed (<c>.gz</c>) or raw. When both exist the raw file is read, since it needs no decompression.
     /// </summary>
-    /// <param name="directory">The folder, holding the four files.</param>
+    /// <param name="directory">The folder, e.g. the one <see cref="MnistDownloader"/> filled.</param>
     /// <param name="split">Which split to load.</param>
     /// <exception cref="FileNotFoundException">The folder or one of the split's two files is missing.</exception>
     /// <exception cref="InvalidDataException">A file is corrupt, truncated, not 28 x 28 images, or the counts differ.</exception>
@@ -138,7 +138,8 @@ public sealed class MnistDataset : IDisposable
         var gzip = raw + MnistFiles.GzipExtension;
         if (File.Exists(gzip)) return gzip;
         throw new FileNotFoundException(
-            $"The MNIST folder '{directory}' has neither '{name}' nor '{name}{MnistFiles.GzipExtension}'; expected {expected}.", gzip);
+            $"The MNIST folder '{directory}' has neither '{name}' nor '{name}{MnistFiles.GzipExtension}'; expected {expected}. " +
+            "MnistDownloader.DownloadAsync fetches the full set.", gzip);
     }
 
     private static void CheckDigit(int digit, string name)

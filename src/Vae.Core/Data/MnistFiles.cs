@@ -1,6 +1,6 @@
 namespace Vae.Core.Data;
 
-/// <summary>The standard file names of the MNIST download, shared by <see cref="MnistDataset"/>.</summary>
+/// <summary>The standard file names of the MNIST download, shared by <see cref="MnistDataset"/> and <see cref="MnistDownloader"/>.</summary>
 public static class MnistFiles
 {
     /// <summary>Training images, without the <c>.gz</c> extension.</summary>
