@@ -41,6 +41,27 @@ public sealed class ImageGridTests : IDisposable
     }
 
     [Fact]
+    public void CaptionTextIsDrawnWithTheEmbeddedFont()
+    {
+        const int captionHeight = 24;
+        var path = folder.File("caption.png");
+        var plain = folder.File("plain.png");
+        ImageGrid.Save(path, new float[4 * 28 * 28], 28, 28, columns: 4, new ImageGridOptions { Caption = "Samples 0123456789", CaptionHeight = captionHeight });
+        ImageGrid.Save(plain, new float[4 * 28 * 28], 28, 28, columns: 4, new ImageGridOptions { Caption = "", CaptionHeight = captionHeight });
+
+        using var withText = Png.Decode(path);
+        using var withoutText = Png.Decode(plain);
+        var inked = 0;
+        for (var y = 0; y < captionHeight; y++)
+            for (var x = 0; x < withText.Width; x++)
+                if (withText.GetPixel(x, y).Red < 128) inked++;
+        // Glyphs cover a few hundred pixels of the band; an empty caption covers none.
+        inked.Should().BeGreaterThan(100);
+        Enumerable.Range(0, captionHeight).SelectMany(y => Enumerable.Range(0, withoutText.Width).Select(x => withoutText.GetPixel(x, y)))
+            .Should().OnlyContain(pixel => pixel == SKColors.White);
+    }
+
+    [Fact]
     public void AWhitePixelLandsAsAScaledBlockInItsTile()
     {
         const int count = 7, height = 5, width = 6, columns = 3, scale = 3, gap = 2;
