@@ -96,7 +96,7 @@ public static class VaeModelFile
         ArgumentNullException.ThrowIfNull(stream);
         var source = SourceName(stream, sourceName);
         var contents = ReadContents(stream, source);
-        var model = new VariationalAutoencoder(contents.Options);
+        var model = CreateWithoutTouchingTheGlobalGenerator(contents.Options);
         try
         {
             // A model saved in double precision comes back in double precision.
@@ -207,6 +207,24 @@ public static class VaeModelFile
     }
 
     internal static string SerializeOptions(VaeOptions options) => JsonSerializer.Serialize(options, JsonOptions);
+
+    /// <summary>
+    /// The fresh weights are overwritten at once, so drawing them must not advance the global generator: a program that
+    /// seeds it, loads a model and then samples should get the same samples as one that was handed the model.
+    /// </summary>
+    private static VariationalAutoencoder CreateWithoutTouchingTheGlobalGenerator(VaeOptions options)
+    {
+        VaeRuntime.EnsureNativeLibraryLoadable();
+        using var state = get_rng_state();
+        try
+        {
+            return new VariationalAutoencoder(options);
+        }
+        finally
+        {
+            set_rng_state(state);
+        }
+    }
 
     private static FileStream OpenRead(string path) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);

@@ -45,6 +45,21 @@ public sealed class VaeModelFileTests : IDisposable
     }
 
     [Fact]
+    public void LoadingDoesNotAdvanceTheGlobalGenerator()
+    {
+        using var scope = NewDisposeScope();
+        var path = SavedFile(out var saved);
+        saved.Dispose();
+        torch.manual_seed(5);
+        var expected = rand(4);
+        torch.manual_seed(5);
+        using (VariationalAutoencoder.Load(path))
+        {
+            TensorAssert.Identical(rand(4), expected).Should().BeTrue();
+        }
+    }
+
+    [Fact]
     public void EveryTensorOfTheStateDictSurvivesTheRoundTripBitForBit()
     {
         var path = SavedFile(out var saved);
