@@ -60,6 +60,39 @@ public sealed class VaeModelFileTests : IDisposable
     }
 
     [Fact]
+    public void AnotherProcessLoadsTheFileAndReconstructsLikeTheSavedModel()
+    {
+        var options = new VaeOptions { InputSize = 7, HiddenSizes = [5], LatentSize = 2 };
+        using var model = NewModel(options, 21);
+        var path = PathFor("for another process.vae");
+        model.Save(path);
+        var expected = ModelFileProbe.Reconstruction(model);
+
+        var (exitCode, output, error) = ModelFileProbe.RunInSeparateProcess(path);
+
+        exitCode.Should().Be(0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        lines[0].Should().Be(options.ToString());
+        lines.Skip(1).Select(line => float.Parse(line, System.Globalization.CultureInfo.InvariantCulture))
+            .Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-6f);
+    }
+
+    [Fact]
+    public void AnotherProcessReportsACorruptedFile()
+    {
+        var path = SavedFile(out var saved);
+        saved.Dispose();
+        var bytes = File.ReadAllBytes(path);
+        bytes[^1] ^= 1;
+        File.WriteAllBytes(path, bytes);
+
+        var (exitCode, _, error) = ModelFileProbe.RunInSeparateProcess(path);
+
+        exitCode.Should().Be(1);
+        error.Should().Contain("corrupted").And.Contain(path);
+    }
+
+    [Fact]
     public void EveryTensorOfTheStateDictSurvivesTheRoundTripBitForBit()
     {
         var path = SavedFile(out var saved);
