@@ -126,4 +126,34 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         using var latent = Encode(input);
         return Decode(latent);
     }
+
+    /// <summary>
+    /// Saves this model's architecture and weights to one file, atomically (see <see cref="VaeModelFile"/>);
+    /// load it with <see cref="Load(string)"/>.
+    /// </summary>
+    /// <param name="path">The file to create or replace; an existing file survives a failed save.</param>
+    /// <exception cref="IOException">The file could not be written.</exception>
+    public void Save(string path) => VaeModelFile.Save(this, path);
+
+    /// <summary>Writes this model's architecture and weights to a stream (see <see cref="VaeModelFile"/>).</summary>
+    /// <param name="stream">A writable stream; it is left open.</param>
+    public void Save(Stream stream) => VaeModelFile.Save(this, stream);
+
+    /// <summary>Loads a model saved with <see cref="Save(string)"/>; the architecture comes from the file.</summary>
+    /// <param name="path">The model file.</param>
+    /// <returns>A new model on the CPU; the caller disposes it.</returns>
+    /// <exception cref="InvalidDataException">The file is not a Vae model, truncated, corrupted, or of an unknown format version.</exception>
+    public static VariationalAutoencoder Load(string path) => VaeModelFile.Load(path);
+
+    /// <summary>Loads a model written with <see cref="Save(Stream)"/> from the stream's current position.</summary>
+    /// <param name="stream">A readable stream; it is left open.</param>
+    /// <returns>A new model on the CPU; the caller disposes it.</returns>
+    /// <exception cref="InvalidDataException">The data is not a Vae model, truncated, corrupted, or of an unknown format version.</exception>
+    public static VariationalAutoencoder Load(Stream stream) => VaeModelFile.Load(stream);
+
+    /// <summary>Overwrites this model's weights with those saved in a file of the same architecture.</summary>
+    /// <param name="path">The model file.</param>
+    /// <exception cref="ArgumentException">A saved tensor is missing, extra, or has another shape; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid Vae model file.</exception>
+    public void LoadWeights(string path) => VaeModelFile.LoadWeights(this, path);
 }

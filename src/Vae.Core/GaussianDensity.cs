@@ -1,0 +1,65 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Vae.Core;
+
+/// <summary>Log densities of diagonal Gaussians in full, normalizing constant included, in nats.</summary>
+public static class GaussianDensity
+{
+    /// <summary>0.5 * log(2 * pi), the normalizing constant of one standard normal dimension.</summary>
+    public static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
+
+    /// <summary>
+    /// log N(x; mean, exp(logVar)) = sum over the last dimension of
+    /// <c>-0.5 * (x - mean)^2 / exp(logVar) - 0.5 * logVar - 0.5 * log(2 * pi)</c>.
+    /// </summary>
+    /// <param name="x">Points, shape <c>[..., D]</c>.</param>
+    /// <param name="mean">Means, broadcastable to <paramref name="x"/>.</param>
+    /// <param name="logVar">Log-variances, broadcastable to <paramref name="x"/>.</param>
+    /// <returns>The log densities, shape of <paramref name="x"/> without its last dimension.</returns>
+    /// <exception cref="ArgumentException">A tensor is a scalar, or the shapes do not broadcast.</exception>
+    public static Tensor LogDensity(Tensor x, Tensor mean, Tensor logVar)
+    {
+        Guard.Batched(x, nameof(x));
+        Guard.NotNull(mean, nameof(mean));
+        Guard.NotNull(logVar, nameof(logVar));
+        CheckBroadcast(x, mean, nameof(mean));
+        CheckBroadcast(x, logVar, nameof(logVar));
+        return LogDensityUnchecked(x, mean, logVar);
+    }
+
+    /// <summary>log N(z; 0, I) = sum over the last dimension of <c>-0.5 * z^2 - 0.5 * log(2 * pi)</c>.</summary>
+    /// <param name="z">Points, shape <c>[..., D]</c>.</param>
+    /// <returns>The log densities, shape of <paramref name="z"/> without its last dimension.</returns>
+    /// <exception cref="ArgumentException"><paramref name="z"/> is a scalar.</exception>
+    public static Tensor StandardLogDensity(Tensor z)
+    {
+        Guard.Batched(z, nameof(z));
+        return StandardLogDensityUnchecked(z);
+    }
+
+    internal static Tensor LogDensityUnchecked(Tensor x, Tensor mean, Tensor logVar)
+    {
+        using var scope = NewDisposeScope();
+        var elementwise = (x - mean).pow_(2).mul_((-logVar).exp_()).add_(logVar).mul_(-0.5).sub_(HalfLogTwoPi);
+        return elementwise.sum(-1).MoveToOuterDisposeScope();
+    }
+
+    internal static Tensor StandardLogDensityUnchecked(Tensor z)
+    {
+        using var scope = NewDisposeScope();
+        return z.square().mul_(-0.5).sub_(HalfLogTwoPi).sum(-1).MoveToOuterDisposeScope();
+    }
+
+    private static void CheckBroadcast(Tensor x, Tensor other, string name)
+    {
+        var xs = x.shape;
+        var os = other.shape;
+        var ok = os.Length <= xs.Length;
+        for (var i = 1; ok && i <= os.Length; i++)
+            ok = os[^i] == xs[^i] || os[^i] == 1;
+        if (!ok)
+            throw new ArgumentException(
+                $"{name} must broadcast to the shape of x {Guard.Shape(x)}, but has shape {Guard.Shape(other)}.", name);
+    }
+}

@@ -1,0 +1,427 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Vae.Core;
+
+/// <summary>
+/// Saves a <see cref="VariationalAutoencoder"/> to one self-describing file (architecture and weights) and loads it
+/// back without knowing the architecture in advance. <see cref="VariationalAutoencoder.Save(string)"/> and
+/// <see cref="VariationalAutoencoder.Load(string)"/> forward here.
+/// </summary>
+/// <remarks>
+/// <para>Layout, little-endian:</para>
+/// <list type="number">
+/// <item>the 8-byte identifier <c>VAEMODEL</c>;</item>
+/// <item>the format version, a 32-bit integer (<see cref="FormatVersion"/>);</item>
+/// <item>the payload length in bytes, a 64-bit integer;</item>
+/// <item>the SHA-256 of the payload, 32 bytes;</item>
+/// <item>the payload: the <see cref="VaeOptions"/> as UTF-8 JSON (32-bit length first), the number of tensors
+/// (32-bit), then per tensor its state-dict name, dtype, rank, dimensions (64-bit each), byte count (64-bit) and raw
+/// bytes in the machine's native (little-endian on every platform .NET runs on) element order.</item>
+/// </list>
+/// <para>
+/// The weights use a format of Vae's own rather than TorchSharp's <c>Module.save</c>, so that names and shapes can be
+/// compared with a model's before any of them is copied, and a mismatch reported tensor by tensor.
+/// </para>
+/// </remarks>
+public static class VaeModelFile
+{
+    /// <summary>The format version this library writes, and the only one it reads.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>The suffix of the temporary file a save writes before it replaces the target.</summary>
+    public const string TemporarySuffix = ".tmp";
+
+    private static readonly byte[] Magic = "VAEMODEL"u8.ToArray();
+    private const int HashSize = 32;
+    private const int HeaderSize = 8 + sizeof(int) + sizeof(long) + HashSize;
+    private const string StreamSource = "the stream";
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+
+    /// <summary>
+    /// Saves the model's architecture and weights to <paramref name="path"/>, atomically: the file is written to
+    /// <c>path + ".tmp"</c> in the same folder, flushed to disk, and then moved over <paramref name="path"/>, so a
+    /// crash or error leaves any earlier file at <paramref name="path"/> intact.
+    /// </summary>
+    /// <param name="model">The model to save; it is not changed.</param>
+    /// <param name="path">The file to create or replace.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="IOException">The file could not be written; the previous file, if any, is unchanged.</exception>
+    public static void Save(VariationalAutoencoder model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var payload = BuildPayload(model);
+        WriteAtomically(path, stream => WriteFile(stream, payload));
+    }
+
+    /// <summary>Writes the model's architecture and weights to <paramref name="stream"/> at its current position.</summary>
+    /// <param name="model">The model to save; it is not changed.</param>
+    /// <param name="stream">A writable stream; it is left open.</param>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> is not writable.</exception>
+    public static void Save(VariationalAutoencoder model, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanWrite) throw new ArgumentException("The stream must be writable.", nameof(stream));
+        WriteFile(stream, BuildPayload(model));
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save(VariationalAutoencoder, string)"/>, on the CPU.</summary>
+    /// <param name="path">The model file.</param>
+    /// <returns>A new model with the saved architecture and weights; the caller disposes it.</returns>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not a Vae model file, is truncated, is corrupted (checksum mismatch), or has an unknown format
+    /// version; the message says which and names the file.
+    /// </exception>
+    public static VariationalAutoencoder Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var stream = OpenRead(path);
+        return Load(stream, path);
+    }
+
+    /// <summary>Loads a model from <paramref name="stream"/>, reading exactly one saved model from its current position.</summary>
+    /// <param name="stream">A readable stream; it is left open.</param>
+    /// <param name="sourceName">What to call the source in error messages; the file name of a <see cref="FileStream"/> when null.</param>
+    /// <returns>A new model with the saved architecture and weights, on the CPU; the caller disposes it.</returns>
+    /// <exception cref="InvalidDataException">The data is not a Vae model, is truncated, corrupted, or of an unknown format version.</exception>
+    public static VariationalAutoencoder Load(Stream stream, string? sourceName = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var source = SourceName(stream, sourceName);
+        var contents = ReadContents(stream, source);
+        var model = CreateWithoutTouchingTheGlobalGenerator(contents.Options);
+        try
+        {
+            // A model saved in double precision comes back in double precision.
+            var dtype = contents.Tensors.Count > 0 ? contents.Tensors[0].DType : ScalarType.Float32;
+            if (dtype != ScalarType.Float32) model.to(dtype);
+            CopyWeights(model, contents, source, "model");
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Copies the weights saved in <paramref name="path"/> into an existing model of the same architecture (on any
+    /// device), for example to restore a checkpoint into a model that an optimizer already holds.
+    /// </summary>
+    /// <param name="model">The model whose parameters are overwritten in place.</param>
+    /// <param name="path">The model file.</param>
+    /// <exception cref="ArgumentException">
+    /// The file's tensors do not match the model's: the message names the first tensor that differs with the shape the
+    /// model expects and the shape the file holds, or the tensors that are missing or extra. The model is unchanged.
+    /// </exception>
+    /// <exception cref="InvalidDataException">The file is not a valid Vae model file; see <see cref="Load(string)"/>.</exception>
+    public static void LoadWeights(VariationalAutoencoder model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var stream = OpenRead(path);
+        LoadWeights(model, stream, path);
+    }
+
+    /// <summary>Copies the weights of one saved model read from <paramref name="stream"/> into <paramref name="model"/>.</summary>
+    /// <param name="model">The model whose parameters are overwritten in place.</param>
+    /// <param name="stream">A readable stream; it is left open.</param>
+    /// <param name="sourceName">What to call the source in error messages; the file name of a <see cref="FileStream"/> when null.</param>
+    /// <exception cref="ArgumentException">The saved tensors do not match the model's; see <see cref="LoadWeights(VariationalAutoencoder, string)"/>.</exception>
+    /// <exception cref="InvalidDataException">The data is not a valid saved model.</exception>
+    public static void LoadWeights(VariationalAutoencoder model, Stream stream, string? sourceName = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(stream);
+        var source = SourceName(stream, sourceName);
+        var contents = ReadContents(stream, source);
+        CopyWeights(model, contents, source, nameof(model));
+    }
+
+    /// <summary>Reads only the architecture stored in a model file (the whole file is still verified).</summary>
+    /// <param name="path">The model file.</param>
+    /// <returns>The saved <see cref="VaeOptions"/>.</returns>
+    /// <exception cref="InvalidDataException">The file is not a valid Vae model file.</exception>
+    public static VaeOptions ReadOptions(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var stream = OpenRead(path);
+        return ReadContents(stream, path).Options;
+    }
+
+    /// <summary>
+    /// Writes through <paramref name="write"/> to <c>path + ".tmp"</c>, flushes it to disk and moves it over
+    /// <paramref name="path"/>; on any failure removes the temporary file and leaves <paramref name="path"/> alone.
+    /// </summary>
+    internal static void WriteAtomically(string path, Action<Stream> write)
+    {
+        var fullPath = Path.GetFullPath(path);
+        var temporary = fullPath + TemporarySuffix;
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                // Without this the rename can reach the disk before the data, and a power cut leaves an empty file.
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, fullPath, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>Parses the architecture JSON; fields missing from older files keep their defaults.</summary>
+    internal static VaeOptions ParseOptions(string json, string source)
+    {
+        VaeOptions? options;
+        try
+        {
+            options = JsonSerializer.Deserialize<VaeOptions>(json, JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw Corrupt(source, $"its architecture is not valid JSON ({e.Message})", e);
+        }
+        if (options is null) throw Corrupt(source, "its architecture is the JSON null");
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw Corrupt(source, $"its architecture {json} is invalid: {e.Message}", e);
+        }
+        return options;
+    }
+
+    internal static string SerializeOptions(VaeOptions options) => JsonSerializer.Serialize(options, JsonOptions);
+
+    /// <summary>
+    /// The fresh weights are overwritten at once, so drawing them must not advance the global generator: a program that
+    /// seeds it, loads a model and then samples should get the same samples as one that was handed the model.
+    /// </summary>
+    private static VariationalAutoencoder CreateWithoutTouchingTheGlobalGenerator(VaeOptions options)
+    {
+        VaeRuntime.EnsureNativeLibraryLoadable();
+        using var state = get_rng_state();
+        try
+        {
+            return new VariationalAutoencoder(options);
+        }
+        finally
+        {
+            set_rng_state(state);
+        }
+    }
+
+    private static FileStream OpenRead(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+
+    private static string SourceName(Stream stream, string? sourceName) =>
+        sourceName ?? (stream as FileStream)?.Name ?? StreamSource;
+
+    private static byte[] BuildPayload(VariationalAutoencoder model)
+    {
+        using var memory = new MemoryStream();
+        using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
+        {
+            var json = Encoding.UTF8.GetBytes(SerializeOptions(model.Options));
+            writer.Write(json.Length);
+            writer.Write(json);
+            // Outside the scope below: these are the model's own parameter tensors.
+            var state = model.state_dict();
+            using var scope = NewDisposeScope();
+            writer.Write(state.Count);
+            foreach (var (name, tensor) in state)
+            {
+                var cpu = tensor.detach().cpu().contiguous();
+                writer.Write(name);
+                writer.Write((int)cpu.dtype);
+                writer.Write((int)cpu.dim());
+                foreach (var size in cpu.shape) writer.Write(size);
+                var bytes = cpu.bytes;
+                writer.Write((long)bytes.Length);
+                writer.Write(bytes);
+            }
+        }
+        return memory.ToArray();
+    }
+
+    private static void WriteFile(Stream stream, byte[] payload)
+    {
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        writer.Write(Magic);
+        writer.Write(FormatVersion);
+        writer.Write((long)payload.Length);
+        writer.Write(SHA256.HashData(payload));
+        writer.Write(payload);
+        writer.Flush();
+    }
+
+    private static FileContents ReadContents(Stream stream, string source)
+    {
+        if (!stream.CanRead) throw new ArgumentException("The stream must be readable.", nameof(stream));
+        var header = new byte[HeaderSize];
+        var magicRead = ReadUpTo(stream, header, 0, Magic.Length);
+        if (!header.AsSpan(0, magicRead).SequenceEqual(Magic.AsSpan(0, magicRead)) || magicRead == 0)
+            throw new InvalidDataException(
+                $"'{source}' is not a Vae model file: it does not start with the identifier \"VAEMODEL\".");
+        if (magicRead < Magic.Length) throw Truncated(source, $"it ends after {magicRead} byte(s), inside the file identifier");
+
+        var versionRead = ReadUpTo(stream, header, Magic.Length, sizeof(int));
+        if (versionRead < sizeof(int)) throw Truncated(source, "it ends inside the format version");
+        var version = BitConverter.ToInt32(header, Magic.Length);
+        if (version != FormatVersion)
+            throw new InvalidDataException(
+                $"'{source}' has model file format version {version}, but this version of Vae reads only version {FormatVersion}.");
+
+        var restRead = ReadUpTo(stream, header, Magic.Length + sizeof(int), sizeof(long) + HashSize);
+        if (restRead < sizeof(long) + HashSize) throw Truncated(source, "it ends inside the header");
+        var length = BitConverter.ToInt64(header, Magic.Length + sizeof(int));
+        var expectedHash = header.AsSpan(HeaderSize - HashSize, HashSize).ToArray();
+        if (length < 0) throw Corrupt(source, $"its header gives a negative payload length ({length})");
+        if (stream.CanSeek && stream.Length - stream.Position < length)
+            throw Truncated(source, $"the header announces {length} payload bytes but only {stream.Length - stream.Position} follow");
+        if (length > Array.MaxLength) throw Corrupt(source, $"its header gives an impossible payload length ({length})");
+
+        var payload = new byte[length];
+        var payloadRead = ReadUpTo(stream, payload, 0, (int)length);
+        if (payloadRead < length)
+            throw Truncated(source, $"the header announces {length} payload bytes but only {payloadRead} follow");
+        if (!SHA256.HashData(payload).AsSpan().SequenceEqual(expectedHash))
+            throw Corrupt(source, "the SHA-256 checksum of its contents does not match the one it was saved with");
+
+        try
+        {
+            return ParsePayload(payload, source);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or OverflowException)
+        {
+            // The checksum matched, so this is a file written wrongly rather than damaged later.
+            throw Corrupt(source, $"its contents are malformed ({e.Message})", e);
+        }
+    }
+
+    private static FileContents ParsePayload(byte[] payload, string source)
+    {
+        using var reader = new BinaryReader(new MemoryStream(payload, writable: false), Encoding.UTF8);
+        var jsonLength = reader.ReadInt32();
+        var json = Encoding.UTF8.GetString(reader.ReadBytes(jsonLength));
+        if (json.Length == 0 && jsonLength > 0) throw new EndOfStreamException("The architecture ends early.");
+        var options = ParseOptions(json, source);
+        var count = reader.ReadInt32();
+        if (count < 0) throw Corrupt(source, $"it gives a negative tensor count ({count})");
+        var tensors = new List<SavedTensor>(Math.Min(count, 1024));
+        for (var i = 0; i < count; i++)
+        {
+            var name = reader.ReadString();
+            var dtype = (ScalarType)reader.ReadInt32();
+            if (dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
+                throw Corrupt(source, $"tensor '{name}' has dtype code {(int)dtype}, not a floating-point type");
+            var rank = reader.ReadInt32();
+            if (rank is < 0 or > 64) throw Corrupt(source, $"tensor '{name}' has rank {rank}");
+            var shape = new long[rank];
+            for (var d = 0; d < rank; d++) shape[d] = reader.ReadInt64();
+            var byteCount = reader.ReadInt64();
+            if (byteCount < 0 || byteCount > payload.Length) throw Corrupt(source, $"tensor '{name}' claims {byteCount} bytes");
+            var bytes = reader.ReadBytes((int)byteCount);
+            if (bytes.Length != byteCount) throw new EndOfStreamException($"Tensor '{name}' ends early.");
+            tensors.Add(new SavedTensor(name, dtype, shape, bytes));
+        }
+        return new FileContents(options, tensors);
+    }
+
+    /// <summary>Checks every name and shape first, so a mismatch leaves the model untouched.</summary>
+    private static void CopyWeights(VariationalAutoencoder model, FileContents contents, string source, string modelParameterName)
+    {
+        var state = model.state_dict();
+        var saved = contents.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var architectures = $"the file holds a {contents.Options} model, the model is {model.Options}";
+        foreach (var (name, tensor) in state)
+        {
+            if (!saved.TryGetValue(name, out var savedTensor))
+                throw new ArgumentException(
+                    $"'{source}' does not fit the model: it has no tensor '{name}' (the model expects shape " +
+                    $"{Guard.Shape(tensor)}); {architectures}.", modelParameterName);
+            if (!savedTensor.Shape.SequenceEqual(tensor.shape))
+                throw new ArgumentException(
+                    $"'{source}' does not fit the model: tensor '{name}' has shape {FormatShape(savedTensor.Shape)} in the file, " +
+                    $"but the model expects shape {Guard.Shape(tensor)}; {architectures}.", modelParameterName);
+        }
+        var extra = saved.Keys.Where(name => !state.ContainsKey(name)).ToList();
+        if (extra.Count > 0)
+            throw new ArgumentException(
+                $"'{source}' does not fit the model: it has tensor(s) the model lacks: {string.Join(", ", extra.Select(n => $"'{n}'"))}; {architectures}.",
+                modelParameterName);
+
+        using var scope = NewDisposeScope();
+        var loaded = contents.Tensors.Select(t => (t.Name, Tensor: t.ToTensor(source))).ToList();
+        using var noGrad = no_grad();
+        foreach (var (name, tensor) in loaded) state[name].copy_(tensor);
+    }
+
+    private static string FormatShape(long[] shape) => "[" + string.Join(", ", shape) + "]";
+
+    private static int ReadUpTo(Stream stream, byte[] buffer, int offset, int count)
+    {
+        var total = 0;
+        while (total < count)
+        {
+            var read = stream.Read(buffer, offset + total, Math.Min(count - total, 1 << 20));
+            if (read == 0) break;
+            total += read;
+        }
+        return total;
+    }
+
+    private static InvalidDataException Truncated(string source, string detail) =>
+        new($"'{source}' is a truncated Vae model file: {detail}.");
+
+    private static InvalidDataException Corrupt(string source, string detail, Exception? inner = null) =>
+        new($"'{source}' is a corrupted Vae model file: {detail}.", inner);
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (File.Exists(path)) File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // The save has failed already; that error matters more than a leftover temporary file.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // As above.
+        }
+    }
+
+    private sealed record FileContents(VaeOptions Options, IReadOnlyList<SavedTensor> Tensors);
+
+    private sealed record SavedTensor(string Name, ScalarType DType, long[] Shape, byte[] Bytes)
+    {
+        public Tensor ToTensor(string source)
+        {
+            var tensor = empty(Shape, dtype: DType);
+            if (tensor.bytes.Length != Bytes.Length)
+            {
+                var expected = tensor.bytes.Length;
+                throw Corrupt(source, $"tensor '{Name}' of shape {FormatShape(Shape)} and dtype {DType} should take {expected} bytes but has {Bytes.Length}");
+            }
+            tensor.bytes = Bytes;
+            return tensor;
+        }
+    }
+}
