@@ -57,6 +57,7 @@ internal static class SyntheticData
     public sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
+    }
 }
 
 /// <summary>A small VAE trained once on <see cref="SyntheticData"/>, shared by the tests that need a model that has learned something.</summary>

@@ -1,0 +1,103 @@
+using System.ComponentModel;
+using System.Globalization;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Vae.Mnist;
+
+/// <summary>The command line of a training run.</summary>
+internal sealed class TrainSettings : CommandSettings
+{
+    [CommandOption("--data <DIR>")]
+    [Description("Folder with the four MNIST files (train-images-idx3-ubyte[.gz], ...), e.g. the full 60,000/10,000 set. Default: the 10,000 digits shipped with the sample.")]
+    public string? Data { get; init; }
+
+    [CommandOption("--download <DIR>")]
+    [Description("Download the full MNIST (70,000 digits) into DIR, verify SHA-256, then train on it. Files already there and valid are kept.")]
+    public string? Download { get; init; }
+
+    [CommandOption("--epochs <N>")]
+    [Description("Passes over the training data (with --resume: the total to reach).")]
+    [DefaultValue(10)]
+    public int Epochs { get; init; }
+
+    [CommandOption("--batch-size <N>")]
+    [Description("Images per optimizer step.")]
+    [DefaultValue(128)]
+    public int BatchSize { get; init; }
+
+    [CommandOption("--latent <N>")]
+    [Description("Size of the latent code z. With 2, the run also draws the latent plane.")]
+    [DefaultValue(20)]
+    public int Latent { get; init; }
+
+    [CommandOption("--hidden <SIZES>")]
+    [Description("Hidden layer widths of the encoder, comma-separated (the decoder mirrors them).")]
+    [DefaultValue("400")]
+    public string Hidden { get; init; } = "400";
+
+    [CommandOption("--beta <B>")]
+    [Description("Weight of the KL term (beta-VAE); 1 trains on the plain ELBO.")]
+    [DefaultValue(1.0)]
+    public double Beta { get; init; }
+
+    [CommandOption("--warmup <EPOCHS>")]
+    [Description("Ramp the KL weight linearly from 0 to beta over this many epochs.")]
+    [DefaultValue(0)]
+    public int Warmup { get; init; }
+
+    [CommandOption("--lr <RATE>")]
+    [Description("Adam's learning rate.")]
+    [DefaultValue(1e-3)]
+    public double LearningRate { get; init; }
+
+    [CommandOption("--seed <N>")]
+    [Description("Seed of the weights, the shuffling and the sampling: the same seed gives the same run.")]
+    [DefaultValue(1)]
+    public int Seed { get; init; }
+
+    [CommandOption("--threads <N>")]
+    [Description("CPU threads for libtorch. Default: the library's measured default.")]
+    public int? Threads { get; init; }
+
+    [CommandOption("--output <DIR>")]
+    [Description("Where the model, the checkpoint and the pictures go.")]
+    [DefaultValue("vae-output")]
+    public string Output { get; init; } = "vae-output";
+
+    [CommandOption("--resume")]
+    [Description("Continue from the checkpoint in --output (written after every epoch, also when the run was killed).")]
+    public bool Resume { get; init; }
+
+    [CommandOption("--json")]
+    [Description("Print one JSON object with the run's figures as the last line of output.")]
+    public bool Json { get; init; }
+
+    [CommandOption("--verbose")]
+    [Description("Show stack traces of errors.")]
+    public bool Verbose { get; init; }
+
+    public int[] HiddenSizes => Hidden.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+
+    public override ValidationResult Validate()
+    {
+        if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
+        if (BatchSize <= 0) return ValidationResult.Error($"--batch-size must be at least 1, but was {BatchSize}.");
+        if (Latent <= 0) return ValidationResult.Error($"--latent must be at least 1, but was {Latent}.");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) return ValidationResult.Error($"--lr must be positive, but was {LearningRate}.");
+        if (!(Beta >= 0) || double.IsInfinity(Beta)) return ValidationResult.Error($"--beta must be non-negative, but was {Beta}.");
+        if (Warmup < 0) return ValidationResult.Error($"--warmup must not be negative, but was {Warmup}.");
+        if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
+        if (Data is not null && Download is not null) return ValidationResult.Error("--data and --download both name the data: give one.");
+        try
+        {
+            if (HiddenSizes.Any(h => h <= 0)) return ValidationResult.Error($"--hidden sizes must be positive, but were '{Hidden}'.");
+        }
+        catch (FormatException)
+        {
+            return ValidationResult.Error($"--hidden must be comma-separated numbers such as 512,256, but was '{Hidden}'.");
+        }
+        return ValidationResult.Success();
+    }
+}
