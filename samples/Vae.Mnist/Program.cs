@@ -6,12 +6,17 @@ var app = new CommandApp<TrainCommand>();
 app.Configure(config =>
 {
     config.SetApplicationName("Vae.Mnist");
+    config.AddCommand<EvaluateCommand>("evaluate")
+        .WithDescription("Score a saved model on the test digits: negative ELBO and importance-weighted log-likelihood.")
+        .WithExample("evaluate", "--model", "vae-output/model.vae", "--k", "5000");
     config.AddExample("--epochs", "20", "--latent", "2");
     config.AddExample("--data", "~/mnist", "--epochs", "30");
     config.AddExample("--resume", "--epochs", "20");
     config.PropagateExceptions();
 });
 
+// Spectre's long options need two letters or more; --k is the customary spelling of the sample count.
+args = args.Select(a => a == "--k" ? "--samples" : a.StartsWith("--k=", StringComparison.Ordinal) ? "--samples=" + a[4..] : a).ToArray();
 var verbose = args.Contains("--verbose");
 try
 {
