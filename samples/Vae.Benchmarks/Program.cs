@@ -1,0 +1,37 @@
+using BenchmarkDotNet.Running;
+using Vae.Benchmarks;
+
+// epochs (default): whole training epochs on the shipped digits, as a user runs them.
+// eval: evaluation throughput (ELBO and importance-weighted log-likelihood).
+// threads: training throughput for each CPU thread count.
+// profile: the plain TorchSharp step timed phase by phase.
+// step: BenchmarkDotNet on a single training step (allocations included).
+var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
+int Option(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1]) : fallback;
+}
+
+switch (mode)
+{
+    case "epochs":
+        EpochBenchmark.Run(Option("--epochs", 10), Option("--threads", 0));
+        break;
+    case "threads":
+        EpochBenchmark.SweepThreads(Option("--epochs", 4));
+        break;
+    case "eval":
+        EvaluationBenchmark.Run(Option("--k", 5000), Option("--threads", 0));
+        break;
+    case "profile":
+        StepProfile.Run(Option("--epochs", 3), Option("--threads", 0));
+        break;
+    case "step":
+        BenchmarkRunner.Run<TrainingStepBenchmark>(args: args.Where(a => a != "step").ToArray());
+        break;
+    default:
+        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, eval, profile or step");
+        return 1;
+}
+return 0;
