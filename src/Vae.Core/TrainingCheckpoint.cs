@@ -29,11 +29,11 @@ internal sealed class TrainingCheckpoint
 
     public TrainingCheckpoint(
         VaeOptions architecture, VaeTrainerOptions options, VaeTrainer.TrainingState state, IReadOnlyList<EpochSummary> history,
-        VariationalAutoencoder model, Adam optimizer, Generator shuffle, Generator noise, Dictionary<string, Tensor>? best)
+        VariationalAutoencoder model, FlatAdam optimizer, Generator shuffle, Generator noise, Dictionary<string, Tensor>? best)
     {
         header = new Header(architecture, options, state, history.ToList(), best?.Keys.ToList() ?? []);
-        weights = Serialize(writer => model.save(writer));
-        optimizerState = Serialize(optimizer.save_state_dict);
+        weights = Serialize(writer => VaeModelFile.Save(model, writer.BaseStream));
+        optimizerState = Serialize(optimizer.Save);
         shuffleState = GeneratorBytes(shuffle);
         noiseState = GeneratorBytes(noise);
         bestWeights = best;
@@ -127,12 +127,13 @@ internal sealed class TrainingCheckpoint
         }
     }
 
-    public void Restore(VariationalAutoencoder model, Adam optimizer, Generator shuffle, Generator noise)
+    public void Restore(VariationalAutoencoder model, FlatAdam optimizer, Generator shuffle, Generator noise)
     {
-        using (var reader = new BinaryReader(new MemoryStream(weights)))
-            model.load(reader);
+        // Copies into the existing parameters, which are views of the optimizer's flat buffer.
+        using (var stream = new MemoryStream(weights))
+            VaeModelFile.LoadWeights(model, stream);
         using (var reader = new BinaryReader(new MemoryStream(optimizerState)))
-            optimizer.load_state_dict(reader);
+            optimizer.Load(reader);
         VaeTrainer.RestoreGenerator(shuffle, shuffleState);
         VaeTrainer.RestoreGenerator(noise, noiseState);
     }

@@ -28,7 +28,7 @@ public sealed class VaeTrainer : IDisposable
 
     private readonly VariationalAutoencoder model;
     private readonly Device device;
-    private readonly Adam optimizer;
+    private readonly FlatAdam optimizer;
     private readonly Parameter[] parameters;
     private readonly Generator shuffleGenerator;
     private readonly Generator noiseGenerator;
@@ -53,7 +53,7 @@ public sealed class VaeTrainer : IDisposable
         device = new Device(Options.Device);
         model.to(device);
         parameters = model.parameters().ToArray();
-        optimizer = optim.Adam(parameters, lr: Options.LearningRate);
+        optimizer = new FlatAdam(parameters, Options.LearningRate);
         shuffleGenerator = new Generator((ulong)Options.Seed, device.type == DeviceType.CUDA ? CPU : device);
         noiseGenerator = new Generator((ulong)Options.Seed + 1, device);
     }
@@ -206,6 +206,7 @@ public sealed class VaeTrainer : IDisposable
 
         var clock = Stopwatch.StartNew();
         var stoppedEarly = false;
+        optimizer.AttachGradients(parameters);
         model.train();
         for (var epoch = state.CompletedEpochs + 1; epoch <= Options.Epochs && !stoppedEarly; epoch++)
         {
@@ -259,20 +260,19 @@ public sealed class VaeTrainer : IDisposable
     {
         using var scope = NewDisposeScope();
         var beta = BetaAt(state.GlobalStep, batchesPerEpoch);
-        optimizer.zero_grad();
+        optimizer.ZeroGrad();
         var output = model.Forward(batch, noiseGenerator);
         // Summed over the batch like the reference implementation; Adam makes the step size independent of that scale.
         var terms = ElboLoss.NegativeElboUnchecked(output, batch, beta, Reduction.Sum);
         terms.Loss.backward();
-        var gradients = Options.MaxGradientNorm is { } maxNorm
-            ? nn.utils.clip_grad_norm_(parameters, maxNorm)
-            : stack(parameters.Select(p => p.grad!.sum())).sum();
-        var values = stack([terms.Loss, terms.Reconstruction, terms.Kl, gradients.to_type(ScalarType.Float32)]).cpu().data<float>().ToArray();
+        // One reduction over all gradients: a NaN or infinity anywhere makes it non-finite.
+        var gradients = Options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm) : optimizer.Gradients.sum();
+        var values = stack([terms.Loss, terms.Reconstruction, terms.Kl, gradients.to_type(terms.Loss.dtype)]).cpu().data<float>().ToArray();
         if (!float.IsFinite(values[0]) || !float.IsFinite(values[1]) || !float.IsFinite(values[2]))
             throw new TrainingDivergedException(epoch, batchIndex, $"the loss is {values[0]} (reconstruction {values[1]}, KL {values[2]})");
         if (!float.IsFinite(values[3]))
             throw new TrainingDivergedException(epoch, batchIndex, "a gradient is NaN or infinite");
-        optimizer.step();
+        optimizer.Step();
         return new StepResult(batch.shape[0], values[0], values[1], values[2]);
     }
 

@@ -1,0 +1,149 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Vae.Core;
+
+/// <summary>
+/// Adam (Kingma and Ba, 2015) over parameters that live side by side in one contiguous buffer, as do their gradients.
+/// </summary>
+/// <remarks>
+/// The parameters are re-pointed to views of one flat tensor and their gradients to views of another, which autograd
+/// accumulates into in place. The update then takes a handful of operations over one long vector instead of nine
+/// per parameter tensor, zeroing the gradients is one operation, and so are the finiteness check and the gradient
+/// norm. The arithmetic is that of <c>torch.optim.Adam</c> (no weight decay, no AMSGrad), operation for operation.
+/// Constant scalars are created once: TorchSharp frees a scalar's native memory only in its finalizer.
+/// </remarks>
+internal sealed class FlatAdam : IDisposable
+{
+    private readonly Tensor parameters;
+    private readonly Tensor gradients;
+    private readonly Tensor expAvg;
+    private readonly Tensor expAvgSq;
+    private readonly Tensor denominator;
+    private readonly Scalar beta1;
+    private readonly Scalar oneMinusBeta1;
+    private readonly Scalar beta2;
+    private readonly Scalar oneMinusBeta2;
+    private readonly Scalar eps;
+    private readonly double learningRate;
+    private readonly double beta1Value;
+    private readonly double beta2Value;
+
+    public FlatAdam(IReadOnlyList<Parameter> moduleParameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+    {
+        using var noGrad = no_grad();
+        var first = moduleParameters[0];
+        var total = moduleParameters.Sum(p => p.numel());
+        parameters = empty(total, dtype: first.dtype, device: first.device).DetachFromDisposeScope();
+        gradients = zeros(total, dtype: first.dtype, device: first.device).DetachFromDisposeScope();
+        long offset = 0;
+        foreach (var parameter in moduleParameters)
+        {
+            var count = parameter.numel();
+            using var values = parameters.narrow(0, offset, count).view(parameter.shape);
+            values.copy_(parameter);
+            parameter.set_(values);
+            offset += count;
+        }
+        AttachGradients(moduleParameters);
+        expAvg = zeros_like(parameters).DetachFromDisposeScope();
+        expAvgSq = zeros_like(parameters).DetachFromDisposeScope();
+        denominator = empty_like(parameters).DetachFromDisposeScope();
+        this.learningRate = learningRate;
+        beta1Value = beta1;
+        beta2Value = beta2;
+        this.beta1 = beta1;
+        oneMinusBeta1 = 1 - beta1;
+        this.beta2 = beta2;
+        oneMinusBeta2 = 1 - beta2;
+        this.eps = eps;
+    }
+
+    /// <summary>Number of updates made so far (Adam's t).</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>All gradients as one vector (a view shared with every parameter's <c>grad</c>).</summary>
+    public Tensor Gradients => gradients;
+
+    public void ZeroGrad() => gradients.zero_();
+
+    /// <summary>Points every parameter's gradient at its slice of <see cref="Gradients"/> again (after a caller's <c>zero_grad</c> dropped them).</summary>
+    public void AttachGradients(IReadOnlyList<Parameter> moduleParameters)
+    {
+        long offset = 0;
+        foreach (var parameter in moduleParameters)
+        {
+            var count = parameter.numel();
+            parameter.grad = gradients.narrow(0, offset, count).view(parameter.shape).DetachFromDisposeScope();
+            offset += count;
+        }
+    }
+
+    /// <summary>Scales the gradients so their global L2 norm is at most <paramref name="maxNorm"/>; returns the norm before.</summary>
+    public Tensor ClipGradientNorm(double maxNorm)
+    {
+        using var noGrad = no_grad();
+        var norm = gradients.norm();
+        // PyTorch's clip_grad_norm_: coefficient max / (norm + 1e-6), clamped at 1
+        using var coefficient = (norm + 1e-6).reciprocal_().mul_(maxNorm).clamp_max_(1.0);
+        gradients.mul_(coefficient);
+        return norm;
+    }
+
+    public void Step()
+    {
+        using var noGrad = no_grad();
+        Steps++;
+        var biasCorrection1 = 1 - Math.Pow(beta1Value, Steps);
+        var biasCorrection2 = 1 - Math.Pow(beta2Value, Steps);
+        using Scalar sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2);
+        using Scalar negativeStepSize = -learningRate / biasCorrection1;
+
+        expAvg.mul_(beta1).add_(gradients, alpha: oneMinusBeta1);
+        expAvgSq.mul_(beta2).addcmul_(gradients, gradients, value: oneMinusBeta2);
+        denominator.copy_(expAvgSq).sqrt_().div_(sqrtBiasCorrection2).add_(eps);
+        parameters.addcdiv_(expAvg, denominator, value: negativeStepSize);
+    }
+
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(Steps);
+        WriteTensor(writer, expAvg);
+        WriteTensor(writer, expAvgSq);
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        var steps = reader.ReadInt64();
+        var first = reader.ReadBytes(reader.ReadInt32());
+        var second = reader.ReadBytes(reader.ReadInt32());
+        var expected = expAvg.numel() * expAvg.element_size();
+        if (steps < 0 || first.Length != expected || second.Length != expected)
+            throw new InvalidDataException($"the optimizer state is for {first.Length / expAvg.element_size()} parameters, this model has {expAvg.numel()}");
+        Steps = steps;
+        LoadTensor(expAvg, first);
+        LoadTensor(expAvgSq, second);
+    }
+
+    public void Dispose()
+    {
+        foreach (var tensor in new[] { expAvg, expAvgSq, denominator, gradients, parameters }) tensor.Dispose();
+        foreach (var scalar in new[] { beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps }) scalar.Dispose();
+    }
+
+    private static void WriteTensor(BinaryWriter writer, Tensor tensor)
+    {
+        using var cpu = tensor.cpu();
+        var bytes = cpu.bytes;
+        writer.Write(bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static void LoadTensor(Tensor tensor, byte[] bytes)
+    {
+        using var cpu = empty(tensor.shape, dtype: tensor.dtype);
+        cpu.bytes = bytes;
+        tensor.copy_(cpu);
+    }
+}
