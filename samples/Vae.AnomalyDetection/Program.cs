@@ -12,8 +12,7 @@ app.Configure(config =>
     config.PropagateExceptions();
 });
 
-// Spectre.Console.Cli refuses one-letter long options, so the customary --k is read as -k.
-args = args.Select(arg => arg == "--k" ? "-k" : arg.StartsWith("--k=", StringComparison.Ordinal) ? "-k=" + arg[4..] : arg).ToArray();
+args = CommandLine.Normalize(args);
 var verbose = args.Contains("--verbose");
 try
 {
