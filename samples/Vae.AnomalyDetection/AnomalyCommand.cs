@@ -143,7 +143,7 @@ internal sealed class AnomalyCommand : AsyncCommand<AnomalySettings>
     private static Table ResultTable(IEnumerable<HoldOutResult> results, AnomalySettings settings)
     {
         var table = new Table().RoundedBorder()
-            .AddColumns("held out", "AUROC", "test loss", "held-out loss", "threshold", "detected", "false pos.", "seconds");
+            .AddColumns("digit", "AUROC", "test\nloss", "held-out\nloss", "threshold", "detected", "false\npos.", "seconds");
         foreach (var column in table.Columns) column.RightAligned();
         foreach (var r in results)
         {
