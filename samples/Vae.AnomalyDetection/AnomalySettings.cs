@@ -1,0 +1,87 @@
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using Vae.Core;
+
+namespace Vae.AnomalyDetection;
+
+/// <summary>The command line of a hold-out experiment.</summary>
+internal sealed class AnomalySettings : CommandSettings
+{
+    [CommandOption("--holdout <DIGIT>")]
+    [Description("The digit (0-9) left out of training, whose test digits are the anomalies. Default: each of the ten in turn.")]
+    public int? Holdout { get; init; }
+
+    [CommandOption("--data <DIR>")]
+    [Description("Folder with the four MNIST files (train-images-idx3-ubyte[.gz], ...), e.g. the full 60,000/10,000 set. Default: the 10,000 digits shipped with the sample.")]
+    public string? Data { get; init; }
+
+    [CommandOption("--epochs <N>")]
+    [Description("Passes over the training data for each held-out digit.")]
+    [DefaultValue(10)]
+    public int Epochs { get; init; }
+
+    [CommandOption("--seed <N>")]
+    [Description("Seed of the weights, the shuffling and the sampling; every held-out digit starts from the same seed.")]
+    [DefaultValue(1)]
+    public int Seed { get; init; }
+
+    [CommandOption("--threads <N>")]
+    [Description("CPU threads for libtorch. Default: the library's measured default.")]
+    public int? Threads { get; init; }
+
+    [CommandOption("--score <KIND>")]
+    [Description("The anomaly score: 'elbo', the negative ELBO at the posterior mean (one forward pass), or 'iwae', the negative importance-weighted log-likelihood from --k samples.")]
+    [DefaultValue("elbo")]
+    public string Score { get; init; } = "elbo";
+
+    [CommandOption("-k|--samples <N>")]
+    [Description("Importance samples per digit for --score iwae (default 100); --k works too.")]
+    public int? K { get; init; }
+
+    [CommandOption("--percentile <P>")]
+    [Description("The threshold is this percentile of the scores of normal validation digits.")]
+    [DefaultValue(99.0)]
+    public double Percentile { get; init; }
+
+    [CommandOption("--output <DIR>")]
+    [Description("Where the pictures of the highest- and lowest-scoring test digits go.")]
+    [DefaultValue("anomaly-output")]
+    public string Output { get; init; } = "anomaly-output";
+
+    [CommandOption("--json")]
+    [Description("Print one JSON object with the figures as the last line of output.")]
+    public bool Json { get; init; }
+
+    [CommandOption("--verbose")]
+    [Description("Show stack traces of errors.")]
+    public bool Verbose { get; init; }
+
+    public AnomalyScoreKind ScoreKind => Score.Trim().ToLowerInvariant() switch
+    {
+        "elbo" => AnomalyScoreKind.NegativeElboAtMean,
+        "iwae" => AnomalyScoreKind.NegativeImportanceWeighted,
+        _ => throw new InvalidOperationException($"--score '{Score}' was not validated."),
+    };
+
+    /// <summary>The k of the importance-weighted score (ignored by the ELBO score).</summary>
+    public int ImportanceSamples => K ?? AnomalyDetector.DefaultImportanceSamples;
+
+    /// <summary>The held-out digits of this run, in order.</summary>
+    public IReadOnlyList<int> Digits => Holdout is { } digit ? [digit] : Enumerable.Range(0, 10).ToArray();
+
+    public override ValidationResult Validate()
+    {
+        if (Holdout is < 0 or > 9) return ValidationResult.Error($"--holdout must be a digit 0-9, but was {Holdout}.");
+        if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
+        if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
+        var score = Score.Trim().ToLowerInvariant();
+        if (score is not ("elbo" or "iwae")) return ValidationResult.Error($"--score must be 'elbo' or 'iwae', but was '{Score}'.");
+        if (K is <= 0) return ValidationResult.Error($"-k must be at least 1, but was {K}.");
+        // Saying so beats silently ignoring a k that the ELBO score never uses.
+        if (K is not null && score == "elbo") return ValidationResult.Error("-k applies only to --score iwae.");
+        if (!(Percentile is >= 0 and <= 100)) return ValidationResult.Error($"--percentile must lie in [0, 100], but was {Percentile}.");
+        if (string.IsNullOrWhiteSpace(Output)) return ValidationResult.Error("--output must name a folder.");
+        return ValidationResult.Success();
+    }
+}
