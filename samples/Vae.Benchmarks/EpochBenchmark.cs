@@ -13,7 +13,7 @@ internal static class EpochBenchmark
         using var train = ShippedDigits.Load(MnistSplit.Train);
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
         Console.WriteLine($"training {train.Count:N0} digits, 784-400-20, batch 128, Adam 1e-3, {epochs} epochs, " +
-                          $"{(threads > 0 ? threads : VaeRuntime.DefaultCpuThreads)} libtorch thread(s), {Environment.ProcessorCount} cores");
+                          $"{(threads > 0 ? threads : VaeRuntime.CpuThreads)} libtorch thread(s), {Environment.ProcessorCount} cores");
         Console.WriteLine($"{"epoch",5} {"images/s",10} {"live tensors",13} {"working set MiB",16} {"alloc KiB/step",15}");
 
         var process = Process.GetCurrentProcess();

@@ -202,7 +202,6 @@ public sealed class VaeTrainer : IDisposable
         int batchesPerEpoch, Func<int, Tensor?, IEnumerable<Tensor>> batchesOf, long? sampleCount)
     {
         if (Options.CpuThreads is { } threads) VaeRuntime.SetCpuThreads(threads);
-        else VaeRuntime.ApplyDefaultCpuThreads();
 
         var clock = Stopwatch.StartNew();
         var stoppedEarly = false;

@@ -28,8 +28,8 @@ public sealed record VaeTrainerOptions
     public string Device { get; init; } = "cpu";
 
     /// <summary>
-    /// libtorch's CPU threads for the whole process while training; null keeps <see cref="VaeRuntime.DefaultCpuThreads"/>,
-    /// which was chosen by measurement (see README's performance section).
+    /// libtorch's CPU threads, set for the whole process when training starts; null keeps the process's setting
+    /// (libtorch's default is the number of physical cores; see README's performance section).
     /// </summary>
     public int? CpuThreads { get; init; }
 
