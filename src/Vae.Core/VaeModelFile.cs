@@ -33,7 +33,7 @@ public static class VaeModelFile
     public const int FormatVersion = 1;
 
     /// <summary>The suffix of the temporary file a save writes before it replaces the target.</summary>
-    public const string TemporarySuffix = ".tmp";
+    public const string TemporarySuffix = AtomicFile.TemporarySuffix;
 
     private static readonly byte[] Magic = "VAEMODEL"u8.ToArray();
     private const int HashSize = 32;
@@ -56,7 +56,7 @@ public static class VaeModelFile
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var payload = BuildPayload(model);
-        WriteAtomically(path, stream => WriteFile(stream, payload));
+        AtomicFile.Write(path, stream => WriteFile(stream, payload));
     }
 
     /// <summary>Writes the model's architecture and weights to <paramref name="stream"/> at its current position.</summary>
@@ -155,31 +155,6 @@ public static class VaeModelFile
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var stream = OpenRead(path);
         return ReadContents(stream, path).Options;
-    }
-
-    /// <summary>
-    /// Writes through <paramref name="write"/> to <c>path + ".tmp"</c>, flushes it to disk and moves it over
-    /// <paramref name="path"/>; on any failure removes the temporary file and leaves <paramref name="path"/> alone.
-    /// </summary>
-    internal static void WriteAtomically(string path, Action<Stream> write)
-    {
-        var fullPath = Path.GetFullPath(path);
-        var temporary = fullPath + TemporarySuffix;
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                write(stream);
-                // Without this the rename can reach the disk before the data, and a power cut leaves an empty file.
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
     }
 
     /// <summary>Parses the architecture JSON; fields missing from older files keep their defaults.</summary>
@@ -391,22 +366,6 @@ public static class VaeModelFile
 
     private static InvalidDataException Corrupt(string source, string detail, Exception? inner = null) =>
         new($"'{source}' is a corrupted Vae model file: {detail}.", inner);
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            if (File.Exists(path)) File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // The save has failed already; that error matters more than a leftover temporary file.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // As above.
-        }
-    }
 
     private sealed record FileContents(VaeOptions Options, IReadOnlyList<SavedTensor> Tensors);
 

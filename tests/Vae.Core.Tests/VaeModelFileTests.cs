@@ -271,7 +271,7 @@ public sealed class VaeModelFileTests : IDisposable
         var original = "the previous model"u8.ToArray();
         File.WriteAllBytes(path, original);
 
-        var act = () => VaeModelFile.WriteAtomically(path, stream =>
+        var act = () => AtomicFile.Write(path, stream =>
         {
             stream.Write(new byte[1000]);
             throw new IOException("simulated: disk full");
