@@ -85,7 +85,7 @@ public sealed class VaeTrainer : IDisposable
     public TrainingResult Fit(Tensor train, Tensor? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         Guard.Features(train, model.Options.InputSize, nameof(train));
-        Guard.UnitInterval(train, nameof(train));
+        Guard.Data(train, model.Options.Likelihood, nameof(train));
         if (train.shape[0] == 0) throw new ArgumentException("train holds no samples.", nameof(train));
         CheckValidation(validation);
 
@@ -139,7 +139,7 @@ public sealed class VaeTrainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         Guard.Features(data, model.Options.InputSize, nameof(data));
-        Guard.UnitInterval(data, nameof(data));
+        Guard.Data(data, model.Options.Likelihood, nameof(data));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         return EvaluateUnchecked(model, data, batchSize, seed);
     }
@@ -365,7 +365,7 @@ public sealed class VaeTrainer : IDisposable
     {
         if (validation is null) return;
         Guard.Features(validation, model.Options.InputSize, nameof(validation));
-        Guard.UnitInterval(validation, nameof(validation));
+        Guard.Data(validation, model.Options.Likelihood, nameof(validation));
         if (validation.shape[0] == 0) throw new ArgumentException("validation holds no samples.", nameof(validation));
     }
 
