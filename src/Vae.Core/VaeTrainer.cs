@@ -262,7 +262,7 @@ public sealed class VaeTrainer : IDisposable
         optimizer.zero_grad();
         var output = model.Forward(batch, noiseGenerator);
         // Summed over the batch like the reference implementation; Adam makes the step size independent of that scale.
-        var terms = ElboLoss.NegativeElboUnchecked(output, batch, beta, Reduction.Sum);
+        var terms = ElboLoss.NegativeElboUnchecked(output, batch, beta, Reduction.Sum, Options.FreeBits);
         terms.Loss.backward();
         var gradients = Options.MaxGradientNorm is { } maxNorm
             ? nn.utils.clip_grad_norm_(parameters, maxNorm)
