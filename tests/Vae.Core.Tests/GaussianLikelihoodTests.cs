@@ -175,6 +175,8 @@ public class GaussianLikelihoodTests
         var variance = test.var(0).mean().item<float>();            // per feature, about 8
         var error = (model.Reconstruct(test) - test).square().mean().item<float>();
         error.Should().BeLessThan(0.05f * variance, $"the data's variance is {variance}");
+        // The trainer trains the learned variance too: from 1 towards the small reconstruction error.
+        model.Decoder.LogVariance!.exp().mean().item<float>().Should().BeLessThan(0.5f);
 
         // Points off the plane are anomalous; scores work on data outside [0, 1].
         var detector = AnomalyDetector.Fit(model, test, percentile: 99);
