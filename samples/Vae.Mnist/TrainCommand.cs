@@ -100,7 +100,16 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
         }
 
         torch.manual_seed(settings.Seed);
-        var model = new VariationalAutoencoder(new VaeOptions { HiddenSizes = settings.HiddenSizes, LatentSize = settings.Latent });
+        var model = new VariationalAutoencoder(new VaeOptions
+        {
+            Architecture = settings.Architecture,
+            ImageChannels = 1,
+            ImageHeight = MnistDataset.ImageSide,
+            ImageWidth = MnistDataset.ImageSide,
+            ConvChannels = settings.ConvChannels,
+            HiddenSizes = settings.HiddenSizes,
+            LatentSize = settings.Latent,
+        });
         var trainer = new VaeTrainer(model, new VaeTrainerOptions
         {
             Epochs = settings.Epochs,

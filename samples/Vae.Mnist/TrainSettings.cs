@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Vae.Core;
 
 namespace Vae.Mnist;
 
@@ -32,9 +33,19 @@ internal sealed class TrainSettings : CommandSettings
     public int Latent { get; init; }
 
     [CommandOption("--hidden <SIZES>")]
-    [Description("Hidden layer widths of the encoder, comma-separated (the decoder mirrors them).")]
+    [Description("Fully connected hidden layer widths of the encoder (with --arch conv: after the convolutions), comma-separated (the decoder mirrors them).")]
     [DefaultValue("400")]
     public string Hidden { get; init; } = "400";
+
+    [CommandOption("--arch <ARCH>")]
+    [Description("Encoder and decoder: mlp (fully connected) or conv (strided convolutions, then the --hidden layers).")]
+    [DefaultValue("mlp")]
+    public string Arch { get; init; } = "mlp";
+
+    [CommandOption("--channels <SIZES>")]
+    [Description("With --arch conv: output channels of the encoder's convolutions, comma-separated (each halves the image; the decoder mirrors them).")]
+    [DefaultValue("32,64")]
+    public string Channels { get; init; } = "32,64";
 
     [CommandOption("--beta <B>")]
     [Description("Weight of the KL term (beta-VAE); 1 trains on the plain ELBO.")]
@@ -80,6 +91,16 @@ internal sealed class TrainSettings : CommandSettings
     public int[] HiddenSizes => Hidden.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
         .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 
+    public int[] ConvChannels => Channels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+
+    public VaeArchitecture Architecture => Arch.ToLowerInvariant() switch
+    {
+        "mlp" => VaeArchitecture.Mlp,
+        "conv" => VaeArchitecture.Convolutional,
+        _ => throw new FormatException($"--arch must be mlp or conv, but was '{Arch}'."),
+    };
+
     public override ValidationResult Validate()
     {
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
@@ -97,6 +118,15 @@ internal sealed class TrainSettings : CommandSettings
         catch (FormatException)
         {
             return ValidationResult.Error($"--hidden must be comma-separated numbers such as 512,256, but was '{Hidden}'.");
+        }
+        if (Arch.ToLowerInvariant() is not ("mlp" or "conv")) return ValidationResult.Error($"--arch must be mlp or conv, but was '{Arch}'.");
+        try
+        {
+            if (ConvChannels.Length == 0 || ConvChannels.Any(c => c <= 0)) return ValidationResult.Error($"--channels must be positive, but were '{Channels}'.");
+        }
+        catch (FormatException)
+        {
+            return ValidationResult.Error($"--channels must be comma-separated numbers such as 32,64, but was '{Channels}'.");
         }
         return ValidationResult.Success();
     }

@@ -62,13 +62,13 @@ public sealed class AnomalyDetector
     /// is flagged.
     /// </summary>
     /// <param name="model">The model trained on normal data.</param>
-    /// <param name="normalData">Held-out normal samples <c>[N, InputSize]</c> in [0, 1], not the training data, whose scores are optimistic.</param>
+    /// <param name="normalData">Held-out normal samples <c>[N, InputSize]</c> in [0, 1] (finite for a Gaussian likelihood), not the training data, whose scores are optimistic.</param>
     /// <param name="percentile">The percentile in [0, 100] of the normal scores to use as the threshold.</param>
     /// <param name="scoreKind">How to score a sample.</param>
     /// <param name="importanceSamples">The k of <see cref="AnomalyScoreKind.NegativeImportanceWeighted"/>.</param>
     /// <param name="generator">Source of the importance samples; unused by <see cref="AnomalyScoreKind.NegativeElboAtMean"/>.</param>
     /// <returns>The fitted detector.</returns>
-    /// <exception cref="ArgumentException">The data has the wrong shape, no rows, or lies outside [0, 1].</exception>
+    /// <exception cref="ArgumentException">The data has the wrong shape, no rows, or lies outside the likelihood's range.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="percentile"/> is outside [0, 100].</exception>
     public static AnomalyDetector Fit(
         VariationalAutoencoder model,
@@ -89,14 +89,14 @@ public sealed class AnomalyDetector
     }
 
     /// <summary>The anomaly score of each sample, in nats (higher is more anomalous).</summary>
-    /// <param name="input">Samples <c>[N, InputSize]</c> in [0, 1].</param>
+    /// <param name="input">Samples <c>[N, InputSize]</c> in [0, 1] (finite for a Gaussian likelihood).</param>
     /// <param name="generator">Source of the importance samples; unused by <see cref="AnomalyScoreKind.NegativeElboAtMean"/>.</param>
     /// <returns>One score per row.</returns>
-    /// <exception cref="ArgumentException">The input has the wrong shape or lies outside [0, 1].</exception>
+    /// <exception cref="ArgumentException">The input has the wrong shape or lies outside the likelihood's range.</exception>
     public double[] Score(Tensor input, Generator? generator = null)
     {
         Guard.Features(input, Model.Options.InputSize, nameof(input));
-        Guard.UnitInterval(input, nameof(input));
+        Guard.Data(input, Model.Options.Likelihood, nameof(input));
         using var scope = NewDisposeScope();
         var scores = ScoreKind == AnomalyScoreKind.NegativeElboAtMean
             ? NegativeElboAtMean(input)
@@ -105,10 +105,10 @@ public sealed class AnomalyDetector
     }
 
     /// <summary>Scores each sample and compares it with <see cref="Threshold"/>.</summary>
-    /// <param name="input">Samples <c>[N, InputSize]</c> in [0, 1].</param>
+    /// <param name="input">Samples <c>[N, InputSize]</c> in [0, 1] (finite for a Gaussian likelihood).</param>
     /// <param name="generator">Source of the importance samples; unused by <see cref="AnomalyScoreKind.NegativeElboAtMean"/>.</param>
     /// <returns>One result per row, in order.</returns>
-    /// <exception cref="ArgumentException">The input has the wrong shape or lies outside [0, 1].</exception>
+    /// <exception cref="ArgumentException">The input has the wrong shape or lies outside the likelihood's range.</exception>
     public IReadOnlyList<AnomalyResult> Detect(Tensor input, Generator? generator = null) =>
         Score(input, generator).Select(score => new AnomalyResult(score, score > Threshold)).ToArray();
 
@@ -117,8 +117,9 @@ public sealed class AnomalyDetector
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (mean, logVar) = Model.Encoder.forward(input);
-        var logits = Model.Decoder.forward(mean);
-        var reconstruction = ElboLoss.BceWithLogitsUnchecked(logits, input, Reduction.None);
+        var decoded = Model.Decoder.forward(mean);
+        var logVariance = Model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
+        var reconstruction = ElboLoss.ReconstructionElementwise(decoded, logVariance, input).sum(1);
         var kl = ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
         return (reconstruction + kl).MoveToOuterDisposeScope();
     }

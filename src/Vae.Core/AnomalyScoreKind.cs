@@ -4,7 +4,8 @@ namespace Vae.Core;
 public enum AnomalyScoreKind
 {
     /// <summary>
-    /// The negative ELBO with z at the posterior mean: the binary cross-entropy of the decoded mean plus the analytic
+    /// The negative ELBO with z at the posterior mean: the negative log-likelihood of the decoded mean (the binary
+    /// cross-entropy for Bernoulli data) plus the analytic
     /// KL(q(z|x) || p(z)). Deterministic and as cheap as one forward pass.
     /// </summary>
     NegativeElboAtMean,

@@ -6,17 +6,26 @@ using static TorchSharp.torch.nn;
 namespace Vae.Core;
 
 /// <summary>
-/// The generative network p(x|z): maps latent codes <c>[N, LatentSize]</c> to the logits <c>[N, InputSize]</c> of
-/// independent Bernoulli pixels. Apply <c>sigmoid</c> (or use <see cref="VariationalAutoencoder.Decode"/>) for
-/// probabilities; the loss works on logits because that is numerically stable.
+/// The generative network p(x|z): maps latent codes <c>[N, LatentSize]</c> to <c>[N, InputSize]</c> values that
+/// parameterize the likelihood (<see cref="VaeOptions.Likelihood"/>): the logits of independent Bernoulli features,
+/// or the means of independent Gaussian features. For Bernoulli apply <c>sigmoid</c> (or use
+/// <see cref="VariationalAutoencoder.Decode"/>) for probabilities; the loss works on logits because that is
+/// numerically stable. A convolutional decoder mirrors the encoder: fully connected layers, then transposed
+/// convolutions that double the height and width back to the image's, flattened at the end.
 /// </summary>
 public sealed class Decoder : Module<Tensor, Tensor>
 {
     private readonly Sequential layers;
+    // Null for an MLP, so that an MLP's state dict keeps the names of files saved before convolutions existed.
+    private readonly Sequential? deconvolutions;
+    // Per transposed convolution (in order), the height and width of its output: twice its input, plus one for an odd size.
+    private readonly (long Height, long Width)[] outputSizes = [];
+    // Not readonly: Module.to replaces parameter fields when it changes their device or dtype.
+    private Parameter? logVariance;
 
-    /// <summary>Creates a decoder that mirrors the encoder's hidden layers.</summary>
+    /// <summary>Creates a decoder that mirrors the encoder's layers.</summary>
     /// <param name="options">The architecture; see <see cref="VaeOptions"/>.</param>
-    /// <exception cref="ArgumentException">The options contain a size that is not positive.</exception>
+    /// <exception cref="ArgumentException">The options are invalid; see <see cref="VaeOptions.Validate"/>.</exception>
     public Decoder(VaeOptions options) : base(VaeRuntime.CheckedName(nameof(Decoder)))
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -32,19 +41,76 @@ public sealed class Decoder : Module<Tensor, Tensor>
             width = size;
             index++;
         }
-        layers.append($"fc{index}", Linear(width, options.InputSize));
+        if (options.Architecture == VaeArchitecture.Convolutional)
+        {
+            var maps = options.FeatureMapSizes();
+            var channels = options.ConvChannels;
+            layers.append($"fc{index}", Linear(width, (long)channels[^1] * maps[^1].Height * maps[^1].Width));
+            layers.append($"relu{index}", ReLU());
+            deconvolutions = Sequential();
+            var sizes = new List<(long, long)>();
+            for (var i = channels.Count - 1; i >= 0; i--)
+            {
+                var outputChannels = i > 0 ? channels[i - 1] : options.ImageChannels;
+                deconvolutions.append($"deconv{channels.Count - i}", ConvTranspose2d(channels[i], outputChannels, kernel_size: 4, stride: 2, padding: 1));
+                sizes.Add((maps[i].Height, maps[i].Width));
+            }
+            outputSizes = sizes.ToArray();
+        }
+        else
+        {
+            layers.append($"fc{index}", Linear(width, options.InputSize));
+        }
+        if (options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
+            logVariance = Parameter(full(options.InputSize, Math.Log(options.GaussianVariance)));
         RegisterComponents();
     }
 
     /// <summary>The architecture this decoder was built with.</summary>
     public VaeOptions Options { get; }
 
-    /// <summary>Computes the logits of p(x|z).</summary>
+    /// <summary>
+    /// The learned log-variance of each feature, shape <c>[InputSize]</c>, when the likelihood is Gaussian with
+    /// <see cref="VaeOptions.LearnGaussianVariance"/>; otherwise null.
+    /// </summary>
+    public Parameter? LogVariance => logVariance;
+
+    /// <summary>Computes the logits (Bernoulli) or means (Gaussian) of p(x|z).</summary>
     /// <param name="latent">Latent codes of shape <c>[N, LatentSize]</c>.</param>
+    /// <returns>Shape <c>[N, InputSize]</c>.</returns>
     /// <exception cref="ArgumentException">The codes are not two-dimensional or have the wrong size.</exception>
     public override Tensor forward(Tensor latent)
     {
         Guard.Features(latent, Options.LatentSize, nameof(latent));
-        return layers.forward(latent);
+        if (deconvolutions is null) return layers.forward(latent);
+        using var scope = NewDisposeScope();
+        var (height, width) = Options.FeatureMapSizes()[^1];
+        var maps = layers.forward(latent).reshape(latent.shape[0], Options.ConvChannels[^1], height, width);
+        // Each layer is a transposed convolution with kernel 4, stride 2 and padding 1 (plus output padding for an odd
+        // size), computed as the unpadded one, which is 2 larger, cropped by one row and column at the start. That is the
+        // same arithmetic, but libtorch's padded path (2.10, CPU) sometimes left NaN in its output, and TorchSharp's
+        // ConvTranspose2d.forward gave 7 x 7 for a 7 x 5 target.
+        var index = 0;
+        foreach (var module in deconvolutions.children())
+        {
+            var deconvolution = (ConvTranspose2d)module;
+            var (outputHeight, outputWidth) = outputSizes[index];
+            maps = functional.conv_transpose2d(maps, deconvolution.weight!, deconvolution.bias, strides: [2, 2])
+                .narrow(2, 1, outputHeight).narrow(3, 1, outputWidth);
+            if (++index < outputSizes.Length) maps = functional.relu(maps);
+        }
+        return maps.flatten(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The log-variance of the Gaussian likelihood as a new tensor handle, broadcastable to <c>[N, InputSize]</c>
+    /// (the learned <c>[InputSize]</c> parameter, through which gradients flow, or a fixed scalar); null for Bernoulli.
+    /// </summary>
+    internal Tensor? OutputLogVariance(ScalarType dtype, Device device)
+    {
+        if (Options.Likelihood != VaeLikelihood.Gaussian) return null;
+        return logVariance is not null
+            ? logVariance.view(-1)
+            : tensor(Math.Log(Options.GaussianVariance), dtype: dtype, device: device);
     }
 }

@@ -6,7 +6,7 @@ namespace Vae.Core;
 
 /// <summary>
 /// The terms of the negative evidence lower bound (ELBO) of a VAE with a standard normal prior and a
-/// Bernoulli likelihood, in nats.
+/// Bernoulli or Gaussian likelihood, in nats.
 /// </summary>
 /// <remarks>
 /// Every method reduces the same way: <see cref="Reduction.None"/> gives one value per sample (shape <c>[N]</c>,
@@ -67,32 +67,152 @@ public static class ElboLoss
     }
 
     /// <summary>
-    /// The negative ELBO of a forward pass: reconstruction + beta * KL, with both parts.
+    /// Negative log-likelihood of targets under independent Gaussians, in full (normalizing constant included):
+    /// <c>0.5 * ((target - mean)^2 / exp(logVar) + logVar + log(2 * pi))</c> per feature.
+    /// </summary>
+    /// <param name="mean">Means, shape <c>[N, ...]</c>.</param>
+    /// <param name="target">Finite targets, the same shape.</param>
+    /// <param name="logVar">Log-variances, broadcastable to <paramref name="mean"/> (e.g. one per feature, <c>[D]</c>).</param>
+    /// <param name="reduction">How to reduce over the batch; see the remarks on <see cref="ElboLoss"/>.</param>
+    /// <exception cref="ArgumentException">The shapes differ or do not broadcast, or a value is NaN or infinite.</exception>
+    public static Tensor GaussianNegativeLogLikelihood(Tensor mean, Tensor target, Tensor logVar, Reduction reduction = Reduction.Sum)
+    {
+        Guard.Batched(mean, nameof(mean));
+        Guard.SameShape(mean, nameof(mean), target, nameof(target));
+        Guard.NotNull(logVar, nameof(logVar));
+        Guard.Broadcastable(mean, nameof(mean), logVar, nameof(logVar));
+        Guard.Finite(mean, nameof(mean));
+        Guard.Finite(target, nameof(target));
+        Guard.Finite(logVar, nameof(logVar));
+        using var scope = NewDisposeScope();
+        return Reduce(GaussianNllElementwise(mean, target, logVar), reduction).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Negative log-likelihood of targets under independent Gaussians of one fixed <paramref name="variance"/>:
+    /// <c>0.5 * ((target - mean)^2 / variance + log(variance) + log(2 * pi))</c> per feature.
+    /// </summary>
+    /// <param name="mean">Means, shape <c>[N, ...]</c>.</param>
+    /// <param name="target">Finite targets, the same shape.</param>
+    /// <param name="variance">The variance of every feature, positive and finite.</param>
+    /// <param name="reduction">How to reduce over the batch; see the remarks on <see cref="ElboLoss"/>.</param>
+    /// <exception cref="ArgumentException">The shapes differ, a value is NaN or infinite, or the variance is not positive.</exception>
+    public static Tensor GaussianNegativeLogLikelihood(Tensor mean, Tensor target, double variance, Reduction reduction = Reduction.Sum)
+    {
+        if (!double.IsFinite(variance) || variance <= 0)
+            throw new ArgumentException($"variance must be positive and finite, but was {variance}.", nameof(variance));
+        Guard.NotNull(mean, nameof(mean));
+        using var scope = NewDisposeScope();
+        var logVar = tensor(Math.Log(variance), dtype: mean.dtype, device: mean.device);
+        return GaussianNegativeLogLikelihood(mean, target, logVar, reduction).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The KL term with free bits (Kingma et al., 2016): the KL of each latent dimension averaged over the batch,
+    /// floored at <paramref name="freeBits"/> nats, and summed over dimensions:
+    /// <c>sum_j max(freeBits, mean_n KL_nj)</c>. Dimensions whose KL lies below the floor get no gradient from it, so
+    /// the model is not pushed to leave them unused. It is at least <c>LatentSize * freeBits</c>.
+    /// </summary>
+    /// <param name="mean">Posterior means, shape <c>[N, LatentSize]</c>.</param>
+    /// <param name="logVar">Posterior log-variances, the same shape.</param>
+    /// <param name="freeBits">The floor in nats per latent dimension; 0 gives the plain KL.</param>
+    /// <param name="reduction">
+    /// <see cref="Reduction.Mean"/> for nats per sample, <see cref="Reduction.Sum"/> for that times N; the floor acts on
+    /// a batch average, so there is no per-sample value (<see cref="Reduction.None"/> is rejected).
+    /// </param>
+    /// <exception cref="ArgumentException">
+    /// The tensors are not <c>[N, LatentSize]</c> of the same shape, <paramref name="freeBits"/> is negative or not finite,
+    /// or the reduction is <see cref="Reduction.None"/>.
+    /// </exception>
+    public static Tensor FreeBitsKl(Tensor mean, Tensor logVar, double freeBits, Reduction reduction = Reduction.Mean)
+    {
+        Guard.NotNull(mean, nameof(mean));
+        if (mean.dim() != 2)
+            throw new ArgumentException($"mean must have shape [N, LatentSize] (rank 2), but has shape {Guard.Shape(mean)}.", nameof(mean));
+        Guard.SameShape(mean, nameof(mean), logVar, nameof(logVar));
+        Guard.FreeBits(freeBits);
+        if (reduction == Reduction.None)
+            throw new ArgumentException("Free bits floor the KL averaged over the batch, so there is no per-sample value: use Mean or Sum.", nameof(reduction));
+        return FreeBitsKlUnchecked(mean, logVar, freeBits, reduction);
+    }
+
+    /// <summary>
+    /// The negative ELBO of a forward pass: reconstruction + beta * KL, with both parts. The likelihood follows the
+    /// output: Bernoulli when <see cref="VaeOutput.ReconstructionLogVar"/> is null, else Gaussian with that log-variance.
     /// </summary>
     /// <param name="output">The model's output for <paramref name="target"/>.</param>
-    /// <param name="target">The batch that was encoded, values in [0, 1].</param>
+    /// <param name="target">The batch that was encoded: values in [0, 1] for Bernoulli, finite values for Gaussian.</param>
     /// <param name="beta">Weight of the KL term; 1 gives the plain ELBO.</param>
     /// <param name="reduction">How to reduce over the batch; see the remarks on <see cref="ElboLoss"/>.</param>
-    /// <exception cref="ArgumentException">Shapes differ, a target is outside [0, 1], or beta is negative or not finite.</exception>
-    public static ElboTerms NegativeElbo(VaeOutput output, Tensor target, double beta = 1.0, Reduction reduction = Reduction.Mean)
+    /// <param name="freeBits">
+    /// When positive, the loss uses <see cref="FreeBitsKl"/> with this floor instead of the KL (the reported
+    /// <see cref="ElboTerms.Kl"/> stays the true KL), and <see cref="Reduction.None"/> is rejected.
+    /// </param>
+    /// <exception cref="ArgumentException">
+    /// Shapes differ, a target is out of the likelihood's range, beta or freeBits is negative or not finite, or free bits
+    /// are asked for per sample.
+    /// </exception>
+    public static ElboTerms NegativeElbo(VaeOutput output, Tensor target, double beta = 1.0, Reduction reduction = Reduction.Mean, double freeBits = 0)
     {
         ArgumentNullException.ThrowIfNull(output);
         Guard.SameShape(output.ReconstructionLogits, "output.ReconstructionLogits", target, nameof(target));
-        Guard.UnitInterval(target, nameof(target));
+        if (output.ReconstructionLogVar is { } logVar)
+        {
+            Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVar, "output.ReconstructionLogVar");
+            Guard.Finite(target, nameof(target));
+        }
+        else
+        {
+            Guard.UnitInterval(target, nameof(target));
+        }
         Guard.Beta(beta);
-        return NegativeElboUnchecked(output, target, beta, reduction);
+        Guard.FreeBits(freeBits);
+        if (freeBits > 0 && reduction == Reduction.None)
+            throw new ArgumentException("Free bits floor the KL averaged over the batch, so there is no per-sample loss: use Mean or Sum.", nameof(reduction));
+        return NegativeElboUnchecked(output, target, beta, reduction, freeBits);
     }
 
-    internal static ElboTerms NegativeElboUnchecked(VaeOutput output, Tensor target, double beta, Reduction reduction)
+    internal static ElboTerms NegativeElboUnchecked(VaeOutput output, Tensor target, double beta, Reduction reduction, double freeBits = 0)
     {
         using var scope = NewDisposeScope();
-        var reconstruction = BceWithLogitsUnchecked(output.ReconstructionLogits, target, reduction);
+        var reconstruction = Reduce(ReconstructionElementwise(output.ReconstructionLogits, output.ReconstructionLogVar, target), reduction);
         var kl = KlUnchecked(output.Mean, output.LogVar, reduction);
-        var loss = beta == 1.0 ? reconstruction + kl : reconstruction + beta * kl;
+        var penalty = freeBits > 0 ? FreeBitsKlUnchecked(output.Mean, output.LogVar, freeBits, reduction) : kl;
+        var loss = beta == 1.0 ? reconstruction + penalty : reconstruction + beta * penalty;
         return new ElboTerms(
             reconstruction.MoveToOuterDisposeScope(),
             kl.MoveToOuterDisposeScope(),
             loss.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// -log p(x|z) per feature, same shape as <paramref name="decoded"/>: Bernoulli on logits when
+    /// <paramref name="logVar"/> is null, else Gaussian with that log-variance.
+    /// </summary>
+    internal static Tensor ReconstructionElementwise(Tensor decoded, Tensor? logVar, Tensor target) =>
+        logVar is null
+            ? functional.binary_cross_entropy_with_logits(decoded, target, reduction: Reduction.None)
+            : GaussianNllElementwise(decoded, target, logVar);
+
+    internal static Tensor GaussianNllElementwise(Tensor mean, Tensor target, Tensor logVar)
+    {
+        using var scope = NewDisposeScope();
+        var elementwise = (target - mean).pow_(2).mul_((-logVar).exp_()).add_(logVar).add_(2 * GaussianDensity.HalfLogTwoPi).mul_(0.5);
+        return elementwise.MoveToOuterDisposeScope();
+    }
+
+    internal static Tensor FreeBitsKlUnchecked(Tensor mean, Tensor logVar, double freeBits, Reduction reduction)
+    {
+        using var scope = NewDisposeScope();
+        var perDimension = (mean.square() + logVar.exp() - logVar - 1).mul_(0.5).mean([0]);
+        var floored = perDimension.clamp_min(freeBits).sum();
+        var result = reduction switch
+        {
+            Reduction.Mean => floored,
+            Reduction.Sum => floored.mul_(mean.shape[0]),
+            _ => throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Free bits need Mean or Sum."),
+        };
+        return result.MoveToOuterDisposeScope();
     }
 
     internal static Tensor KlUnchecked(Tensor mean, Tensor logVar, Reduction reduction)

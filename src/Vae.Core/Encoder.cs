@@ -7,24 +7,41 @@ namespace Vae.Core;
 
 /// <summary>
 /// The inference network q(z|x): maps a batch <c>[N, InputSize]</c> to the mean and log-variance
-/// (each <c>[N, LatentSize]</c>) of a diagonal Gaussian over the latent code.
+/// (each <c>[N, LatentSize]</c>) of a diagonal Gaussian over the latent code. An MLP, or for
+/// <see cref="VaeArchitecture.Convolutional"/> strided convolutions on the batch seen as images, followed by the
+/// fully connected hidden layers.
 /// </summary>
 public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVar)>
 {
+    // Null for an MLP, so that an MLP's state dict keeps the names of files saved before convolutions existed.
+    private readonly Sequential? convolutions;
     private readonly Sequential hidden;
     private readonly Linear mean;
     private readonly Linear logVar;
 
     /// <summary>Creates an encoder with freshly initialized weights (PyTorch's default initialization).</summary>
     /// <param name="options">The architecture; see <see cref="VaeOptions"/>.</param>
-    /// <exception cref="ArgumentException">The options contain a size that is not positive.</exception>
+    /// <exception cref="ArgumentException">The options are invalid; see <see cref="VaeOptions.Validate"/>.</exception>
     public Encoder(VaeOptions options) : base(VaeRuntime.CheckedName(nameof(Encoder)))
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        hidden = Sequential();
         var width = options.InputSize;
+        if (options.Architecture == VaeArchitecture.Convolutional)
+        {
+            convolutions = Sequential();
+            var channels = options.ImageChannels;
+            for (var i = 0; i < options.ConvChannels.Count; i++)
+            {
+                convolutions.append($"conv{i + 1}", Conv2d(channels, options.ConvChannels[i], kernel_size: 4, stride: 2, padding: 1));
+                convolutions.append($"relu{i + 1}", ReLU());
+                channels = options.ConvChannels[i];
+            }
+            var (height, mapWidth) = options.FeatureMapSizes()[^1];
+            width = channels * height * mapWidth;
+        }
+        hidden = Sequential();
         for (var i = 0; i < options.HiddenSizes.Count; i++)
         {
             hidden.append($"fc{i + 1}", Linear(width, options.HiddenSizes[i]));
@@ -40,12 +57,19 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVar)>
     public VaeOptions Options { get; }
 
     /// <summary>Computes the parameters of q(z|x).</summary>
-    /// <param name="input">A batch of shape <c>[N, InputSize]</c>.</param>
+    /// <param name="input">A batch of shape <c>[N, InputSize]</c> (images flattened channel by channel, row by row).</param>
     /// <exception cref="ArgumentException">The input is not two-dimensional or has the wrong feature count.</exception>
     public override (Tensor Mean, Tensor LogVar) forward(Tensor input)
     {
         Guard.Features(input, Options.InputSize, nameof(input));
-        using var h = hidden.forward(input);
-        return (mean.forward(h), logVar.forward(h));
+        using var scope = NewDisposeScope();
+        var features = input;
+        if (convolutions is not null)
+        {
+            var images = input.reshape(input.shape[0], Options.ImageChannels, Options.ImageHeight, Options.ImageWidth);
+            features = convolutions.forward(images).flatten(1);
+        }
+        var h = hidden.forward(features);
+        return (mean.forward(h).MoveToOuterDisposeScope(), logVar.forward(h).MoveToOuterDisposeScope());
     }
 }

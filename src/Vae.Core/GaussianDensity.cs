@@ -23,8 +23,8 @@ public static class GaussianDensity
         Guard.Batched(x, nameof(x));
         Guard.NotNull(mean, nameof(mean));
         Guard.NotNull(logVar, nameof(logVar));
-        CheckBroadcast(x, mean, nameof(mean));
-        CheckBroadcast(x, logVar, nameof(logVar));
+        Guard.Broadcastable(x, nameof(x), mean, nameof(mean));
+        Guard.Broadcastable(x, nameof(x), logVar, nameof(logVar));
         return LogDensityUnchecked(x, mean, logVar);
     }
 
@@ -49,17 +49,5 @@ public static class GaussianDensity
     {
         using var scope = NewDisposeScope();
         return z.square().mul_(-0.5).sub_(HalfLogTwoPi).sum(-1).MoveToOuterDisposeScope();
-    }
-
-    private static void CheckBroadcast(Tensor x, Tensor other, string name)
-    {
-        var xs = x.shape;
-        var os = other.shape;
-        var ok = os.Length <= xs.Length;
-        for (var i = 1; ok && i <= os.Length; i++)
-            ok = os[^i] == xs[^i] || os[^i] == 1;
-        if (!ok)
-            throw new ArgumentException(
-                $"{name} must broadcast to the shape of x {Guard.Shape(x)}, but has shape {Guard.Shape(other)}.", name);
     }
 }

@@ -72,6 +72,31 @@ internal static class Guard
                 $"{name} must lie in [0, 1] (Bernoulli targets or probabilities), but its values range from {low:G6} to {high:G6}.", name);
     }
 
+    /// <summary>What the likelihood can model: [0, 1] for Bernoulli, finite values for Gaussian.</summary>
+    public static void Data(Tensor tensor, VaeLikelihood likelihood, string name)
+    {
+        if (likelihood == VaeLikelihood.Bernoulli) UnitInterval(tensor, name);
+        else Finite(tensor, name);
+    }
+
+    public static void Broadcastable(Tensor x, string xName, Tensor other, string name)
+    {
+        var xs = x.shape;
+        var os = other.shape;
+        var ok = os.Length <= xs.Length;
+        for (var i = 1; ok && i <= os.Length; i++)
+            ok = os[^i] == xs[^i] || os[^i] == 1;
+        if (!ok)
+            throw new ArgumentException(
+                $"{name} must broadcast to the shape of {xName} {Shape(x)}, but has shape {Shape(other)}.", name);
+    }
+
+    public static void FreeBits(double freeBits)
+    {
+        if (!double.IsFinite(freeBits) || freeBits < 0)
+            throw new ArgumentException($"freeBits must be finite and non-negative, but was {freeBits}.", nameof(freeBits));
+    }
+
     public static void Beta(double beta)
     {
         if (!double.IsFinite(beta) || beta < 0)

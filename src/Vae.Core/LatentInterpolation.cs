@@ -14,7 +14,7 @@ public static class LatentInterpolation
     /// <param name="from">The first input, shape <c>[InputSize]</c> or <c>[1, InputSize]</c>.</param>
     /// <param name="to">The last input, the same shape.</param>
     /// <param name="steps">The number of points, at least 2.</param>
-    /// <returns>Pixel probabilities <c>[steps, InputSize]</c>; the first row is the reconstruction of <paramref name="from"/>, the last of <paramref name="to"/>.</returns>
+    /// <returns>Decoded means <c>[steps, InputSize]</c> (pixel probabilities for Bernoulli); the first row is the reconstruction of <paramref name="from"/>, the last of <paramref name="to"/>.</returns>
     /// <exception cref="ArgumentException">An input has the wrong shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is less than 2.</exception>
     public static Tensor BetweenInputs(VariationalAutoencoder model, Tensor from, Tensor to, int steps)
@@ -32,7 +32,7 @@ public static class LatentInterpolation
     /// <param name="from">The first code, shape <c>[LatentSize]</c> or <c>[1, LatentSize]</c>.</param>
     /// <param name="to">The last code, the same shape.</param>
     /// <param name="steps">The number of points, at least 2.</param>
-    /// <returns>Pixel probabilities <c>[steps, InputSize]</c>.</returns>
+    /// <returns>Decoded means <c>[steps, InputSize]</c> (pixel probabilities for Bernoulli).</returns>
     /// <exception cref="ArgumentException">A code has the wrong shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is less than 2.</exception>
     public static Tensor BetweenCodes(VariationalAutoencoder model, Tensor from, Tensor to, int steps)

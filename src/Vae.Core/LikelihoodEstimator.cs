@@ -11,26 +11,26 @@ namespace Vae.Core;
 /// <remarks>
 /// With z_1..z_k drawn from q(z|x), the estimate is
 /// <c>logsumexp_i [log p(x|z_i) + log p(z_i) - log q(z_i|x)] - log k</c>: a lower bound on log p(x) that rises
-/// with k towards it; k = 1 is the single-sample ELBO. log p(x|z) is the Bernoulli log-likelihood
-/// (minus the binary cross-entropy of the logits, summed over features) and both Gaussian densities include their
-/// normalizing constants (see <see cref="GaussianDensity"/>). The work runs without gradients, in blocks of rows and
-/// samples so that no intermediate tensor exceeds about <see cref="DefaultElementBudget"/> elements, combined
+/// with k towards it; k = 1 is the single-sample ELBO. log p(x|z) is the model's likelihood summed over features
+/// (for Bernoulli minus the binary cross-entropy of the logits, for Gaussian its full log density) and both Gaussian
+/// densities over z include their normalizing constants (see <see cref="GaussianDensity"/>). The work runs without
+/// gradients, in blocks of rows and samples so that no layer's output exceeds about <see cref="DefaultElementBudget"/> elements, combined
 /// with a running logsumexp in double precision.
 /// </remarks>
 public static class LikelihoodEstimator
 {
-    /// <summary>The largest number of decoder outputs (samples x rows x features) held at once by default.</summary>
+    /// <summary>The largest number of values of one layer's output (samples x rows x width) held at once by default.</summary>
     public const int DefaultElementBudget = 1 << 22;
 
     /// <summary>Estimates log p(x) for each row of <paramref name="input"/> from <paramref name="samples"/> importance samples.</summary>
     /// <param name="model">The model to evaluate; it is not changed.</param>
-    /// <param name="input">A batch <c>[N, InputSize]</c> with values in [0, 1].</param>
+    /// <param name="input">A batch <c>[N, InputSize]</c> with values in [0, 1] (Bernoulli) or finite values (Gaussian).</param>
     /// <param name="samples">The number k of latent samples per row (1 gives the single-sample ELBO; 5000 is customary for reported figures).</param>
     /// <param name="generator">Source of the latent samples, for repeatable estimates; the global generator when null.</param>
     /// <param name="progress">Told the number of rows finished after each block of rows.</param>
     /// <param name="cancellationToken">Checked between blocks of samples.</param>
     /// <returns>Estimates of log p(x) in nats, shape <c>[N]</c>, double precision, on the model's device.</returns>
-    /// <exception cref="ArgumentException">The input has the wrong shape or lies outside [0, 1].</exception>
+    /// <exception cref="ArgumentException">The input has the wrong shape or lies outside the likelihood's range.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="samples"/> is not positive.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static Tensor LogLikelihood(
@@ -46,13 +46,13 @@ public static class LikelihoodEstimator
     /// Estimates the mean log p(x) over a data set, with its standard error: the figure to report for a test set.
     /// </summary>
     /// <param name="model">The model to evaluate; it is not changed.</param>
-    /// <param name="data">The data set <c>[N, InputSize]</c> with values in [0, 1].</param>
+    /// <param name="data">The data set <c>[N, InputSize]</c> with values in [0, 1] (Bernoulli) or finite values (Gaussian).</param>
     /// <param name="samples">The number k of latent samples per row.</param>
     /// <param name="generator">Source of the latent samples; the global generator when null.</param>
     /// <param name="progress">Told the number of rows finished after each block of rows.</param>
     /// <param name="cancellationToken">Checked between blocks of samples.</param>
     /// <returns>The mean and standard error in nats per sample.</returns>
-    /// <exception cref="ArgumentException">The data has the wrong shape, no rows, or lies outside [0, 1].</exception>
+    /// <exception cref="ArgumentException">The data has the wrong shape, no rows, or lies outside the likelihood's range.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="samples"/> is not positive.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static LikelihoodEstimate Estimate(
@@ -89,12 +89,12 @@ public static class LikelihoodEstimator
     {
         ArgumentNullException.ThrowIfNull(model);
         Guard.Features(input, model.Options.InputSize, nameof(input));
-        Guard.UnitInterval(input, nameof(input));
+        Guard.Data(input, model.Options.Likelihood, nameof(input));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(elementBudget);
 
         var rows = input.shape[0];
-        var width = Math.Max(model.Options.InputSize, model.Options.LatentSize);
+        var width = model.Options.WidestLayer();
         var rowsPerBlock = Math.Clamp(elementBudget / ((long)samples * width), 1, Math.Max(rows, 1));
         var samplesPerChunk = (int)Math.Clamp(elementBudget / (rowsPerBlock * width), 1, samples);
 
@@ -134,8 +134,8 @@ public static class LikelihoodEstimator
             // The same draw and arithmetic as Reparameterization.Sample, so k = 1 reproduces a forward pass's z.
             var eps = randn([count, rows, latent], dtype: mean.dtype, device: mean.device, generator: generator);
             var z = mean.addcmul(eps, std, 1);
-            var logits = model.Decoder.forward(z.reshape(count * rows, latent)).reshape(count, rows, -1);
-            var logPxGivenZ = functional.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction: Reduction.None)
+            var decoded = model.Decoder.forward(z.reshape(count * rows, latent)).reshape(count, rows, -1);
+            var logPxGivenZ = ElboLoss.ReconstructionElementwise(decoded, model.Decoder.OutputLogVariance(decoded.dtype, decoded.device), x.expand_as(decoded))
                 .sum(-1).neg_();
             var logPz = GaussianDensity.StandardLogDensityUnchecked(z);
             var logQz = GaussianDensity.LogDensityUnchecked(z, mean, logVar);

@@ -1,42 +1,128 @@
+using System.Globalization;
+
 namespace Vae.Core;
 
 /// <summary>
-/// The architecture of a <see cref="VariationalAutoencoder"/>: how wide the data is, the hidden layers of the
-/// encoder (the decoder mirrors them) and the size of the latent code. The defaults are the 784-400-20 model of
-/// Kingma and Welling's MNIST experiments and of pytorch/examples.
+/// The architecture of a <see cref="VariationalAutoencoder"/>: how wide the data is, the encoder's layers (the decoder
+/// mirrors them), the size of the latent code and the likelihood p(x|z). The defaults are the 784-400-20 MLP with
+/// Bernoulli pixels of Kingma and Welling's MNIST experiments and of pytorch/examples.
 /// </summary>
+/// <remarks>
+/// Data always enters and leaves the model flattened, <c>[N, InputSize]</c>; a convolutional model reshapes it to
+/// images internally, so trainers, data sets and evaluation code need not know the architecture. Every property has a
+/// default, so architecture JSON written before a property existed still describes the same model.
+/// </remarks>
+/// <example>
+/// <code>
+/// var conv = new VaeOptions { Architecture = VaeArchitecture.Convolutional };      // 1 x 28 x 28, 32 and 64 channels
+/// var tabular = new VaeOptions { InputSize = 8, HiddenSizes = [32], LatentSize = 2, Likelihood = VaeLikelihood.Gaussian };
+/// </code>
+/// </example>
 public sealed record VaeOptions
 {
-    /// <summary>Number of features of one sample (784 for 28 x 28 images).</summary>
+    /// <summary>Number of features of one sample (784 for 28 x 28 images); C x H x W for a convolutional model.</summary>
     public int InputSize { get; init; } = 784;
 
-    /// <summary>Widths of the encoder's hidden layers, input side first; the decoder uses them in reverse.</summary>
+    /// <summary>
+    /// Widths of the encoder's fully connected hidden layers, input side first; the decoder uses them in reverse.
+    /// In a convolutional model they sit between the flattened convolution output and the latent code.
+    /// </summary>
     public IReadOnlyList<int> HiddenSizes { get; init; } = [400];
 
     /// <summary>Dimension of the latent code z.</summary>
     public int LatentSize { get; init; } = 20;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first size that is not positive.</summary>
-    /// <exception cref="ArgumentException">A size is zero or negative, or <see cref="HiddenSizes"/> is null.</exception>
+    /// <summary>Fully connected (the default) or convolutional encoder and decoder.</summary>
+    public VaeArchitecture Architecture { get; init; } = VaeArchitecture.Mlp;
+
+    /// <summary>Channels of an input image (1 for grey levels); used by <see cref="VaeArchitecture.Convolutional"/>.</summary>
+    public int ImageChannels { get; init; } = 1;
+
+    /// <summary>Height of an input image in pixels; used by <see cref="VaeArchitecture.Convolutional"/>.</summary>
+    public int ImageHeight { get; init; } = 28;
+
+    /// <summary>Width of an input image in pixels; used by <see cref="VaeArchitecture.Convolutional"/>.</summary>
+    public int ImageWidth { get; init; } = 28;
+
+    /// <summary>
+    /// Output channels of the encoder's convolutions, input side first (kernel 4, stride 2, padding 1, ReLU: each
+    /// halves the height and width, rounding down); the decoder's transposed convolutions use them in reverse.
+    /// Used by <see cref="VaeArchitecture.Convolutional"/>.
+    /// </summary>
+    public IReadOnlyList<int> ConvChannels { get; init; } = [32, 64];
+
+    /// <summary>The distribution of the data given z: Bernoulli (the default, data in [0, 1]) or Gaussian (real-valued data).</summary>
+    public VaeLikelihood Likelihood { get; init; } = VaeLikelihood.Bernoulli;
+
+    /// <summary>
+    /// The variance of every feature under a <see cref="VaeLikelihood.Gaussian"/> likelihood; with
+    /// <see cref="LearnGaussianVariance"/> the starting value of the learned variances.
+    /// </summary>
+    public double GaussianVariance { get; init; } = 1.0;
+
+    /// <summary>Learn one log-variance per feature for a <see cref="VaeLikelihood.Gaussian"/> likelihood instead of fixing it.</summary>
+    public bool LearnGaussianVariance { get; init; }
+
+    /// <summary>The number of convolutions, 0 for an MLP.</summary>
+    internal int ConvolutionCount => Architecture == VaeArchitecture.Convolutional ? ConvChannels.Count : 0;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is out of range or inconsistent.</summary>
+    /// <exception cref="ArgumentException">
+    /// A size is zero or negative, a list is null, an enum value is unknown, the variance is not positive and finite, or
+    /// (convolutional) <see cref="InputSize"/> is not channels x height x width or the image is too small for its convolutions.
+    /// </exception>
     public void Validate()
     {
         if (InputSize <= 0)
             throw new ArgumentException($"{nameof(InputSize)} must be positive, but was {InputSize}.", nameof(InputSize));
         if (LatentSize <= 0)
             throw new ArgumentException($"{nameof(LatentSize)} must be positive, but was {LatentSize}.", nameof(LatentSize));
-        if (HiddenSizes is null)
-            throw new ArgumentException($"{nameof(HiddenSizes)} must not be null (use an empty list for no hidden layer).", nameof(HiddenSizes));
-        for (var i = 0; i < HiddenSizes.Count; i++)
-        {
-            if (HiddenSizes[i] <= 0)
-                throw new ArgumentException($"{nameof(HiddenSizes)}[{i}] must be positive, but was {HiddenSizes[i]}.", nameof(HiddenSizes));
-        }
+        CheckPositive(HiddenSizes, nameof(HiddenSizes), "use an empty list for no hidden layer");
+        if (!Enum.IsDefined(Architecture))
+            throw new ArgumentException($"{nameof(Architecture)} {(int)Architecture} is not a {nameof(VaeArchitecture)}.", nameof(Architecture));
+        if (!Enum.IsDefined(Likelihood))
+            throw new ArgumentException($"{nameof(Likelihood)} {(int)Likelihood} is not a {nameof(VaeLikelihood)}.", nameof(Likelihood));
+        if (!double.IsFinite(GaussianVariance) || GaussianVariance <= 0)
+            throw new ArgumentException($"{nameof(GaussianVariance)} must be positive and finite, but was {GaussianVariance}.", nameof(GaussianVariance));
+        if (Architecture == VaeArchitecture.Convolutional) ValidateImage();
     }
 
-    /// <summary>Value equality that compares <see cref="HiddenSizes"/> element by element.</summary>
+    /// <summary>
+    /// Height and width of the feature maps: index 0 is the input image, index i the output of convolution i.
+    /// Call only on validated convolutional options.
+    /// </summary>
+    internal (int Height, int Width)[] FeatureMapSizes()
+    {
+        var sizes = new (int Height, int Width)[ConvChannels.Count + 1];
+        sizes[0] = (ImageHeight, ImageWidth);
+        // kernel 4, stride 2, padding 1: (h + 2 - 4) / 2 + 1 = floor(h / 2)
+        for (var i = 1; i < sizes.Length; i++) sizes[i] = (sizes[i - 1].Height / 2, sizes[i - 1].Width / 2);
+        return sizes;
+    }
+
+    /// <summary>The largest number of values one sample occupies in any layer: sizes the blocks of batched evaluation.</summary>
+    internal long WidestLayer()
+    {
+        long widest = Math.Max(InputSize, LatentSize);
+        foreach (var size in HiddenSizes) widest = Math.Max(widest, size);
+        if (Architecture == VaeArchitecture.Convolutional)
+        {
+            var maps = FeatureMapSizes();
+            for (var i = 0; i < ConvChannels.Count; i++)
+                widest = Math.Max(widest, (long)ConvChannels[i] * maps[i + 1].Height * maps[i + 1].Width);
+        }
+        return widest;
+    }
+
+    /// <summary>Value equality that compares the lists element by element.</summary>
     public bool Equals(VaeOptions? other) =>
         other is not null && InputSize == other.InputSize && LatentSize == other.LatentSize
-        && HiddenSizes.SequenceEqual(other.HiddenSizes);
+        && HiddenSizes.SequenceEqual(other.HiddenSizes)
+        && Architecture == other.Architecture && ImageChannels == other.ImageChannels
+        && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth
+        && ConvChannels.SequenceEqual(other.ConvChannels)
+        && Likelihood == other.Likelihood && GaussianVariance.Equals(other.GaussianVariance)
+        && LearnGaussianVariance == other.LearnGaussianVariance;
 
     /// <inheritdoc />
     public override int GetHashCode()
@@ -45,9 +131,66 @@ public sealed record VaeOptions
         hash.Add(InputSize);
         hash.Add(LatentSize);
         foreach (var size in HiddenSizes) hash.Add(size);
+        hash.Add(Architecture);
+        hash.Add(ImageChannels);
+        hash.Add(ImageHeight);
+        hash.Add(ImageWidth);
+        foreach (var channels in ConvChannels) hash.Add(channels);
+        hash.Add(Likelihood);
+        hash.Add(GaussianVariance);
+        hash.Add(LearnGaussianVariance);
         return hash.ToHashCode();
     }
 
-    /// <summary>A compact description such as <c>784-400-20</c>.</summary>
-    public override string ToString() => string.Join('-', new[] { InputSize }.Concat(HiddenSizes).Append(LatentSize));
+    /// <summary>
+    /// A compact description: <c>784-400-20</c> for the default MLP, <c>1x28x28-conv32-conv64-400-20</c> for a
+    /// convolutional model, followed by the likelihood when it is Gaussian, e.g. <c>8-32-2 (Gaussian, variance 1)</c>.
+    /// </summary>
+    public override string ToString()
+    {
+        var layers = Architecture == VaeArchitecture.Convolutional
+            ? new[] { $"{ImageChannels}x{ImageHeight}x{ImageWidth}" }.Concat(ConvChannels.Select(c => $"conv{c}"))
+            : new[] { InputSize.ToString(CultureInfo.InvariantCulture) };
+        var text = string.Join('-', layers.Concat(HiddenSizes.Select(h => h.ToString(CultureInfo.InvariantCulture))).Append(LatentSize.ToString(CultureInfo.InvariantCulture)));
+        if (Likelihood == VaeLikelihood.Bernoulli) return text;
+        return LearnGaussianVariance
+            ? $"{text} (Gaussian, learned variance)"
+            : $"{text} (Gaussian, variance {GaussianVariance.ToString("G6", CultureInfo.InvariantCulture)})";
+    }
+
+    private void ValidateImage()
+    {
+        if (ImageChannels <= 0)
+            throw new ArgumentException($"{nameof(ImageChannels)} must be positive, but was {ImageChannels}.", nameof(ImageChannels));
+        if (ImageHeight <= 0)
+            throw new ArgumentException($"{nameof(ImageHeight)} must be positive, but was {ImageHeight}.", nameof(ImageHeight));
+        if (ImageWidth <= 0)
+            throw new ArgumentException($"{nameof(ImageWidth)} must be positive, but was {ImageWidth}.", nameof(ImageWidth));
+        var pixels = (long)ImageChannels * ImageHeight * ImageWidth;
+        if (pixels != InputSize)
+            throw new ArgumentException(
+                $"{nameof(InputSize)} must equal {nameof(ImageChannels)} x {nameof(ImageHeight)} x {nameof(ImageWidth)} for a convolutional model: " +
+                $"the image is {ImageChannels} x {ImageHeight} x {ImageWidth} = {pixels} values, but {nameof(InputSize)} was {InputSize}.",
+                nameof(InputSize));
+        CheckPositive(ConvChannels, nameof(ConvChannels), "a convolutional model needs at least one convolution");
+        if (ConvChannels.Count == 0)
+            throw new ArgumentException($"{nameof(ConvChannels)} must name at least one convolution for a convolutional model, but is empty.", nameof(ConvChannels));
+        var sizes = FeatureMapSizes();
+        if (sizes[^1].Height < 1 || sizes[^1].Width < 1)
+            throw new ArgumentException(
+                $"An image of {ImageHeight} x {ImageWidth} pixels is too small for {ConvChannels.Count} convolutions that each halve it " +
+                $"(it needs at least {1 << ConvChannels.Count} x {1 << ConvChannels.Count}); use fewer {nameof(ConvChannels)}.",
+                nameof(ConvChannels));
+    }
+
+    private static void CheckPositive(IReadOnlyList<int>? sizes, string name, string hint)
+    {
+        if (sizes is null)
+            throw new ArgumentException($"{name} must not be null ({hint}).", name);
+        for (var i = 0; i < sizes.Count; i++)
+        {
+            if (sizes[i] <= 0)
+                throw new ArgumentException($"{name}[{i}] must be positive, but was {sizes[i]}.", name);
+        }
+    }
 }

@@ -85,7 +85,7 @@ public sealed class VaeTrainer : IDisposable
     public TrainingResult Fit(Tensor train, Tensor? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         Guard.Features(train, model.Options.InputSize, nameof(train));
-        Guard.UnitInterval(train, nameof(train));
+        Guard.Data(train, model.Options.Likelihood, nameof(train));
         if (train.shape[0] == 0) throw new ArgumentException("train holds no samples.", nameof(train));
         CheckValidation(validation);
 
@@ -139,7 +139,7 @@ public sealed class VaeTrainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         Guard.Features(data, model.Options.InputSize, nameof(data));
-        Guard.UnitInterval(data, nameof(data));
+        Guard.Data(data, model.Options.Likelihood, nameof(data));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         return EvaluateUnchecked(model, data, batchSize, seed);
     }
@@ -262,7 +262,7 @@ public sealed class VaeTrainer : IDisposable
         optimizer.ZeroGrad();
         var output = model.Forward(batch, noiseGenerator);
         // Summed over the batch like the reference implementation; Adam makes the step size independent of that scale.
-        var terms = ElboLoss.NegativeElboUnchecked(output, batch, beta, Reduction.Sum);
+        var terms = ElboLoss.NegativeElboUnchecked(output, batch, beta, Reduction.Sum, Options.FreeBits);
         terms.Loss.backward();
         // One reduction over all gradients: a NaN or infinity anywhere makes it non-finite.
         var gradients = Options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm) : optimizer.Gradients.sum();
@@ -364,7 +364,7 @@ public sealed class VaeTrainer : IDisposable
     {
         if (validation is null) return;
         Guard.Features(validation, model.Options.InputSize, nameof(validation));
-        Guard.UnitInterval(validation, nameof(validation));
+        Guard.Data(validation, model.Options.Likelihood, nameof(validation));
         if (validation.shape[0] == 0) throw new ArgumentException("validation holds no samples.", nameof(validation));
     }
 

@@ -15,6 +15,13 @@ public sealed record VaeTrainerOptions
     /// <summary>Weight of the KL term (beta-VAE); 1 trains on the plain ELBO.</summary>
     public double Beta { get; init; } = 1.0;
 
+    /// <summary>
+    /// Free bits in nats per latent dimension: the training loss uses <see cref="ElboLoss.FreeBitsKl"/>, the KL of each
+    /// dimension averaged over the batch and floored at this value, so no dimension is pushed below it (against posterior
+    /// collapse); 0 (the default) trains on the plain KL. Validation and <see cref="VaeTrainer.Evaluate"/> report the true ELBO.
+    /// </summary>
+    public double FreeBits { get; init; }
+
     /// <summary>Epochs over which the KL weight ramps linearly from 0 up to <see cref="Beta"/>, step by step; 0 for none.</summary>
     public int KlWarmupEpochs { get; init; }
 
@@ -53,6 +60,7 @@ public sealed record VaeTrainerOptions
         if (BatchSize <= 0) throw Bad(nameof(BatchSize), BatchSize, "must be at least 1");
         if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw Bad(nameof(LearningRate), LearningRate, "must be positive and finite");
         if (!double.IsFinite(Beta) || Beta < 0) throw Bad(nameof(Beta), Beta, "must be non-negative and finite");
+        if (!double.IsFinite(FreeBits) || FreeBits < 0) throw Bad(nameof(FreeBits), FreeBits, "must be non-negative and finite");
         if (KlWarmupEpochs < 0) throw Bad(nameof(KlWarmupEpochs), KlWarmupEpochs, "must not be negative");
         if (MaxGradientNorm is { } norm && (!double.IsFinite(norm) || norm <= 0)) throw Bad(nameof(MaxGradientNorm), norm, "must be positive and finite, or null");
         if (CpuThreads is { } threads && threads <= 0) throw Bad(nameof(CpuThreads), threads, "must be at least 1, or null");

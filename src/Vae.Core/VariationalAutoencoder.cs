@@ -6,7 +6,8 @@ namespace Vae.Core;
 
 /// <summary>
 /// A variational autoencoder (Kingma and Welling, 2014): an <see cref="Core.Encoder"/> for q(z|x), the
-/// reparameterization trick, and a <see cref="Core.Decoder"/> for p(x|z) with Bernoulli pixels.
+/// reparameterization trick, and a <see cref="Core.Decoder"/> for p(x|z) with Bernoulli or Gaussian features, all
+/// described by one <see cref="VaeOptions"/> (MLP or convolutional, see <see cref="VaeOptions.Architecture"/>).
 /// </summary>
 /// <example>
 /// <code>
@@ -23,7 +24,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
 
     /// <summary>Creates a model with freshly initialized weights; seed with <c>torch.manual_seed</c> for repeatable ones.</summary>
     /// <param name="options">The architecture; the 784-400-20 MNIST model when null.</param>
-    /// <exception cref="ArgumentException">The options contain a size that is not positive.</exception>
+    /// <exception cref="ArgumentException">The options are invalid; see <see cref="VaeOptions.Validate"/>.</exception>
     public VariationalAutoencoder(VaeOptions? options = null) : base(VaeRuntime.CheckedName(nameof(VariationalAutoencoder)))
     {
         options ??= new VaeOptions();
@@ -59,23 +60,26 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     {
         var (mean, logVar) = encoder.forward(input);
         var z = Reparameterization.Sample(mean, logVar, generator);
-        return new VaeOutput(decoder.forward(z), mean, logVar, z);
+        return new VaeOutput(decoder.forward(z), mean, logVar, z)
+        {
+            ReconstructionLogVar = decoder.OutputLogVariance(mean.dtype, mean.device),
+        };
     }
 
     /// <summary>
     /// The negative ELBO of a batch (reconstruction + beta * KL), with both parts, from one sample of z per input.
-    /// Checks that the batch lies in [0, 1]; a training loop that has checked its data once can skip that
-    /// by using <see cref="Forward"/> and <see cref="ElboLoss"/> directly.
+    /// Checks that the batch lies in [0, 1] (Bernoulli) or is finite (Gaussian); a training loop that has checked its
+    /// data once can skip that by using <see cref="Forward"/> and <see cref="ElboLoss"/> directly.
     /// </summary>
-    /// <param name="input">A batch <c>[N, InputSize]</c> with values in [0, 1].</param>
+    /// <param name="input">A batch <c>[N, InputSize]</c> with values in [0, 1] (Bernoulli) or finite values (Gaussian).</param>
     /// <param name="beta">Weight of the KL term; 1 gives the plain ELBO.</param>
     /// <param name="reduction">Per sample (<see cref="Reduction.None"/>), total, or mean nats per sample (the default).</param>
     /// <param name="generator">Source of the reparameterization noise; the global generator when null.</param>
-    /// <exception cref="ArgumentException">The input has the wrong shape, contains NaN or lies outside [0, 1].</exception>
+    /// <exception cref="ArgumentException">The input has the wrong shape, contains NaN, or lies outside the likelihood's range.</exception>
     public ElboTerms NegativeElbo(Tensor input, double beta = 1.0, Reduction reduction = Reduction.Mean, Generator? generator = null)
     {
         Guard.Features(input, Options.InputSize, nameof(input));
-        Guard.UnitInterval(input, nameof(input));
+        Guard.Data(input, Options.Likelihood, nameof(input));
         Guard.Beta(beta);
         using var scope = NewDisposeScope();
         var output = Forward(input, generator);
@@ -97,20 +101,24 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         return mean;
     }
 
-    /// <summary>Decodes latent codes to pixel probabilities (the sigmoid of the decoder's logits).</summary>
+    /// <summary>
+    /// Decodes latent codes to the mean of p(x|z): pixel probabilities (the sigmoid of the decoder's logits) for
+    /// Bernoulli, the decoder's output itself for Gaussian.
+    /// </summary>
     /// <param name="latent">Codes <c>[N, LatentSize]</c>.</param>
-    /// <returns>Probabilities <c>[N, InputSize]</c> in [0, 1], without gradient.</returns>
+    /// <returns>Means <c>[N, InputSize]</c> (in [0, 1] for Bernoulli), without gradient.</returns>
     public Tensor Decode(Tensor latent)
     {
         using var noGrad = no_grad();
-        using var logits = decoder.forward(latent);
-        return logits.sigmoid();
+        var decoded = decoder.forward(latent);
+        if (Options.Likelihood == VaeLikelihood.Gaussian) return decoded;
+        using (decoded) return decoded.sigmoid();
     }
 
     /// <summary>Draws <paramref name="count"/> codes from the prior N(0, I) and decodes them.</summary>
     /// <param name="count">How many samples.</param>
     /// <param name="generator">Source of the codes; the global generator when null.</param>
-    /// <returns>Probabilities <c>[count, InputSize]</c>.</returns>
+    /// <returns>The means of p(x|z) for each code, <c>[count, InputSize]</c> (probabilities for Bernoulli); see <see cref="Decode"/>.</returns>
     public Tensor Sample(int count, Generator? generator = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
@@ -120,7 +128,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
 
     /// <summary>Encodes a batch to its posterior means and decodes them: the model's best reconstruction.</summary>
     /// <param name="input">A batch <c>[N, InputSize]</c>.</param>
-    /// <returns>Probabilities <c>[N, InputSize]</c>.</returns>
+    /// <returns>Means of p(x|z) <c>[N, InputSize]</c> (probabilities for Bernoulli).</returns>
     public Tensor Reconstruct(Tensor input)
     {
         using var latent = Encode(input);

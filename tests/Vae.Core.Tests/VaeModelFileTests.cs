@@ -322,7 +322,7 @@ public sealed class VaeModelFileTests : IDisposable
     public void ArchitectureJsonWithFieldsThisVersionDoesNotKnowIsRead()
     {
         var options = VaeModelFile.ParseOptions(
-            """{"InputSize":30,"HiddenSizes":[7,5],"LatentSize":4,"Likelihood":"Gaussian","Kind":{"Name":"Conv"}}""", "test");
+            """{"InputSize":30,"HiddenSizes":[7,5],"LatentSize":4,"Prior":"VampPrior","Flow":{"Name":"Planar","Layers":3}}""", "test");
         options.Should().Be(new VaeOptions { InputSize = 30, HiddenSizes = [7, 5], LatentSize = 4 });
     }
 
@@ -330,6 +330,65 @@ public sealed class VaeModelFileTests : IDisposable
     public void ArchitectureJsonRoundTripsThroughTheSerializer()
     {
         VaeModelFile.ParseOptions(VaeModelFile.SerializeOptions(SmallOptions), "test").Should().Be(SmallOptions);
+    }
+
+    [Fact]
+    public void ArchitectureJsonFromBeforeConvolutionsAndLikelihoodsIsAnMlpWithBernoulliPixels()
+    {
+        var options = VaeModelFile.ParseOptions("""{"InputSize":784,"HiddenSizes":[400],"LatentSize":20}""", "old.vae");
+        options.Architecture.Should().Be(VaeArchitecture.Mlp);
+        options.Likelihood.Should().Be(VaeLikelihood.Bernoulli);
+        options.LearnGaussianVariance.Should().BeFalse();
+        options.Should().Be(new VaeOptions());
+        options.ToString().Should().Be("784-400-20");
+    }
+
+    [Fact]
+    public void AModelFileWrittenBeforeConvolutionsAndLikelihoodsLoadsAsTheSameMlp()
+    {
+        using var scope = NewDisposeScope();
+        var path = SavedFile(out var saved);
+        using var _ = saved;
+        var oldPath = PathFor("old-format.vae");
+        File.WriteAllBytes(oldPath, WithArchitectureJson(File.ReadAllBytes(path), """{"InputSize":12,"HiddenSizes":[8,6],"LatentSize":3}"""));
+
+        using var loaded = VariationalAutoencoder.Load(oldPath);
+
+        loaded.Options.Should().Be(SmallOptions);
+        var input = rand([4, SmallOptions.InputSize], generator: new Generator(3));
+        TensorAssert.Identical(loaded.Reconstruct(input), saved.Reconstruct(input)).Should().BeTrue();
+    }
+
+    [Fact]
+    public void ConvolutionalGaussianArchitectureRoundTripsThroughJsonWithNamedEnums()
+    {
+        var options = new VaeOptions
+        {
+            Architecture = VaeArchitecture.Convolutional, InputSize = 3 * 16 * 12, ImageChannels = 3, ImageHeight = 16, ImageWidth = 12,
+            ConvChannels = [8, 16, 24], HiddenSizes = [], LatentSize = 5, Likelihood = VaeLikelihood.Gaussian, GaussianVariance = 0.25,
+        };
+        var json = VaeModelFile.SerializeOptions(options);
+        json.Should().Contain("\"Convolutional\"").And.Contain("\"Gaussian\"");
+        VaeModelFile.ParseOptions(json, "test").Should().Be(options);
+        options.Should().NotBe(options with { LearnGaussianVariance = true });
+        options.Should().NotBe(options with { ConvChannels = [8, 16, 32] });
+    }
+
+    /// <summary>
+    /// The same file with other architecture JSON, built from the documented layout: identifier, version, payload
+    /// length, SHA-256 of the payload, then the payload, which starts with the JSON's length and bytes.
+    /// </summary>
+    private static byte[] WithArchitectureJson(byte[] file, string json)
+    {
+        const int header = 8 + 4 + 8 + 32;
+        var oldJsonLength = BitConverter.ToInt32(file, header);
+        var rest = file.AsSpan(header + 4 + oldJsonLength).ToArray();
+        var jsonBytes = Encoding.UTF8.GetBytes(json);
+        var payload = BitConverter.GetBytes(jsonBytes.Length).Concat(jsonBytes).Concat(rest).ToArray();
+        return file.AsSpan(0, 12).ToArray()
+            .Concat(BitConverter.GetBytes((long)payload.Length))
+            .Concat(System.Security.Cryptography.SHA256.HashData(payload))
+            .Concat(payload).ToArray();
     }
 
     [Fact]

@@ -211,6 +211,7 @@ public sealed class VaeTrainerTests : IDisposable
     [InlineData("LearningRate")]
     [InlineData("Beta")]
     [InlineData("MaxGradientNorm")]
+    [InlineData("FreeBits")]
     public void BadOptionsAreRejected(string name)
     {
         var options = name switch
@@ -219,6 +220,7 @@ public sealed class VaeTrainerTests : IDisposable
             "BatchSize" => new VaeTrainerOptions { BatchSize = 0 },
             "LearningRate" => new VaeTrainerOptions { LearningRate = -1e-3 },
             "Beta" => new VaeTrainerOptions { Beta = double.NaN },
+            "FreeBits" => new VaeTrainerOptions { FreeBits = -1 },
             _ => new VaeTrainerOptions { MaxGradientNorm = 0 },
         };
         using var model = SmallModel();
