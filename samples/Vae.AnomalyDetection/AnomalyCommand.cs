@@ -37,7 +37,7 @@ internal sealed class AnomalyCommand : AsyncCommand<AnomalySettings>
 
             var scoreName = HoldOutExperiment.ScoreName(settings);
             if (!settings.Json)
-                AnsiConsole.MarkupLine($"[bold]VAE {new VaeOptions()}[/], {settings.Epochs} epochs on {train.Count:N0} training digits minus the held-out one; " +
+                AnsiConsole.MarkupLine($"[bold]VAE {settings.ModelOptions}[/], {settings.Epochs} epochs on {train.Count:N0} training digits minus the held-out one; " +
                                        $"scoring {test.Count:N0} test digits from [grey]{Markup.Escape(folder)}[/] by the {Markup.Escape(scoreName)}, {torch.get_num_threads()} CPU thread(s)");
 
             IReadOnlyList<HoldOutResult> results;
@@ -70,6 +70,7 @@ internal sealed class AnomalyCommand : AsyncCommand<AnomalySettings>
                     score = settings.ScoreKind == AnomalyScoreKind.NegativeElboAtMean ? "elbo" : "iwae",
                     k = settings.ScoreKind == AnomalyScoreKind.NegativeImportanceWeighted ? settings.ImportanceSamples : (int?)null,
                     epochs = settings.Epochs,
+                    architecture = settings.ModelOptions.ToString(),
                     seed = settings.Seed,
                     percentile = settings.Percentile,
                     threshold_fitted_on = "every other normal (held-in) test digit; the false-positive rate is measured on the rest",

@@ -30,6 +30,15 @@ internal sealed class AnomalySettings : CommandSettings
     [Description("CPU threads for libtorch. Default: the library's measured default.")]
     public int? Threads { get; init; }
 
+    [CommandOption("--arch <ARCH>")]
+    [Description("The model: 'mlp' (784-400-20) or 'conv' (convolutions 32, 64, then 400-20).")]
+    [DefaultValue("mlp")]
+    public string Arch { get; init; } = "mlp";
+
+    public VaeOptions ModelOptions => Arch.ToLowerInvariant() == "conv"
+        ? new VaeOptions { Architecture = VaeArchitecture.Convolutional }
+        : new VaeOptions();
+
     [CommandOption("--score <KIND>")]
     [Description("The anomaly score: 'elbo', the negative ELBO at the posterior mean (one forward pass), or 'iwae', the negative importance-weighted log-likelihood from --k samples.")]
     [DefaultValue("elbo")]
@@ -74,6 +83,7 @@ internal sealed class AnomalySettings : CommandSettings
     {
         if (Holdout is < 0 or > 9) return ValidationResult.Error($"--holdout must be a digit 0-9, but was {Holdout}.");
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
+        if (Arch.ToLowerInvariant() is not ("mlp" or "conv")) return ValidationResult.Error($"--arch must be mlp or conv, but was '{Arch}'.");
         if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
         var score = Score.Trim().ToLowerInvariant();
         if (score is not ("elbo" or "iwae")) return ValidationResult.Error($"--score must be 'elbo' or 'iwae', but was '{Score}'.");

@@ -20,7 +20,7 @@ internal static class HoldOutExperiment
         using var normalTrain = train.WithoutDigit(digit);
         // Every digit starts from the same weights, so the ten runs differ only in their data.
         torch.manual_seed(settings.Seed);
-        using var model = new VariationalAutoencoder();
+        using var model = new VariationalAutoencoder(settings.ModelOptions);
         using (var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = settings.Epochs, Seed = settings.Seed, CpuThreads = settings.Threads }))
             trainer.Fit(normalTrain.Images, null, progress, cancellationToken);
 
