@@ -1,5 +1,5 @@
-using Spectre.Console;
 using Spectre.Console.Cli;
+using Vae.Samples;
 using Vae.AnomalyDetection;
 
 var app = new CommandApp<AnomalyCommand>();
@@ -12,17 +12,4 @@ app.Configure(config =>
     config.PropagateExceptions();
 });
 
-args = CommandLine.Normalize(args);
-var verbose = args.Contains("--verbose");
-try
-{
-    return await app.RunAsync(args);
-}
-catch (Exception e) when (!verbose)
-{
-    // People make mistakes with paths and numbers: one line says what; --verbose shows where.
-    var inner = e is CommandRuntimeException or CommandParseException ? e : e.GetBaseException();
-    AnsiConsole.Console.Profile.Out.Writer.Flush();
-    Console.Error.WriteLine($"error: {inner.Message}");
-    return e is OperationCanceledException ? 130 : 1;
-}
+return await ConsoleApp.RunAsync(app, args);

@@ -1,5 +1,5 @@
-using Spectre.Console;
 using Spectre.Console.Cli;
+using Vae.Samples;
 using Vae.Mnist;
 
 var app = new CommandApp<TrainCommand>();
@@ -15,18 +15,4 @@ app.Configure(config =>
     config.PropagateExceptions();
 });
 
-// Spectre's long options need two letters or more; --k is the customary spelling of the sample count.
-args = args.Select(a => a == "--k" ? "--samples" : a.StartsWith("--k=", StringComparison.Ordinal) ? "--samples=" + a[4..] : a).ToArray();
-var verbose = args.Contains("--verbose");
-try
-{
-    return await app.RunAsync(args);
-}
-catch (Exception e) when (!verbose)
-{
-    // People make mistakes with paths and numbers: one line says what; --verbose shows where.
-    var inner = e is CommandRuntimeException or CommandParseException ? e : e.GetBaseException();
-    AnsiConsole.Console.Profile.Out.Writer.Flush();
-    Console.Error.WriteLine($"error: {inner.Message}");
-    return e is OperationCanceledException ? 130 : 1;
-}
+return await ConsoleApp.RunAsync(app, args);
