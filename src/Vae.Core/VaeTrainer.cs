@@ -74,12 +74,12 @@ public sealed class VaeTrainer : IDisposable
     /// Trains on an in-memory data set, reshuffled every epoch, until <see cref="VaeTrainerOptions.Epochs"/> epochs are
     /// complete (counting those restored from a checkpoint) or early stopping ends the run.
     /// </summary>
-    /// <param name="train">Training data <c>[N, InputSize]</c> with values in [0, 1]; checked once, never disposed here.</param>
+    /// <param name="train">Training data <c>[N, InputSize]</c>, in [0, 1] for a Bernoulli model and finite for a Gaussian one; checked once, never disposed here.</param>
     /// <param name="validation">Held-out data for the per-epoch validation loss, early stopping and best weights; may be null.</param>
     /// <param name="progress">Receives a report after every batch and at the end of every epoch.</param>
     /// <param name="cancellationToken">Stops between two batches, after writing a checkpoint if a path is set.</param>
     /// <returns>The history of the run and which epoch was best.</returns>
-    /// <exception cref="ArgumentException">The data has the wrong shape, contains NaN or lies outside [0, 1].</exception>
+    /// <exception cref="ArgumentException">The data has the wrong shape, contains NaN, or lies outside [0, 1] for a Bernoulli model.</exception>
     /// <exception cref="TrainingDivergedException">A loss or gradient was NaN or infinite; the weights are those from before that step.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled; the checkpoint (if any) is written first.</exception>
     public TrainingResult Fit(Tensor train, Tensor? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -107,11 +107,11 @@ public sealed class VaeTrainer : IDisposable
     /// Trains on batches the caller supplies: <paramref name="batchesForEpoch"/> is asked for each epoch's batches
     /// (its argument is the epoch, from 1). Tensors it creates while being enumerated belong to their step and are
     /// disposed after it; tensors it only hands out stay the caller's. Each batch's shape is checked; its values are
-    /// the caller's to check once (in [0, 1]), since a pass over every batch would slow every step. A NaN batch is
+    /// the caller's to check once (in [0, 1] for a Bernoulli model), since a pass over every batch would slow every step. A NaN batch is
     /// caught by the guard against non-finite losses.
     /// For bit-exact resumes the source must give the same batches for the same epoch.
     /// </summary>
-    /// <param name="batchesForEpoch">The batches of one epoch, each <c>[B, InputSize]</c> with values in [0, 1].</param>
+    /// <param name="batchesForEpoch">The batches of one epoch, each <c>[B, InputSize]</c> (in [0, 1] for a Bernoulli model).</param>
     /// <param name="validation">Held-out data for the per-epoch validation loss; may be null.</param>
     /// <param name="progress">Receives a report after every batch and at the end of every epoch.</param>
     /// <param name="cancellationToken">Stops between two batches, after writing a checkpoint if a path is set.</param>
@@ -131,10 +131,10 @@ public sealed class VaeTrainer : IDisposable
     /// generator seeded by <paramref name="seed"/>, so repeated calls agree.
     /// </summary>
     /// <param name="model">The model to evaluate.</param>
-    /// <param name="data">Data <c>[N, InputSize]</c> with values in [0, 1].</param>
+    /// <param name="data">Data <c>[N, InputSize]</c>, in [0, 1] for a Bernoulli model and finite for a Gaussian one.</param>
     /// <param name="batchSize">Samples per forward pass.</param>
     /// <param name="seed">Seed of the reparameterization noise.</param>
-    /// <exception cref="ArgumentException">The data has the wrong shape, NaN, values outside [0, 1], or no samples.</exception>
+    /// <exception cref="ArgumentException">The data has the wrong shape, NaN, values outside [0, 1] for a Bernoulli model, or no samples.</exception>
     public static ElboMetrics Evaluate(VariationalAutoencoder model, Tensor data, int batchSize = 1000, long seed = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
