@@ -26,6 +26,7 @@ internal sealed class TrainingCheckpoint
     private readonly byte[] noiseState;
     private readonly byte[] shuffleState;
     private Dictionary<string, Tensor>? bestWeights;
+    private Dictionary<string, byte[]>? bestWeightBytes;
 
     public TrainingCheckpoint(
         VaeOptions architecture, VaeTrainerOptions options, VaeTrainer.TrainingState state, IReadOnlyList<EpochSummary> history,
@@ -39,24 +40,35 @@ internal sealed class TrainingCheckpoint
         bestWeights = best;
     }
 
-    private TrainingCheckpoint(Header header, byte[] weights, byte[] optimizerState, byte[] shuffleState, byte[] noiseState, Dictionary<string, Tensor>? best)
+    private TrainingCheckpoint(Header header, byte[] weights, byte[] optimizerState, byte[] shuffleState, byte[] noiseState, Dictionary<string, byte[]> best)
     {
         this.header = header;
         this.weights = weights;
         this.optimizerState = optimizerState;
         this.shuffleState = shuffleState;
         this.noiseState = noiseState;
-        bestWeights = best;
+        bestWeightBytes = best;
     }
 
     public VaeTrainer.TrainingState State => header.State;
 
     public IReadOnlyList<EpochSummary> History => header.History;
 
-    public Dictionary<string, Tensor>? TakeBestWeights()
+    /// <summary>The best weights so far as tensors shaped like <paramref name="model"/>'s (which has the checkpoint's architecture), or null.</summary>
+    public Dictionary<string, Tensor>? TakeBestWeights(VariationalAutoencoder model)
     {
-        var taken = bestWeights;
-        bestWeights = null;
+        if (bestWeightBytes is not { Count: > 0 } stored) return null;
+        var state = model.state_dict();
+        var taken = stored.ToDictionary(p => p.Key, p =>
+        {
+            var like = state[p.Key];
+            using var cpu = empty(like.shape, dtype: like.dtype);
+            if (p.Value.Length != cpu.numel() * cpu.element_size())
+                throw new InvalidDataException($"the checkpoint's best weights for '{p.Key}' hold {p.Value.Length} bytes, the model's tensor {cpu.numel() * cpu.element_size()}");
+            cpu.bytes = p.Value;
+            return cpu.to(like.device).DetachFromDisposeScope();
+        });
+        bestWeightBytes = null;
         return taken;
     }
 
@@ -106,18 +118,8 @@ internal sealed class TrainingCheckpoint
                 var optimizerState = ReadBlob(reader);
                 var shuffleState = ReadBlob(reader);
                 var noiseState = ReadBlob(reader);
-                Dictionary<string, Tensor>? best = null;
-                if (header.BestWeightNames.Count > 0)
-                {
-                    using var template = new VariationalAutoencoder(header.Architecture);
-                    var shapes = template.state_dict();
-                    best = header.BestWeightNames.ToDictionary(name => name, name =>
-                    {
-                        var tensor = empty(shapes[name].shape, shapes[name].dtype).DetachFromDisposeScope();
-                        tensor.bytes = ReadBlob(reader);
-                        return tensor;
-                    });
-                }
+                // Raw bytes: the trainer shapes them like its model, so reading needs no model of its own.
+                var best = header.BestWeightNames.ToDictionary(name => name, _ => ReadBlob(reader));
                 return new TrainingCheckpoint(header, weights, optimizerState, shuffleState, noiseState, best);
             }
             catch (Exception e) when (e is EndOfStreamException or KeyNotFoundException or ArgumentException)

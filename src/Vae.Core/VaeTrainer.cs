@@ -163,11 +163,12 @@ public sealed class VaeTrainer : IDisposable
     public void LoadCheckpoint(string path)
     {
         var checkpoint = TrainingCheckpoint.Read(path, model.Options);
+        var best = checkpoint.TakeBestWeights(model); // checked before anything of the trainer changes
         checkpoint.Restore(model, optimizer, shuffleGenerator, noiseGenerator);
         state = checkpoint.State;
         history.Clear();
         history.AddRange(checkpoint.History);
-        ReplaceBestWeights(checkpoint.TakeBestWeights());
+        ReplaceBestWeights(best);
         logger.LogInformation("Resumed from {Path} after {Epochs} epoch(s)", path, state.CompletedEpochs);
     }
 
