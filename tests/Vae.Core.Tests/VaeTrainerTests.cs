@@ -73,6 +73,38 @@ public sealed class VaeTrainerTests : IDisposable
     }
 
     [Fact]
+    public void AConvolutionalGaussianModelWithLearnedVarianceResumesBitForBit()
+    {
+        using var scope = NewDisposeScope();
+        var architecture = new VaeOptions
+        {
+            Architecture = VaeArchitecture.Convolutional, InputSize = 64, ImageChannels = 1, ImageHeight = 8, ImageWidth = 8,
+            ConvChannels = [4], HiddenSizes = [16], LatentSize = 2, Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true,
+        };
+        VariationalAutoencoder NewModel(int seed)
+        {
+            manual_seed(seed);
+            return new VariationalAutoencoder(architecture);
+        }
+        var data = randn(96, 64, generator: new Generator(12));
+        var options = Quick(3) with { FreeBits = 0.1 };
+
+        using var straight = NewModel(1);
+        using (var trainer = new VaeTrainer(straight, options)) trainer.Fit(data, data);
+
+        var path = Path.Combine(directory, "gaussian.ckpt");
+        using (var first = NewModel(1))
+        using (var trainer = new VaeTrainer(first, options with { Epochs = 1, CheckpointPath = path }))
+            trainer.Fit(data, data);
+        using var resumedTrainer = VaeTrainer.Resume(path, o => o with { Epochs = 3 });
+        resumedTrainer.Fit(data, data);
+        using var resumed = resumedTrainer.Model;
+
+        resumed.Options.Should().Be(architecture);
+        SameWeights(resumed, Weights(straight)).Should().BeTrue();
+    }
+
+    [Fact]
     public void CancellationMidEpochLeavesACheckpointThatResumesBitForBit()
     {
         using var scope = NewDisposeScope();
