@@ -30,7 +30,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         options ??= new VaeOptions();
         options.Validate();
         Options = options;
-        // Encoder before decoder: the same order of random draws as pytorch/examples, so one seed gives both the same weights.
+        // Encoder before decoder, layer by layer: the order in which pytorch/examples draws its initial weights.
         encoder = new Encoder(options);
         decoder = new Decoder(options);
         RegisterComponents();
