@@ -1,5 +1,8 @@
+using System.Runtime.CompilerServices;
+using System.Numerics;
 using TorchSharp;
 using TorchSharp.Modules;
+using Vae.Core.Kernels;
 using static TorchSharp.torch;
 
 namespace Vae.Core;
@@ -15,8 +18,11 @@ namespace Vae.Core;
 /// into the step size and epsilon, which saves two passes over the buffers; results agree to float rounding.
 /// Constant scalars are created once: TorchSharp frees a scalar's native memory only in its finalizer.
 /// </remarks>
-internal sealed class FlatAdam : IDisposable
+internal sealed unsafe class FlatAdam : IDisposable
 {
+    // Elements per worker below which a second thread costs more than it saves.
+    private const int MinimumPerThread = 1 << 16;
+
     private readonly Tensor parameters;
     private readonly Tensor gradients;
     private readonly Tensor expAvg;
@@ -32,6 +38,7 @@ internal sealed class FlatAdam : IDisposable
     private readonly double beta2Value;
     private readonly double epsValue;
     private readonly Tensor oneMinusBeta1Tensor;
+    private readonly bool onCpu;
 
     public FlatAdam(IReadOnlyList<Parameter> moduleParameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
     {
@@ -63,7 +70,14 @@ internal sealed class FlatAdam : IDisposable
         this.eps = eps;
         epsValue = eps;
         oneMinusBeta1Tensor = tensor(1 - beta1, dtype: first.dtype, device: first.device).DetachFromDisposeScope();
+        onCpu = parameters.device_type == DeviceType.CPU && parameters.dtype == ScalarType.Float32;
     }
+
+    /// <summary>All parameters as one vector (each parameter is a view of it).</summary>
+    public Tensor Parameters => parameters;
+
+    /// <summary>Threads for the CPU update; 1 by default.</summary>
+    public int Threads { get; set; } = 1;
 
     /// <summary>Number of updates made so far (Adam's t).</summary>
     public long Steps { get; private set; }
@@ -72,6 +86,17 @@ internal sealed class FlatAdam : IDisposable
     public Tensor Gradients => gradients;
 
     public void ZeroGrad() => gradients.zero_();
+
+    /// <summary>The sum of all gradients: finite exactly when every gradient is (barring overflow of the sum itself).</summary>
+    public float SumOfGradients()
+    {
+        if (!onCpu)
+        {
+            using var sum = gradients.sum();
+            return sum.item<float>();
+        }
+        return System.Numerics.Tensors.TensorPrimitives.Sum(new ReadOnlySpan<float>(NativeTensor.Floats(gradients), (int)gradients.numel()));
+    }
 
     /// <summary>Points every parameter's gradient at its slice of <see cref="Gradients"/> again (after a caller's <c>zero_grad</c> dropped them).</summary>
     public void AttachGradients(IReadOnlyList<Parameter> moduleParameters)
@@ -104,6 +129,11 @@ internal sealed class FlatAdam : IDisposable
         var sqrtBiasCorrection2 = Math.Sqrt(1 - Math.Pow(beta2Value, Steps));
         // lr * m / (sqrt(v) / sqrt(bc2) + eps) / bc1 = (lr * sqrt(bc2) / bc1) * m / (sqrt(v) + eps * sqrt(bc2)):
         // the same update with two passes over the buffers fewer.
+        if (onCpu)
+        {
+            StepOnCpu((float)(-learningRate * sqrtBiasCorrection2 / biasCorrection1), (float)(epsValue * sqrtBiasCorrection2));
+            return;
+        }
         using Scalar scaledEps = epsValue * sqrtBiasCorrection2;
         using Scalar negativeStepSize = -learningRate * sqrtBiasCorrection2 / biasCorrection1;
 
@@ -111,6 +141,56 @@ internal sealed class FlatAdam : IDisposable
         expAvgSq.mul_(beta2).addcmul_(gradients, gradients, value: oneMinusBeta2);
         denominator.copy_(expAvgSq).sqrt_().add_(scaledEps);
         parameters.addcdiv_(expAvg, denominator, value: negativeStepSize);
+    }
+
+    // The same update in one pass over the four buffers instead of six passes of libtorch operations.
+    private void StepOnCpu(float negativeStepSize, float scaledEps)
+    {
+        var count = (int)parameters.numel();
+        var (p, g, m, v) = ((nint)NativeTensor.Floats(parameters), (nint)NativeTensor.Floats(gradients), (nint)NativeTensor.Floats(expAvg), (nint)NativeTensor.Floats(expAvgSq));
+        var (b1, b2) = ((float)(1 - beta1Value), (float)beta2Value);
+        var workers = Math.Clamp(count / MinimumPerThread, 1, Threads);
+        if (workers == 1)
+        {
+            Update((float*)p, (float*)g, (float*)m, (float*)v, count, b1, b2, negativeStepSize, scaledEps);
+            return;
+        }
+        var chunk = (count / workers + 63) / 64 * 64;
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        {
+            var start = worker * chunk;
+            var length = Math.Min(chunk, count - start);
+            if (length > 0)
+                Update((float*)p + start, (float*)g + start, (float*)m + start, (float*)v + start, length, b1, b2, negativeStepSize, scaledEps);
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Update(float* p, float* g, float* m, float* v, int count, float oneMinusBeta1, float beta2, float negativeStepSize, float scaledEps)
+    {
+        var oneMinusBeta2 = 1 - beta2;
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var width = Vector<float>.Count;
+            for (; i <= count - width; i += width)
+            {
+                var gradient = Vector.Load(g + i);
+                var first = Vector.Load(m + i);
+                var second = Vector.Load(v + i);
+                first += (gradient - first) * oneMinusBeta1;
+                second = second * beta2 + gradient * gradient * oneMinusBeta2;
+                first.Store(m + i);
+                second.Store(v + i);
+                (Vector.Load(p + i) + first / (Vector.SquareRoot(second) + new Vector<float>(scaledEps)) * negativeStepSize).Store(p + i);
+            }
+        }
+        for (; i < count; i++)
+        {
+            m[i] += (g[i] - m[i]) * oneMinusBeta1;
+            v[i] = v[i] * beta2 + g[i] * g[i] * oneMinusBeta2;
+            p[i] += m[i] / (MathF.Sqrt(v[i]) + scaledEps) * negativeStepSize;
+        }
     }
 
     public void Save(BinaryWriter writer)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
+using Vae.Core.Kernels;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -29,6 +30,7 @@ public sealed class VaeTrainer : IDisposable
     private readonly VariationalAutoencoder model;
     private readonly Device device;
     private readonly FlatAdam optimizer;
+    private readonly FusedMlpStep? fusedStep;
     private readonly Parameter[] parameters;
     private readonly Generator shuffleGenerator;
     private readonly Generator noiseGenerator;
@@ -36,6 +38,7 @@ public sealed class VaeTrainer : IDisposable
     private readonly List<EpochSummary> history = [];
 
     private TrainingState state = TrainingState.Fresh;
+    private int cpuThreads = 1;
     private Dictionary<string, Tensor>? bestWeights;
 
     /// <summary>Prepares to train <paramref name="model"/>, moving it to the options' device.</summary>
@@ -54,6 +57,7 @@ public sealed class VaeTrainer : IDisposable
         model.to(device);
         parameters = model.parameters().ToArray();
         optimizer = new FlatAdam(parameters, Options.LearningRate);
+        fusedStep = FusedMlpStep.TryCreate(model, Options, optimizer.Parameters, optimizer.Gradients);
         shuffleGenerator = new Generator((ulong)Options.Seed, device.type == DeviceType.CUDA ? CPU : device);
         noiseGenerator = new Generator((ulong)Options.Seed + 1, device);
     }
@@ -63,6 +67,12 @@ public sealed class VaeTrainer : IDisposable
 
     /// <summary>The model being trained.</summary>
     public VariationalAutoencoder Model => model;
+
+    /// <summary>
+    /// Whether training steps run through the fused CPU kernels (see <see cref="VaeTrainerOptions.UseFusedCpuKernels"/>)
+    /// rather than autograd.
+    /// </summary>
+    public bool UsesFusedCpuKernels => fusedStep is not null;
 
     /// <summary>Every completed epoch, including those restored from a checkpoint.</summary>
     public IReadOnlyList<EpochSummary> History => history;
@@ -193,6 +203,7 @@ public sealed class VaeTrainer : IDisposable
     public void Dispose()
     {
         optimizer.Dispose();
+        fusedStep?.Dispose();
         shuffleGenerator.Dispose();
         noiseGenerator.Dispose();
         ReplaceBestWeights(null);
@@ -203,6 +214,8 @@ public sealed class VaeTrainer : IDisposable
         int batchesPerEpoch, Func<int, Tensor?, IEnumerable<Tensor>> batchesOf, long? sampleCount)
     {
         if (Options.CpuThreads is { } threads) VaeRuntime.SetCpuThreads(threads);
+        cpuThreads = Math.Max(1, VaeRuntime.CpuThreads);
+        optimizer.Threads = cpuThreads;
 
         var clock = Stopwatch.StartNew();
         var stoppedEarly = false;
@@ -260,20 +273,30 @@ public sealed class VaeTrainer : IDisposable
     {
         using var scope = NewDisposeScope();
         var beta = BetaAt(state.GlobalStep, batchesPerEpoch);
-        optimizer.ZeroGrad();
-        var output = model.Forward(batch, noiseGenerator);
-        // Summed over the batch like the reference implementation; Adam makes the step size independent of that scale.
-        var terms = ElboLoss.NegativeElboUnchecked(output, batch, beta, Reduction.Sum, Options.FreeBits);
-        terms.Loss.backward();
-        // One reduction over all gradients: a NaN or infinity anywhere makes it non-finite.
-        var gradients = Options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm) : optimizer.Gradients.sum();
-        var values = stack([terms.Loss, terms.Reconstruction, terms.Kl, gradients.to_type(terms.Loss.dtype)]).cpu().data<float>().ToArray();
-        if (!float.IsFinite(values[0]) || !float.IsFinite(values[1]) || !float.IsFinite(values[2]))
-            throw new TrainingDivergedException(epoch, batchIndex, $"the loss is {values[0]} (reconstruction {values[1]}, KL {values[2]})");
-        if (!float.IsFinite(values[3]))
+        float loss, reconstruction, kl, gradientCheck;
+        if (fusedStep is not null && batch.dtype == ScalarType.Float32)
+        {
+            (loss, reconstruction, kl) = fusedStep.Run(batch.contiguous(), beta, noiseGenerator, cpuThreads);
+            gradientCheck = Options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm).item<float>() : optimizer.SumOfGradients();
+        }
+        else
+        {
+            optimizer.ZeroGrad();
+            var output = model.Forward(batch, noiseGenerator);
+            // Summed over the batch like the reference implementation; Adam makes the step size independent of that scale.
+            var terms = ElboLoss.NegativeElboUnchecked(output, batch, beta, Reduction.Sum, Options.FreeBits);
+            terms.Loss.backward();
+            // One reduction over all gradients: a NaN or infinity anywhere makes it non-finite.
+            var gradients = Options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm) : optimizer.Gradients.sum();
+            var values = stack([terms.Loss, terms.Reconstruction, terms.Kl, gradients.to_type(terms.Loss.dtype)]).cpu().data<float>().ToArray();
+            (loss, reconstruction, kl, gradientCheck) = (values[0], values[1], values[2], values[3]);
+        }
+        if (!float.IsFinite(loss) || !float.IsFinite(reconstruction) || !float.IsFinite(kl))
+            throw new TrainingDivergedException(epoch, batchIndex, $"the loss is {loss} (reconstruction {reconstruction}, KL {kl})");
+        if (!float.IsFinite(gradientCheck))
             throw new TrainingDivergedException(epoch, batchIndex, "a gradient is NaN or infinite");
         optimizer.Step();
-        return new StepResult(batch.shape[0], values[0], values[1], values[2]);
+        return new StepResult(batch.shape[0], loss, reconstruction, kl);
     }
 
     private double BetaAt(long step, int batchesPerEpoch)

@@ -40,6 +40,14 @@ public sealed record VaeTrainerOptions
     /// </summary>
     public int? CpuThreads { get; init; }
 
+    /// <summary>
+    /// On a CPU with AVX-512, train an MLP with a Bernoulli likelihood (and no free bits) through the library's fused
+    /// step: forward pass, loss and gradients worked by hand with its own matrix kernels instead of autograd and
+    /// libtorch's BLAS, about twice as fast. The results are those of the autograd path to float rounding. True by default;
+    /// false always uses autograd.
+    /// </summary>
+    public bool UseFusedCpuKernels { get; init; } = true;
+
     /// <summary>Stop when the validation loss has not improved for this many epochs; 0 never stops early.</summary>
     public int EarlyStoppingPatience { get; init; }
 

@@ -1,0 +1,389 @@
+using System.Runtime.CompilerServices;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Vae.Core.Kernels;
+
+/// <summary>
+/// One training step of an MLP VAE with a Bernoulli likelihood, worked by hand on the CPU: forward pass, summed
+/// negative ELBO and every parameter's gradient, written into the optimizer's flat gradient buffer. It computes what
+/// autograd computes for <see cref="VariationalAutoencoder.Forward"/> followed by
+/// <see cref="ElboLoss.NegativeElboUnchecked"/> with a summed reduction, with the same noise from the same generator;
+/// only the order of float additions differs.
+/// </summary>
+/// <remarks>
+/// Activations are kept feature-major (<c>[features, batch]</c>, the batch padded to 16 columns), so that every
+/// forward product and every product for an input gradient is weight times activations with the batch along the
+/// vector lanes, and each weight gradient is a product with a row-major copy of that layer's input. The padding columns
+/// are zero or ignored: sums over the batch stop at the real batch size.
+/// </remarks>
+internal sealed unsafe class FusedMlpStep : IDisposable
+{
+    private readonly Layer[] encoderLayers;
+    private readonly Layer mean;
+    private readonly Layer logVar;
+    private readonly Layer[] decoderLayers;
+    private readonly int inputSize;
+    private readonly int latentSize;
+    private readonly int widest;
+    private int columns;
+    private float* arena;
+    private float* inputT;
+    private float*[] encoderT = [];
+    private float* meanT;
+    private float* logVarT;
+    private float* stdT;
+    private float* epsT;
+    private float* zT;
+    private float*[] decoderT = [];
+    private float* gradientA;
+    private float* gradientB;
+    private float* rowMajor;
+    private float* elementwise;
+
+    private FusedMlpStep(VariationalAutoencoder model, Tensor flatParameters, Tensor flatGradients)
+    {
+        var options = model.Options;
+        inputSize = (int)options.InputSize;
+        latentSize = options.LatentSize;
+        var weights = NativeTensor.Floats(flatParameters);
+        var gradients = NativeTensor.Floats(flatGradients);
+        var offsets = new Dictionary<string, (long Offset, long[] Shape)>();
+        long offset = 0;
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            offsets[name] = (offset, parameter.shape);
+            offset += parameter.numel();
+        }
+
+        Layer LayerOf(string prefix)
+        {
+            var (weightOffset, shape) = offsets[prefix + ".weight"];
+            var (biasOffset, _) = offsets[prefix + ".bias"];
+            return new Layer(weights + weightOffset, weights + biasOffset, gradients + weightOffset, gradients + biasOffset, (int)shape[1], (int)shape[0]);
+        }
+
+        var hidden = options.HiddenSizes.Count;
+        encoderLayers = Enumerable.Range(1, hidden).Select(i => LayerOf($"encoder.hidden.fc{i}")).ToArray();
+        mean = LayerOf("encoder.mean");
+        logVar = LayerOf("encoder.logVar");
+        decoderLayers = Enumerable.Range(1, hidden + 1).Select(i => LayerOf($"decoder.layers.fc{i}")).ToArray();
+        widest = Math.Max(Math.Max(inputSize, latentSize), options.HiddenSizes.DefaultIfEmpty(0).Max());
+        var layers = encoderLayers.Append(mean).Append(logVar).Concat(decoderLayers);
+        CoversEveryParameter = layers.Sum(l => (long)l.Inputs * l.Outputs + l.Outputs) == flatParameters.numel();
+    }
+
+    // False if the model holds parameters this step does not know, which it would then leave without gradients.
+    private bool CoversEveryParameter { get; }
+
+    /// <summary>
+    /// A fused step for <paramref name="model"/> when this processor, the model and the training options allow one, else null.
+    /// </summary>
+    public static FusedMlpStep? TryCreate(VariationalAutoencoder model, VaeTrainerOptions options, Tensor flatParameters, Tensor flatGradients)
+    {
+        var architecture = model.Options;
+        var eligible = Sgemm.IsSupported
+            && options.UseFusedCpuKernels
+            && architecture.Architecture == VaeArchitecture.Mlp
+            && architecture.Likelihood == VaeLikelihood.Bernoulli
+            && options.FreeBits == 0
+            && flatParameters.device_type == DeviceType.CPU
+            && flatParameters.dtype == ScalarType.Float32;
+        if (!eligible) return null;
+        var step = new FusedMlpStep(model, flatParameters, flatGradients);
+        return step.CoversEveryParameter ? step : null;
+    }
+
+    /// <summary>
+    /// Computes the summed negative ELBO of <paramref name="batch"/> (<c>[B, InputSize]</c>, float32, on the CPU) and
+    /// writes every gradient of <c>reconstruction + beta * KL</c>; the noise is drawn from <paramref name="generator"/>
+    /// exactly as <see cref="Reparameterization.Sample"/> draws it.
+    /// </summary>
+    public (float Loss, float Reconstruction, float Kl) Run(Tensor batch, double beta, Generator generator, int threads)
+    {
+        var rows = (int)batch.shape[0];
+        var padded = (rows + 15) / 16 * 16;
+        EnsureCapacity(padded);
+        var input = NativeTensor.Floats(batch);
+        Transpose(input, rows, inputSize, inputSize, inputT, padded);
+
+        // Forward, feature-major.
+        var activation = inputT;
+        for (var i = 0; i < encoderLayers.Length; i++)
+        {
+            Linear(encoderLayers[i], activation, encoderT[i], padded, threads, relu: true);
+            activation = encoderT[i];
+        }
+        var encoded = activation;
+        Linear(mean, encoded, meanT, padded, threads, relu: false);
+        Linear(logVar, encoded, logVarT, padded, threads, relu: false);
+
+        using (var eps = randn([rows, latentSize], dtype: ScalarType.Float32, generator: generator))
+            Transpose(NativeTensor.Floats(eps), rows, latentSize, latentSize, epsT, padded);
+        var latentCount = latentSize * padded;
+        var logVarSpan = new Span<float>(logVarT, latentCount);
+        var stdSpan = new Span<float>(stdT, latentCount);
+        TensorPrimitives.Multiply(logVarSpan, 0.5f, stdSpan);
+        TensorPrimitives.Exp(stdSpan, stdSpan);
+        TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(epsT, latentCount), stdSpan, new ReadOnlySpan<float>(meanT, latentCount), new Span<float>(zT, latentCount));
+        ClearPadding(zT, latentSize, rows, padded);
+
+        activation = zT;
+        for (var i = 0; i < decoderLayers.Length; i++)
+        {
+            var last = i == decoderLayers.Length - 1;
+            Linear(decoderLayers[i], activation, decoderT[i], padded, threads, relu: !last);
+            activation = decoderT[i];
+        }
+
+        // Loss, and its gradient with respect to the logits in place of the logits.
+        var logits = decoderT[^1];
+        var reconstruction = BernoulliLossAndGradient(logits, inputT, rows, padded);
+        var kl = KlDivergence(rows, padded);
+
+        // Backward through the decoder: the gradient flows from the logits down to z.
+        var gradient = logits;
+        for (var i = decoderLayers.Length - 1; i >= 0; i--)
+        {
+            var layerInput = i == 0 ? zT : decoderT[i - 1];
+            var next = gradient == gradientA ? gradientB : gradientA;
+            Backward(decoderLayers[i], gradient, layerInput, next, rows, padded, threads, inputGradient: true);
+            if (i > 0) ReluMask(next, layerInput, decoderLayers[i].Inputs * padded);
+            gradient = next;
+        }
+
+        // Through the reparameterization and the KL term into the two heads (dmean into the buffer of z, dlogvar into that of eps).
+        ReparameterizationGradients(gradient, (float)beta, rows, padded);
+        var dMean = zT;
+        var dLogVar = epsT;
+        var encoderGradient = gradient == gradientA ? gradientB : gradientA;
+        var encodedRows = EncodedRows(encoded, input, rows, padded);
+        HeadBackward(mean, dMean, encodedRows, encoderGradient, rows, padded, threads, accumulate: false);
+        HeadBackward(logVar, dLogVar, encodedRows, encoderGradient, rows, padded, threads, accumulate: true);
+
+        gradient = encoderGradient;
+        for (var i = encoderLayers.Length - 1; i >= 0; i--)
+        {
+            ReluMask(gradient, encoderT[i], encoderLayers[i].Outputs * padded);
+            var layerInput = i == 0 ? inputT : encoderT[i - 1];
+            var next = gradient == gradientA ? gradientB : gradientA;
+            if (i == 0)
+                WeightGradient(encoderLayers[i], gradient, input, rows, padded, threads);
+            else
+                Backward(encoderLayers[i], gradient, layerInput, next, rows, padded, threads, inputGradient: true);
+            gradient = next;
+        }
+
+        var loss = (float)(reconstruction + beta * kl);
+        return (loss, (float)reconstruction, (float)kl);
+    }
+
+    public void Dispose()
+    {
+        if (arena is not null) NativeMemory.AlignedFree(arena);
+        arena = null;
+        columns = 0;
+    }
+
+    // y^T = relu?(W x^T + b), all feature-major.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Linear(Layer layer, float* inputT, float* outputT, int padded, int threads, bool relu)
+    {
+        Sgemm.Multiply(layer.Outputs, padded, layer.Inputs, layer.Weight, layer.Inputs, 1, inputT, padded, outputT, padded, accumulate: false, threads);
+        for (var o = 0; o < layer.Outputs; o++)
+        {
+            var bias = Vector512.Create(layer.Bias[o]);
+            var row = outputT + (nint)o * padded;
+            for (var j = 0; j < padded; j += 16)
+            {
+                var value = Vector512.Load(row + j) + bias;
+                (relu ? Vector512.Max(value, Vector512<float>.Zero) : value).Store(row + j);
+            }
+        }
+    }
+
+    // Weight and bias gradients of one layer from the gradient of its output, and the gradient of its input (before the ReLU mask).
+    private void Backward(Layer layer, float* gradientT, float* inputT, float* inputGradientT, int rows, int padded, int threads, bool inputGradient)
+    {
+        Transpose(inputT, layer.Inputs, rows, padded, rowMajor, layer.Inputs);
+        WeightGradient(layer, gradientT, rowMajor, rows, padded, threads);
+        if (inputGradient)
+            Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, layer.Weight, 1, layer.Inputs, gradientT, padded, inputGradientT, padded, accumulate: false, threads);
+    }
+
+    private static void WeightGradient(Layer layer, float* gradientT, float* inputRows, int rows, int padded, int threads)
+    {
+        Sgemm.Multiply(layer.Outputs, layer.Inputs, rows, gradientT, padded, 1, inputRows, layer.Inputs, layer.WeightGradient, layer.Inputs, accumulate: false, threads);
+        for (var o = 0; o < layer.Outputs; o++)
+            layer.BiasGradient[o] = TensorPrimitives.Sum(new ReadOnlySpan<float>(gradientT + (nint)o * padded, rows));
+    }
+
+    private void HeadBackward(Layer head, float* gradientT, float* encodedRows, float* encodedGradientT, int rows, int padded, int threads, bool accumulate)
+    {
+        WeightGradient(head, gradientT, encodedRows, rows, padded, threads);
+        if (encoderLayers.Length > 0)
+            Sgemm.Multiply(head.Inputs, padded, head.Outputs, head.Weight, 1, head.Inputs, gradientT, padded, encodedGradientT, padded, accumulate, threads);
+    }
+
+    // The encoder's last activation as [rows, width]; the batch itself when there are no hidden layers.
+    private float* EncodedRows(float* encodedT, float* inputRows, int rows, int padded)
+    {
+        if (encoderLayers.Length == 0) return inputRows;
+        var width = encoderLayers[^1].Outputs;
+        Transpose(encodedT, width, rows, padded, rowMajor, width);
+        return rowMajor;
+    }
+
+    // Sum over the batch of softplus(l) - x l (binary cross-entropy on logits); the logits become sigmoid(l) - x.
+    private double BernoulliLossAndGradient(float* logitsT, float* targetT, int rows, int padded)
+    {
+        var count = inputSize * padded;
+        var logits = new Span<float>(logitsT, count);
+        var targets = new ReadOnlySpan<float>(targetT, count);
+        var softplus = new Span<float>(elementwise, count);
+        // softplus(l) = max(l, 0) + log(1 + exp(-|l|)), finite for every finite l.
+        TensorPrimitives.Abs(logits, softplus);
+        TensorPrimitives.Negate(softplus, softplus);
+        TensorPrimitives.Exp(softplus, softplus);
+        TensorPrimitives.Add(softplus, 1f, softplus);
+        TensorPrimitives.Log(softplus, softplus);
+        var positive = new Span<float>(elementwise + count, count);
+        TensorPrimitives.Max(logits, 0f, positive);
+        TensorPrimitives.Add(softplus, positive, softplus);
+        TensorPrimitives.Multiply(targets, logits, positive);
+        TensorPrimitives.Subtract(softplus, positive, softplus);
+        var total = 0.0;
+        for (var f = 0; f < inputSize; f++) total += TensorPrimitives.Sum(softplus.Slice(f * padded, rows));
+        TensorPrimitives.Sigmoid(logits, logits);
+        TensorPrimitives.Subtract(logits, targets, logits);
+        ClearPadding(logitsT, inputSize, rows, padded);
+        return total;
+    }
+
+    private double KlDivergence(int rows, int padded)
+    {
+        // KL(q || N(0, I)) = -0.5 sum(1 + logvar - mean^2 - exp(logvar)), with exp(logvar) = std^2.
+        var total = 0.0;
+        for (var l = 0; l < latentSize; l++)
+        {
+            var offset = (nint)l * padded;
+            var meanRow = new ReadOnlySpan<float>(meanT + offset, rows);
+            var stdRow = new ReadOnlySpan<float>(stdT + offset, rows);
+            var logVarRow = new ReadOnlySpan<float>(logVarT + offset, rows);
+            total += rows + (double)TensorPrimitives.Sum(logVarRow) - TensorPrimitives.SumOfSquares(meanRow) - TensorPrimitives.SumOfSquares(stdRow);
+        }
+        return -0.5 * total;
+    }
+
+    // dz arrives in gradientT; dmean = dz + beta mean goes to zT's buffer, dlogvar = dz eps std / 2 + beta (std^2 - 1) / 2 to epsT's.
+    private void ReparameterizationGradients(float* gradientT, float beta, int rows, int padded)
+    {
+        var count = latentSize * padded;
+        var dz = new ReadOnlySpan<float>(gradientT, count);
+        var dMean = new Span<float>(zT, count);
+        var dLogVar = new Span<float>(epsT, count);
+        var std = new ReadOnlySpan<float>(stdT, count);
+        TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(meanT, count), beta, dz, dMean);
+        var scratch = new Span<float>(elementwise, count);
+        TensorPrimitives.Multiply(dz, dLogVar, dLogVar);              // dz eps
+        TensorPrimitives.Multiply(dLogVar, std, dLogVar);             // dz eps std
+        TensorPrimitives.Multiply(std, std, scratch);                 // std^2
+        TensorPrimitives.Subtract(scratch, 1f, scratch);
+        TensorPrimitives.Multiply(scratch, beta, scratch);
+        TensorPrimitives.Add(dLogVar, scratch, dLogVar);
+        TensorPrimitives.Multiply(dLogVar, 0.5f, dLogVar);
+        ClearPadding(zT, latentSize, rows, padded);
+        ClearPadding(epsT, latentSize, rows, padded);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ReluMask(float* gradientT, float* activationT, int count)
+    {
+        for (var i = 0; i < count; i += 16)
+        {
+            var keep = Vector512.GreaterThan(Vector512.Load(activationT + i), Vector512<float>.Zero);
+            Vector512.BitwiseAnd(Vector512.Load(gradientT + i), keep).Store(gradientT + i);
+        }
+    }
+
+    private static void ClearPadding(float* matrix, int featureRows, int rows, int padded)
+    {
+        if (rows == padded) return;
+        for (var f = 0; f < featureRows; f++) new Span<float>(matrix + (nint)f * padded + rows, padded - rows).Clear();
+    }
+
+    // destination[c * destinationStride + r] = source[r * sourceStride + c] for r < rowCount, c < columnCount, in 16 x 16 blocks.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose(float* source, int rowCount, int columnCount, nint sourceStride, float* destination, nint destinationStride)
+    {
+        const int block = 16;
+        for (var r0 = 0; r0 < rowCount; r0 += block)
+        {
+            var r1 = Math.Min(rowCount, r0 + block);
+            for (var c0 = 0; c0 < columnCount; c0 += block)
+            {
+                var c1 = Math.Min(columnCount, c0 + block);
+                for (var r = r0; r < r1; r++)
+                {
+                    var from = source + r * sourceStride;
+                    for (var c = c0; c < c1; c++) destination[c * destinationStride + r] = from[c];
+                }
+            }
+        }
+        // Zero the destination's columns past rowCount up to the stride, so padding never holds stale values.
+        if (destinationStride > rowCount && destinationStride % 16 == 0)
+            for (var c = 0; c < columnCount; c++) new Span<float>(destination + c * destinationStride + rowCount, (int)(destinationStride - rowCount)).Clear();
+    }
+
+    private void EnsureCapacity(int padded)
+    {
+        if (padded <= columns) return;
+        Dispose();
+        var latent = (long)latentSize * padded;
+        var hiddenWidths = encoderLayers.Select(l => (long)l.Outputs).ToArray();
+        var decoderWidths = decoderLayers.Select(l => (long)l.Outputs).ToArray();
+        long total = (long)inputSize * padded                       // input^T
+            + hiddenWidths.Sum() * padded + decoderWidths.Sum() * padded
+            + 5 * latent                                           // mean, logvar, std, eps, z
+            + 2L * widest * padded                                 // two gradient buffers
+            + (long)padded * widest                                // row-major copies
+            + 2L * inputSize * padded;                             // elementwise scratch
+        arena = (float*)NativeMemory.AlignedAlloc((nuint)(total * sizeof(float)), 64);
+        new Span<float>(arena, checked((int)total)).Clear();
+        var next = arena;
+        float* Take(long count)
+        {
+            var start = next;
+            next += count;
+            return start;
+        }
+        inputT = Take((long)inputSize * padded);
+        encoderT = new float*[hiddenWidths.Length];
+        for (var i = 0; i < hiddenWidths.Length; i++) encoderT[i] = Take(hiddenWidths[i] * padded);
+        meanT = Take(latent);
+        logVarT = Take(latent);
+        stdT = Take(latent);
+        epsT = Take(latent);
+        zT = Take(latent);
+        decoderT = new float*[decoderWidths.Length];
+        for (var i = 0; i < decoderWidths.Length; i++) decoderT[i] = Take(decoderWidths[i] * padded);
+        gradientA = Take((long)widest * padded);
+        gradientB = Take((long)widest * padded);
+        rowMajor = Take((long)padded * widest);
+        elementwise = Take(2L * inputSize * padded);
+        columns = padded;
+    }
+
+    private readonly struct Layer(float* weight, float* bias, float* weightGradient, float* biasGradient, int inputs, int outputs)
+    {
+        public float* Weight { get; } = weight;
+        public float* Bias { get; } = bias;
+        public float* WeightGradient { get; } = weightGradient;
+        public float* BiasGradient { get; } = biasGradient;
+        public int Inputs { get; } = inputs;
+        public int Outputs { get; } = outputs;
+    }
+}

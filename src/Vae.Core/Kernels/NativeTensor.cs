@@ -1,0 +1,24 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Vae.Core.Kernels;
+
+/// <summary>The address of a CPU tensor's first element, for kernels that work on libtorch's memory in place.</summary>
+internal static unsafe partial class NativeTensor
+{
+    // LibTorchSharp's own export behind TorchSharp's TensorAccessor; TorchSharp has loaded the library by the time any
+    // tensor exists, and the runtime resolves the name the same way for this assembly.
+    [LibraryImport("LibTorchSharp")]
+    private static partial IntPtr THSTensor_data(IntPtr handle);
+
+    /// <summary>The first element of <paramref name="tensor"/>, which must be a contiguous float32 tensor on the CPU.</summary>
+    public static float* Floats(Tensor tensor)
+    {
+        if (tensor.dtype != ScalarType.Float32 || tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())
+            throw new ArgumentException($"expected a contiguous float32 CPU tensor, got {tensor.dtype} on {tensor.device} (contiguous: {tensor.is_contiguous()})", nameof(tensor));
+        var data = THSTensor_data(tensor.Handle);
+        if (data == IntPtr.Zero) throw new InvalidOperationException("libtorch returned no data pointer for a tensor.");
+        return (float*)data;
+    }
+}

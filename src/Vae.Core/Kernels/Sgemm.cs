@@ -1,0 +1,160 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Vae.Core.Kernels;
+
+/// <summary>
+/// Single-precision matrix products with AVX-512 for the fused CPU training step.
+/// </summary>
+/// <remarks>
+/// libtorch 2.10's CPU build multiplies through MKL, which on AMD processors runs its AVX2 code even where AVX-512 is
+/// present: measured here (AMD EPYC, family 26), a 128 x 784 x 400 product ran at ~85 GFLOP/s on one thread and ~140 on
+/// two, against ~185-200 and ~290-350 for this kernel. The layouts are those the fused step needs, so nothing is
+/// packed: B is row-major and read 64 columns at a time, A is read one element per row and step of k with any strides,
+/// which covers both a weight matrix and its transpose. Each element of C is summed over k in order on one thread,
+/// so results do not depend on the thread count.
+/// </remarks>
+internal static unsafe class Sgemm
+{
+    private const int RowsPerTile = 6;
+    private const int VectorsPerTile = 4;
+    private const int ColumnsPerTile = VectorsPerTile * 16;
+
+    /// <summary>Whether this processor runs these kernels.</summary>
+    public static bool IsSupported => Avx512F.IsSupported;
+
+    /// <summary>
+    /// C[m, n] = (accumulate ? C : 0) + sum over k of A(i, k) B(k, j), with A(i, k) = a[i * aRowStride + k * aColumnStride],
+    /// B row-major with row stride <paramref name="ldb"/> and C row-major with row stride <paramref name="ldc"/>.
+    /// </summary>
+    public static void Multiply(
+        int m, int n, int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc,
+        bool accumulate, int threads)
+    {
+        if (m == 0 || n == 0) return;
+        if (threads <= 1 || m < 2 * RowsPerTile || (long)m * n * k < 1 << 18)
+        {
+            Rows(0, m, n, k, a, aRowStride, aColumnStride, b, ldb, c, ldc, accumulate);
+            return;
+        }
+        // Whole tiles per thread; rows never straddle threads, so the thread count does not change any sum.
+        var tiles = (m + RowsPerTile - 1) / RowsPerTile;
+        var workers = Math.Min(threads, tiles);
+        var (pa, pb, pc) = ((nint)a, (nint)b, (nint)c);
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        {
+            var first = tiles * worker / workers * RowsPerTile;
+            var last = Math.Min(m, tiles * (worker + 1) / workers * RowsPerTile);
+            Rows(first, last, n, k, (float*)pa, aRowStride, aColumnStride, (float*)pb, ldb, (float*)pc, ldc, accumulate);
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows(int first, int last, int n, int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    {
+        var fullTiles = n / ColumnsPerTile * ColumnsPerTile;
+        var vectorColumns = n / 16 * 16;
+        for (var j = 0; j < fullTiles; j += ColumnsPerTile)
+        {
+            var i = first;
+            for (; i + RowsPerTile <= last; i += RowsPerTile)
+                Tile(k, a + i * aRowStride, aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, ldc, accumulate);
+            for (; i < last; i++)
+                RowVectors(k, a + i * aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, VectorsPerTile, accumulate);
+        }
+        for (var i = first; i < last; i++)
+        {
+            if (vectorColumns > fullTiles)
+                RowVectors(k, a + i * aRowStride, aColumnStride, b + fullTiles, ldb, c + i * ldc + fullTiles, (vectorColumns - fullTiles) / 16, accumulate);
+            for (var j = vectorColumns; j < n; j++)
+            {
+                var sum = 0f;
+                var row = a + i * aRowStride;
+                for (var p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(row[p * aColumnStride], b[p * ldb + j], sum);
+                c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowVectors(int k, float* a, nint aColumnStride, float* b, nint ldb, float* c, int vectors, bool accumulate)
+    {
+        for (var v = 0; v < vectors; v++)
+        {
+            var sum = Vector512<float>.Zero;
+            var ap = a;
+            var bp = b + v * 16;
+            for (var p = 0; p < k; p++)
+            {
+                sum = Avx512F.FusedMultiplyAdd(Vector512.Create(*ap), Vector512.Load(bp), sum);
+                ap += aColumnStride;
+                bp += ldb;
+            }
+            var cp = c + v * 16;
+            (accumulate ? sum + Vector512.Load(cp) : sum).Store(cp);
+        }
+    }
+
+    // 6 rows x 64 columns: 24 accumulators, 4 loads of B and 6 broadcasts of A per step of k, within AVX-512's 32 registers.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile(int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        float* a0 = a, a1 = a + aRowStride, a2 = a + 2 * aRowStride, a3 = a + 3 * aRowStride, a4 = a + 4 * aRowStride, a5 = a + 5 * aRowStride;
+        for (var p = 0; p < k; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var b2 = Vector512.Load(b + 32);
+            var b3 = Vector512.Load(b + 48);
+            var x = Vector512.Create(*a0);
+            c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+            c02 = Avx512F.FusedMultiplyAdd(x, b2, c02); c03 = Avx512F.FusedMultiplyAdd(x, b3, c03);
+            x = Vector512.Create(*a1);
+            c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+            c12 = Avx512F.FusedMultiplyAdd(x, b2, c12); c13 = Avx512F.FusedMultiplyAdd(x, b3, c13);
+            x = Vector512.Create(*a2);
+            c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+            c22 = Avx512F.FusedMultiplyAdd(x, b2, c22); c23 = Avx512F.FusedMultiplyAdd(x, b3, c23);
+            x = Vector512.Create(*a3);
+            c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+            c32 = Avx512F.FusedMultiplyAdd(x, b2, c32); c33 = Avx512F.FusedMultiplyAdd(x, b3, c33);
+            x = Vector512.Create(*a4);
+            c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+            c42 = Avx512F.FusedMultiplyAdd(x, b2, c42); c43 = Avx512F.FusedMultiplyAdd(x, b3, c43);
+            x = Vector512.Create(*a5);
+            c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+            c52 = Avx512F.FusedMultiplyAdd(x, b2, c52); c53 = Avx512F.FusedMultiplyAdd(x, b3, c53);
+            a0 += aColumnStride; a1 += aColumnStride; a2 += aColumnStride; a3 += aColumnStride; a4 += aColumnStride; a5 += aColumnStride;
+            b += ldb;
+        }
+        StoreRow(c, accumulate, c00, c01, c02, c03);
+        StoreRow(c + ldc, accumulate, c10, c11, c12, c13);
+        StoreRow(c + 2 * ldc, accumulate, c20, c21, c22, c23);
+        StoreRow(c + 3 * ldc, accumulate, c30, c31, c32, c33);
+        StoreRow(c + 4 * ldc, accumulate, c40, c41, c42, c43);
+        StoreRow(c + 5 * ldc, accumulate, c50, c51, c52, c53);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, bool accumulate, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3)
+    {
+        if (accumulate)
+        {
+            v0 += Vector512.Load(c);
+            v1 += Vector512.Load(c + 16);
+            v2 += Vector512.Load(c + 32);
+            v3 += Vector512.Load(c + 48);
+        }
+        v0.Store(c);
+        v1.Store(c + 16);
+        v2.Store(c + 32);
+        v3.Store(c + 48);
+    }
+}
