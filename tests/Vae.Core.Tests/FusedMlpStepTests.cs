@@ -1,0 +1,122 @@
+using FluentAssertions;
+using TorchSharp;
+using Vae.Core;
+using Vae.Core.Kernels;
+using Xunit;
+using static TorchSharp.torch;
+using static Vae.Core.Tests.SyntheticData;
+
+namespace Vae.Core.Tests;
+
+/// <summary>
+/// The fused CPU step (hand-written forward and backward on the library's own matrix kernels) against autograd on
+/// the same weights, batch and noise: the loss terms and every gradient must agree to float rounding.
+/// </summary>
+public class FusedMlpStepTests
+{
+    public static TheoryData<int, int[], int, int, double> Shapes => new()
+    {
+        // features, hidden sizes, latent size, batch size, beta
+        { 784, [400], 20, 128, 1.0 },   // the default model, a full batch
+        { 784, [400], 20, 64, 1.0 },    // the last batch of an 8,000-digit epoch
+        { 64, [48, 30], 3, 37, 0.5 },   // two hidden layers, widths and a batch that are not multiples of 16
+        { 21, [], 2, 5, 2.0 },          // no hidden layer at all
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void LossAndGradientsMatchAutograd(int features, int[] hidden, int latent, int batchSize, double beta)
+    {
+        using var scope = NewDisposeScope();
+        var options = new VaeOptions { InputSize = features, HiddenSizes = hidden, LatentSize = latent };
+        manual_seed(11);
+        using var model = new VariationalAutoencoder(options);
+        using var adam = new FlatAdam(model.parameters().ToArray(), 1e-3);
+        using var fused = FusedMlpStep.TryCreate(model, new VaeTrainerOptions(), adam.Parameters, adam.Gradients);
+        if (!Sgemm.IsSupported)
+        {
+            fused.Should().BeNull("without AVX-512 the trainer must fall back to autograd");
+            return;
+        }
+        fused.Should().NotBeNull();
+        var batch = Binary(batchSize, features, seed: 5);
+
+        using var fusedNoise = new Generator(7);
+        var (loss, reconstruction, kl) = fused!.Run(batch, beta, fusedNoise, threads: 2);
+        var fusedGradients = adam.Gradients.clone();
+
+        adam.ZeroGrad();
+        using var autogradNoise = new Generator(7);
+        var terms = ElboLoss.NegativeElboUnchecked(model.Forward(batch, autogradNoise), batch, beta, nn.Reduction.Sum);
+        terms.Loss.backward();
+
+        ((double)loss).Should().BeApproximately(terms.Loss.item<float>(), 1e-5 * Math.Abs(terms.Loss.item<float>()));
+        ((double)reconstruction).Should().BeApproximately(terms.Reconstruction.item<float>(), 1e-5 * Math.Abs(terms.Reconstruction.item<float>()));
+        ((double)kl).Should().BeApproximately(terms.Kl.item<float>(), 1e-4 * Math.Abs(terms.Kl.item<float>()) + 1e-4);
+
+        // Each parameter's gradient on its own scale, so a small layer's error cannot hide behind a large one's.
+        long offset = 0;
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            var count = parameter.numel();
+            var expected = adam.Gradients.narrow(0, offset, count);
+            var actual = fusedGradients.narrow(0, offset, count);
+            var scale = expected.abs().max().item<float>() + 1e-6;
+            var error = (actual - expected).abs().max().item<float>();
+            ((double)error).Should().BeLessThan(2e-5 * scale + 1e-6, $"{name} (largest gradient {scale})");
+            offset += count;
+        }
+    }
+
+    [Fact]
+    public void TheStepDoesNotDependOnTheThreadCount()
+    {
+        if (!Sgemm.IsSupported) return;
+        using var scope = NewDisposeScope();
+        manual_seed(2);
+        using var model = new VariationalAutoencoder();
+        using var adam = new FlatAdam(model.parameters().ToArray(), 1e-3);
+        using var fused = FusedMlpStep.TryCreate(model, new VaeTrainerOptions(), adam.Parameters, adam.Gradients)!;
+        var batch = Binary(100, 784, seed: 3);
+
+        using var first = new Generator(4);
+        var one = fused.Run(batch, 1.0, first, threads: 1);
+        var gradientsOne = adam.Gradients.clone();
+        using var second = new Generator(4);
+        var two = fused.Run(batch, 1.0, second, threads: 2);
+
+        two.Should().Be(one);
+        TensorAssert.Identical(adam.Gradients, gradientsOne).Should().BeTrue();
+    }
+
+    [Fact]
+    public void TheTrainerTakesTheFusedStepOnlyWhereItApplies()
+    {
+        using var mlp = SmallModel();
+        using (var trainer = new VaeTrainer(mlp))
+            trainer.UsesFusedCpuKernels.Should().Be(Sgemm.IsSupported);
+        using (var trainer = new VaeTrainer(mlp, new VaeTrainerOptions { UseFusedCpuKernels = false }))
+            trainer.UsesFusedCpuKernels.Should().BeFalse();
+        using (var trainer = new VaeTrainer(mlp, new VaeTrainerOptions { FreeBits = 0.1 }))
+            trainer.UsesFusedCpuKernels.Should().BeFalse();
+        using var gaussian = new VariationalAutoencoder(new VaeOptions { InputSize = 8, HiddenSizes = [8], LatentSize = 2, Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true });
+        using (var trainer = new VaeTrainer(gaussian))
+            trainer.UsesFusedCpuKernels.Should().BeFalse();
+    }
+
+    [Fact]
+    public void TrainingWithAndWithoutTheFusedStepFollowsTheSameCurve()
+    {
+        using var scope = NewDisposeScope();
+        var data = Binary(300, 64, seed: 9);
+        var curves = new List<double[]>();
+        foreach (var fused in new[] { true, false })
+        {
+            using var model = SmallModel(seed: 6);
+            using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 4, BatchSize = 50, LearningRate = 3e-3, UseFusedCpuKernels = fused, KlWarmupEpochs = 1 });
+            curves.Add(trainer.Fit(data).History.Select(h => h.Train.Loss).ToArray());
+        }
+        curves[0].Should().Equal(curves[1], (a, b) => Math.Abs(a - b) <= 1e-3 * Math.Abs(b));
+        curves[1][^1].Should().BeLessThan(curves[1][0]);
+    }
+}

@@ -1,0 +1,41 @@
+using FluentAssertions;
+using Vae.Core.Kernels;
+using Xunit;
+
+namespace Vae.Core.Tests;
+
+/// <summary>The AVX-512 matrix kernel against products worked in double precision.</summary>
+public unsafe class SgemmTests
+{
+    [Theory]
+    [InlineData(400, 128, 784, false, false)] // a forward product of the default model
+    [InlineData(784, 128, 400, true, false)]  // an input gradient: the weight read transposed
+    [InlineData(400, 784, 100, false, false)] // a weight gradient over a partial batch
+    [InlineData(13, 77, 50, true, true)]      // odd sizes: partial tiles, a partial vector and scalar columns
+    [InlineData(5, 3, 7, false, true)]        // smaller than one tile
+    [InlineData(1, 16, 1, false, false)]
+    public void MatchesTheProductInDoublePrecision(int m, int n, int k, bool transposedA, bool accumulate)
+    {
+        if (!Sgemm.IsSupported) return;
+        var random = new Random(m * 31 + n * 7 + k);
+        float[] Random(int count) => Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var a = Random(m * k);
+        var b = Random(k * n);
+        var c = Random(m * n);
+        var before = (float[])c.Clone();
+        nint rowStride = transposedA ? 1 : k, columnStride = transposedA ? m : 1;
+        foreach (var threads in new[] { 1, 2 })
+        {
+            Array.Copy(before, c, c.Length);
+            fixed (float* pa = a, pb = b, pc = c)
+                Sgemm.Multiply(m, n, k, pa, rowStride, columnStride, pb, n, pc, n, accumulate, threads);
+            for (var i = 0; i < m; i++)
+            for (var j = 0; j < n; j++)
+            {
+                double expected = accumulate ? before[i * n + j] : 0;
+                for (var p = 0; p < k; p++) expected += (double)a[i * rowStride + p * columnStride] * b[p * n + j];
+                c[i * n + j].Should().BeApproximately((float)expected, 1e-5f * (1 + k / 100f), $"C[{i}, {j}] with {threads} thread(s)");
+            }
+        }
+    }
+}
