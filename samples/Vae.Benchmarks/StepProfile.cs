@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using Vae.Core;
 using Vae.Core.Data;
+using Vae.Core.Kernels;
 using static TorchSharp.torch;
 
 namespace Vae.Benchmarks;
@@ -23,6 +24,62 @@ internal static class StepProfile
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
         Profile(train.Images, epochs, flat: false);
         Profile(train.Images, epochs, flat: true);
+        ProfileFused(train.Images, epochs);
+    }
+
+    // The fused CPU step (VaeTrainer's default on AVX-512), phase by phase inside the step. Wall time: its matrix
+    // products run on every libtorch thread's worth of .NET threads.
+    private static void ProfileFused(Tensor images, int epochs)
+    {
+        manual_seed(1);
+        using var model = new VariationalAutoencoder();
+        var parameters = model.parameters().ToArray();
+        using var adam = new FlatAdam(parameters, 1e-3) { Threads = torch.get_num_threads() };
+        using var fused = FusedMlpStep.TryCreate(model, new VaeTrainerOptions(), adam.Parameters, adam.Gradients);
+        if (fused is null)
+        {
+            Console.WriteLine("fused step: not available on this processor (it needs AVX-512)");
+            return;
+        }
+        string[] phases = ["gather batch", .. FusedMlpStep.Phases, "finite check", "optimizer", "dispose + GC"];
+        var wall = new double[phases.Length];
+        var mark = Stopwatch.GetTimestamp();
+        void Mark(int p)
+        {
+            var now = Stopwatch.GetTimestamp();
+            wall[p] += Stopwatch.GetElapsedTime(mark, now).TotalMilliseconds;
+            mark = now;
+        }
+        fused.PhaseEnded = p => Mark(p + 1);
+        using var generator = new Generator(1);
+        var count = images.shape[0];
+        var steps = 0;
+        var threads = torch.get_num_threads();
+        var last = FusedMlpStep.Phases.Length;
+        var total = Stopwatch.StartNew();
+        for (var epoch = 0; epoch < epochs; epoch++)
+        {
+            using var permutation = randperm(count, generator: generator);
+            for (long start = 0; start < count; start += 128)
+            {
+                var scope = NewDisposeScope();
+                var batch = images.index_select(0, permutation.narrow(0, start, Math.Min(128, count - start)));
+                Mark(0);
+                fused.Run(batch, 1.0, generator, threads);
+                _ = adam.SumOfGradients();
+                Mark(last + 1);
+                adam.Step();
+                Mark(last + 2);
+                scope.Dispose();
+                if (++steps % 50 == 0) GC.Collect();
+                Mark(last + 3);
+            }
+        }
+        total.Stop();
+        Console.WriteLine($"fused CPU step (VaeTrainer's default here), {threads} thread(s), {steps} steps: {steps * 128.0 / total.Elapsed.TotalSeconds:N0} images/s wall");
+        Console.WriteLine($"  {"phase",-17} {"wall ms",8} {"share",6}");
+        for (var i = 0; i < phases.Length; i++)
+            Console.WriteLine($"  {phases[i],-17} {wall[i] / steps,8:F3} {wall[i] / wall.Sum() * 100,5:F1}%");
     }
 
     private static void Profile(Tensor images, int epochs, bool flat)

@@ -156,7 +156,7 @@ internal sealed unsafe class FlatAdam : IDisposable
             return;
         }
         var chunk = (count / workers + 63) / 64 * 64;
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        KernelThreads.Run(workers, worker =>
         {
             var start = worker * chunk;
             var length = Math.Min(chunk, count - start);

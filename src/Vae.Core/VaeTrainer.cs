@@ -99,17 +99,24 @@ public sealed class VaeTrainer : IDisposable
         if (train.shape[0] == 0) throw new ArgumentException("train holds no samples.", nameof(train));
         CheckValidation(validation);
 
-        var onDevice = train.device == device ? null : train.to(device);
+        // On the trainer's device and contiguous, so that every batch can be gathered from it.
+        Tensor? prepared = train.device == device ? null : train.to(device);
+        if (!(prepared ?? train).is_contiguous())
+        {
+            var contiguous = (prepared ?? train).contiguous();
+            prepared?.Dispose();
+            prepared = contiguous;
+        }
         try
         {
-            var data = onDevice ?? train;
+            var data = prepared ?? train;
             var count = data.shape[0];
             var batches = (int)((count + Options.BatchSize - 1) / Options.BatchSize);
             return Run(validation, progress, cancellationToken, batches, (_, permutation) => ShuffledBatches(data, permutation), count);
         }
         finally
         {
-            onDevice?.Dispose();
+            prepared?.Dispose();
         }
     }
 
@@ -211,7 +218,7 @@ public sealed class VaeTrainer : IDisposable
 
     private TrainingResult Run(
         Tensor? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken,
-        int batchesPerEpoch, Func<int, Tensor?, IEnumerable<Tensor>> batchesOf, long? sampleCount)
+        int batchesPerEpoch, Func<int, Tensor?, IEnumerable<TrainingBatch>> batchesOf, long? sampleCount)
     {
         if (Options.CpuThreads is { } threads) VaeRuntime.SetCpuThreads(threads);
         cpuThreads = Math.Max(1, VaeRuntime.CpuThreads);
@@ -269,22 +276,25 @@ public sealed class VaeTrainer : IDisposable
         return new TrainingResult(history.ToArray(), best, stoppedEarly, clock.Elapsed);
     }
 
-    private StepResult TrainStep(Tensor batch, int epoch, int batchIndex, int batchesPerEpoch)
+    private StepResult TrainStep(TrainingBatch batch, int epoch, int batchIndex, int batchesPerEpoch)
     {
         using var scope = NewDisposeScope();
         var beta = BetaAt(state.GlobalStep, batchesPerEpoch);
         float loss, reconstruction, kl, gradientCheck;
-        if (fusedStep is not null && batch.dtype == ScalarType.Float32)
+        if (fusedStep is not null && batch.Source.dtype == ScalarType.Float32)
         {
-            (loss, reconstruction, kl) = fusedStep.Run(batch.contiguous(), beta, noiseGenerator, cpuThreads);
+            (loss, reconstruction, kl) = batch.Rows is { } rows
+                ? fusedStep.Run(batch.Source, rows, beta, noiseGenerator, cpuThreads)
+                : fusedStep.Run(batch.Source.contiguous(), beta, noiseGenerator, cpuThreads);
             gradientCheck = Options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm).item<float>() : optimizer.SumOfGradients();
         }
         else
         {
+            var data = batch.Rows is { } rows ? batch.Source.index_select(0, rows) : batch.Source;
             optimizer.ZeroGrad();
-            var output = model.Forward(batch, noiseGenerator);
+            var output = model.Forward(data, noiseGenerator);
             // Summed over the batch like the reference implementation; Adam makes the step size independent of that scale.
-            var terms = ElboLoss.NegativeElboUnchecked(output, batch, beta, Reduction.Sum, Options.FreeBits);
+            var terms = ElboLoss.NegativeElboUnchecked(output, data, beta, Reduction.Sum, Options.FreeBits);
             terms.Loss.backward();
             // One reduction over all gradients: a NaN or infinity anywhere makes it non-finite.
             var gradients = Options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm) : optimizer.Gradients.sum();
@@ -296,7 +306,7 @@ public sealed class VaeTrainer : IDisposable
         if (!float.IsFinite(gradientCheck))
             throw new TrainingDivergedException(epoch, batchIndex, "a gradient is NaN or infinite");
         optimizer.Step();
-        return new StepResult(batch.shape[0], loss, reconstruction, kl);
+        return new StepResult(batch.Count, loss, reconstruction, kl);
     }
 
     private double BetaAt(long step, int batchesPerEpoch)
@@ -366,21 +376,23 @@ public sealed class VaeTrainer : IDisposable
         return new ElboMetrics(sums[0] / count, sums[1] / count, sums[2] / count);
     }
 
-    private IEnumerable<Tensor> ShuffledBatches(Tensor data, Tensor? permutation)
+    // Each batch as its rows of the data: gathered inside its step (by the fused step without a new tensor), so that
+    // batches skipped on a resume cost nothing and no batch outlives its step.
+    private IEnumerable<TrainingBatch> ShuffledBatches(Tensor data, Tensor? permutation)
     {
         var count = data.shape[0];
         for (long start = 0; start < count; start += Options.BatchSize)
-            yield return data.index_select(0, permutation!.narrow(0, start, Math.Min(Options.BatchSize, count - start)));
+            yield return new TrainingBatch(data, permutation!.narrow(0, start, Math.Min(Options.BatchSize, count - start)));
     }
 
     // Only the shape is checked per batch: a pass over the values every step would cost what the data check saves.
     // NaN still cannot slip through: the step's finiteness guard reports it.
-    private IEnumerable<Tensor> CheckedBatches(IEnumerable<Tensor> batches)
+    private IEnumerable<TrainingBatch> CheckedBatches(IEnumerable<Tensor> batches)
     {
         foreach (var batch in batches)
         {
             Guard.Features(batch, model.Options.InputSize, "batch");
-            yield return batch.device == device ? batch : batch.to(device);
+            yield return new TrainingBatch(batch.device == device ? batch : batch.to(device), null);
         }
     }
 
@@ -421,6 +433,12 @@ public sealed class VaeTrainer : IDisposable
     {
         using var stateTensor = tensor(bytes, dtype: ScalarType.Byte);
         generator.set_state(stateTensor);
+    }
+
+    /// <summary>A batch: the rows <see cref="Rows"/> of <see cref="Source"/>, or all of <see cref="Source"/> when null.</summary>
+    private readonly record struct TrainingBatch(Tensor Source, Tensor? Rows)
+    {
+        public long Count => Rows?.shape[0] ?? Source.shape[0];
     }
 
     internal readonly record struct StepResult(long Samples, double Loss, double Reconstruction, double Kl);

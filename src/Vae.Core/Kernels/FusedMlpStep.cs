@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,6 +32,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     private readonly int widest;
     private int columns;
     private float* arena;
+    private float* gathered;
     private float* inputT;
     private float*[] encoderT = [];
     private float* meanT;
@@ -43,6 +45,12 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     private float* gradientB;
     private float* rowMajor;
     private float* elementwise;
+
+    /// <summary>Phase names for <see cref="PhaseEnded"/>, in order.</summary>
+    internal static readonly string[] Phases = ["input transpose", "encoder forward", "noise + z", "decoder forward", "loss", "decoder backward", "heads backward", "encoder backward"];
+
+    /// <summary>Called with a phase's index as it ends (for the profiler); null in normal use.</summary>
+    internal Action<int>? PhaseEnded { get; set; }
 
     private FusedMlpStep(VariationalAutoencoder model, Tensor flatParameters, Tensor flatGradients)
     {
@@ -105,10 +113,32 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     public (float Loss, float Reconstruction, float Kl) Run(Tensor batch, double beta, Generator generator, int threads)
     {
         var rows = (int)batch.shape[0];
+        EnsureCapacity((rows + 15) / 16 * 16);
+        return Run(NativeTensor.Floats(batch), rows, beta, generator, threads);
+    }
+
+    /// <summary>
+    /// As <see cref="Run(Tensor, double, Generator, int)"/> for the batch made of rows <paramref name="rows"/> (int64
+    /// indices, each below the row count) of <paramref name="source"/>, gathered here rather than by <c>index_select</c>,
+    /// which would allocate a new batch tensor every step.
+    /// </summary>
+    public (float Loss, float Reconstruction, float Kl) Run(Tensor source, Tensor rows, double beta, Generator generator, int threads)
+    {
+        var count = (int)rows.shape[0];
+        EnsureCapacity((count + 15) / 16 * 16);
+        var from = NativeTensor.Floats(source);
+        var indices = NativeTensor.Longs(rows);
+        var rowBytes = (long)inputSize * sizeof(float);
+        for (var r = 0; r < count; r++)
+            Buffer.MemoryCopy(from + indices[r] * inputSize, gathered + (nint)r * inputSize, rowBytes, rowBytes);
+        return Run(gathered, count, beta, generator, threads);
+    }
+
+    private (float Loss, float Reconstruction, float Kl) Run(float* input, int rows, double beta, Generator generator, int threads)
+    {
         var padded = (rows + 15) / 16 * 16;
-        EnsureCapacity(padded);
-        var input = NativeTensor.Floats(batch);
         Transpose(input, rows, inputSize, inputSize, inputT, padded);
+        PhaseEnded?.Invoke(0);
 
         // Forward, feature-major.
         var activation = inputT;
@@ -120,6 +150,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         var encoded = activation;
         Linear(mean, encoded, meanT, padded, threads, relu: false);
         Linear(logVar, encoded, logVarT, padded, threads, relu: false);
+        PhaseEnded?.Invoke(1);
 
         using (var eps = randn([rows, latentSize], dtype: ScalarType.Float32, generator: generator))
             Transpose(NativeTensor.Floats(eps), rows, latentSize, latentSize, epsT, padded);
@@ -130,6 +161,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         TensorPrimitives.Exp(stdSpan, stdSpan);
         TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(epsT, latentCount), stdSpan, new ReadOnlySpan<float>(meanT, latentCount), new Span<float>(zT, latentCount));
         ClearPadding(zT, latentSize, rows, padded);
+        PhaseEnded?.Invoke(2);
 
         activation = zT;
         for (var i = 0; i < decoderLayers.Length; i++)
@@ -139,10 +171,12 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             activation = decoderT[i];
         }
 
+        PhaseEnded?.Invoke(3);
         // Loss, and its gradient with respect to the logits in place of the logits.
         var logits = decoderT[^1];
         var reconstruction = BernoulliLossAndGradient(logits, inputT, rows, padded);
         var kl = KlDivergence(rows, padded);
+        PhaseEnded?.Invoke(4);
 
         // Backward through the decoder: the gradient flows from the logits down to z.
         var gradient = logits;
@@ -155,6 +189,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             gradient = next;
         }
 
+        PhaseEnded?.Invoke(5);
         // Through the reparameterization and the KL term into the two heads (dmean into the buffer of z, dlogvar into that of eps).
         ReparameterizationGradients(gradient, (float)beta, rows, padded);
         var dMean = zT;
@@ -164,6 +199,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         HeadBackward(mean, dMean, encodedRows, encoderGradient, rows, padded, threads, accumulate: false);
         HeadBackward(logVar, dLogVar, encodedRows, encoderGradient, rows, padded, threads, accumulate: true);
 
+        PhaseEnded?.Invoke(6);
         gradient = encoderGradient;
         for (var i = encoderLayers.Length - 1; i >= 0; i--)
         {
@@ -177,6 +213,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             gradient = next;
         }
 
+        PhaseEnded?.Invoke(7);
         var loss = (float)(reconstruction + beta * kl);
         return (loss, (float)reconstruction, (float)kl);
     }
@@ -214,6 +251,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, layer.Weight, 1, layer.Inputs, gradientT, padded, inputGradientT, padded, accumulate: false, threads);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightGradient(Layer layer, float* gradientT, float* inputRows, int rows, int padded, int threads)
     {
         Sgemm.Multiply(layer.Outputs, layer.Inputs, rows, gradientT, padded, 1, inputRows, layer.Inputs, layer.WeightGradient, layer.Inputs, accumulate: false, threads);
@@ -238,31 +276,50 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     }
 
     // Sum over the batch of softplus(l) - x l (binary cross-entropy on logits); the logits become sigmoid(l) - x.
+    // A few feature rows at a time, so the passes for exp and log stay in the L1 cache.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double BernoulliLossAndGradient(float* logitsT, float* targetT, int rows, int padded)
     {
-        var count = inputSize * padded;
-        var logits = new Span<float>(logitsT, count);
-        var targets = new ReadOnlySpan<float>(targetT, count);
-        var softplus = new Span<float>(elementwise, count);
-        // softplus(l) = max(l, 0) + log(1 + exp(-|l|)), finite for every finite l.
-        TensorPrimitives.Abs(logits, softplus);
-        TensorPrimitives.Negate(softplus, softplus);
-        TensorPrimitives.Exp(softplus, softplus);
-        TensorPrimitives.Add(softplus, 1f, softplus);
-        TensorPrimitives.Log(softplus, softplus);
-        var positive = new Span<float>(elementwise + count, count);
-        TensorPrimitives.Max(logits, 0f, positive);
-        TensorPrimitives.Add(softplus, positive, softplus);
-        TensorPrimitives.Multiply(targets, logits, positive);
-        TensorPrimitives.Subtract(softplus, positive, softplus);
+        const int blockRows = 8;
+        var exps = elementwise;
+        var logs = elementwise + blockRows * padded;
+        var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var one = Vector512.Create(1f);
         var total = 0.0;
-        for (var f = 0; f < inputSize; f++) total += TensorPrimitives.Sum(softplus.Slice(f * padded, rows));
-        TensorPrimitives.Sigmoid(logits, logits);
-        TensorPrimitives.Subtract(logits, targets, logits);
-        ClearPadding(logitsT, inputSize, rows, padded);
+        for (var f0 = 0; f0 < inputSize; f0 += blockRows)
+        {
+            var count = Math.Min(blockRows, inputSize - f0) * padded;
+            var logits = logitsT + (nint)f0 * padded;
+            var targets = targetT + (nint)f0 * padded;
+            for (var i = 0; i < count; i += 16) (-Vector512.Abs(Vector512.Load(logits + i))).Store(exps + i);
+            TensorPrimitives.Exp(new ReadOnlySpan<float>(exps, count), new Span<float>(exps, count));
+            for (var i = 0; i < count; i += 16) (Vector512.Load(exps + i) + one).Store(logs + i);
+            TensorPrimitives.Log(new ReadOnlySpan<float>(logs, count), new Span<float>(logs, count));
+            var sum = Vector512<float>.Zero;
+            for (var i = 0; i < count; i += 16)
+            {
+                var l = Vector512.Load(logits + i);
+                var x = Vector512.Load(targets + i);
+                var e = Vector512.Load(exps + i);
+                // softplus(l) = max(l, 0) + log(1 + exp(-|l|)); sigmoid(l) = (l >= 0 ? 1 : exp(-|l|)) / (1 + exp(-|l|)).
+                var loss = Vector512.Max(l, Vector512<float>.Zero) + Vector512.Load(logs + i) - x * l;
+                var gradient = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(l, Vector512<float>.Zero), one, e) / (one + e) - x;
+                var column = i % padded;
+                if (column + 16 > rows)
+                {
+                    var real = Vector512.LessThan(lanes, Vector512.Create(rows - column)).AsSingle();
+                    loss &= real;
+                    gradient &= real;
+                }
+                sum += loss;
+                gradient.Store(logits + i);
+            }
+            total += Vector512.Sum(sum);
+        }
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double KlDivergence(int rows, int padded)
     {
         // KL(q || N(0, I)) = -0.5 sum(1 + logvar - mean^2 - exp(logvar)), with exp(logvar) = std^2.
@@ -279,6 +336,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     }
 
     // dz arrives in gradientT; dmean = dz + beta mean goes to zT's buffer, dlogvar = dz eps std / 2 + beta (std^2 - 1) / 2 to epsT's.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReparameterizationGradients(float* gradientT, float beta, int rows, int padded)
     {
         var count = latentSize * padded;
@@ -315,28 +373,32 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         for (var f = 0; f < featureRows; f++) new Span<float>(matrix + (nint)f * padded + rows, padded - rows).Clear();
     }
 
-    // destination[c * destinationStride + r] = source[r * sourceStride + c] for r < rowCount, c < columnCount, in 16 x 16 blocks.
+    // destination[c * destinationStride + r] = source[r * sourceStride + c] for r < rowCount, c < columnCount: eight
+    // source rows at a time, one gather per column. Destination columns from rowCount up to a multiple of 16 are zeroed.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(float* source, int rowCount, int columnCount, nint sourceStride, float* destination, nint destinationStride)
     {
-        const int block = 16;
-        for (var r0 = 0; r0 < rowCount; r0 += block)
+        var offsets = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)sourceStride;
+        var r0 = 0;
+        for (; r0 + 8 <= rowCount; r0 += 8)
         {
-            var r1 = Math.Min(rowCount, r0 + block);
-            for (var c0 = 0; c0 < columnCount; c0 += block)
-            {
-                var c1 = Math.Min(columnCount, c0 + block);
-                for (var r = r0; r < r1; r++)
-                {
-                    var from = source + r * sourceStride;
-                    for (var c = c0; c < c1; c++) destination[c * destinationStride + r] = from[c];
-                }
-            }
+            var from = source + r0 * sourceStride;
+            var to = destination + r0;
+            for (var c = 0; c < columnCount; c++)
+                Avx2.GatherVector256(from + c, offsets, sizeof(float)).Store(to + c * destinationStride);
         }
-        // Zero the destination's columns past rowCount up to the stride, so padding never holds stale values.
-        if (destinationStride > rowCount && destinationStride % 16 == 0)
-            for (var c = 0; c < columnCount; c++) new Span<float>(destination + c * destinationStride + rowCount, (int)(destinationStride - rowCount)).Clear();
+        for (var r = r0; r < rowCount; r++)
+        {
+            var from = source + r * sourceStride;
+            for (var c = 0; c < columnCount; c++) destination[c * destinationStride + r] = from[c];
+        }
+        var paddedRows = Math.Min((rowCount + 15) / 16 * 16, (int)destinationStride);
+        if (paddedRows > rowCount)
+            for (var c = 0; c < columnCount; c++) new Span<float>(destination + c * destinationStride + rowCount, paddedRows - rowCount).Clear();
     }
+
+    // The loss's exp and log blocks (2 x 8 rows) and the latent-sized terms of the reparameterization gradient.
+    private long ScratchRows => Math.Max(16, latentSize);
 
     private void EnsureCapacity(int padded)
     {
@@ -345,12 +407,12 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         var latent = (long)latentSize * padded;
         var hiddenWidths = encoderLayers.Select(l => (long)l.Outputs).ToArray();
         var decoderWidths = decoderLayers.Select(l => (long)l.Outputs).ToArray();
-        long total = (long)inputSize * padded                       // input^T
+        long total = 2L * inputSize * padded                       // gathered rows, input^T
             + hiddenWidths.Sum() * padded + decoderWidths.Sum() * padded
             + 5 * latent                                           // mean, logvar, std, eps, z
             + 2L * widest * padded                                 // two gradient buffers
             + (long)padded * widest                                // row-major copies
-            + 2L * inputSize * padded;                             // elementwise scratch
+            + ScratchRows * padded;                                // elementwise scratch
         arena = (float*)NativeMemory.AlignedAlloc((nuint)(total * sizeof(float)), 64);
         new Span<float>(arena, checked((int)total)).Clear();
         var next = arena;
@@ -360,6 +422,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             next += count;
             return start;
         }
+        gathered = Take((long)inputSize * padded);
         inputT = Take((long)inputSize * padded);
         encoderT = new float*[hiddenWidths.Length];
         for (var i = 0; i < hiddenWidths.Length; i++) encoderT[i] = Take(hiddenWidths[i] * padded);
@@ -373,7 +436,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         gradientA = Take((long)widest * padded);
         gradientB = Take((long)widest * padded);
         rowMajor = Take((long)padded * widest);
-        elementwise = Take(2L * inputSize * padded);
+        elementwise = Take(ScratchRows * padded);
         columns = padded;
     }
 

@@ -17,8 +17,21 @@ internal static unsafe partial class NativeTensor
     {
         if (tensor.dtype != ScalarType.Float32 || tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())
             throw new ArgumentException($"expected a contiguous float32 CPU tensor, got {tensor.dtype} on {tensor.device} (contiguous: {tensor.is_contiguous()})", nameof(tensor));
+        return (float*)Data(tensor);
+    }
+
+    /// <summary>The first element of <paramref name="tensor"/>, which must be a contiguous int64 tensor on the CPU.</summary>
+    public static long* Longs(Tensor tensor)
+    {
+        if (tensor.dtype != ScalarType.Int64 || tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())
+            throw new ArgumentException($"expected a contiguous int64 CPU tensor, got {tensor.dtype} on {tensor.device} (contiguous: {tensor.is_contiguous()})", nameof(tensor));
+        return (long*)Data(tensor);
+    }
+
+    private static IntPtr Data(Tensor tensor)
+    {
         var data = THSTensor_data(tensor.Handle);
         if (data == IntPtr.Zero) throw new InvalidOperationException("libtorch returned no data pointer for a tensor.");
-        return (float*)data;
+        return data;
     }
 }

@@ -42,7 +42,7 @@ internal static unsafe class Sgemm
         var tiles = (m + RowsPerTile - 1) / RowsPerTile;
         var workers = Math.Min(threads, tiles);
         var (pa, pb, pc) = ((nint)a, (nint)b, (nint)c);
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        KernelThreads.Run(workers, worker =>
         {
             var first = tiles * worker / workers * RowsPerTile;
             var last = Math.Min(m, tiles * (worker + 1) / workers * RowsPerTile);

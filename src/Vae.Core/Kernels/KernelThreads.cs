@@ -1,0 +1,96 @@
+namespace Vae.Core.Kernels;
+
+/// <summary>
+/// Runs the parts of one kernel call on the calling thread and on long-lived helper threads.
+/// </summary>
+/// <remarks>
+/// <c>Parallel.For</c> lost most of the second core here: between two matrix products of a step its pool thread had
+/// often gone to sleep, and the caller, finding the second part unclaimed, ran it itself (the encoder's forward product
+/// took as long on two threads as on one). These helpers wait on an event that spins before it blocks, so the next
+/// call of a step finds them awake, and each part goes to its own thread. Results never depend on how the work is split:
+/// the kernels give every output element to exactly one part. Calls from several threads at once are serialised.
+/// </remarks>
+internal static class KernelThreads
+{
+    // Spins of ManualResetEventSlim before it blocks: its maximum, on the order of 0.1 ms here, longer than the gaps
+    // between the matrix products of one training step.
+    private const int SpinCount = 2047;
+
+    private static readonly object Gate = new();
+    private static Helper[] helpers = [];
+
+    /// <summary>Calls <paramref name="part"/> with 0 .. <paramref name="parts"/> - 1, part 0 on this thread, and returns when all are done.</summary>
+    public static void Run(int parts, Action<int> part)
+    {
+        if (parts <= 1)
+        {
+            part(0);
+            return;
+        }
+        lock (Gate)
+        {
+            if (helpers.Length < parts - 1)
+                helpers = [.. helpers, .. Enumerable.Range(helpers.Length, parts - 1 - helpers.Length).Select(i => new Helper(i + 1))];
+            for (var i = 0; i < parts - 1; i++) helpers[i].Start(part);
+            Exception? failure = null;
+            try
+            {
+                part(0);
+            }
+            catch (Exception exception)
+            {
+                failure = exception;
+            }
+            for (var i = 0; i < parts - 1; i++) failure ??= helpers[i].Finish();
+            if (failure is not null) throw new AggregateException(failure);
+        }
+    }
+
+    private sealed class Helper
+    {
+        private readonly ManualResetEventSlim started = new(false, SpinCount);
+        private readonly ManualResetEventSlim finished = new(false, SpinCount);
+        private readonly int index;
+        private Action<int>? work;
+        private Exception? failure;
+
+        public Helper(int index)
+        {
+            this.index = index;
+            new Thread(Loop) { IsBackground = true, Name = $"Vae kernel {index}" }.Start();
+        }
+
+        public void Start(Action<int> part)
+        {
+            work = part;
+            failure = null;
+            started.Set();
+        }
+
+        public Exception? Finish()
+        {
+            finished.Wait();
+            finished.Reset();
+            return failure;
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                started.Wait();
+                started.Reset();
+                try
+                {
+                    work!(index);
+                }
+                catch (Exception exception)
+                {
+                    failure = exception;
+                }
+                work = null;
+                finished.Set();
+            }
+        }
+    }
+}
