@@ -8,7 +8,7 @@ namespace Vae.Benchmarks;
 /// <summary>Training throughput and memory over whole epochs of the default 784-400-20 model, batch 128, Adam.</summary>
 internal static class EpochBenchmark
 {
-    public static void Run(int epochs, int threads)
+    public static void Run(int epochs, int threads, bool fused)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
@@ -34,7 +34,8 @@ internal static class EpochBenchmark
 
         torch.manual_seed(1);
         using var model = new VariationalAutoencoder();
-        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = epochs, Seed = 1 });
+        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = epochs, Seed = 1, UseFusedCpuKernels = fused });
+        Console.WriteLine(trainer.UsesFusedCpuKernels ? "step: fused CPU kernels" : "step: autograd");
         var clock = Stopwatch.StartNew();
         trainer.Fit(train.Images, null, progress);
         process.Refresh();

@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Running;
 using Vae.Benchmarks;
 
-// epochs (default): whole training epochs on the shipped digits, as a user runs them.
+// epochs (default): whole training epochs on the shipped digits, as a user runs them (--autograd: without the fused CPU step).
 // eval: evaluation throughput (ELBO and importance-weighted log-likelihood).
 // threads: training throughput for each CPU thread count.
-// profile: the plain TorchSharp step timed phase by phase.
+// profile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.
 // step: BenchmarkDotNet on a single training step (allocations included).
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
 int Option(string name, int fallback)
@@ -16,7 +16,7 @@ int Option(string name, int fallback)
 switch (mode)
 {
     case "epochs":
-        EpochBenchmark.Run(Option("--epochs", 10), Option("--threads", 0));
+        EpochBenchmark.Run(Option("--epochs", 10), Option("--threads", 0), fused: !args.Contains("--autograd"));
         break;
     case "threads":
         EpochBenchmark.SweepThreads(Option("--epochs", 4));

@@ -41,7 +41,7 @@ internal static class StepProfile
             Console.WriteLine("fused step: not available on this processor (it needs AVX-512)");
             return;
         }
-        string[] phases = ["gather batch", .. FusedMlpStep.Phases, "finite check", "optimizer", "dispose + GC"];
+        string[] phases = ["batch indices", .. FusedMlpStep.Phases, "finite check", "optimizer", "dispose + GC"];
         var wall = new double[phases.Length];
         var mark = Stopwatch.GetTimestamp();
         void Mark(int p)
@@ -63,9 +63,9 @@ internal static class StepProfile
             for (long start = 0; start < count; start += 128)
             {
                 var scope = NewDisposeScope();
-                var batch = images.index_select(0, permutation.narrow(0, start, Math.Min(128, count - start)));
+                var rows = permutation.narrow(0, start, Math.Min(128, count - start));
                 Mark(0);
-                fused.Run(batch, 1.0, generator, threads);
+                fused.Run(images, rows, 1.0, generator, threads);
                 _ = adam.SumOfGradients();
                 Mark(last + 1);
                 adam.Step();

@@ -44,10 +44,11 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     private float* gradientA;
     private float* gradientB;
     private float* rowMajor;
+    private float* weightScratch;
     private float* elementwise;
 
     /// <summary>Phase names for <see cref="PhaseEnded"/>, in order.</summary>
-    internal static readonly string[] Phases = ["input transpose", "encoder forward", "noise + z", "decoder forward", "loss", "decoder backward", "heads backward", "encoder backward"];
+    internal static readonly string[] Phases = ["gather, transpose", "encoder forward", "noise + z", "decoder forward", "loss", "decoder backward", "heads backward", "encoder backward"];
 
     /// <summary>Called with a phase's index as it ends (for the profiler); null in normal use.</summary>
     internal Action<int>? PhaseEnded { get; set; }
@@ -207,7 +208,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             var layerInput = i == 0 ? inputT : encoderT[i - 1];
             var next = gradient == gradientA ? gradientB : gradientA;
             if (i == 0)
-                WeightGradient(encoderLayers[i], gradient, input, rows, padded, threads);
+                WeightGradient(encoderLayers[i], gradient, input, inputSize, rows, padded, threads);
             else
                 Backward(encoderLayers[i], gradient, layerInput, next, rows, padded, threads, inputGradient: true);
             gradient = next;
@@ -245,23 +246,37 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     // Weight and bias gradients of one layer from the gradient of its output, and the gradient of its input (before the ReLU mask).
     private void Backward(Layer layer, float* gradientT, float* inputT, float* inputGradientT, int rows, int padded, int threads, bool inputGradient)
     {
-        Transpose(inputT, layer.Inputs, rows, padded, rowMajor, layer.Inputs);
-        WeightGradient(layer, gradientT, rowMajor, rows, padded, threads);
+        // Row stride a multiple of 16 (zero-filled), so the weight gradient's product has no scalar columns: the latent
+        // layer's 20 inputs would otherwise be 16 vector and 4 scalar columns.
+        var stride = (layer.Inputs + 15) / 16 * 16;
+        Transpose(inputT, layer.Inputs, rows, padded, rowMajor, stride);
+        WeightGradient(layer, gradientT, rowMajor, stride, rows, padded, threads);
         if (inputGradient)
             Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, layer.Weight, 1, layer.Inputs, gradientT, padded, inputGradientT, padded, accumulate: false, threads);
     }
 
+    // dW = dY^T X over the real batch columns, db = row sums of dY^T; X is [rows, inputStride] with inputStride >= Inputs.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightGradient(Layer layer, float* gradientT, float* inputRows, int rows, int padded, int threads)
+    private void WeightGradient(Layer layer, float* gradientT, float* inputRows, int inputStride, int rows, int padded, int threads)
     {
-        Sgemm.Multiply(layer.Outputs, layer.Inputs, rows, gradientT, padded, 1, inputRows, layer.Inputs, layer.WeightGradient, layer.Inputs, accumulate: false, threads);
+        if (inputStride == layer.Inputs)
+        {
+            Sgemm.Multiply(layer.Outputs, layer.Inputs, rows, gradientT, padded, 1, inputRows, inputStride, layer.WeightGradient, layer.Inputs, accumulate: false, threads);
+        }
+        else
+        {
+            Sgemm.Multiply(layer.Outputs, inputStride, rows, gradientT, padded, 1, inputRows, inputStride, weightScratch, inputStride, accumulate: false, threads);
+            var rowBytes = (long)layer.Inputs * sizeof(float);
+            for (var o = 0; o < layer.Outputs; o++)
+                Buffer.MemoryCopy(weightScratch + (nint)o * inputStride, layer.WeightGradient + (nint)o * layer.Inputs, rowBytes, rowBytes);
+        }
         for (var o = 0; o < layer.Outputs; o++)
             layer.BiasGradient[o] = TensorPrimitives.Sum(new ReadOnlySpan<float>(gradientT + (nint)o * padded, rows));
     }
 
     private void HeadBackward(Layer head, float* gradientT, float* encodedRows, float* encodedGradientT, int rows, int padded, int threads, bool accumulate)
     {
-        WeightGradient(head, gradientT, encodedRows, rows, padded, threads);
+        WeightGradient(head, gradientT, encodedRows, head.Inputs, rows, padded, threads);
         if (encoderLayers.Length > 0)
             Sgemm.Multiply(head.Inputs, padded, head.Outputs, head.Weight, 1, head.Inputs, gradientT, padded, encodedGradientT, padded, accumulate, threads);
     }
@@ -397,6 +412,11 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             for (var c = 0; c < columnCount; c++) new Span<float>(destination + c * destinationStride + rowCount, paddedRows - rowCount).Clear();
     }
 
+    private static int RoundUp16(int value) => (value + 15) / 16 * 16;
+
+    // Room for the widened weight gradient of every layer whose input count is not a multiple of 16.
+    private long WeightScratchSize => decoderLayers.Concat(encoderLayers).Max(l => (long)l.Outputs * RoundUp16(l.Inputs));
+
     // The loss's exp and log blocks (2 x 8 rows) and the latent-sized terms of the reparameterization gradient.
     private long ScratchRows => Math.Max(16, latentSize);
 
@@ -411,7 +431,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             + hiddenWidths.Sum() * padded + decoderWidths.Sum() * padded
             + 5 * latent                                           // mean, logvar, std, eps, z
             + 2L * widest * padded                                 // two gradient buffers
-            + (long)padded * widest                                // row-major copies
+            + (long)padded * RoundUp16(widest)                     // row-major copies
+            + WeightScratchSize
             + ScratchRows * padded;                                // elementwise scratch
         arena = (float*)NativeMemory.AlignedAlloc((nuint)(total * sizeof(float)), 64);
         new Span<float>(arena, checked((int)total)).Clear();
@@ -435,7 +456,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         for (var i = 0; i < decoderWidths.Length; i++) decoderT[i] = Take(decoderWidths[i] * padded);
         gradientA = Take((long)widest * padded);
         gradientB = Take((long)widest * padded);
-        rowMajor = Take((long)padded * widest);
+        rowMajor = Take((long)padded * RoundUp16(widest));
+        weightScratch = Take(WeightScratchSize);
         elementwise = Take(ScratchRows * padded);
         columns = padded;
     }
