@@ -45,6 +45,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     private float* gradientB;
     private float* rowMajor;
     private float* weightScratch;
+    private float* lossScratch;
+    private double[] lossBlockSums = [];
     private float* elementwise;
 
     /// <summary>Phase names for <see cref="PhaseEnded"/>, in order.</summary>
@@ -175,7 +177,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         PhaseEnded?.Invoke(3);
         // Loss, and its gradient with respect to the logits in place of the logits.
         var logits = decoderT[^1];
-        var reconstruction = BernoulliLossAndGradient(logits, inputT, rows, padded);
+        var reconstruction = BernoulliLossAndGradient(logits, inputT, rows, padded, threads);
         var kl = KlDivergence(rows, padded);
         PhaseEnded?.Invoke(4);
 
@@ -291,47 +293,59 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     }
 
     // Sum over the batch of softplus(l) - x l (binary cross-entropy on logits); the logits become sigmoid(l) - x.
-    // A few feature rows at a time, so the passes for exp and log stay in the L1 cache.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double BernoulliLossAndGradient(float* logitsT, float* targetT, int rows, int padded)
+    // In blocks of feature rows small enough for the passes of exp and log to stay in the L1 cache, the blocks shared
+    // out among the threads; each block's sum is kept and the sums added in block order, whatever the thread count.
+    private double BernoulliLossAndGradient(float* logitsT, float* targetT, int rows, int padded, int threads)
     {
-        const int blockRows = 8;
-        var exps = elementwise;
-        var logs = elementwise + blockRows * padded;
+        var blockRows = LossBlockRows(padded);
+        var blocks = (inputSize + blockRows - 1) / blockRows;
+        var parts = Math.Min(Math.Min(threads, MaxLossParts), blocks);
+        var (logits, targets) = ((nint)logitsT, (nint)targetT);
+        KernelThreads.Run(parts, part =>
+        {
+            var scratch = lossScratch + (nint)part * 2 * blockRows * padded;
+            for (var block = blocks * part / parts; block < blocks * (part + 1) / parts; block++)
+                lossBlockSums[block] = LossBlock((float*)logits, (float*)targets, block * blockRows, Math.Min(blockRows, inputSize - block * blockRows), rows, padded, scratch);
+        });
+        var total = 0.0;
+        for (var block = 0; block < blocks; block++) total += lossBlockSums[block];
+        return total;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double LossBlock(float* logitsT, float* targetT, int firstRow, int rowCount, int rows, int padded, float* scratch)
+    {
+        var count = rowCount * padded;
+        var exps = scratch;
+        var logs = scratch + count;
+        var logits = logitsT + (nint)firstRow * padded;
+        var targets = targetT + (nint)firstRow * padded;
         var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         var one = Vector512.Create(1f);
-        var total = 0.0;
-        for (var f0 = 0; f0 < inputSize; f0 += blockRows)
+        for (var i = 0; i < count; i += 16) (-Vector512.Abs(Vector512.Load(logits + i))).Store(exps + i);
+        TensorPrimitives.Exp(new ReadOnlySpan<float>(exps, count), new Span<float>(exps, count));
+        for (var i = 0; i < count; i += 16) (Vector512.Load(exps + i) + one).Store(logs + i);
+        TensorPrimitives.Log(new ReadOnlySpan<float>(logs, count), new Span<float>(logs, count));
+        var sum = Vector512<float>.Zero;
+        for (var i = 0; i < count; i += 16)
         {
-            var count = Math.Min(blockRows, inputSize - f0) * padded;
-            var logits = logitsT + (nint)f0 * padded;
-            var targets = targetT + (nint)f0 * padded;
-            for (var i = 0; i < count; i += 16) (-Vector512.Abs(Vector512.Load(logits + i))).Store(exps + i);
-            TensorPrimitives.Exp(new ReadOnlySpan<float>(exps, count), new Span<float>(exps, count));
-            for (var i = 0; i < count; i += 16) (Vector512.Load(exps + i) + one).Store(logs + i);
-            TensorPrimitives.Log(new ReadOnlySpan<float>(logs, count), new Span<float>(logs, count));
-            var sum = Vector512<float>.Zero;
-            for (var i = 0; i < count; i += 16)
+            var l = Vector512.Load(logits + i);
+            var x = Vector512.Load(targets + i);
+            var e = Vector512.Load(exps + i);
+            // softplus(l) = max(l, 0) + log(1 + exp(-|l|)); sigmoid(l) = (l >= 0 ? 1 : exp(-|l|)) / (1 + exp(-|l|)).
+            var loss = Vector512.Max(l, Vector512<float>.Zero) + Vector512.Load(logs + i) - x * l;
+            var gradient = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(l, Vector512<float>.Zero), one, e) / (one + e) - x;
+            var column = i % padded;
+            if (column + 16 > rows)
             {
-                var l = Vector512.Load(logits + i);
-                var x = Vector512.Load(targets + i);
-                var e = Vector512.Load(exps + i);
-                // softplus(l) = max(l, 0) + log(1 + exp(-|l|)); sigmoid(l) = (l >= 0 ? 1 : exp(-|l|)) / (1 + exp(-|l|)).
-                var loss = Vector512.Max(l, Vector512<float>.Zero) + Vector512.Load(logs + i) - x * l;
-                var gradient = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(l, Vector512<float>.Zero), one, e) / (one + e) - x;
-                var column = i % padded;
-                if (column + 16 > rows)
-                {
-                    var real = Vector512.LessThan(lanes, Vector512.Create(rows - column)).AsSingle();
-                    loss &= real;
-                    gradient &= real;
-                }
-                sum += loss;
-                gradient.Store(logits + i);
+                var real = Vector512.LessThan(lanes, Vector512.Create(rows - column)).AsSingle();
+                loss &= real;
+                gradient &= real;
             }
-            total += Vector512.Sum(sum);
+            sum += loss;
+            gradient.Store(logits + i);
         }
-        return total;
+        return Vector512.Sum(sum);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -412,13 +426,19 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             for (var c = 0; c < columnCount; c++) new Span<float>(destination + c * destinationStride + rowCount, paddedRows - rowCount).Clear();
     }
 
+    // The loss shares its blocks among at most this many threads.
+    private const int MaxLossParts = 8;
+
+    // Feature rows per block of the loss: about 1,024 elements, a few KiB per pass.
+    private static int LossBlockRows(int padded) => Math.Max(1, 1024 / padded);
+
     private static int RoundUp16(int value) => (value + 15) / 16 * 16;
 
     // Room for the widened weight gradient of every layer whose input count is not a multiple of 16.
     private long WeightScratchSize => decoderLayers.Concat(encoderLayers).Max(l => (long)l.Outputs * RoundUp16(l.Inputs));
 
-    // The loss's exp and log blocks (2 x 8 rows) and the latent-sized terms of the reparameterization gradient.
-    private long ScratchRows => Math.Max(16, latentSize);
+    // The latent-sized terms of the reparameterization gradient.
+    private long ScratchRows => latentSize;
 
     private void EnsureCapacity(int padded)
     {
@@ -433,6 +453,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             + 2L * widest * padded                                 // two gradient buffers
             + (long)padded * RoundUp16(widest)                     // row-major copies
             + WeightScratchSize
+            + (long)MaxLossParts * 2 * LossBlockRows(padded) * padded
             + ScratchRows * padded;                                // elementwise scratch
         arena = (float*)NativeMemory.AlignedAlloc((nuint)(total * sizeof(float)), 64);
         new Span<float>(arena, checked((int)total)).Clear();
@@ -458,6 +479,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         gradientB = Take((long)widest * padded);
         rowMajor = Take((long)padded * RoundUp16(widest));
         weightScratch = Take(WeightScratchSize);
+        lossScratch = Take((long)MaxLossParts * 2 * LossBlockRows(padded) * padded);
+        lossBlockSums = new double[(inputSize + LossBlockRows(padded) - 1) / LossBlockRows(padded)];
         elementwise = Take(ScratchRows * padded);
         columns = padded;
     }
