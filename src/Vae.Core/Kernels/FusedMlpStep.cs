@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,10 +22,10 @@ namespace Vae.Core.Kernels;
 /// </remarks>
 internal sealed unsafe class FusedMlpStep : IDisposable
 {
-    private readonly Layer[] encoderLayers;
-    private readonly Layer mean;
-    private readonly Layer logVar;
-    private readonly Layer[] decoderLayers;
+    private readonly DenseLayer[] encoderLayers;
+    private readonly DenseLayer mean;
+    private readonly DenseLayer logVar;
+    private readonly DenseLayer[] decoderLayers;
     private readonly int inputSize;
     private readonly int latentSize;
     private readonly int widest;
@@ -70,11 +69,11 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             offset += parameter.numel();
         }
 
-        Layer LayerOf(string prefix)
+        DenseLayer LayerOf(string prefix)
         {
             var (weightOffset, shape) = offsets[prefix + ".weight"];
             var (biasOffset, _) = offsets[prefix + ".bias"];
-            return new Layer(weights + weightOffset, weights + biasOffset, gradients + weightOffset, gradients + biasOffset, (int)shape[1], (int)shape[0]);
+            return new DenseLayer(weights + weightOffset, weights + biasOffset, gradients + weightOffset, gradients + biasOffset, (int)shape[1], (int)shape[0]);
         }
 
         var hidden = options.HiddenSizes.Count;
@@ -140,37 +139,37 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     private (float Loss, float Reconstruction, float Kl) Run(float* input, int rows, double beta, Generator generator, int threads)
     {
         var padded = (rows + 15) / 16 * 16;
-        Transpose(input, rows, inputSize, inputSize, inputT, padded);
+        FeatureMajor.Transpose(input, rows, inputSize, inputSize, inputT, padded);
         PhaseEnded?.Invoke(0);
 
         // Forward, feature-major.
         var activation = inputT;
         for (var i = 0; i < encoderLayers.Length; i++)
         {
-            Linear(encoderLayers[i], activation, encoderT[i], padded, threads, relu: true);
+            encoderLayers[i].Forward(activation, encoderT[i], padded, threads, relu: true);
             activation = encoderT[i];
         }
         var encoded = activation;
-        Linear(mean, encoded, meanT, padded, threads, relu: false);
-        Linear(logVar, encoded, logVarT, padded, threads, relu: false);
+        mean.Forward(encoded, meanT, padded, threads, relu: false);
+        logVar.Forward(encoded, logVarT, padded, threads, relu: false);
         PhaseEnded?.Invoke(1);
 
         using (var eps = randn([rows, latentSize], dtype: ScalarType.Float32, generator: generator))
-            Transpose(NativeTensor.Floats(eps), rows, latentSize, latentSize, epsT, padded);
+            FeatureMajor.Transpose(NativeTensor.Floats(eps), rows, latentSize, latentSize, epsT, padded);
         var latentCount = latentSize * padded;
         var logVarSpan = new Span<float>(logVarT, latentCount);
         var stdSpan = new Span<float>(stdT, latentCount);
         TensorPrimitives.Multiply(logVarSpan, 0.5f, stdSpan);
         TensorPrimitives.Exp(stdSpan, stdSpan);
         TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(epsT, latentCount), stdSpan, new ReadOnlySpan<float>(meanT, latentCount), new Span<float>(zT, latentCount));
-        ClearPadding(zT, latentSize, rows, padded);
+        FeatureMajor.ClearPadding(zT, latentSize, rows, padded);
         PhaseEnded?.Invoke(2);
 
         activation = zT;
         for (var i = 0; i < decoderLayers.Length; i++)
         {
             var last = i == decoderLayers.Length - 1;
-            Linear(decoderLayers[i], activation, decoderT[i], padded, threads, relu: !last);
+            decoderLayers[i].Forward(activation, decoderT[i], padded, threads, relu: !last);
             activation = decoderT[i];
         }
 
@@ -228,30 +227,13 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         columns = 0;
     }
 
-    // y^T = relu?(W x^T + b), all feature-major.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Linear(Layer layer, float* inputT, float* outputT, int padded, int threads, bool relu)
-    {
-        Sgemm.Multiply(layer.Outputs, padded, layer.Inputs, layer.Weight, layer.Inputs, 1, inputT, padded, outputT, padded, accumulate: false, threads);
-        for (var o = 0; o < layer.Outputs; o++)
-        {
-            var bias = Vector512.Create(layer.Bias[o]);
-            var row = outputT + (nint)o * padded;
-            for (var j = 0; j < padded; j += 16)
-            {
-                var value = Vector512.Load(row + j) + bias;
-                (relu ? Vector512.Max(value, Vector512<float>.Zero) : value).Store(row + j);
-            }
-        }
-    }
-
     // Weight and bias gradients of one layer from the gradient of its output, and the gradient of its input (before the ReLU mask).
-    private void Backward(Layer layer, float* gradientT, float* inputT, float* inputGradientT, int rows, int padded, int threads, bool inputGradient)
+    private void Backward(DenseLayer layer, float* gradientT, float* inputT, float* inputGradientT, int rows, int padded, int threads, bool inputGradient)
     {
         // Row stride a multiple of 16 (zero-filled), so the weight gradient's product has no scalar columns: the latent
         // layer's 20 inputs would otherwise be 16 vector and 4 scalar columns.
         var stride = (layer.Inputs + 15) / 16 * 16;
-        Transpose(inputT, layer.Inputs, rows, padded, rowMajor, stride);
+        FeatureMajor.Transpose(inputT, layer.Inputs, rows, padded, rowMajor, stride);
         WeightGradient(layer, gradientT, rowMajor, stride, rows, padded, threads);
         if (inputGradient)
             Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, layer.Weight, 1, layer.Inputs, gradientT, padded, inputGradientT, padded, accumulate: false, threads);
@@ -259,7 +241,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
 
     // dW = dY^T X over the real batch columns, db = row sums of dY^T; X is [rows, inputStride] with inputStride >= Inputs.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void WeightGradient(Layer layer, float* gradientT, float* inputRows, int inputStride, int rows, int padded, int threads)
+    private void WeightGradient(DenseLayer layer, float* gradientT, float* inputRows, int inputStride, int rows, int padded, int threads)
     {
         if (inputStride == layer.Inputs)
         {
@@ -276,7 +258,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             layer.BiasGradient[o] = TensorPrimitives.Sum(new ReadOnlySpan<float>(gradientT + (nint)o * padded, rows));
     }
 
-    private void HeadBackward(Layer head, float* gradientT, float* encodedRows, float* encodedGradientT, int rows, int padded, int threads, bool accumulate)
+    private void HeadBackward(DenseLayer head, float* gradientT, float* encodedRows, float* encodedGradientT, int rows, int padded, int threads, bool accumulate)
     {
         WeightGradient(head, gradientT, encodedRows, head.Inputs, rows, padded, threads);
         if (encoderLayers.Length > 0)
@@ -288,7 +270,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     {
         if (encoderLayers.Length == 0) return inputRows;
         var width = encoderLayers[^1].Outputs;
-        Transpose(encodedT, width, rows, padded, rowMajor, width);
+        FeatureMajor.Transpose(encodedT, width, rows, padded, rowMajor, width);
         return rowMajor;
     }
 
@@ -382,8 +364,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         TensorPrimitives.Multiply(scratch, beta, scratch);
         TensorPrimitives.Add(dLogVar, scratch, dLogVar);
         TensorPrimitives.Multiply(dLogVar, 0.5f, dLogVar);
-        ClearPadding(zT, latentSize, rows, padded);
-        ClearPadding(epsT, latentSize, rows, padded);
+        FeatureMajor.ClearPadding(zT, latentSize, rows, padded);
+        FeatureMajor.ClearPadding(epsT, latentSize, rows, padded);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -396,46 +378,14 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         }
     }
 
-    private static void ClearPadding(float* matrix, int featureRows, int rows, int padded)
-    {
-        if (rows == padded) return;
-        for (var f = 0; f < featureRows; f++) new Span<float>(matrix + (nint)f * padded + rows, padded - rows).Clear();
-    }
-
-    // destination[c * destinationStride + r] = source[r * sourceStride + c] for r < rowCount, c < columnCount: eight
-    // source rows at a time, one gather per column. Destination columns from rowCount up to a multiple of 16 are zeroed.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose(float* source, int rowCount, int columnCount, nint sourceStride, float* destination, nint destinationStride)
-    {
-        var offsets = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)sourceStride;
-        var r0 = 0;
-        for (; r0 + 8 <= rowCount; r0 += 8)
-        {
-            var from = source + r0 * sourceStride;
-            var to = destination + r0;
-            for (var c = 0; c < columnCount; c++)
-                Avx2.GatherVector256(from + c, offsets, sizeof(float)).Store(to + c * destinationStride);
-        }
-        for (var r = r0; r < rowCount; r++)
-        {
-            var from = source + r * sourceStride;
-            for (var c = 0; c < columnCount; c++) destination[c * destinationStride + r] = from[c];
-        }
-        var paddedRows = Math.Min((rowCount + 15) / 16 * 16, (int)destinationStride);
-        if (paddedRows > rowCount)
-            for (var c = 0; c < columnCount; c++) new Span<float>(destination + c * destinationStride + rowCount, paddedRows - rowCount).Clear();
-    }
-
     // The loss shares its blocks among at most this many threads.
     private const int MaxLossParts = 8;
 
     // Feature rows per block of the loss: about 1,024 elements, a few KiB per pass.
     private static int LossBlockRows(int padded) => Math.Max(1, 1024 / padded);
 
-    private static int RoundUp16(int value) => (value + 15) / 16 * 16;
-
     // Room for the widened weight gradient of every layer whose input count is not a multiple of 16.
-    private long WeightScratchSize => decoderLayers.Concat(encoderLayers).Max(l => (long)l.Outputs * RoundUp16(l.Inputs));
+    private long WeightScratchSize => decoderLayers.Concat(encoderLayers).Max(l => (long)l.Outputs * FeatureMajor.RoundUp16(l.Inputs));
 
     // The latent-sized terms of the reparameterization gradient.
     private long ScratchRows => latentSize;
@@ -451,7 +401,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             + hiddenWidths.Sum() * padded + decoderWidths.Sum() * padded
             + 5 * latent                                           // mean, logvar, std, eps, z
             + 2L * widest * padded                                 // two gradient buffers
-            + (long)padded * RoundUp16(widest)                     // row-major copies
+            + (long)padded * FeatureMajor.RoundUp16(widest)                     // row-major copies
             + WeightScratchSize
             + (long)MaxLossParts * 2 * LossBlockRows(padded) * padded
             + ScratchRows * padded;                                // elementwise scratch
@@ -477,21 +427,11 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         for (var i = 0; i < decoderWidths.Length; i++) decoderT[i] = Take(decoderWidths[i] * padded);
         gradientA = Take((long)widest * padded);
         gradientB = Take((long)widest * padded);
-        rowMajor = Take((long)padded * RoundUp16(widest));
+        rowMajor = Take((long)padded * FeatureMajor.RoundUp16(widest));
         weightScratch = Take(WeightScratchSize);
         lossScratch = Take((long)MaxLossParts * 2 * LossBlockRows(padded) * padded);
         lossBlockSums = new double[(inputSize + LossBlockRows(padded) - 1) / LossBlockRows(padded)];
         elementwise = Take(ScratchRows * padded);
         columns = padded;
-    }
-
-    private readonly struct Layer(float* weight, float* bias, float* weightGradient, float* biasGradient, int inputs, int outputs)
-    {
-        public float* Weight { get; } = weight;
-        public float* Bias { get; } = bias;
-        public float* WeightGradient { get; } = weightGradient;
-        public float* BiasGradient { get; } = biasGradient;
-        public int Inputs { get; } = inputs;
-        public int Outputs { get; } = outputs;
     }
 }
