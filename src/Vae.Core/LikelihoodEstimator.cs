@@ -1,4 +1,5 @@
 using TorchSharp;
+using Vae.Core.Kernels;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -85,7 +86,8 @@ public static class LikelihoodEstimator
         Generator? generator,
         IProgress<int>? progress,
         long elementBudget,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool useFusedKernels = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         Guard.Features(input, model.Options.InputSize, nameof(input));
@@ -100,12 +102,17 @@ public static class LikelihoodEstimator
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        // On AVX-512 CPUs an MLP's Bernoulli log p(x|z) comes from the fused kernel: several times faster, same values.
+        using var fused = useFusedKernels && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU
+            ? FusedBernoulliLikelihood.TryCreate(model)
+            : null;
+        var threads = VaeRuntime.CpuThreads;
         var blocks = new List<Tensor>();
         for (long start = 0; start < rows; start += rowsPerBlock)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var length = Math.Min(rowsPerBlock, rows - start);
-            blocks.Add(LogLikelihoodOfBlock(model, input.narrow(0, start, length), samples, samplesPerChunk, generator, cancellationToken));
+            blocks.Add(LogLikelihoodOfBlock(model, input.narrow(0, start, length), samples, samplesPerChunk, generator, fused, threads, cancellationToken));
             progress?.Report((int)(start + length));
         }
         var result = blocks.Count switch
@@ -118,8 +125,10 @@ public static class LikelihoodEstimator
     }
 
     private static Tensor LogLikelihoodOfBlock(
-        VariationalAutoencoder model, Tensor x, int samples, int samplesPerChunk, Generator? generator, CancellationToken cancellationToken)
+        VariationalAutoencoder model, Tensor x, int samples, int samplesPerChunk, Generator? generator,
+        FusedBernoulliLikelihood? fused, int threads, CancellationToken cancellationToken)
     {
+        if (fused is not null) x = x.contiguous();
         using var scope = NewDisposeScope();
         var (mean, logVar) = model.Encoder.forward(x);
         var std = (0.5 * logVar).exp_();
@@ -134,9 +143,9 @@ public static class LikelihoodEstimator
             // The same draw and arithmetic as Reparameterization.Sample, so k = 1 reproduces a forward pass's z.
             var eps = randn([count, rows, latent], dtype: mean.dtype, device: mean.device, generator: generator);
             var z = mean.addcmul(eps, std, 1);
-            var decoded = model.Decoder.forward(z.reshape(count * rows, latent)).reshape(count, rows, -1);
-            var logPxGivenZ = ElboLoss.ReconstructionElementwise(decoded, model.Decoder.OutputLogVariance(decoded.dtype, decoded.device), x.expand_as(decoded))
-                .sum(-1).neg_();
+            var logPxGivenZ = fused is not null
+                ? fused.LogLikelihood(z.reshape(count * rows, latent), x, threads).reshape(count, rows)
+                : LogLikelihoodGivenLatents(model, z, x);
             var logPz = GaussianDensity.StandardLogDensityUnchecked(z);
             var logQz = GaussianDensity.LogDensityUnchecked(z, mean, logVar);
             var logWeights = (logPxGivenZ + logPz - logQz).to_type(ScalarType.Float64);
@@ -146,5 +155,14 @@ public static class LikelihoodEstimator
             total = combined.MoveToOuterDisposeScope();
         }
         return (total! - Math.Log(samples)).MoveToOuterDisposeScope();
+    }
+
+    // log p(x|z) [samples, rows] for z [samples, rows, latent] through autograd's modules.
+    private static Tensor LogLikelihoodGivenLatents(VariationalAutoencoder model, Tensor z, Tensor x)
+    {
+        var (count, rows, latent) = (z.shape[0], z.shape[1], z.shape[2]);
+        var decoded = model.Decoder.forward(z.reshape(count * rows, latent)).reshape(count, rows, -1);
+        return ElboLoss.ReconstructionElementwise(decoded, model.Decoder.OutputLogVariance(decoded.dtype, decoded.device), x.expand_as(decoded))
+            .sum(-1).neg_();
     }
 }
