@@ -23,7 +23,7 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
     private readonly DenseLayer[] layers;
     private readonly int latentSize;
     private readonly int inputSize;
-    private float* arena;
+    private readonly NativeArena arena;
     private readonly float* latentT;
     private readonly float*[] activations;
     private readonly float* targetRows;
@@ -46,21 +46,14 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
 
         long total = (long)latentSize * TileColumns + layers.Sum(l => (long)l.Outputs) * TileColumns
             + 2L * inputSize * TileColumns + TileColumns + (long)MaxParts * 2 * BlockRows * TileColumns;
-        arena = (float*)NativeMemory.AlignedAlloc((nuint)(total * sizeof(float)), 64);
-        var next = arena;
-        float* Take(long count)
-        {
-            var start = next;
-            next += count;
-            return start;
-        }
-        latentT = Take((long)latentSize * TileColumns);
+        arena = new NativeArena(total);
+        latentT = arena.Take((long)latentSize * TileColumns);
         activations = new float*[layers.Length];
-        for (var i = 0; i < layers.Length; i++) activations[i] = Take((long)layers[i].Outputs * TileColumns);
-        targetRows = Take((long)inputSize * TileColumns);
-        targetsT = Take((long)inputSize * TileColumns);
-        sums = Take(TileColumns);
-        scratch = Take((long)MaxParts * 2 * BlockRows * TileColumns);
+        for (var i = 0; i < layers.Length; i++) activations[i] = arena.Take((long)layers[i].Outputs * TileColumns);
+        targetRows = arena.Take((long)inputSize * TileColumns);
+        targetsT = arena.Take((long)inputSize * TileColumns);
+        sums = arena.Take(TileColumns);
+        scratch = arena.Take((long)MaxParts * 2 * BlockRows * TileColumns);
     }
 
     /// <summary>The kernel for <paramref name="model"/> when this processor and the model allow it, else null.</summary>
@@ -124,12 +117,7 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
         return result;
     }
 
-    public void Dispose()
-    {
-        if (arena is null) return;
-        NativeMemory.AlignedFree(arena);
-        arena = null;
-    }
+    public void Dispose() => arena.Dispose();
 
     // sums[c] = sum over features f of x_f l_fc - softplus(l_fc) for columns firstColumn .. + width, f in order.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -30,7 +30,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     private readonly int latentSize;
     private readonly int widest;
     private int columns;
-    private float* arena;
+    private NativeArena? arena;
     private float* gathered;
     private float* inputT;
     private float*[] encoderT = [];
@@ -222,7 +222,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
 
     public void Dispose()
     {
-        if (arena is not null) NativeMemory.AlignedFree(arena);
+        arena?.Dispose();
         arena = null;
         columns = 0;
     }
@@ -405,33 +405,26 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             + WeightScratchSize
             + (long)MaxLossParts * 2 * LossBlockRows(padded) * padded
             + ScratchRows * padded;                                // elementwise scratch
-        arena = (float*)NativeMemory.AlignedAlloc((nuint)(total * sizeof(float)), 64);
-        new Span<float>(arena, checked((int)total)).Clear();
-        var next = arena;
-        float* Take(long count)
-        {
-            var start = next;
-            next += count;
-            return start;
-        }
-        gathered = Take((long)inputSize * padded);
-        inputT = Take((long)inputSize * padded);
+        var buffers = new NativeArena(total);
+        arena = buffers;
+        gathered = buffers.Take((long)inputSize * padded);
+        inputT = buffers.Take((long)inputSize * padded);
         encoderT = new float*[hiddenWidths.Length];
-        for (var i = 0; i < hiddenWidths.Length; i++) encoderT[i] = Take(hiddenWidths[i] * padded);
-        meanT = Take(latent);
-        logVarT = Take(latent);
-        stdT = Take(latent);
-        epsT = Take(latent);
-        zT = Take(latent);
+        for (var i = 0; i < hiddenWidths.Length; i++) encoderT[i] = buffers.Take(hiddenWidths[i] * padded);
+        meanT = buffers.Take(latent);
+        logVarT = buffers.Take(latent);
+        stdT = buffers.Take(latent);
+        epsT = buffers.Take(latent);
+        zT = buffers.Take(latent);
         decoderT = new float*[decoderWidths.Length];
-        for (var i = 0; i < decoderWidths.Length; i++) decoderT[i] = Take(decoderWidths[i] * padded);
-        gradientA = Take((long)widest * padded);
-        gradientB = Take((long)widest * padded);
-        rowMajor = Take((long)padded * FeatureMajor.RoundUp16(widest));
-        weightScratch = Take(WeightScratchSize);
-        lossScratch = Take((long)MaxLossParts * 2 * LossBlockRows(padded) * padded);
+        for (var i = 0; i < decoderWidths.Length; i++) decoderT[i] = buffers.Take(decoderWidths[i] * padded);
+        gradientA = buffers.Take((long)widest * padded);
+        gradientB = buffers.Take((long)widest * padded);
+        rowMajor = buffers.Take((long)padded * FeatureMajor.RoundUp16(widest));
+        weightScratch = buffers.Take(WeightScratchSize);
+        lossScratch = buffers.Take((long)MaxLossParts * 2 * LossBlockRows(padded) * padded);
         lossBlockSums = new double[(inputSize + LossBlockRows(padded) - 1) / LossBlockRows(padded)];
-        elementwise = Take(ScratchRows * padded);
+        elementwise = buffers.Take(ScratchRows * padded);
         columns = padded;
     }
 }
