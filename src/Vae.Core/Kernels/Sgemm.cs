@@ -55,18 +55,19 @@ internal static unsafe class Sgemm
     {
         var fullTiles = n / ColumnsPerTile * ColumnsPerTile;
         var vectorColumns = n / 16 * 16;
+        var tileRows = first + (last - first) / RowsPerTile * RowsPerTile;
+        // Column panel outermost: a panel of B (k x 64) is read by every row tile while it is in cache.
         for (var j = 0; j < fullTiles; j += ColumnsPerTile)
-        {
-            var i = first;
-            for (; i + RowsPerTile <= last; i += RowsPerTile)
+            for (var i = first; i < tileRows; i += RowsPerTile)
                 Tile(k, a + i * aRowStride, aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, ldc, accumulate);
-            for (; i < last; i++)
-                RowVectors(k, a + i * aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, VectorsPerTile, accumulate);
-        }
+        // Columns past the last whole panel, one vector at a time but still six rows at once: six independent sums.
+        for (var j = fullTiles; j < vectorColumns; j += 16)
+            for (var i = first; i < tileRows; i += RowsPerTile)
+                NarrowTile(k, a + i * aRowStride, aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, ldc, accumulate);
+        for (var i = tileRows; i < last; i++)
+            RowVectors(k, a + i * aRowStride, aColumnStride, b, ldb, c + i * ldc, vectorColumns / 16, accumulate);
         for (var i = first; i < last; i++)
         {
-            if (vectorColumns > fullTiles)
-                RowVectors(k, a + i * aRowStride, aColumnStride, b + fullTiles, ldb, c + i * ldc + fullTiles, (vectorColumns - fullTiles) / 16, accumulate);
             for (var j = vectorColumns; j < n; j++)
             {
                 var sum = 0f;
@@ -76,6 +77,35 @@ internal static unsafe class Sgemm
             }
         }
     }
+
+    // 6 rows x 16 columns.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void NarrowTile(int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        float* a0 = a, a1 = a + aRowStride, a2 = a + 2 * aRowStride, a3 = a + 3 * aRowStride, a4 = a + 4 * aRowStride, a5 = a + 5 * aRowStride;
+        for (var p = 0; p < k; p++)
+        {
+            var bv = Vector512.Load(b);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a0), bv, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a1), bv, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a2), bv, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a3), bv, c3);
+            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a4), bv, c4);
+            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a5), bv, c5);
+            a0 += aColumnStride; a1 += aColumnStride; a2 += aColumnStride; a3 += aColumnStride; a4 += aColumnStride; a5 += aColumnStride;
+            b += ldb;
+        }
+        Store(c, accumulate, c0);
+        Store(c + ldc, accumulate, c1);
+        Store(c + 2 * ldc, accumulate, c2);
+        Store(c + 3 * ldc, accumulate, c3);
+        Store(c + 4 * ldc, accumulate, c4);
+        Store(c + 5 * ldc, accumulate, c5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, bool accumulate, Vector512<float> value) => (accumulate ? value + Vector512.Load(c) : value).Store(c);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowVectors(int k, float* a, nint aColumnStride, float* b, nint ldb, float* c, int vectors, bool accumulate)
