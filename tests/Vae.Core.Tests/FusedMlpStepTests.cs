@@ -21,6 +21,7 @@ public class FusedMlpStepTests
         { 784, [400], 20, 64, 1.0 },    // the last batch of an 8,000-digit epoch
         { 64, [48, 30], 3, 37, 0.5 },   // two hidden layers, widths and a batch that are not multiples of 16
         { 21, [], 2, 5, 2.0 },          // no hidden layer at all
+        { 40, [32], 4, 24, 1.0 },       // two threads split the batch at row 8, inside a 16-column group
     };
 
     [Theory]

@@ -13,9 +13,10 @@ internal static unsafe class FeatureMajor
     public static int RoundUp16(int value) => (value + 15) / 16 * 16;
 
     // destination[c * destinationStride + r] = source[r * sourceStride + c] for r < rowCount, c < columnCount: eight
-    // source rows at a time, one gather per column. Destination columns from rowCount up to a multiple of 16 are zeroed.
+    // source rows at a time, one gather per column. Unless told not to, it zeroes the destination columns from rowCount
+    // up to a multiple of 16 (a caller transposing part of a matrix must not: they are another part's).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Transpose(float* source, int rowCount, int columnCount, nint sourceStride, float* destination, nint destinationStride)
+    public static void Transpose(float* source, int rowCount, int columnCount, nint sourceStride, float* destination, nint destinationStride, bool zeroPadding = true)
     {
         var offsets = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)sourceStride;
         var r0 = 0;
@@ -32,7 +33,7 @@ internal static unsafe class FeatureMajor
             for (var c = 0; c < columnCount; c++) destination[c * destinationStride + r] = from[c];
         }
         var paddedRows = Math.Min(RoundUp16(rowCount), (int)destinationStride);
-        if (paddedRows > rowCount)
+        if (zeroPadding && paddedRows > rowCount)
             for (var c = 0; c < columnCount; c++) new Span<float>(destination + c * destinationStride + rowCount, paddedRows - rowCount).Clear();
     }
 

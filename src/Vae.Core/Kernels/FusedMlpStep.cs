@@ -116,7 +116,9 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     {
         var rows = (int)batch.shape[0];
         EnsureCapacity((rows + 15) / 16 * 16);
-        return Run(NativeTensor.Floats(batch), rows, beta, generator, threads);
+        var input = NativeTensor.Floats(batch);
+        LoadBatch(input, null, rows, threads);
+        return Run(input, rows, beta, generator, threads);
     }
 
     /// <summary>
@@ -128,18 +130,38 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     {
         var count = (int)rows.shape[0];
         EnsureCapacity((count + 15) / 16 * 16);
-        var from = NativeTensor.Floats(source);
-        var indices = NativeTensor.Longs(rows);
-        var rowBytes = (long)inputSize * sizeof(float);
-        for (var r = 0; r < count; r++)
-            Buffer.MemoryCopy(from + indices[r] * inputSize, gathered + (nint)r * inputSize, rowBytes, rowBytes);
+        LoadBatch(NativeTensor.Floats(source), NativeTensor.Longs(rows), count, threads);
         return Run(gathered, count, beta, generator, threads);
+    }
+
+    // The batch feature-major into inputT (and, given indices, its rows gathered into `gathered` first): eight batch
+    // rows at a time, the groups of eight shared out among the threads.
+    private void LoadBatch(float* source, long* indices, int rows, int threads)
+    {
+        var padded = (rows + 15) / 16 * 16;
+        var groups = (rows + 7) / 8;
+        var parts = Math.Min(threads, groups);
+        var (from, rowIndices) = ((nint)source, (nint)indices);
+        KernelThreads.Run(parts, part =>
+        {
+            var first = Math.Min(rows, groups * part / parts * 8);
+            var last = Math.Min(rows, groups * (part + 1) / parts * 8);
+            var input = (float*)from;
+            if (rowIndices != 0)
+            {
+                var rowBytes = (long)inputSize * sizeof(float);
+                for (var r = first; r < last; r++)
+                    Buffer.MemoryCopy(input + ((long*)rowIndices)[r] * inputSize, gathered + (nint)r * inputSize, rowBytes, rowBytes);
+                input = gathered;
+            }
+            FeatureMajor.Transpose(input + (nint)first * inputSize, last - first, inputSize, inputSize, inputT + first, padded, zeroPadding: false);
+        });
+        FeatureMajor.ClearPadding(inputT, inputSize, rows, padded);
     }
 
     private (float Loss, float Reconstruction, float Kl) Run(float* input, int rows, double beta, Generator generator, int threads)
     {
         var padded = (rows + 15) / 16 * 16;
-        FeatureMajor.Transpose(input, rows, inputSize, inputSize, inputT, padded);
         PhaseEnded?.Invoke(0);
 
         // Forward, feature-major.
