@@ -13,6 +13,9 @@ int Option(string name, int fallback)
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1]) : fallback;
 }
 
+// --avx2: the fused kernels' AVX2 matrix products even where AVX-512 is present, to measure what AVX2-only processors get.
+if (args.Contains("--avx2")) Vae.Core.Kernels.Sgemm.PreferAvx512 = false;
+
 switch (mode)
 {
     case "epochs":

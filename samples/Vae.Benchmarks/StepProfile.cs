@@ -27,7 +27,7 @@ internal static class StepProfile
         ProfileFused(train.Images, epochs);
     }
 
-    // The fused CPU step (VaeTrainer's default on AVX-512), phase by phase inside the step. Wall time: its matrix
+    // The fused CPU step (VaeTrainer's default on x86-64 with AVX-512 or AVX2), phase by phase inside the step. Wall time: its matrix
     // products run on every libtorch thread's worth of .NET threads.
     private static void ProfileFused(Tensor images, int epochs)
     {
@@ -38,7 +38,7 @@ internal static class StepProfile
         using var fused = FusedMlpStep.TryCreate(model, new VaeTrainerOptions(), adam.Parameters, adam.Gradients);
         if (fused is null)
         {
-            Console.WriteLine("fused step: not available on this processor (it needs AVX-512)");
+            Console.WriteLine("fused step: not available on this processor (it needs AVX2 and FMA)");
             return;
         }
         string[] phases = ["batch indices", .. FusedMlpStep.Phases, "finite check", "optimizer", "dispose + GC"];

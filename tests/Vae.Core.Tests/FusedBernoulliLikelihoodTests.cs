@@ -33,7 +33,7 @@ public sealed class FusedBernoulliLikelihoodTests(TrainedModelFixture fixture)
         using var fused = FusedBernoulliLikelihood.TryCreate(model);
         if (!Sgemm.IsSupported)
         {
-            fused.Should().BeNull("without AVX-512 the estimator must use the modules");
+            fused.Should().BeNull("without AVX2 and FMA the estimator must use the modules");
             return;
         }
         var targets = Binary(rows, features, seed: 8);

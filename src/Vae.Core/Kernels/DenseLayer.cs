@@ -23,12 +23,12 @@ internal readonly unsafe struct DenseLayer(float* weight, float* bias, float* we
         Sgemm.Multiply(Outputs, columns, Inputs, Weight, Inputs, 1, inputT, columns, outputT, columns, accumulate: false, threads);
         for (var o = 0; o < Outputs; o++)
         {
-            var bias = Vector512.Create(Bias[o]);
+            var bias = Vector256.Create(Bias[o]);
             var row = outputT + (nint)o * columns;
-            for (var j = 0; j < columns; j += 16)
+            for (var j = 0; j < columns; j += 8)
             {
-                var value = Vector512.Load(row + j) + bias;
-                (relu ? Vector512.Max(value, Vector512<float>.Zero) : value).Store(row + j);
+                var value = Vector256.Load(row + j) + bias;
+                (relu ? Vector256.Max(value, Vector256<float>.Zero) : value).Store(row + j);
             }
         }
     }

@@ -8,8 +8,8 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 namespace Vae.Core.Kernels;
 
 /// <summary>
-/// log p(x | z) of an MLP decoder with a Bernoulli likelihood for many latent samples at once, on the CPU with
-/// AVX-512: the decoder's products on the library's kernels and the binary cross-entropy summed per sample as each
+/// log p(x | z) of an MLP decoder with a Bernoulli likelihood for many latent samples at once, on an x86-64 CPU
+/// (AVX-512, or AVX2 and FMA): the decoder's products on the library's kernels and the binary cross-entropy summed per sample as each
 /// tile of samples is decoded, so no <c>[samples, features]</c> tensor of logits is ever made. It gives what
 /// <c>-ElboLoss.ReconstructionElementwise(decoder(z), x).sum(-1)</c> gives, to float rounding.
 /// </summary>
@@ -126,7 +126,7 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
         new Span<float>(sums + firstColumn, width).Clear();
         var exps = scratch;
         var logs = scratch + BlockRows * width;
-        var one = Vector512.Create(1f);
+        var one = Vector256.Create(1f);
         for (var f0 = 0; f0 < featureRows; f0 += BlockRows)
         {
             var blockRows = Math.Min(BlockRows, featureRows - f0);
@@ -134,23 +134,23 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
             for (var r = 0; r < blockRows; r++)
             {
                 var row = logitsT + (nint)(f0 + r) * stride + firstColumn;
-                for (var j = 0; j < width; j += 16) (-Vector512.Abs(Vector512.Load(row + j))).Store(exps + r * width + j);
+                for (var j = 0; j < width; j += 8) (-Vector256.Abs(Vector256.Load(row + j))).Store(exps + r * width + j);
             }
             TensorPrimitives.Exp(new ReadOnlySpan<float>(exps, count), new Span<float>(exps, count));
-            for (var i = 0; i < count; i += 16) (Vector512.Load(exps + i) + one).Store(logs + i);
+            for (var i = 0; i < count; i += 8) (Vector256.Load(exps + i) + one).Store(logs + i);
             TensorPrimitives.Log(new ReadOnlySpan<float>(logs, count), new Span<float>(logs, count));
             for (var r = 0; r < blockRows; r++)
             {
                 var row = logitsT + (nint)(f0 + r) * stride + firstColumn;
                 var targetRow = targets + (nint)(f0 + r) * stride + firstColumn;
-                var scalarTarget = broadcast ? Vector512.Create(targets[f0 + r]) : default;
-                for (var j = 0; j < width; j += 16)
+                var scalarTarget = broadcast ? Vector256.Create(targets[f0 + r]) : default;
+                for (var j = 0; j < width; j += 8)
                 {
-                    var l = Vector512.Load(row + j);
-                    var x = broadcast ? scalarTarget : Vector512.Load(targetRow + j);
+                    var l = Vector256.Load(row + j);
+                    var x = broadcast ? scalarTarget : Vector256.Load(targetRow + j);
                     // x l - softplus(l), softplus(l) = max(l, 0) + log(1 + exp(-|l|))
-                    var term = x * l - Vector512.Max(l, Vector512<float>.Zero) - Vector512.Load(logs + r * width + j);
-                    (Vector512.Load(sums + firstColumn + j) + term).Store(sums + firstColumn + j);
+                    var term = x * l - Vector256.Max(l, Vector256<float>.Zero) - Vector256.Load(logs + r * width + j);
+                    (Vector256.Load(sums + firstColumn + j) + term).Store(sums + firstColumn + j);
                 }
             }
         }

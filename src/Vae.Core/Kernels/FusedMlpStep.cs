@@ -324,32 +324,32 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         var logs = scratch + count;
         var logits = logitsT + (nint)firstRow * padded;
         var targets = targetT + (nint)firstRow * padded;
-        var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        var one = Vector512.Create(1f);
-        for (var i = 0; i < count; i += 16) (-Vector512.Abs(Vector512.Load(logits + i))).Store(exps + i);
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var one = Vector256.Create(1f);
+        for (var i = 0; i < count; i += 8) (-Vector256.Abs(Vector256.Load(logits + i))).Store(exps + i);
         TensorPrimitives.Exp(new ReadOnlySpan<float>(exps, count), new Span<float>(exps, count));
-        for (var i = 0; i < count; i += 16) (Vector512.Load(exps + i) + one).Store(logs + i);
+        for (var i = 0; i < count; i += 8) (Vector256.Load(exps + i) + one).Store(logs + i);
         TensorPrimitives.Log(new ReadOnlySpan<float>(logs, count), new Span<float>(logs, count));
-        var sum = Vector512<float>.Zero;
-        for (var i = 0; i < count; i += 16)
+        var sum = Vector256<float>.Zero;
+        for (var i = 0; i < count; i += 8)
         {
-            var l = Vector512.Load(logits + i);
-            var x = Vector512.Load(targets + i);
-            var e = Vector512.Load(exps + i);
+            var l = Vector256.Load(logits + i);
+            var x = Vector256.Load(targets + i);
+            var e = Vector256.Load(exps + i);
             // softplus(l) = max(l, 0) + log(1 + exp(-|l|)); sigmoid(l) = (l >= 0 ? 1 : exp(-|l|)) / (1 + exp(-|l|)).
-            var loss = Vector512.Max(l, Vector512<float>.Zero) + Vector512.Load(logs + i) - x * l;
-            var gradient = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(l, Vector512<float>.Zero), one, e) / (one + e) - x;
+            var loss = Vector256.Max(l, Vector256<float>.Zero) + Vector256.Load(logs + i) - x * l;
+            var gradient = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(l, Vector256<float>.Zero), one, e) / (one + e) - x;
             var column = i % padded;
-            if (column + 16 > rows)
+            if (column + 8 > rows)
             {
-                var real = Vector512.LessThan(lanes, Vector512.Create(rows - column)).AsSingle();
+                var real = Vector256.LessThan(lanes, Vector256.Create(rows - column)).AsSingle();
                 loss &= real;
                 gradient &= real;
             }
             sum += loss;
             gradient.Store(logits + i);
         }
-        return Vector512.Sum(sum);
+        return Vector256.Sum(sum);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -393,10 +393,10 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReluMask(float* gradientT, float* activationT, int count)
     {
-        for (var i = 0; i < count; i += 16)
+        for (var i = 0; i < count; i += 8)
         {
-            var keep = Vector512.GreaterThan(Vector512.Load(activationT + i), Vector512<float>.Zero);
-            Vector512.BitwiseAnd(Vector512.Load(gradientT + i), keep).Store(gradientT + i);
+            var keep = Vector256.GreaterThan(Vector256.Load(activationT + i), Vector256<float>.Zero);
+            Vector256.BitwiseAnd(Vector256.Load(gradientT + i), keep).Store(gradientT + i);
         }
     }
 

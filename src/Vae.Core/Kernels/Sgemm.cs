@@ -5,24 +5,28 @@ using System.Runtime.Intrinsics.X86;
 namespace Vae.Core.Kernels;
 
 /// <summary>
-/// Single-precision matrix products with AVX-512 for the fused CPU training step.
+/// Single-precision matrix products for the fused CPU kernels: AVX-512 where the processor has it, else AVX2 with FMA.
 /// </summary>
 /// <remarks>
 /// libtorch 2.10's CPU build multiplies through MKL, which on AMD processors runs its AVX2 code even where AVX-512 is
 /// present: measured here (AMD EPYC, family 26), a 128 x 784 x 400 product ran at ~85 GFLOP/s on one thread and ~140 on
-/// two, against ~185-200 and ~290-350 for this kernel. The layouts are those the fused step needs, so nothing is
-/// packed: B is row-major and read 64 columns at a time, A is read one element per row and step of k with any strides,
-/// which covers both a weight matrix and its transpose. Each element of C is summed over k in order on one thread,
-/// so results do not depend on the thread count.
+/// two, against ~185-200 and ~290-350 for the AVX-512 kernel. The layouts are those the fused kernels need, so nothing
+/// is packed: B is row-major and read a panel of columns at a time, A is read one element per row and step of k with
+/// any strides, which covers both a weight matrix and its transpose. Each element of C is summed over k in order on
+/// one thread, so results do not depend on the thread count.
 /// </remarks>
 internal static unsafe class Sgemm
 {
     private const int RowsPerTile = 6;
-    private const int VectorsPerTile = 4;
-    private const int ColumnsPerTile = VectorsPerTile * 16;
 
-    /// <summary>Whether this processor runs these kernels.</summary>
-    public static bool IsSupported => Avx512F.IsSupported;
+    private static readonly Kernels Wide = new(&Tile512, &NarrowTile512, &RowVectors512, 64, 16);
+    private static readonly Kernels Narrow = new(&Tile256, &NarrowTile256, &RowVectors256, 16, 8);
+
+    /// <summary>Whether this processor runs these kernels (AVX-512, or AVX2 with FMA).</summary>
+    public static bool IsSupported => Avx512F.IsSupported || (Avx2.IsSupported && Fma.IsSupported);
+
+    /// <summary>Whether the AVX-512 kernels run (when true and supported); the benchmarks turn it off to measure AVX2.</summary>
+    internal static bool PreferAvx512 { get; set; } = true;
 
     /// <summary>
     /// C[m, n] = (accumulate ? C : 0) + sum over k of A(i, k) B(k, j), with A(i, k) = a[i * aRowStride + k * aColumnStride],
@@ -30,12 +34,13 @@ internal static unsafe class Sgemm
     /// </summary>
     public static void Multiply(
         int m, int n, int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc,
-        bool accumulate, int threads)
+        bool accumulate, int threads, bool? avx512 = null)
     {
         if (m == 0 || n == 0) return;
+        var kernels = (avx512 ?? PreferAvx512) && Avx512F.IsSupported ? Wide : Narrow;
         if (threads <= 1 || m < 2 * RowsPerTile || (long)m * n * k < 1 << 18)
         {
-            Rows(0, m, n, k, a, aRowStride, aColumnStride, b, ldb, c, ldc, accumulate);
+            Rows(kernels, 0, m, n, k, a, aRowStride, aColumnStride, b, ldb, c, ldc, accumulate);
             return;
         }
         // Whole tiles per thread; rows never straddle threads, so the thread count does not change any sum.
@@ -46,26 +51,26 @@ internal static unsafe class Sgemm
         {
             var first = tiles * worker / workers * RowsPerTile;
             var last = Math.Min(m, tiles * (worker + 1) / workers * RowsPerTile);
-            Rows(first, last, n, k, (float*)pa, aRowStride, aColumnStride, (float*)pb, ldb, (float*)pc, ldc, accumulate);
+            Rows(kernels, first, last, n, k, (float*)pa, aRowStride, aColumnStride, (float*)pb, ldb, (float*)pc, ldc, accumulate);
         });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows(int first, int last, int n, int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    private static void Rows(Kernels kernels, int first, int last, int n, int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
     {
-        var fullTiles = n / ColumnsPerTile * ColumnsPerTile;
-        var vectorColumns = n / 16 * 16;
+        var fullTiles = n / kernels.TileColumns * kernels.TileColumns;
+        var vectorColumns = n / kernels.VectorWidth * kernels.VectorWidth;
         var tileRows = first + (last - first) / RowsPerTile * RowsPerTile;
-        // Column panel outermost: a panel of B (k x 64) is read by every row tile while it is in cache.
-        for (var j = 0; j < fullTiles; j += ColumnsPerTile)
+        // Column panel outermost: a panel of B is read by every row tile while it is in cache.
+        for (var j = 0; j < fullTiles; j += kernels.TileColumns)
             for (var i = first; i < tileRows; i += RowsPerTile)
-                Tile(k, a + i * aRowStride, aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, ldc, accumulate);
+                kernels.Tile(k, a + i * aRowStride, aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, ldc, accumulate);
         // Columns past the last whole panel, one vector at a time but still six rows at once: six independent sums.
-        for (var j = fullTiles; j < vectorColumns; j += 16)
+        for (var j = fullTiles; j < vectorColumns; j += kernels.VectorWidth)
             for (var i = first; i < tileRows; i += RowsPerTile)
-                NarrowTile(k, a + i * aRowStride, aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, ldc, accumulate);
+                kernels.NarrowTile(k, a + i * aRowStride, aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, ldc, accumulate);
         for (var i = tileRows; i < last; i++)
-            RowVectors(k, a + i * aRowStride, aColumnStride, b, ldb, c + i * ldc, vectorColumns / 16, accumulate);
+            kernels.RowVectors(k, a + i * aRowStride, aColumnStride, b, ldb, c + i * ldc, vectorColumns / kernels.VectorWidth, accumulate);
         for (var i = first; i < last; i++)
         {
             for (var j = vectorColumns; j < n; j++)
@@ -78,9 +83,9 @@ internal static unsafe class Sgemm
         }
     }
 
-    // 6 rows x 16 columns.
+    // AVX-512: 6 rows x 16 columns.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NarrowTile(int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    private static void NarrowTile512(int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         float* a0 = a, a1 = a + aRowStride, a2 = a + 2 * aRowStride, a3 = a + 3 * aRowStride, a4 = a + 4 * aRowStride, a5 = a + 5 * aRowStride;
@@ -108,7 +113,7 @@ internal static unsafe class Sgemm
     private static void Store(float* c, bool accumulate, Vector512<float> value) => (accumulate ? value + Vector512.Load(c) : value).Store(c);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowVectors(int k, float* a, nint aColumnStride, float* b, nint ldb, float* c, int vectors, bool accumulate)
+    private static void RowVectors512(int k, float* a, nint aColumnStride, float* b, nint ldb, float* c, int vectors, bool accumulate)
     {
         for (var v = 0; v < vectors; v++)
         {
@@ -126,9 +131,9 @@ internal static unsafe class Sgemm
         }
     }
 
-    // 6 rows x 64 columns: 24 accumulators, 4 loads of B and 6 broadcasts of A per step of k, within AVX-512's 32 registers.
+    // AVX-512: 6 rows x 64 columns: 24 accumulators, 4 loads of B and 6 broadcasts of A per step of k, within AVX-512's 32 registers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    private static void Tile512(int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
@@ -186,5 +191,101 @@ internal static unsafe class Sgemm
         v1.Store(c + 16);
         v2.Store(c + 32);
         v3.Store(c + 48);
+    }
+
+    // AVX2: 6 rows x 16 columns, 12 accumulators, 2 loads of B and 6 broadcasts of A per step of k, within 16 registers.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile256(int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* a0 = a, a1 = a + aRowStride, a2 = a + 2 * aRowStride, a3 = a + 3 * aRowStride, a4 = a + 4 * aRowStride, a5 = a + 5 * aRowStride;
+        for (var p = 0; p < k; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var x = Vector256.Create(*a0);
+            c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(*a1);
+            c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(*a2);
+            c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(*a3);
+            c30 = Fma.MultiplyAdd(x, b0, c30); c31 = Fma.MultiplyAdd(x, b1, c31);
+            x = Vector256.Create(*a4);
+            c40 = Fma.MultiplyAdd(x, b0, c40); c41 = Fma.MultiplyAdd(x, b1, c41);
+            x = Vector256.Create(*a5);
+            c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
+            a0 += aColumnStride; a1 += aColumnStride; a2 += aColumnStride; a3 += aColumnStride; a4 += aColumnStride; a5 += aColumnStride;
+            b += ldb;
+        }
+        Store(c, accumulate, c00); Store(c + 8, accumulate, c01);
+        Store(c + ldc, accumulate, c10); Store(c + ldc + 8, accumulate, c11);
+        Store(c + 2 * ldc, accumulate, c20); Store(c + 2 * ldc + 8, accumulate, c21);
+        Store(c + 3 * ldc, accumulate, c30); Store(c + 3 * ldc + 8, accumulate, c31);
+        Store(c + 4 * ldc, accumulate, c40); Store(c + 4 * ldc + 8, accumulate, c41);
+        Store(c + 5 * ldc, accumulate, c50); Store(c + 5 * ldc + 8, accumulate, c51);
+    }
+
+    // AVX2: 6 rows x 8 columns.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void NarrowTile256(int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        float* a0 = a, a1 = a + aRowStride, a2 = a + 2 * aRowStride, a3 = a + 3 * aRowStride, a4 = a + 4 * aRowStride, a5 = a + 5 * aRowStride;
+        for (var p = 0; p < k; p++)
+        {
+            var bv = Vector256.Load(b);
+            c0 = Fma.MultiplyAdd(Vector256.Create(*a0), bv, c0);
+            c1 = Fma.MultiplyAdd(Vector256.Create(*a1), bv, c1);
+            c2 = Fma.MultiplyAdd(Vector256.Create(*a2), bv, c2);
+            c3 = Fma.MultiplyAdd(Vector256.Create(*a3), bv, c3);
+            c4 = Fma.MultiplyAdd(Vector256.Create(*a4), bv, c4);
+            c5 = Fma.MultiplyAdd(Vector256.Create(*a5), bv, c5);
+            a0 += aColumnStride; a1 += aColumnStride; a2 += aColumnStride; a3 += aColumnStride; a4 += aColumnStride; a5 += aColumnStride;
+            b += ldb;
+        }
+        Store(c, accumulate, c0);
+        Store(c + ldc, accumulate, c1);
+        Store(c + 2 * ldc, accumulate, c2);
+        Store(c + 3 * ldc, accumulate, c3);
+        Store(c + 4 * ldc, accumulate, c4);
+        Store(c + 5 * ldc, accumulate, c5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowVectors256(int k, float* a, nint aColumnStride, float* b, nint ldb, float* c, int vectors, bool accumulate)
+    {
+        for (var v = 0; v < vectors; v++)
+        {
+            var sum = Vector256<float>.Zero;
+            var ap = a;
+            var bp = b + v * 8;
+            for (var p = 0; p < k; p++)
+            {
+                sum = Fma.MultiplyAdd(Vector256.Create(*ap), Vector256.Load(bp), sum);
+                ap += aColumnStride;
+                bp += ldb;
+            }
+            Store(c + v * 8, accumulate, sum);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, bool accumulate, Vector256<float> value) => (accumulate ? value + Vector256.Load(c) : value).Store(c);
+
+    /// <summary>One instruction set's kernels: a full tile (6 rows x TileColumns), a one-vector tile, and single rows.</summary>
+    private readonly struct Kernels(
+        delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> tile,
+        delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> narrowTile,
+        delegate*<int, float*, nint, float*, nint, float*, int, bool, void> rowVectors,
+        int tileColumns,
+        int vectorWidth)
+    {
+        public delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> Tile { get; } = tile;
+        public delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> NarrowTile { get; } = narrowTile;
+        public delegate*<int, float*, nint, float*, nint, float*, int, bool, void> RowVectors { get; } = rowVectors;
+        public int TileColumns { get; } = tileColumns;
+        public int VectorWidth { get; } = vectorWidth;
     }
 }
