@@ -255,6 +255,25 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         // Row stride a multiple of 16 (zero-filled), so the weight gradient's product has no scalar columns: the latent
         // layer's 20 inputs would otherwise be 16 vector and 4 scalar columns.
         var stride = (layer.Inputs + 15) / 16 * 16;
+        if (threads == 2 && inputGradient)
+        {
+            // Two threads: the weight gradient on one and the input gradient on the other, each product whole, rather
+            // than both products split in two, each half reading all of B.
+            var (gradient, input, inputGradientOut) = ((nint)gradientT, (nint)inputT, (nint)inputGradientT);
+            KernelThreads.Run(2, part =>
+            {
+                if (part == 0)
+                {
+                    FeatureMajor.Transpose((float*)input, layer.Inputs, rows, padded, rowMajor, stride);
+                    WeightGradient(layer, (float*)gradient, rowMajor, stride, rows, padded, threads: 1);
+                }
+                else
+                {
+                    Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, layer.Weight, 1, layer.Inputs, (float*)gradient, padded, (float*)inputGradientOut, padded, accumulate: false, threads: 1);
+                }
+            });
+            return;
+        }
         FeatureMajor.Transpose(inputT, layer.Inputs, rows, padded, rowMajor, stride);
         WeightGradient(layer, gradientT, rowMajor, stride, rows, padded, threads);
         if (inputGradient)
