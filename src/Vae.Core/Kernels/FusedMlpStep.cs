@@ -219,9 +219,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         var dMean = zT;
         var dLogVar = epsT;
         var encoderGradient = gradient == gradientA ? gradientB : gradientA;
-        var encodedRows = EncodedRows(encoded, input, rows, padded);
-        HeadBackward(mean, dMean, encodedRows, encoderGradient, rows, padded, threads, accumulate: false);
-        HeadBackward(logVar, dLogVar, encodedRows, encoderGradient, rows, padded, threads, accumulate: true);
+        HeadsBackward(dMean, dLogVar, encoded, input, encoderGradient, rows, padded, threads);
 
         PhaseEnded?.Invoke(6);
         gradient = encoderGradient;
@@ -299,11 +297,35 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             layer.BiasGradient[o] = TensorPrimitives.Sum(new ReadOnlySpan<float>(gradientT + (nint)o * padded, rows));
     }
 
-    private void HeadBackward(DenseLayer head, float* gradientT, float* encodedRows, float* encodedGradientT, int rows, int padded, int threads, bool accumulate)
+    // Weight gradients of the two heads, and the gradient of the encoder's last activation (the sum of both heads'
+    // input gradients). On two threads the weight gradients go to one and the input gradients to the other.
+    private void HeadsBackward(float* dMean, float* dLogVar, float* encodedT, float* input, float* encodedGradientT, int rows, int padded, int threads)
     {
-        WeightGradient(head, gradientT, encodedRows, head.Inputs, rows, padded, threads);
-        if (encoderLayers.Length > 0)
-            Sgemm.Multiply(head.Inputs, padded, head.Outputs, head.Weight, 1, head.Inputs, gradientT, padded, encodedGradientT, padded, accumulate, threads);
+        void WeightGradients(int inner)
+        {
+            var encodedRows = EncodedRows(encodedT, input, rows, padded);
+            WeightGradient(mean, dMean, encodedRows, mean.Inputs, rows, padded, inner);
+            WeightGradient(logVar, dLogVar, encodedRows, logVar.Inputs, rows, padded, inner);
+        }
+
+        void InputGradients(int inner)
+        {
+            if (encoderLayers.Length == 0) return;
+            Sgemm.Multiply(mean.Inputs, padded, mean.Outputs, mean.Weight, 1, mean.Inputs, dMean, padded, encodedGradientT, padded, accumulate: false, inner);
+            Sgemm.Multiply(logVar.Inputs, padded, logVar.Outputs, logVar.Weight, 1, logVar.Inputs, dLogVar, padded, encodedGradientT, padded, accumulate: true, inner);
+        }
+
+        if (threads == 2)
+        {
+            KernelThreads.Run(2, part =>
+            {
+                if (part == 0) WeightGradients(1);
+                else InputGradients(1);
+            });
+            return;
+        }
+        WeightGradients(threads);
+        InputGradients(threads);
     }
 
     // The encoder's last activation as [rows, width]; the batch itself when there are no hidden layers.
