@@ -372,23 +372,29 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         for (var i = 0; i < count; i += 8) (Vector256.Load(exps + i) + one).Store(logs + i);
         TensorPrimitives.Log(new ReadOnlySpan<float>(logs, count), new Span<float>(logs, count));
         var sum = Vector256<float>.Zero;
-        for (var i = 0; i < count; i += 8)
+        // Real columns in whole vectors, then the one vector that straddles the batch's end (masked), then padding.
+        var wholeVectors = rows / 8 * 8;
+        var tail = Vector256.LessThan(lanes, Vector256.Create(rows - wholeVectors)).AsSingle();
+        for (var rowStart = 0; rowStart < count; rowStart += padded)
         {
-            var l = Vector256.Load(logits + i);
-            var x = Vector256.Load(targets + i);
-            var e = Vector256.Load(exps + i);
-            // softplus(l) = max(l, 0) + log(1 + exp(-|l|)); sigmoid(l) = (l >= 0 ? 1 : exp(-|l|)) / (1 + exp(-|l|)).
-            var loss = Vector256.Max(l, Vector256<float>.Zero) + Vector256.Load(logs + i) - x * l;
-            var gradient = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(l, Vector256<float>.Zero), one, e) / (one + e) - x;
-            var column = i % padded;
-            if (column + 8 > rows)
+            for (var column = 0; column < padded; column += 8)
             {
-                var real = Vector256.LessThan(lanes, Vector256.Create(rows - column)).AsSingle();
-                loss &= real;
-                gradient &= real;
+                var i = rowStart + column;
+                var l = Vector256.Load(logits + i);
+                var x = Vector256.Load(targets + i);
+                var e = Vector256.Load(exps + i);
+                // softplus(l) = max(l, 0) + log(1 + exp(-|l|)); sigmoid(l) = (l >= 0 ? 1 : exp(-|l|)) / (1 + exp(-|l|)).
+                var loss = Vector256.Max(l, Vector256<float>.Zero) + Vector256.Load(logs + i) - x * l;
+                var gradient = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(l, Vector256<float>.Zero), one, e) / (one + e) - x;
+                if (column >= wholeVectors)
+                {
+                    var real = column == wholeVectors ? tail : Vector256<float>.Zero;
+                    loss &= real;
+                    gradient &= real;
+                }
+                sum += loss;
+                gradient.Store(logits + i);
             }
-            sum += loss;
-            gradient.Store(logits + i);
         }
         return Vector256.Sum(sum);
     }
