@@ -144,6 +144,7 @@ internal sealed unsafe class FlatAdam : IDisposable
     }
 
     // The same update in one pass over the four buffers instead of six passes of libtorch operations.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StepOnCpu(float negativeStepSize, float scaledEps)
     {
         var count = (int)parameters.numel();

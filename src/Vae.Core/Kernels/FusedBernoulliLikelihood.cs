@@ -73,6 +73,7 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
     /// <paramref name="targets"/> <c>[R, InputSize]</c>: the layout of latents drawn as <c>[samples, R, LatentSize]</c>.
     /// Both must be contiguous float32 CPU tensors; the result is <c>[N]</c> float32.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Tensor LogLikelihood(Tensor latents, Tensor targets, int threads)
     {
         var count = (int)latents.shape[0];

@@ -112,6 +112,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     /// writes every gradient of <c>reconstruction + beta * KL</c>; the noise is drawn from <paramref name="generator"/>
     /// exactly as <see cref="Reparameterization.Sample"/> draws it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (float Loss, float Reconstruction, float Kl) Run(Tensor batch, double beta, Generator generator, int threads)
     {
         var rows = (int)batch.shape[0];
@@ -126,6 +127,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     /// indices, each below the row count) of <paramref name="source"/>, gathered here rather than by <c>index_select</c>,
     /// which would allocate a new batch tensor every step.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (float Loss, float Reconstruction, float Kl) Run(Tensor source, Tensor rows, double beta, Generator generator, int threads)
     {
         var count = (int)rows.shape[0];
@@ -136,6 +138,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
 
     // The batch feature-major into inputT (and, given indices, its rows gathered into `gathered` first): eight batch
     // rows at a time, the groups of eight shared out among the threads.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LoadBatch(float* source, long* indices, int rows, int threads)
     {
         var padded = (rows + 15) / 16 * 16;
@@ -159,6 +162,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         FeatureMajor.ClearPadding(inputT, inputSize, rows, padded);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (float Loss, float Reconstruction, float Kl) Run(float* input, int rows, double beta, Generator generator, int threads)
     {
         var padded = (rows + 15) / 16 * 16;
@@ -248,6 +252,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     }
 
     // Weight and bias gradients of one layer from the gradient of its output, and the gradient of its input (before the ReLU mask).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Backward(DenseLayer layer, float* gradientT, float* inputT, float* inputGradientT, int rows, int padded, int threads, bool inputGradient)
     {
         // Row stride a multiple of 16 (zero-filled), so the weight gradient's product has no scalar columns: the latent
@@ -299,6 +304,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
 
     // Weight gradients of the two heads, and the gradient of the encoder's last activation (the sum of both heads'
     // input gradients). On two threads the weight gradients go to one and the input gradients to the other.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void HeadsBackward(float* dMean, float* dLogVar, float* encodedT, float* input, float* encodedGradientT, int rows, int padded, int threads)
     {
         void WeightGradients(int inner)
@@ -340,6 +346,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     // Sum over the batch of softplus(l) - x l (binary cross-entropy on logits); the logits become sigmoid(l) - x.
     // In blocks of feature rows small enough for the passes of exp and log to stay in the L1 cache, the blocks shared
     // out among the threads; each block's sum is kept and the sums added in block order, whatever the thread count.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double BernoulliLossAndGradient(float* logitsT, float* targetT, int rows, int padded, int threads)
     {
         var blockRows = LossBlockRows(padded);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Vae.Core.Kernels;
 
 /// <summary>
@@ -20,6 +21,7 @@ internal static class KernelThreads
     private static Helper[] helpers = [];
 
     /// <summary>Calls <paramref name="part"/> with 0 .. <paramref name="parts"/> - 1, part 0 on this thread, and returns when all are done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int parts, Action<int> part)
     {
         if (parts <= 1)

@@ -32,6 +32,7 @@ internal static unsafe class Sgemm
     /// C[m, n] = (accumulate ? C : 0) + sum over k of A(i, k) B(k, j), with A(i, k) = a[i * aRowStride + k * aColumnStride],
     /// B row-major with row stride <paramref name="ldb"/> and C row-major with row stride <paramref name="ldc"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(
         int m, int n, int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc,
         bool accumulate, int threads, bool? avx512 = null)
