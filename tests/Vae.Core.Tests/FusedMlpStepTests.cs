@@ -91,6 +91,52 @@ public class FusedMlpStepTests
     }
 
     [Fact]
+    public void TwoStepsOnTwoThreadsAtOnceGiveWhatEachGivesAlone()
+    {
+        if (!Sgemm.IsSupported) return;
+        using var scope = NewDisposeScope();
+        var batch = Binary(128, 784, seed: 12);
+        var models = new[] { 1, 2 }.Select(seed =>
+        {
+            manual_seed(seed);
+            var model = new VariationalAutoencoder();
+            var adam = new FlatAdam(model.parameters().ToArray(), 1e-3);
+            return (model, adam, step: FusedMlpStep.TryCreate(model, new VaeTrainerOptions(), adam.Parameters, adam.Gradients)!);
+        }).ToArray();
+        try
+        {
+            Tensor Gradients(int which)
+            {
+                using var noise = new Generator(3);
+                for (var i = 0; i < 5; i++) models[which].step.Run(batch, 1.0, noise, threads: 2);
+                return models[which].adam.Gradients.clone().DetachFromDisposeScope();
+            }
+
+            using var aloneFirst = Gradients(0);
+            using var aloneSecond = Gradients(1);
+            // Both steps share the kernels' helper threads.
+            var results = new Tensor[2];
+            var threads = new[] { 0, 1 }.Select(which => new Thread(() => results[which] = Gradients(which))).ToArray();
+            foreach (var thread in threads) thread.Start();
+            foreach (var thread in threads) thread.Join();
+            using var togetherFirst = results[0];
+            using var togetherSecond = results[1];
+
+            TensorAssert.Identical(togetherFirst, aloneFirst).Should().BeTrue();
+            TensorAssert.Identical(togetherSecond, aloneSecond).Should().BeTrue();
+        }
+        finally
+        {
+            foreach (var (model, adam, step) in models)
+            {
+                step.Dispose();
+                adam.Dispose();
+                model.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void TheTrainerTakesTheFusedStepOnlyWhereItApplies()
     {
         using var mlp = SmallModel();
