@@ -8,7 +8,7 @@ namespace Vae.Benchmarks;
 /// <summary>Training throughput and memory over whole epochs of the default 784-400-20 model, batch 128, Adam.</summary>
 internal static class EpochBenchmark
 {
-    public static void Run(int epochs, int threads, bool fused)
+    public static void Run(int epochs, int threads, bool fused, bool gaussian)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
@@ -33,7 +33,10 @@ internal static class EpochBenchmark
         });
 
         torch.manual_seed(1);
-        using var model = new VariationalAutoencoder();
+        // --gaussian: a Gaussian likelihood with learned per-pixel variances instead of the Bernoulli one.
+        using var model = new VariationalAutoencoder(gaussian
+            ? new VaeOptions { Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true, GaussianVariance = 0.1 }
+            : new VaeOptions());
         using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = epochs, Seed = 1, UseFusedCpuKernels = fused });
         Console.WriteLine(trainer.UsesFusedCpuKernels ? "step: fused CPU kernels" : "step: autograd");
         var clock = Stopwatch.StartNew();

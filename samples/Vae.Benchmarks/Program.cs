@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using Vae.Benchmarks;
 
-// epochs (default): whole training epochs on the shipped digits, as a user runs them (--autograd: without the fused CPU step).
+// epochs (default): whole training epochs on the shipped digits, as a user runs them (--autograd: without the fused CPU step; --gaussian: a Gaussian likelihood).
 // eval: evaluation throughput (ELBO and importance-weighted log-likelihood).
 // threads: training throughput for each CPU thread count.
 // profile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.
@@ -19,7 +19,7 @@ if (args.Contains("--avx2")) Vae.Core.Kernels.Sgemm.PreferAvx512 = false;
 switch (mode)
 {
     case "epochs":
-        EpochBenchmark.Run(Option("--epochs", 10), Option("--threads", 0), fused: !args.Contains("--autograd"));
+        EpochBenchmark.Run(Option("--epochs", 10), Option("--threads", 0), fused: !args.Contains("--autograd"), gaussian: args.Contains("--gaussian"));
         break;
     case "threads":
         EpochBenchmark.SweepThreads(Option("--epochs", 4));

@@ -41,7 +41,7 @@ public sealed record VaeTrainerOptions
     public int? CpuThreads { get; init; }
 
     /// <summary>
-    /// On an x86-64 CPU with AVX-512 (or AVX2 and FMA), train an MLP with a Bernoulli likelihood (and no free bits)
+    /// On an x86-64 CPU with AVX-512 (or AVX2 and FMA), train an MLP (Bernoulli or Gaussian likelihood, no free bits)
     /// through the library's fused step: forward pass, loss and gradients worked by hand with its own matrix kernels
     /// instead of autograd and libtorch's BLAS, about twice as fast (1.5 times with AVX2 alone). The results are those of the autograd path to float rounding. True by default;
     /// false always uses autograd.

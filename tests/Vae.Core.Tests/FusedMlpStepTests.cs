@@ -29,9 +29,35 @@ public class FusedMlpStepTests
     public void LossAndGradientsMatchAutograd(int features, int[] hidden, int latent, int batchSize, double beta)
     {
         using var scope = NewDisposeScope();
-        var options = new VaeOptions { InputSize = features, HiddenSizes = hidden, LatentSize = latent };
+        CompareWithAutograd(new VaeOptions { InputSize = features, HiddenSizes = hidden, LatentSize = latent }, Binary(batchSize, features, seed: 5), beta);
+    }
+
+    [Theory]
+    [InlineData(false, 0.5, 64)]
+    [InlineData(true, 1.0, 64)]
+    [InlineData(true, 1.0, 37)]
+    public void GaussianLossAndGradientsMatchAutograd(bool learnVariance, double variance, int batchSize)
+    {
+        using var scope = NewDisposeScope();
+        var options = new VaeOptions
+        {
+            InputSize = 12, HiddenSizes = [32], LatentSize = 3, Likelihood = VaeLikelihood.Gaussian,
+            GaussianVariance = variance, LearnGaussianVariance = learnVariance,
+        };
+        using var generator = new Generator(13);
+        CompareWithAutograd(options, randn([batchSize, 12], generator: generator).mul_(2), beta: 1.0);
+    }
+
+    // One fused step and one autograd step on the same weights, batch and noise: the loss terms and every gradient.
+    private static void CompareWithAutograd(VaeOptions options, Tensor batch, double beta)
+    {
         manual_seed(11);
         using var model = new VariationalAutoencoder(options);
+        if (model.Decoder.LogVariance is { } logVariance)
+        {
+            using var noGrad = no_grad();
+            logVariance.copy_(linspace(-1, 1, options.InputSize)); // per-feature values, so a mix-up between features shows
+        }
         using var adam = new FlatAdam(model.parameters().ToArray(), 1e-3);
         using var fused = FusedMlpStep.TryCreate(model, new VaeTrainerOptions(), adam.Parameters, adam.Gradients);
         if (!Sgemm.IsSupported)
@@ -40,7 +66,6 @@ public class FusedMlpStepTests
             return;
         }
         fused.Should().NotBeNull();
-        var batch = Binary(batchSize, features, seed: 5);
 
         using var fusedNoise = new Generator(7);
         var (loss, reconstruction, kl) = fused!.Run(batch, beta, fusedNoise, threads: 2);
@@ -148,6 +173,9 @@ public class FusedMlpStepTests
             trainer.UsesFusedCpuKernels.Should().BeFalse();
         using var gaussian = new VariationalAutoencoder(new VaeOptions { InputSize = 8, HiddenSizes = [8], LatentSize = 2, Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true });
         using (var trainer = new VaeTrainer(gaussian))
+            trainer.UsesFusedCpuKernels.Should().Be(Sgemm.IsSupported);
+        using var convolutional = new VariationalAutoencoder(new VaeOptions { Architecture = VaeArchitecture.Convolutional, InputSize = 64, ImageHeight = 8, ImageWidth = 8, ConvChannels = [4] });
+        using (var trainer = new VaeTrainer(convolutional))
             trainer.UsesFusedCpuKernels.Should().BeFalse();
     }
 

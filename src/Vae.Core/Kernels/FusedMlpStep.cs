@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Vae.Core.Kernels;
 
 /// <summary>
-/// One training step of an MLP VAE with a Bernoulli likelihood, worked by hand on the CPU: forward pass, summed
+/// One training step of an MLP VAE (Bernoulli or Gaussian likelihood), worked by hand on the CPU: forward pass, summed
 /// negative ELBO and every parameter's gradient, written into the optimizer's flat gradient buffer. It computes what
 /// autograd computes for <see cref="VariationalAutoencoder.Forward"/> followed by
 /// <see cref="ElboLoss.NegativeElboUnchecked"/> with a summed reduction, with the same noise from the same generator;
@@ -29,6 +29,10 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     private readonly int inputSize;
     private readonly int latentSize;
     private readonly int widest;
+    private readonly bool gaussian;
+    private readonly float fixedLogVariance;
+    private readonly float* outputLogVariance;
+    private readonly float* outputLogVarianceGradient;
     private int columns;
     private NativeArena? arena;
     private float* gathered;
@@ -82,8 +86,16 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         logVar = LayerOf("encoder.logVar");
         decoderLayers = Enumerable.Range(1, hidden + 1).Select(i => LayerOf($"decoder.layers.fc{i}")).ToArray();
         widest = Math.Max(Math.Max(inputSize, latentSize), options.HiddenSizes.DefaultIfEmpty(0).Max());
+        gaussian = options.Likelihood == VaeLikelihood.Gaussian;
+        fixedLogVariance = (float)Math.Log(options.GaussianVariance);
+        if (gaussian && offsets.TryGetValue("decoder.logVariance", out var learned))
+        {
+            outputLogVariance = weights + learned.Offset;
+            outputLogVarianceGradient = gradients + learned.Offset;
+        }
         var layers = encoderLayers.Append(mean).Append(logVar).Concat(decoderLayers);
-        CoversEveryParameter = layers.Sum(l => (long)l.Inputs * l.Outputs + l.Outputs) == flatParameters.numel();
+        var known = layers.Sum(l => (long)l.Inputs * l.Outputs + l.Outputs) + (outputLogVariance is null ? 0 : inputSize);
+        CoversEveryParameter = known == flatParameters.numel();
     }
 
     // False if the model holds parameters this step does not know, which it would then leave without gradients.
@@ -98,7 +110,6 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         var eligible = Sgemm.IsSupported
             && options.UseFusedCpuKernels
             && architecture.Architecture == VaeArchitecture.Mlp
-            && architecture.Likelihood == VaeLikelihood.Bernoulli
             && options.FreeBits == 0
             && flatParameters.device_type == DeviceType.CPU
             && flatParameters.dtype == ScalarType.Float32;
@@ -202,7 +213,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         PhaseEnded?.Invoke(3);
         // Loss, and its gradient with respect to the logits in place of the logits.
         var logits = decoderT[^1];
-        var reconstruction = BernoulliLossAndGradient(logits, inputT, rows, padded, threads);
+        var reconstruction = OutputLossAndGradient(logits, inputT, rows, padded, threads);
         var kl = KlDivergence(rows, padded);
         PhaseEnded?.Invoke(4);
 
@@ -343,24 +354,61 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         return rowMajor;
     }
 
-    // Sum over the batch of softplus(l) - x l (binary cross-entropy on logits); the logits become sigmoid(l) - x.
-    // In blocks of feature rows small enough for the passes of exp and log to stay in the L1 cache, the blocks shared
-    // out among the threads; each block's sum is kept and the sums added in block order, whatever the thread count.
+    // The reconstruction term summed over the batch, with its gradient written over the decoder's output: for Bernoulli,
+    // softplus(l) - x l (binary cross-entropy on logits) and sigmoid(l) - x; for Gaussian, the negative log density and
+    // (mean - x) / variance (and the learned log-variances' gradients). In blocks of feature rows small enough for the
+    // passes of exp and log to stay in the L1 cache, the blocks shared out among the threads; each block's sum is kept
+    // and the sums added in block order, whatever the thread count.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double BernoulliLossAndGradient(float* logitsT, float* targetT, int rows, int padded, int threads)
+    private double OutputLossAndGradient(float* outputT, float* targetT, int rows, int padded, int threads)
     {
         var blockRows = LossBlockRows(padded);
         var blocks = (inputSize + blockRows - 1) / blockRows;
         var parts = Math.Min(Math.Min(threads, MaxLossParts), blocks);
-        var (logits, targets) = ((nint)logitsT, (nint)targetT);
+        var (output, targets) = ((nint)outputT, (nint)targetT);
         KernelThreads.Run(parts, part =>
         {
             var scratch = lossScratch + (nint)part * 2 * blockRows * padded;
             for (var block = blocks * part / parts; block < blocks * (part + 1) / parts; block++)
-                lossBlockSums[block] = LossBlock((float*)logits, (float*)targets, block * blockRows, Math.Min(blockRows, inputSize - block * blockRows), rows, padded, scratch);
+            {
+                var firstRow = block * blockRows;
+                var rowCount = Math.Min(blockRows, inputSize - firstRow);
+                lossBlockSums[block] = gaussian
+                    ? GaussianBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded)
+                    : LossBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, scratch);
+            }
         });
         var total = 0.0;
         for (var block = 0; block < blocks; block++) total += lossBlockSums[block];
+        return total;
+    }
+
+    // 0.5 ((x - mean)^2 / v + log v + log 2 pi) per element, v fixed or learned per feature, as ElboLoss computes it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double GaussianBlock(float* meanT, float* targetT, int firstRow, int rowCount, int rows, int padded)
+    {
+        var wholeVectors = rows / 8 * 8;
+        var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(rows - wholeVectors)).AsSingle();
+        var total = 0.0;
+        for (var f = firstRow; f < firstRow + rowCount; f++)
+        {
+            var logVariance = outputLogVariance is null ? fixedLogVariance : outputLogVariance[f];
+            var precision = Vector256.Create(MathF.Exp(-logVariance));
+            var squares = Vector256<float>.Zero;
+            var means = meanT + (nint)f * padded;
+            var targets = targetT + (nint)f * padded;
+            for (var column = 0; column < padded; column += 8)
+            {
+                var difference = Vector256.Load(means + column) - Vector256.Load(targets + column);
+                if (column >= wholeVectors) difference &= column == wholeVectors ? tail : Vector256<float>.Zero;
+                var scaled = difference * precision;
+                squares += difference * scaled;
+                scaled.Store(means + column);
+            }
+            var squareSum = (double)Vector256.Sum(squares);
+            total += 0.5 * (squareSum + rows * ((double)logVariance + 2 * GaussianDensity.HalfLogTwoPi));
+            if (outputLogVarianceGradient is not null) outputLogVarianceGradient[f] = (float)(0.5 * (rows - squareSum));
+        }
         return total;
     }
 
