@@ -98,6 +98,28 @@ internal sealed unsafe class FlatAdam : IDisposable
         return System.Numerics.Tensors.TensorPrimitives.Sum(new ReadOnlySpan<float>(NativeTensor.Floats(gradients), (int)gradients.numel()));
     }
 
+    /// <summary>
+    /// Points every parameter at its slice of <see cref="Parameters"/> again, keeping its current values, where
+    /// something re-pointed it: another trainer (or <c>FlatAdam</c>) built on the same model takes the parameters into
+    /// its own buffer, and this one would otherwise update a buffer the model no longer reads.
+    /// </summary>
+    public void AttachParameters(IReadOnlyList<Parameter> moduleParameters)
+    {
+        using var noGrad = no_grad();
+        long offset = 0;
+        foreach (var parameter in moduleParameters)
+        {
+            var count = parameter.numel();
+            using var slice = parameters.narrow(0, offset, count).view(parameter.shape);
+            if (NativeTensor.Address(parameter) != NativeTensor.Address(slice))
+            {
+                slice.copy_(parameter);
+                parameter.set_(slice);
+            }
+            offset += count;
+        }
+    }
+
     /// <summary>Points every parameter's gradient at its slice of <see cref="Gradients"/> again (after a caller's <c>zero_grad</c> dropped them).</summary>
     public void AttachGradients(IReadOnlyList<Parameter> moduleParameters)
     {

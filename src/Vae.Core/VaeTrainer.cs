@@ -226,6 +226,7 @@ public sealed class VaeTrainer : IDisposable
 
         var clock = Stopwatch.StartNew();
         var stoppedEarly = false;
+        optimizer.AttachParameters(parameters);
         optimizer.AttachGradients(parameters);
         model.train();
         for (var epoch = state.CompletedEpochs + 1; epoch <= Options.Epochs && !stoppedEarly; epoch++)

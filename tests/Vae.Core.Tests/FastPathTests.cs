@@ -84,4 +84,25 @@ public class FastPathTests
         SameWeights(model, before).Should().BeFalse();
         model.parameters().All(p => p.grad is { } grad && grad.isfinite().all().item<bool>()).Should().BeTrue();
     }
+
+    [Fact]
+    public void AnOlderTrainerOfTheSameModelStillTrainsIt()
+    {
+        using var scope = NewDisposeScope();
+        var data = Binary(64, 64, seed: 23);
+        var options = new VaeTrainerOptions { Epochs = 2, BatchSize = 32 };
+
+        using var alone = SmallModel(seed: 3);
+        using (var trainer = new VaeTrainer(alone, options))
+            trainer.Fit(data);
+
+        // A second trainer takes the model's parameters into its own buffers; the first must take them back when it trains.
+        using var shared = SmallModel(seed: 3);
+        using var first = new VaeTrainer(shared, options);
+        using var second = new VaeTrainer(shared, options);
+        first.Fit(data);
+
+        foreach (var (name, weight) in Weights(alone))
+            TensorAssert.Identical(shared.state_dict()[name], weight).Should().BeTrue(name);
+    }
 }

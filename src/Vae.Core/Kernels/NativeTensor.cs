@@ -28,6 +28,9 @@ internal static unsafe partial class NativeTensor
         return (long*)Data(tensor);
     }
 
+    /// <summary>The address of <paramref name="tensor"/>'s first element, on any device: for telling whether two tensors share memory.</summary>
+    public static IntPtr Address(Tensor tensor) => Data(tensor);
+
     private static IntPtr Data(Tensor tensor)
     {
         var data = THSTensor_data(tensor.Handle);
