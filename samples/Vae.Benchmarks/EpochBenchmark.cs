@@ -14,12 +14,13 @@ internal static class EpochBenchmark
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
         Console.WriteLine($"training {train.Count:N0} digits, 784-400-20, batch 128, Adam 1e-3, {epochs} epochs, " +
                           $"{(threads > 0 ? threads : VaeRuntime.CpuThreads)} libtorch thread(s), {Environment.ProcessorCount} cores");
-        Console.WriteLine($"{"epoch",5} {"images/s",10} {"live tensors",13} {"working set MiB",16} {"alloc KiB/step",15}");
+        Console.WriteLine($"{"epoch",5} {"images/s",10} {"live tensors",13} {"working set MiB",16} {"peak MiB",9} {"alloc KiB/step",15}");
 
         var process = Process.GetCurrentProcess();
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         var rates = new List<double>();
         var workingSets = new List<double>();
+        var peaks = new List<double>();
         var stepsPerEpoch = (int)Math.Ceiling(train.Count / 128.0);
         var progress = new Reporter(summary =>
         {
@@ -29,7 +30,8 @@ internal static class EpochBenchmark
             allocated = now;
             rates.Add(summary.ImagesPerSecond);
             workingSets.Add(process.WorkingSet64 / 1048576.0);
-            Console.WriteLine($"{summary.Epoch,5} {summary.ImagesPerSecond,10:N0} {summary.LiveTensors,13} {workingSets[^1],16:F0} {perStep,15:F1}");
+            peaks.Add(process.PeakWorkingSet64 / 1048576.0);
+            Console.WriteLine($"{summary.Epoch,5} {summary.ImagesPerSecond,10:N0} {summary.LiveTensors,13} {workingSets[^1],16:F0} {peaks[^1],9:F0} {perStep,15:F1}");
         });
 
         torch.manual_seed(1);
@@ -48,7 +50,10 @@ internal static class EpochBenchmark
         Console.WriteLine($"whole run: {epochs * train.Count / clock.Elapsed.TotalSeconds:N0} images/s, {clock.Elapsed.TotalSeconds:F1} s");
         Console.WriteLine($"peak working set: {process.PeakWorkingSet64 / 1048576.0:F0} MiB");
         if (workingSets.Count > 2)
+        {
             Console.WriteLine($"working set epoch 2 -> {epochs}: {workingSets[1]:F0} -> {workingSets[^1]:F0} MiB ({(workingSets[^1] / workingSets[1] - 1) * 100:+0.0;-0.0}%)");
+            Console.WriteLine($"peak working set after epoch 2 -> {epochs}: {peaks[1]:F0} -> {peaks[^1]:F0} MiB ({(peaks[^1] / peaks[1] - 1) * 100:+0.0;-0.0}%)");
+        }
     }
 
     public static void SweepThreads(int epochs)

@@ -109,8 +109,9 @@ internal sealed unsafe class FlatAdam : IDisposable
         long offset = 0;
         foreach (var parameter in moduleParameters)
         {
+            using var scope = NewDisposeScope();
             var count = parameter.numel();
-            using var slice = parameters.narrow(0, offset, count).view(parameter.shape);
+            var slice = parameters.narrow(0, offset, count).view(parameter.shape);
             if (NativeTensor.Address(parameter) != NativeTensor.Address(slice))
             {
                 slice.copy_(parameter);

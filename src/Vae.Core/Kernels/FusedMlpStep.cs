@@ -211,7 +211,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         }
 
         PhaseEnded?.Invoke(3);
-        // Loss, and its gradient with respect to the logits in place of the logits.
+        // Loss, and its gradient with respect to the decoder's output in place of that output.
         var logits = decoderT[^1];
         var reconstruction = OutputLossAndGradient(logits, inputT, rows, padded, threads);
         var kl = KlDivergence(rows, padded);
