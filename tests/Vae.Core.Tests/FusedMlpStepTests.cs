@@ -22,6 +22,7 @@ public class FusedMlpStepTests
         { 64, [48, 30], 3, 37, 0.5 },   // two hidden layers, widths and a batch that are not multiples of 16
         { 21, [], 2, 5, 2.0 },          // no hidden layer at all
         { 40, [32], 4, 24, 1.0 },       // two threads split the batch at row 8, inside a 16-column group
+        { 784, [400], 20, 1, 1.0 },     // a single sample
     };
 
     [Theory]
