@@ -77,6 +77,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
                     peak_working_set_mib = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
                     architecture = model.Options.ToString(),
                     threads = libtorchThreads(),
+                    step = trainer.UsesFusedCpuKernels ? "fused" : "autograd",
                     model = modelPath,
                 }));
             }
@@ -96,7 +97,10 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
         {
             if (!File.Exists(checkpoint))
                 throw new FileNotFoundException($"--resume: there is no checkpoint at '{checkpoint}'; train once without --resume first.", checkpoint);
-            return VaeTrainer.Resume(checkpoint, options => options with { Epochs = settings.Epochs, CheckpointPath = checkpoint, CpuThreads = settings.Threads });
+            return VaeTrainer.Resume(checkpoint, options => options with
+            {
+                Epochs = settings.Epochs, CheckpointPath = checkpoint, CpuThreads = settings.Threads, UseFusedCpuKernels = !settings.Autograd,
+            });
         }
 
         torch.manual_seed(settings.Seed);
@@ -119,6 +123,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
             KlWarmupEpochs = settings.Warmup,
             Seed = settings.Seed,
             CpuThreads = settings.Threads,
+            UseFusedCpuKernels = !settings.Autograd,
             CheckpointPath = checkpoint,
             // keep the best test epoch's weights only when asked for; the plain run reports its last epoch
             RestoreBestWeights = false,

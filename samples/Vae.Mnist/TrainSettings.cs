@@ -68,8 +68,12 @@ internal sealed class TrainSettings : CommandSettings
     public int Seed { get; init; }
 
     [CommandOption("--threads <N>")]
-    [Description("CPU threads for libtorch. Default: the library's measured default.")]
+    [Description("CPU threads for libtorch and the fused CPU step. Default: the library's measured default.")]
     public int? Threads { get; init; }
+
+    [CommandOption("--autograd")]
+    [Description("Train through libtorch's autograd instead of the fused CPU step (same results to float rounding, slower).")]
+    public bool Autograd { get; init; }
 
     [CommandOption("--output <DIR>")]
     [Description("Where the model, the checkpoint and the pictures go.")]
