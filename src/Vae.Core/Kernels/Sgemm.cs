@@ -19,8 +19,11 @@ internal static unsafe class Sgemm
 {
     private const int RowsPerTile = 6;
 
-    private static readonly Kernels Wide = new(&Tile512, &NarrowTile512, &RowVectors512, 64, 16);
-    private static readonly Kernels Narrow = new(&Tile256, &NarrowTile256, &RowVectors256, 16, 8);
+    // The full tile and its width per instruction set; columns past the last full tile, and rows past the last six, take
+    // the AVX2 kernels on either (a small share of the work).
+    private static readonly Kernels Wide = new(&Tile512, 64);
+    private static readonly Kernels Narrow = new(&Tile256, 16);
+    private const int VectorWidth = 8;
 
     /// <summary>Whether this processor runs these kernels (AVX-512, or AVX2 with FMA).</summary>
     public static bool IsSupported => Avx512F.IsSupported || (Avx2.IsSupported && Fma.IsSupported);
@@ -60,18 +63,18 @@ internal static unsafe class Sgemm
     private static void Rows(Kernels kernels, int first, int last, int n, int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
     {
         var fullTiles = n / kernels.TileColumns * kernels.TileColumns;
-        var vectorColumns = n / kernels.VectorWidth * kernels.VectorWidth;
+        var vectorColumns = n / VectorWidth * VectorWidth;
         var tileRows = first + (last - first) / RowsPerTile * RowsPerTile;
         // Column panel outermost: a panel of B is read by every row tile while it is in cache.
         for (var j = 0; j < fullTiles; j += kernels.TileColumns)
             for (var i = first; i < tileRows; i += RowsPerTile)
                 kernels.Tile(k, a + i * aRowStride, aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, ldc, accumulate);
         // Columns past the last whole panel, one vector at a time but still six rows at once: six independent sums.
-        for (var j = fullTiles; j < vectorColumns; j += kernels.VectorWidth)
+        for (var j = fullTiles; j < vectorColumns; j += VectorWidth)
             for (var i = first; i < tileRows; i += RowsPerTile)
-                kernels.NarrowTile(k, a + i * aRowStride, aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, ldc, accumulate);
+                NarrowTile256(k, a + i * aRowStride, aRowStride, aColumnStride, b + j, ldb, c + i * ldc + j, ldc, accumulate);
         for (var i = tileRows; i < last; i++)
-            kernels.RowVectors(k, a + i * aRowStride, aColumnStride, b, ldb, c + i * ldc, vectorColumns / kernels.VectorWidth, accumulate);
+            RowVectors256(k, a + i * aRowStride, aColumnStride, b, ldb, c + i * ldc, vectorColumns / VectorWidth, accumulate);
         for (var i = first; i < last; i++)
         {
             for (var j = vectorColumns; j < n; j++)
@@ -81,54 +84,6 @@ internal static unsafe class Sgemm
                 for (var p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(row[p * aColumnStride], b[p * ldb + j], sum);
                 c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
             }
-        }
-    }
-
-    // AVX-512: 6 rows x 16 columns.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NarrowTile512(int k, float* a, nint aRowStride, nint aColumnStride, float* b, nint ldb, float* c, nint ldc, bool accumulate)
-    {
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
-        float* a0 = a, a1 = a + aRowStride, a2 = a + 2 * aRowStride, a3 = a + 3 * aRowStride, a4 = a + 4 * aRowStride, a5 = a + 5 * aRowStride;
-        for (var p = 0; p < k; p++)
-        {
-            var bv = Vector512.Load(b);
-            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a0), bv, c0);
-            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a1), bv, c1);
-            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a2), bv, c2);
-            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a3), bv, c3);
-            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a4), bv, c4);
-            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(*a5), bv, c5);
-            a0 += aColumnStride; a1 += aColumnStride; a2 += aColumnStride; a3 += aColumnStride; a4 += aColumnStride; a5 += aColumnStride;
-            b += ldb;
-        }
-        Store(c, accumulate, c0);
-        Store(c + ldc, accumulate, c1);
-        Store(c + 2 * ldc, accumulate, c2);
-        Store(c + 3 * ldc, accumulate, c3);
-        Store(c + 4 * ldc, accumulate, c4);
-        Store(c + 5 * ldc, accumulate, c5);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* c, bool accumulate, Vector512<float> value) => (accumulate ? value + Vector512.Load(c) : value).Store(c);
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowVectors512(int k, float* a, nint aColumnStride, float* b, nint ldb, float* c, int vectors, bool accumulate)
-    {
-        for (var v = 0; v < vectors; v++)
-        {
-            var sum = Vector512<float>.Zero;
-            var ap = a;
-            var bp = b + v * 16;
-            for (var p = 0; p < k; p++)
-            {
-                sum = Avx512F.FusedMultiplyAdd(Vector512.Create(*ap), Vector512.Load(bp), sum);
-                ap += aColumnStride;
-                bp += ldb;
-            }
-            var cp = c + v * 16;
-            (accumulate ? sum + Vector512.Load(cp) : sum).Store(cp);
         }
     }
 
@@ -275,18 +230,10 @@ internal static unsafe class Sgemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* c, bool accumulate, Vector256<float> value) => (accumulate ? value + Vector256.Load(c) : value).Store(c);
 
-    /// <summary>One instruction set's kernels: a full tile (6 rows x TileColumns), a one-vector tile, and single rows.</summary>
-    private readonly struct Kernels(
-        delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> tile,
-        delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> narrowTile,
-        delegate*<int, float*, nint, float*, nint, float*, int, bool, void> rowVectors,
-        int tileColumns,
-        int vectorWidth)
+    /// <summary>One instruction set's full tile (6 rows x TileColumns).</summary>
+    private readonly struct Kernels(delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> tile, int tileColumns)
     {
         public delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> Tile { get; } = tile;
-        public delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> NarrowTile { get; } = narrowTile;
-        public delegate*<int, float*, nint, float*, nint, float*, int, bool, void> RowVectors { get; } = rowVectors;
         public int TileColumns { get; } = tileColumns;
-        public int VectorWidth { get; } = vectorWidth;
     }
 }
