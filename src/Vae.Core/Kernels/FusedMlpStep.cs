@@ -375,7 +375,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
                 var rowCount = Math.Min(blockRows, inputSize - firstRow);
                 lossBlockSums[block] = gaussian
                     ? GaussianBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded)
-                    : LossBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, scratch);
+                    : BernoulliBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, scratch);
             }
         });
         var total = 0.0;
@@ -413,7 +413,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double LossBlock(float* logitsT, float* targetT, int firstRow, int rowCount, int rows, int padded, float* scratch)
+    private static double BernoulliBlock(float* logitsT, float* targetT, int firstRow, int rowCount, int rows, int padded, float* scratch)
     {
         var count = rowCount * padded;
         var exps = scratch;
