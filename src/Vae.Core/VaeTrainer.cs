@@ -326,7 +326,7 @@ public sealed class VaeTrainer : IDisposable
         var withoutImprovement = state.EpochsWithoutImprovement;
         if (validation is not null)
         {
-            validated = EvaluateUnchecked(model, validation, 1000, Options.Seed);
+            validated = Validate(validation);
             model.train();
             isBest = validated.Loss < state.BestValidationLoss;
             if (isBest)
@@ -355,6 +355,18 @@ public sealed class VaeTrainer : IDisposable
             "Epoch {Epoch}/{Epochs}: train {Train:F2} nats, validation {Validation} nats, {Rate:F0} images/s",
             epoch, Options.Epochs, train.Loss, validated?.Loss.ToString("F2") ?? "-", imagesPerSecond);
         return summary;
+    }
+
+    // The validation loss as Evaluate computes it (batches of 1,000, noise seeded with Seed), through the fused step when
+    // training uses it: the same figures to float rounding, in a third of the time.
+    private ElboMetrics Validate(Tensor validation)
+    {
+        if (fusedStep is null || validation.dtype != ScalarType.Float32 || validation.device_type != DeviceType.CPU || !validation.is_contiguous())
+            return EvaluateUnchecked(model, validation, 1000, Options.Seed);
+        using var generator = new Generator((ulong)Options.Seed, device);
+        var (reconstruction, kl) = fusedStep.Evaluate(validation, 1000, generator, cpuThreads);
+        var count = validation.shape[0];
+        return new ElboMetrics((reconstruction + kl) / count, reconstruction / count, kl / count);
     }
 
     internal static ElboMetrics EvaluateUnchecked(VariationalAutoencoder model, Tensor data, int batchSize, long seed)

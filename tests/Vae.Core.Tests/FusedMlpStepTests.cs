@@ -162,6 +162,24 @@ public class FusedMlpStepTests
         }
     }
 
+    [Theory]
+    [InlineData(300)]  // validation in slices of the training batch, a partial last one
+    [InlineData(2500)] // more than one batch of 1,000 noise draws
+    public void TheTrainersValidationLossIsEvaluatesToFloatRounding(int validationSize)
+    {
+        using var scope = NewDisposeScope();
+        var data = Binary(256, 64, seed: 31);
+        var validation = Binary(validationSize, 64, seed: 32);
+        using var model = SmallModel(seed: 2);
+        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 1, BatchSize = 48, Seed = 5 });
+        var reported = trainer.Fit(data, validation).History[0].Validation!;
+
+        var expected = VaeTrainer.Evaluate(model, validation, 1000, seed: 5);
+        reported.Loss.Should().BeApproximately(expected.Loss, 1e-5 * expected.Loss);
+        reported.Reconstruction.Should().BeApproximately(expected.Reconstruction, 1e-5 * expected.Reconstruction);
+        reported.Kl.Should().BeApproximately(expected.Kl, 1e-4 * expected.Kl);
+    }
+
     [Fact]
     public void TheTrainerTakesTheFusedStepOnlyWhereItApplies()
     {

@@ -178,44 +178,11 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     {
         var padded = (rows + 15) / 16 * 16;
         PhaseEnded?.Invoke(0);
-
-        // Forward, feature-major.
-        var activation = inputT;
-        for (var i = 0; i < encoderLayers.Length; i++)
-        {
-            encoderLayers[i].Forward(activation, encoderT[i], padded, threads, relu: true);
-            activation = encoderT[i];
-        }
-        var encoded = activation;
-        mean.Forward(encoded, meanT, padded, threads, relu: false);
-        logVar.Forward(encoded, logVarT, padded, threads, relu: false);
-        PhaseEnded?.Invoke(1);
-
+        double reconstruction, kl;
         using (var eps = randn([rows, latentSize], dtype: ScalarType.Float32, generator: generator))
-            FeatureMajor.Transpose(NativeTensor.Floats(eps), rows, latentSize, latentSize, epsT, padded);
-        var latentCount = latentSize * padded;
-        var logVarSpan = new Span<float>(logVarT, latentCount);
-        var stdSpan = new Span<float>(stdT, latentCount);
-        TensorPrimitives.Multiply(logVarSpan, 0.5f, stdSpan);
-        TensorPrimitives.Exp(stdSpan, stdSpan);
-        TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(epsT, latentCount), stdSpan, new ReadOnlySpan<float>(meanT, latentCount), new Span<float>(zT, latentCount));
-        FeatureMajor.ClearPadding(zT, latentSize, rows, padded);
-        PhaseEnded?.Invoke(2);
-
-        activation = zT;
-        for (var i = 0; i < decoderLayers.Length; i++)
-        {
-            var last = i == decoderLayers.Length - 1;
-            decoderLayers[i].Forward(activation, decoderT[i], padded, threads, relu: !last);
-            activation = decoderT[i];
-        }
-
-        PhaseEnded?.Invoke(3);
-        // Loss, and its gradient with respect to the decoder's output in place of that output.
+            (reconstruction, kl) = Forward(NativeTensor.Floats(eps), rows, threads);
+        var encoded = encoderLayers.Length == 0 ? inputT : encoderT[^1];
         var logits = decoderT[^1];
-        var reconstruction = OutputLossAndGradient(logits, inputT, rows, padded, threads);
-        var kl = KlDivergence(rows, padded);
-        PhaseEnded?.Invoke(4);
 
         // Backward through the decoder: the gradient flows from the logits down to z.
         var gradient = logits;
@@ -253,6 +220,79 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         PhaseEnded?.Invoke(7);
         var loss = (float)(reconstruction + beta * kl);
         return (loss, (float)reconstruction, (float)kl);
+    }
+
+    /// <summary>
+    /// The summed negative ELBO terms (beta = 1) of <paramref name="data"/> (a contiguous float32 CPU tensor), a batch
+    /// of <paramref name="batchSize"/> rows at a time with each batch's noise drawn from <paramref name="generator"/>
+    /// as the model's own forward pass draws it, so the figures are those of <see cref="VaeTrainer.Evaluate"/>.
+    /// Batches larger than the training batch are worked through in slices of it; no gradient is written.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public (double Reconstruction, double Kl) Evaluate(Tensor data, int batchSize, Generator generator, int threads)
+    {
+        EnsureCapacity(Math.Max(columns, 128));
+        var slice = columns;
+        var count = (int)data.shape[0];
+        var source = NativeTensor.Floats(data);
+        var (reconstruction, kl) = (0.0, 0.0);
+        for (var start = 0; start < count; start += batchSize)
+        {
+            var rows = Math.Min(batchSize, count - start);
+            using var eps = randn([rows, latentSize], dtype: ScalarType.Float32, generator: generator);
+            var noise = NativeTensor.Floats(eps);
+            for (var first = 0; first < rows; first += slice)
+            {
+                var sliceRows = Math.Min(slice, rows - first);
+                LoadBatch(source + (nint)(start + first) * inputSize, null, sliceRows, threads);
+                var (sliceReconstruction, sliceKl) = Forward(noise + (nint)first * latentSize, sliceRows, threads);
+                reconstruction += sliceReconstruction;
+                kl += sliceKl;
+            }
+        }
+        return (reconstruction, kl);
+    }
+
+    // The forward pass of the batch in inputT with the noise eps ([rows, LatentSize], row-major), and the summed
+    // reconstruction term and KL, leaving the gradient of the reconstruction term in place of the decoder's output.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (double Reconstruction, double Kl) Forward(float* eps, int rows, int threads)
+    {
+        var padded = (rows + 15) / 16 * 16;
+        var activation = inputT;
+        for (var i = 0; i < encoderLayers.Length; i++)
+        {
+            encoderLayers[i].Forward(activation, encoderT[i], padded, threads, relu: true);
+            activation = encoderT[i];
+        }
+        mean.Forward(activation, meanT, padded, threads, relu: false);
+        logVar.Forward(activation, logVarT, padded, threads, relu: false);
+        PhaseEnded?.Invoke(1);
+
+        FeatureMajor.Transpose(eps, rows, latentSize, latentSize, epsT, padded);
+        var latentCount = latentSize * padded;
+        var logVarSpan = new Span<float>(logVarT, latentCount);
+        var stdSpan = new Span<float>(stdT, latentCount);
+        TensorPrimitives.Multiply(logVarSpan, 0.5f, stdSpan);
+        TensorPrimitives.Exp(stdSpan, stdSpan);
+        TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(epsT, latentCount), stdSpan, new ReadOnlySpan<float>(meanT, latentCount), new Span<float>(zT, latentCount));
+        FeatureMajor.ClearPadding(zT, latentSize, rows, padded);
+        PhaseEnded?.Invoke(2);
+
+        activation = zT;
+        for (var i = 0; i < decoderLayers.Length; i++)
+        {
+            var last = i == decoderLayers.Length - 1;
+            decoderLayers[i].Forward(activation, decoderT[i], padded, threads, relu: !last);
+            activation = decoderT[i];
+        }
+        PhaseEnded?.Invoke(3);
+
+        // Loss, and its gradient with respect to the decoder's output in place of that output.
+        var reconstruction = OutputLossAndGradient(decoderT[^1], inputT, rows, padded, threads);
+        var kl = KlDivergence(rows, padded);
+        PhaseEnded?.Invoke(4);
+        return (reconstruction, kl);
     }
 
     public void Dispose()
