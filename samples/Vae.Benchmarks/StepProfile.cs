@@ -77,9 +77,9 @@ internal static class StepProfile
         }
         total.Stop();
         Console.WriteLine($"fused CPU step (VaeTrainer's default here), {threads} thread(s), {steps} steps: {steps * 128.0 / total.Elapsed.TotalSeconds:N0} images/s wall");
-        Console.WriteLine($"  {"phase",-17} {"wall ms",8} {"share",6}");
+        Console.WriteLine($"  {"phase",-26} {"wall ms",8} {"share",6}");
         for (var i = 0; i < phases.Length; i++)
-            Console.WriteLine($"  {phases[i],-17} {wall[i] / steps,8:F3} {wall[i] / wall.Sum() * 100,5:F1}%");
+            Console.WriteLine($"  {phases[i],-26} {wall[i] / steps,8:F3} {wall[i] / wall.Sum() * 100,5:F1}%");
     }
 
     private static void Profile(Tensor images, int epochs, bool flat)

@@ -53,7 +53,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     private float* elementwise;
 
     /// <summary>Phase names for <see cref="PhaseEnded"/>, in order.</summary>
-    internal static readonly string[] Phases = ["gather, transpose", "encoder forward", "noise + z", "decoder forward", "loss", "decoder backward", "heads backward", "encoder backward"];
+    internal static readonly string[] Phases = ["gather, transpose, noise", "encoder forward", "z", "decoder forward", "loss", "decoder backward", "heads backward", "encoder backward"];
 
     /// <summary>Called with a phase's index as it ends (for the profiler); null in normal use.</summary>
     internal Action<int>? PhaseEnded { get; set; }
@@ -177,10 +177,9 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     private (float Loss, float Reconstruction, float Kl) Run(float* input, int rows, double beta, Generator generator, int threads)
     {
         var padded = (rows + 15) / 16 * 16;
+        using var eps = randn([rows, latentSize], dtype: ScalarType.Float32, generator: generator);
         PhaseEnded?.Invoke(0);
-        double reconstruction, kl;
-        using (var eps = randn([rows, latentSize], dtype: ScalarType.Float32, generator: generator))
-            (reconstruction, kl) = Forward(NativeTensor.Floats(eps), rows, threads);
+        var (reconstruction, kl) = Forward(NativeTensor.Floats(eps), rows, threads);
         var encoded = encoderLayers.Length == 0 ? inputT : encoderT[^1];
         var logits = decoderT[^1];
 
