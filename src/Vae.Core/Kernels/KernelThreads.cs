@@ -20,13 +20,18 @@ internal static class KernelThreads
     private static readonly object Gate = new();
     private static Helper[] helpers = [];
 
+    // Set while this thread runs a part: a part that itself asks for parts gets them on its own thread, in order,
+    // rather than handing work to helpers that are busy with the outer call.
+    [ThreadStatic]
+    private static bool insidePart;
+
     /// <summary>Calls <paramref name="part"/> with 0 .. <paramref name="parts"/> - 1, part 0 on this thread, and returns when all are done.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int parts, Action<int> part)
     {
-        if (parts <= 1)
+        if (parts <= 1 || insidePart)
         {
-            part(0);
+            for (var i = 0; i < parts; i++) part(i);
             return;
         }
         lock (Gate)
@@ -34,17 +39,24 @@ internal static class KernelThreads
             if (helpers.Length < parts - 1)
                 helpers = [.. helpers, .. Enumerable.Range(helpers.Length, parts - 1 - helpers.Length).Select(i => new Helper(i + 1))];
             for (var i = 0; i < parts - 1; i++) helpers[i].Start(part);
-            Exception? failure = null;
+            var failures = new List<Exception>();
             try
             {
+                insidePart = true;
                 part(0);
             }
             catch (Exception exception)
             {
-                failure = exception;
+                failures.Add(exception);
             }
-            for (var i = 0; i < parts - 1; i++) failure ??= helpers[i].Finish();
-            if (failure is not null) throw new AggregateException(failure);
+            finally
+            {
+                insidePart = false;
+            }
+            // Every helper is waited for, failed or not, so none is still at work when the next call starts.
+            for (var i = 0; i < parts - 1; i++)
+                if (helpers[i].Finish() is { } failure) failures.Add(failure);
+            if (failures.Count > 0) throw new AggregateException(failures);
         }
     }
 
@@ -84,6 +96,7 @@ internal static class KernelThreads
                 started.Reset();
                 try
                 {
+                    insidePart = true;
                     work!(index);
                 }
                 catch (Exception exception)
