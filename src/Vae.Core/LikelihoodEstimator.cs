@@ -102,9 +102,9 @@ public static class LikelihoodEstimator
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        // On x86-64 CPUs with AVX-512 or AVX2 an MLP's Bernoulli log p(x|z) comes from the fused kernel: several times faster, same values.
+        // On x86-64 CPUs with AVX-512 or AVX2 an MLP's log p(x|z) comes from the fused kernel: several times faster, same values.
         using var fused = useFusedKernels && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU
-            ? FusedBernoulliLikelihood.TryCreate(model)
+            ? FusedLikelihood.TryCreate(model)
             : null;
         var threads = VaeRuntime.CpuThreads;
         var blocks = new List<Tensor>();
@@ -126,7 +126,7 @@ public static class LikelihoodEstimator
 
     private static Tensor LogLikelihoodOfBlock(
         VariationalAutoencoder model, Tensor x, int samples, int samplesPerChunk, Generator? generator,
-        FusedBernoulliLikelihood? fused, int threads, CancellationToken cancellationToken)
+        FusedLikelihood? fused, int threads, CancellationToken cancellationToken)
     {
         if (fused is not null) x = x.contiguous();
         using var scope = NewDisposeScope();

@@ -8,12 +8,13 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 namespace Vae.Core.Kernels;
 
 /// <summary>
-/// log p(x | z) of an MLP decoder with a Bernoulli likelihood for many latent samples at once, on an x86-64 CPU
-/// (AVX-512, or AVX2 and FMA): the decoder's products on the library's kernels and the binary cross-entropy summed per sample as each
-/// tile of samples is decoded, so no <c>[samples, features]</c> tensor of logits is ever made. It gives what
-/// <c>-ElboLoss.ReconstructionElementwise(decoder(z), x).sum(-1)</c> gives, to float rounding.
+/// log p(x | z) of an MLP decoder (Bernoulli, or Gaussian with fixed or learned variances) for many latent samples at
+/// once, on an x86-64 CPU (AVX-512, or AVX2 and FMA): the decoder's products on the library's kernels and the
+/// log-likelihood summed per sample as each tile of samples is decoded, so no <c>[samples, features]</c> tensor of
+/// decoder outputs is ever made. It gives what <c>-ElboLoss.ReconstructionElementwise(decoder(z), logVar, x).sum(-1)</c>
+/// gives, to float rounding.
 /// </summary>
-internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
+internal sealed unsafe class FusedLikelihood : IDisposable
 {
     // Samples decoded together: the 784 x 256 logits (800 KiB) stay in a core's L2 cache.
     private const int TileColumns = 256;
@@ -30,8 +31,11 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
     private readonly float* targetsT;
     private readonly float* sums;
     private readonly float* scratch;
+    private readonly bool gaussian;
+    private readonly float fixedLogVariance;
+    private readonly float* logVariances;
 
-    private FusedBernoulliLikelihood(VariationalAutoencoder model)
+    private FusedLikelihood(VariationalAutoencoder model)
     {
         var options = model.Options;
         latentSize = options.LatentSize;
@@ -43,6 +47,10 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
             var bias = parameters[$"decoder.layers.fc{i}.bias"];
             return new DenseLayer(NativeTensor.Floats(weight), NativeTensor.Floats(bias), null, null, (int)weight.shape[1], (int)weight.shape[0]);
         }).ToArray();
+
+        gaussian = options.Likelihood == VaeLikelihood.Gaussian;
+        fixedLogVariance = (float)Math.Log(options.GaussianVariance);
+        if (gaussian && model.Decoder.LogVariance is { } learned) logVariances = NativeTensor.Floats(learned);
 
         long total = (long)latentSize * TileColumns + layers.Sum(l => (long)l.Outputs) * TileColumns
             + 2L * inputSize * TileColumns + TileColumns + (long)MaxParts * 2 * BlockRows * TileColumns;
@@ -57,15 +65,15 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
     }
 
     /// <summary>The kernel for <paramref name="model"/> when this processor and the model allow it, else null.</summary>
-    public static FusedBernoulliLikelihood? TryCreate(VariationalAutoencoder model)
+    public static FusedLikelihood? TryCreate(VariationalAutoencoder model)
     {
         var options = model.Options;
-        if (!Sgemm.IsSupported || options.Architecture != VaeArchitecture.Mlp || options.Likelihood != VaeLikelihood.Bernoulli)
+        if (!Sgemm.IsSupported || options.Architecture != VaeArchitecture.Mlp)
             return null;
         var first = model.parameters().First();
         if (first.device_type != DeviceType.CPU || first.dtype != ScalarType.Float32 || model.parameters().Any(p => !p.is_contiguous()))
             return null;
-        return new FusedBernoulliLikelihood(model);
+        return new FusedLikelihood(model);
     }
 
     /// <summary>
@@ -103,7 +111,7 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
                     Buffer.MemoryCopy(x + (nint)((first + j) % rows) * inputSize, targetRows + (nint)j * inputSize, rowBytes, rowBytes);
                 FeatureMajor.Transpose(targetRows, width, inputSize, inputSize, targetsT, columns);
             }
-            var logits = (nint)activation;
+            var decoded = (nint)activation;
             var targetValues = (nint)(broadcast ? x : targetsT);
             var vectors = columns / 16;
             var parts = Math.Min(Math.Min(threads, MaxParts), vectors);
@@ -111,7 +119,10 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
             {
                 var firstColumn = vectors * part / parts * 16;
                 var partWidth = vectors * (part + 1) / parts * 16 - firstColumn;
-                SumColumns((float*)logits, (float*)targetValues, broadcast, inputSize, columns, firstColumn, partWidth, sums, scratch + (nint)part * 2 * BlockRows * TileColumns);
+                if (gaussian)
+                    SumGaussianColumns((float*)decoded, (float*)targetValues, broadcast, columns, firstColumn, partWidth);
+                else
+                    SumColumns((float*)decoded, (float*)targetValues, broadcast, inputSize, columns, firstColumn, partWidth, sums, scratch + (nint)part * 2 * BlockRows * TileColumns);
             });
             new ReadOnlySpan<float>(sums, width).CopyTo(new Span<float>(output + first, width));
         }
@@ -119,6 +130,29 @@ internal sealed unsafe class FusedBernoulliLikelihood : IDisposable
     }
 
     public void Dispose() => arena.Dispose();
+
+    // sums[c] = -0.5 sum over features f of ((x_f - mean_fc)^2 / v_f + log v_f + log 2 pi), f in order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SumGaussianColumns(float* meansT, float* targets, bool broadcast, int stride, int firstColumn, int width)
+    {
+        new Span<float>(sums + firstColumn, width).Clear();
+        for (var f = 0; f < inputSize; f++)
+        {
+            var logVariance = logVariances is null ? fixedLogVariance : logVariances[f];
+            var precision = Vector256.Create(MathF.Exp(-logVariance));
+            var constant = Vector256.Create((float)(logVariance + 2 * GaussianDensity.HalfLogTwoPi));
+            var half = Vector256.Create(-0.5f);
+            var row = meansT + (nint)f * stride + firstColumn;
+            var targetRow = targets + (nint)f * stride + firstColumn;
+            var scalarTarget = broadcast ? Vector256.Create(targets[f]) : default;
+            for (var j = 0; j < width; j += 8)
+            {
+                var difference = (broadcast ? scalarTarget : Vector256.Load(targetRow + j)) - Vector256.Load(row + j);
+                var term = (difference * difference * precision + constant) * half;
+                (Vector256.Load(sums + firstColumn + j) + term).Store(sums + firstColumn + j);
+            }
+        }
+    }
 
     // sums[c] = sum over features f of x_f l_fc - softplus(l_fc) for columns firstColumn .. + width, f in order.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
