@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Vae.Core.Kernels;
 
@@ -161,19 +160,10 @@ internal sealed unsafe class FusedLikelihood : IDisposable
         new Span<float>(sums + firstColumn, width).Clear();
         var exps = scratch;
         var logs = scratch + BlockRows * width;
-        var one = Vector256.Create(1f);
         for (var f0 = 0; f0 < featureRows; f0 += BlockRows)
         {
             var blockRows = Math.Min(BlockRows, featureRows - f0);
-            var count = blockRows * width;
-            for (var r = 0; r < blockRows; r++)
-            {
-                var row = logitsT + (nint)(f0 + r) * stride + firstColumn;
-                for (var j = 0; j < width; j += 8) (-Vector256.Abs(Vector256.Load(row + j))).Store(exps + r * width + j);
-            }
-            TensorPrimitives.Exp(new ReadOnlySpan<float>(exps, count), new Span<float>(exps, count));
-            for (var i = 0; i < count; i += 8) (Vector256.Load(exps + i) + one).Store(logs + i);
-            TensorPrimitives.Log(new ReadOnlySpan<float>(logs, count), new Span<float>(logs, count));
+            Softplus.Tails(logitsT + (nint)f0 * stride + firstColumn, blockRows, width, stride, exps, logs);
             for (var r = 0; r < blockRows; r++)
             {
                 var row = logitsT + (nint)(f0 + r) * stride + firstColumn;

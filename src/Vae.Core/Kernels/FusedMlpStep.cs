@@ -461,10 +461,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         var targets = targetT + (nint)firstRow * padded;
         var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
         var one = Vector256.Create(1f);
-        for (var i = 0; i < count; i += 8) (-Vector256.Abs(Vector256.Load(logits + i))).Store(exps + i);
-        TensorPrimitives.Exp(new ReadOnlySpan<float>(exps, count), new Span<float>(exps, count));
-        for (var i = 0; i < count; i += 8) (Vector256.Load(exps + i) + one).Store(logs + i);
-        TensorPrimitives.Log(new ReadOnlySpan<float>(logs, count), new Span<float>(logs, count));
+        Softplus.Tails(logits, rowCount, padded, padded, exps, logs);
         var sum = Vector256<float>.Zero;
         // Real columns in whole vectors, then the one vector that straddles the batch's end (masked), then padding.
         var wholeVectors = rows / 8 * 8;
