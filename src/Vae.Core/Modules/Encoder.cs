@@ -11,7 +11,7 @@ namespace Vae.Core;
 /// <see cref="VaeArchitecture.Convolutional"/> strided convolutions on the batch seen as images, followed by the
 /// fully connected hidden layers.
 /// </summary>
-public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVar)>
+public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
 {
     // Null for an MLP, so that an MLP's state dict keeps the names of files saved before convolutions existed.
     private readonly Sequential? convolutions;
@@ -59,7 +59,7 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVar)>
     /// <summary>Computes the parameters of q(z|x).</summary>
     /// <param name="input">A batch of shape <c>[N, InputSize]</c> (images flattened channel by channel, row by row).</param>
     /// <exception cref="ArgumentException">The input is not two-dimensional or has the wrong feature count.</exception>
-    public override (Tensor Mean, Tensor LogVar) forward(Tensor input)
+    public override (Tensor Mean, Tensor LogVariance) forward(Tensor input)
     {
         Guard.Features(input, Options.InputSize, nameof(input));
         using var scope = NewDisposeScope();

@@ -50,7 +50,7 @@ public class FastPathTests
                 adam.zero_grad();
                 var output = plain.Forward(batch, noise);
                 var loss = nn.functional.binary_cross_entropy(output.ReconstructionLogits.sigmoid(), batch, reduction: nn.Reduction.Sum)
-                           + 0.5 * (output.Mean.square() + output.LogVar.exp() - output.LogVar - 1).sum();
+                           + 0.5 * (output.Mean.square() + output.LogVariance.exp() - output.LogVariance - 1).sum();
                 loss.backward();
                 if (maxGradientNorm is { } norm) nn.utils.clip_grad_norm_(parameters, norm);
                 adam.step();

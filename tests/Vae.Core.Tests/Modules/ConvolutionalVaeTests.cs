@@ -43,7 +43,7 @@ public sealed class ConvolutionalVaeTests : IDisposable
         var output = model.forward(x);
         output.ReconstructionLogits.shape.Should().Equal(batch, 784);
         output.Z.shape.Should().Equal(batch, 20);
-        output.ReconstructionLogVar.Should().BeNull("the likelihood is Bernoulli");
+        output.ReconstructionLogVariance.Should().BeNull("the likelihood is Bernoulli");
 
         model.Encode(x).shape.Should().Equal(batch, 20);
         model.Reconstruct(x).shape.Should().Equal(batch, 784);
@@ -116,9 +116,9 @@ public sealed class ConvolutionalVaeTests : IDisposable
         var expected = saved.Forward(x, new Generator(8));
         var actual = loaded.Forward(x, new Generator(8));
         TensorAssert.Identical(actual.ReconstructionLogits, expected.ReconstructionLogits).Should().BeTrue();
-        TensorAssert.Identical(actual.ReconstructionLogVar!, expected.ReconstructionLogVar!).Should().BeTrue();
+        TensorAssert.Identical(actual.ReconstructionLogVariance!, expected.ReconstructionLogVariance!).Should().BeTrue();
         TensorAssert.Identical(actual.Mean, expected.Mean).Should().BeTrue();
-        TensorAssert.Identical(actual.LogVar, expected.LogVar).Should().BeTrue();
+        TensorAssert.Identical(actual.LogVariance, expected.LogVariance).Should().BeTrue();
     }
 
     [Fact]

@@ -10,22 +10,22 @@ public static class GaussianDensity
     public static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
 
     /// <summary>
-    /// log N(x; mean, exp(logVar)) = sum over the last dimension of
-    /// <c>-0.5 * (x - mean)^2 / exp(logVar) - 0.5 * logVar - 0.5 * log(2 * pi)</c>.
+    /// log N(x; mean, exp(logVariance)) = sum over the last dimension of
+    /// <c>-0.5 * (x - mean)^2 / exp(logVariance) - 0.5 * logVariance - 0.5 * log(2 * pi)</c>.
     /// </summary>
     /// <param name="x">Points, shape <c>[..., D]</c>.</param>
     /// <param name="mean">Means, broadcastable to <paramref name="x"/>.</param>
-    /// <param name="logVar">Log-variances, broadcastable to <paramref name="x"/>.</param>
+    /// <param name="logVariance">Log-variances, broadcastable to <paramref name="x"/>.</param>
     /// <returns>The log densities, shape of <paramref name="x"/> without its last dimension.</returns>
     /// <exception cref="ArgumentException">A tensor is a scalar, or the shapes do not broadcast.</exception>
-    public static Tensor LogDensity(Tensor x, Tensor mean, Tensor logVar)
+    public static Tensor LogDensity(Tensor x, Tensor mean, Tensor logVariance)
     {
         Guard.Batched(x, nameof(x));
         Guard.NotNull(mean, nameof(mean));
-        Guard.NotNull(logVar, nameof(logVar));
+        Guard.NotNull(logVariance, nameof(logVariance));
         Guard.Broadcastable(x, nameof(x), mean, nameof(mean));
-        Guard.Broadcastable(x, nameof(x), logVar, nameof(logVar));
-        return LogDensityUnchecked(x, mean, logVar);
+        Guard.Broadcastable(x, nameof(x), logVariance, nameof(logVariance));
+        return LogDensityUnchecked(x, mean, logVariance);
     }
 
     /// <summary>log N(z; 0, I) = sum over the last dimension of <c>-0.5 * z^2 - 0.5 * log(2 * pi)</c>.</summary>
@@ -38,10 +38,10 @@ public static class GaussianDensity
         return StandardLogDensityUnchecked(z);
     }
 
-    internal static Tensor LogDensityUnchecked(Tensor x, Tensor mean, Tensor logVar)
+    internal static Tensor LogDensityUnchecked(Tensor x, Tensor mean, Tensor logVariance)
     {
         using var scope = NewDisposeScope();
-        var elementwise = (x - mean).pow_(2).mul_((-logVar).exp_()).add_(logVar).mul_(-0.5).sub_(HalfLogTwoPi);
+        var elementwise = (x - mean).pow_(2).mul_((-logVariance).exp_()).add_(logVariance).mul_(-0.5).sub_(HalfLogTwoPi);
         return elementwise.sum(-1).MoveToOuterDisposeScope();
     }
 

@@ -65,7 +65,7 @@ public class GaussianLikelihoodTests
         variance.Should().Throw<ArgumentException>().Where(e => e.ParamName == "variance");
 
         var broadcast = () => ElboLoss.GaussianNegativeLogLikelihood(zeros(2, 3), zeros(2, 3), zeros(4));
-        broadcast.Should().Throw<ArgumentException>().Where(e => e.ParamName == "logVar" && e.Message.Contains("[4]"));
+        broadcast.Should().Throw<ArgumentException>().Where(e => e.ParamName == "logVariance" && e.Message.Contains("[4]"));
     }
 
     [Fact]

@@ -143,7 +143,7 @@ public class ElboLossTests
         var output = new VaeOutput(randn(4, 6), randn(4, 3), randn(4, 3), randn(4, 3));
         var target = rand(4, 6);
         var reconstruction = ElboLoss.BinaryCrossEntropyWithLogits(output.ReconstructionLogits, target, nn.Reduction.Mean).item<float>();
-        var kl = ElboLoss.KlDivergence(output.Mean, output.LogVar, nn.Reduction.Mean).item<float>();
+        var kl = ElboLoss.KlDivergence(output.Mean, output.LogVariance, nn.Reduction.Mean).item<float>();
 
         var terms = ElboLoss.NegativeElbo(output, target, beta: 0.25);
 
@@ -161,7 +161,7 @@ public class ElboLossTests
             e.ParamName == "target" && e.Message.Contains("[4, 784]") && e.Message.Contains("[4, 783]"));
 
         var kl = () => ElboLoss.KlDivergence(zeros(2, 20), zeros(2, 10));
-        kl.Should().Throw<ArgumentException>().Where(e => e.ParamName == "logVar" && e.Message.Contains("[2, 10]"));
+        kl.Should().Throw<ArgumentException>().Where(e => e.ParamName == "logVariance" && e.Message.Contains("[2, 10]"));
     }
 
     [Theory]

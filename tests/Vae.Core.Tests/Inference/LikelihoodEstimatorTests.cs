@@ -24,7 +24,7 @@ public sealed class LikelihoodEstimatorTests(TrainedModelFixture fixture, ITestO
         var reconstruction = TensorAssert.ToDoubles(ElboLoss.BinaryCrossEntropyWithLogits(pass.ReconstructionLogits, x, Reduction.None));
         var z = TensorAssert.ToDoubles(pass.Z);
         var mean = TensorAssert.ToDoubles(pass.Mean);
-        var logVar = TensorAssert.ToDoubles(pass.LogVar);
+        var logVar = TensorAssert.ToDoubles(pass.LogVariance);
         var latent = Model.Options.LatentSize;
         for (var i = 0; i < 20; i++)
         {

@@ -87,6 +87,6 @@ public class ReparameterizationTests
     {
         using var scope = NewDisposeScope();
         var act = () => Reparameterization.Sample(zeros(2, 8), zeros(2, 7));
-        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "logVar" && e.Message.Contains("[2, 7]"));
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "logVariance" && e.Message.Contains("[2, 7]"));
     }
 }

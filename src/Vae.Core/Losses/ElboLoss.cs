@@ -16,16 +16,16 @@ namespace Vae.Core;
 /// </remarks>
 public static class ElboLoss
 {
-    /// <summary>Analytic KL(N(mean, exp(logVar)) || N(0, I)) = 0.5 * sum(mean^2 + exp(logVar) - 1 - logVar).</summary>
+    /// <summary>Analytic KL(N(mean, exp(logVariance)) || N(0, I)) = 0.5 * sum(mean^2 + exp(logVariance) - 1 - logVariance).</summary>
     /// <param name="mean">Posterior means, shape <c>[N, ...]</c>.</param>
-    /// <param name="logVar">Posterior log-variances, the same shape as <paramref name="mean"/>.</param>
+    /// <param name="logVariance">Posterior log-variances, the same shape as <paramref name="mean"/>.</param>
     /// <param name="reduction">How to reduce over the batch; see the remarks on <see cref="ElboLoss"/>.</param>
     /// <exception cref="ArgumentException">The shapes differ, or the tensors have no batch dimension.</exception>
-    public static Tensor KlDivergence(Tensor mean, Tensor logVar, Reduction reduction = Reduction.Sum)
+    public static Tensor KlDivergence(Tensor mean, Tensor logVariance, Reduction reduction = Reduction.Sum)
     {
         Guard.Batched(mean, nameof(mean));
-        Guard.SameShape(mean, nameof(mean), logVar, nameof(logVar));
-        return KlUnchecked(mean, logVar, reduction);
+        Guard.SameShape(mean, nameof(mean), logVariance, nameof(logVariance));
+        return KlUnchecked(mean, logVariance, reduction);
     }
 
     /// <summary>
@@ -68,24 +68,24 @@ public static class ElboLoss
 
     /// <summary>
     /// Negative log-likelihood of targets under independent Gaussians, in full (normalizing constant included):
-    /// <c>0.5 * ((target - mean)^2 / exp(logVar) + logVar + log(2 * pi))</c> per feature.
+    /// <c>0.5 * ((target - mean)^2 / exp(logVariance) + logVariance + log(2 * pi))</c> per feature.
     /// </summary>
     /// <param name="mean">Means, shape <c>[N, ...]</c>.</param>
     /// <param name="target">Finite targets, the same shape.</param>
-    /// <param name="logVar">Log-variances, broadcastable to <paramref name="mean"/> (e.g. one per feature, <c>[D]</c>).</param>
+    /// <param name="logVariance">Log-variances, broadcastable to <paramref name="mean"/> (e.g. one per feature, <c>[D]</c>).</param>
     /// <param name="reduction">How to reduce over the batch; see the remarks on <see cref="ElboLoss"/>.</param>
     /// <exception cref="ArgumentException">The shapes differ or do not broadcast, or a value is NaN or infinite.</exception>
-    public static Tensor GaussianNegativeLogLikelihood(Tensor mean, Tensor target, Tensor logVar, Reduction reduction = Reduction.Sum)
+    public static Tensor GaussianNegativeLogLikelihood(Tensor mean, Tensor target, Tensor logVariance, Reduction reduction = Reduction.Sum)
     {
         Guard.Batched(mean, nameof(mean));
         Guard.SameShape(mean, nameof(mean), target, nameof(target));
-        Guard.NotNull(logVar, nameof(logVar));
-        Guard.Broadcastable(mean, nameof(mean), logVar, nameof(logVar));
+        Guard.NotNull(logVariance, nameof(logVariance));
+        Guard.Broadcastable(mean, nameof(mean), logVariance, nameof(logVariance));
         Guard.Finite(mean, nameof(mean));
         Guard.Finite(target, nameof(target));
-        Guard.Finite(logVar, nameof(logVar));
+        Guard.Finite(logVariance, nameof(logVariance));
         using var scope = NewDisposeScope();
-        return Reduce(GaussianNllElementwise(mean, target, logVar), reduction).MoveToOuterDisposeScope();
+        return Reduce(GaussianNllElementwise(mean, target, logVariance), reduction).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -103,8 +103,8 @@ public static class ElboLoss
             throw new ArgumentException($"variance must be positive and finite, but was {variance}.", nameof(variance));
         Guard.NotNull(mean, nameof(mean));
         using var scope = NewDisposeScope();
-        var logVar = tensor(Math.Log(variance), dtype: mean.dtype, device: mean.device);
-        return GaussianNegativeLogLikelihood(mean, target, logVar, reduction).MoveToOuterDisposeScope();
+        var logVariance = tensor(Math.Log(variance), dtype: mean.dtype, device: mean.device);
+        return GaussianNegativeLogLikelihood(mean, target, logVariance, reduction).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -114,7 +114,7 @@ public static class ElboLoss
     /// the model is not pushed to leave them unused. It is at least <c>LatentSize * freeBits</c>.
     /// </summary>
     /// <param name="mean">Posterior means, shape <c>[N, LatentSize]</c>.</param>
-    /// <param name="logVar">Posterior log-variances, the same shape.</param>
+    /// <param name="logVariance">Posterior log-variances, the same shape.</param>
     /// <param name="freeBits">The floor in nats per latent dimension; 0 gives the plain KL.</param>
     /// <param name="reduction">
     /// <see cref="Reduction.Mean"/> for nats per sample, <see cref="Reduction.Sum"/> for that times N; the floor acts on
@@ -124,21 +124,21 @@ public static class ElboLoss
     /// The tensors are not <c>[N, LatentSize]</c> of the same shape, <paramref name="freeBits"/> is negative or not finite,
     /// or the reduction is <see cref="Reduction.None"/>.
     /// </exception>
-    public static Tensor FreeBitsKl(Tensor mean, Tensor logVar, double freeBits, Reduction reduction = Reduction.Mean)
+    public static Tensor FreeBitsKl(Tensor mean, Tensor logVariance, double freeBits, Reduction reduction = Reduction.Mean)
     {
         Guard.NotNull(mean, nameof(mean));
         if (mean.dim() != 2)
             throw new ArgumentException($"mean must have shape [N, LatentSize] (rank 2), but has shape {Guard.Shape(mean)}.", nameof(mean));
-        Guard.SameShape(mean, nameof(mean), logVar, nameof(logVar));
+        Guard.SameShape(mean, nameof(mean), logVariance, nameof(logVariance));
         Guard.FreeBits(freeBits);
         if (reduction == Reduction.None)
             throw new ArgumentException("Free bits floor the KL averaged over the batch, so there is no per-sample value: use Mean or Sum.", nameof(reduction));
-        return FreeBitsKlUnchecked(mean, logVar, freeBits, reduction);
+        return FreeBitsKlUnchecked(mean, logVariance, freeBits, reduction);
     }
 
     /// <summary>
     /// The negative ELBO of a forward pass: reconstruction + beta * KL, with both parts. The likelihood follows the
-    /// output: Bernoulli when <see cref="VaeOutput.ReconstructionLogVar"/> is null, else Gaussian with that log-variance.
+    /// output: Bernoulli when <see cref="VaeOutput.ReconstructionLogVariance"/> is null, else Gaussian with that log-variance.
     /// </summary>
     /// <param name="output">The model's output for <paramref name="target"/>.</param>
     /// <param name="target">The batch that was encoded: values in [0, 1] for Bernoulli, finite values for Gaussian.</param>
@@ -156,9 +156,9 @@ public static class ElboLoss
     {
         ArgumentNullException.ThrowIfNull(output);
         Guard.SameShape(output.ReconstructionLogits, "output.ReconstructionLogits", target, nameof(target));
-        if (output.ReconstructionLogVar is { } logVar)
+        if (output.ReconstructionLogVariance is { } logVariance)
         {
-            Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVar, "output.ReconstructionLogVar");
+            Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVariance, "output.ReconstructionLogVariance");
             Guard.Finite(target, nameof(target));
         }
         else
@@ -175,9 +175,9 @@ public static class ElboLoss
     internal static ElboTerms NegativeElboUnchecked(VaeOutput output, Tensor target, double beta, Reduction reduction, double freeBits = 0)
     {
         using var scope = NewDisposeScope();
-        var reconstruction = Reduce(ReconstructionElementwise(output.ReconstructionLogits, output.ReconstructionLogVar, target), reduction);
-        var kl = KlUnchecked(output.Mean, output.LogVar, reduction);
-        var penalty = freeBits > 0 ? FreeBitsKlUnchecked(output.Mean, output.LogVar, freeBits, reduction) : kl;
+        var reconstruction = Reduce(ReconstructionElementwise(output.ReconstructionLogits, output.ReconstructionLogVariance, target), reduction);
+        var kl = KlUnchecked(output.Mean, output.LogVariance, reduction);
+        var penalty = freeBits > 0 ? FreeBitsKlUnchecked(output.Mean, output.LogVariance, freeBits, reduction) : kl;
         var loss = beta == 1.0 ? reconstruction + penalty : reconstruction + beta * penalty;
         return new ElboTerms(
             reconstruction.MoveToOuterDisposeScope(),
@@ -187,24 +187,24 @@ public static class ElboLoss
 
     /// <summary>
     /// -log p(x|z) per feature, same shape as <paramref name="decoded"/>: Bernoulli on logits when
-    /// <paramref name="logVar"/> is null, else Gaussian with that log-variance.
+    /// <paramref name="logVariance"/> is null, else Gaussian with that log-variance.
     /// </summary>
-    internal static Tensor ReconstructionElementwise(Tensor decoded, Tensor? logVar, Tensor target) =>
-        logVar is null
+    internal static Tensor ReconstructionElementwise(Tensor decoded, Tensor? logVariance, Tensor target) =>
+        logVariance is null
             ? functional.binary_cross_entropy_with_logits(decoded, target, reduction: Reduction.None)
-            : GaussianNllElementwise(decoded, target, logVar);
+            : GaussianNllElementwise(decoded, target, logVariance);
 
-    internal static Tensor GaussianNllElementwise(Tensor mean, Tensor target, Tensor logVar)
+    internal static Tensor GaussianNllElementwise(Tensor mean, Tensor target, Tensor logVariance)
     {
         using var scope = NewDisposeScope();
-        var elementwise = (target - mean).pow_(2).mul_((-logVar).exp_()).add_(logVar).add_(2 * GaussianDensity.HalfLogTwoPi).mul_(0.5);
+        var elementwise = (target - mean).pow_(2).mul_((-logVariance).exp_()).add_(logVariance).add_(2 * GaussianDensity.HalfLogTwoPi).mul_(0.5);
         return elementwise.MoveToOuterDisposeScope();
     }
 
-    internal static Tensor FreeBitsKlUnchecked(Tensor mean, Tensor logVar, double freeBits, Reduction reduction)
+    internal static Tensor FreeBitsKlUnchecked(Tensor mean, Tensor logVariance, double freeBits, Reduction reduction)
     {
         using var scope = NewDisposeScope();
-        var perDimension = (mean.square() + logVar.exp() - logVar - 1).mul_(0.5).mean([0]);
+        var perDimension = (mean.square() + logVariance.exp() - logVariance - 1).mul_(0.5).mean([0]);
         var floored = perDimension.clamp_min(freeBits).sum();
         var result = reduction switch
         {
@@ -215,10 +215,10 @@ public static class ElboLoss
         return result.MoveToOuterDisposeScope();
     }
 
-    internal static Tensor KlUnchecked(Tensor mean, Tensor logVar, Reduction reduction)
+    internal static Tensor KlUnchecked(Tensor mean, Tensor logVariance, Reduction reduction)
     {
         using var scope = NewDisposeScope();
-        var elementwise = (mean.square() + logVar.exp() - logVar - 1).mul_(0.5);
+        var elementwise = (mean.square() + logVariance.exp() - logVariance - 1).mul_(0.5);
         return Reduce(elementwise, reduction).MoveToOuterDisposeScope();
     }
 

@@ -41,7 +41,7 @@ public sealed class VaeModelFileTests : IDisposable
         var actual = loaded.Forward(input, new Generator(11));
         TensorAssert.Identical(actual.ReconstructionLogits, expected.ReconstructionLogits).Should().BeTrue();
         TensorAssert.Identical(actual.Mean, expected.Mean).Should().BeTrue();
-        TensorAssert.Identical(actual.LogVar, expected.LogVar).Should().BeTrue();
+        TensorAssert.Identical(actual.LogVariance, expected.LogVariance).Should().BeTrue();
     }
 
     [Fact]

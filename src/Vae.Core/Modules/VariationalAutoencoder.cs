@@ -62,7 +62,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         var z = Reparameterization.Sample(mean, logVar, generator);
         return new VaeOutput(decoder.forward(z), mean, logVar, z)
         {
-            ReconstructionLogVar = decoder.OutputLogVariance(mean.dtype, mean.device),
+            ReconstructionLogVariance = decoder.OutputLogVariance(mean.dtype, mean.device),
         };
     }
 

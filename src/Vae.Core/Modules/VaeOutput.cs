@@ -1,0 +1,33 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Vae.Core;
+
+/// <summary>What one forward pass of a <see cref="VariationalAutoencoder"/> produces.</summary>
+/// <param name="ReconstructionLogits">
+/// The decoder's output, shape <c>[N, InputSize]</c>: the logits of a Bernoulli p(x|z), or the means of a Gaussian one
+/// (see <see cref="ReconstructionLogVariance"/>).
+/// </param>
+/// <param name="Mean">Mean of q(z|x), shape <c>[N, LatentSize]</c>.</param>
+/// <param name="LogVariance">Log-variance of q(z|x), shape <c>[N, LatentSize]</c>.</param>
+/// <param name="Z">The reparameterized sample from q(z|x) that was decoded.</param>
+public sealed record VaeOutput(Tensor ReconstructionLogits, Tensor Mean, Tensor LogVariance, Tensor Z) : IDisposable
+{
+    /// <summary>
+    /// Null when p(x|z) is Bernoulli; for a Gaussian p(x|z), its log-variance, broadcastable to
+    /// <see cref="ReconstructionLogits"/> (shape <c>[InputSize]</c> when learned, a scalar when fixed). The loss
+    /// functions of <see cref="ElboLoss"/> choose the likelihood by it.
+    /// </summary>
+    public Tensor? ReconstructionLogVariance { get; init; }
+
+    /// <summary>Disposes the tensors (not needed inside a dispose scope); a learned variance stays the model's.</summary>
+    public void Dispose()
+    {
+        ReconstructionLogits.Dispose();
+        Mean.Dispose();
+        LogVariance.Dispose();
+        Z.Dispose();
+        // A view of the decoder's parameter: disposing the handle leaves the parameter alone.
+        ReconstructionLogVariance?.Dispose();
+    }
+}
