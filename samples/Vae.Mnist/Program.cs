@@ -12,7 +12,7 @@ app.Configure(config =>
     config.AddExample("--epochs", "20", "--latent", "2");
     config.AddExample("--data", "~/mnist", "--epochs", "30");
     config.AddExample("--resume", "--epochs", "20");
-    config.PropagateExceptions();
+    ConsoleApp.ConfigureCommon(config);
 });
 
-return await ConsoleApp.RunAsync(app, args);
+return await ConsoleApp.RunAsync(app, args, arguments => arguments.FirstOrDefault() == "evaluate" ? typeof(EvaluateSettings) : typeof(TrainSettings));
