@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Reflection;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -27,10 +28,12 @@ internal static class ConsoleApp
     /// </summary>
     /// <param name="app">The configured app.</param>
     /// <param name="args">The command line.</param>
-    /// <param name="settingsFor">The settings type of the command the arguments choose, for "did you mean" suggestions.</param>
-    public static async Task<int> RunAsync(ICommandApp app, string[] args, Func<IReadOnlyList<string>, Type> settingsFor)
+    /// <param name="defaultSettings">The settings of the default command, to name what a mistyped command line got wrong.</param>
+    /// <param name="commands">The settings of each named command.</param>
+    public static async Task<int> RunAsync(ICommandApp app, string[] args, Type defaultSettings, IReadOnlyDictionary<string, Type>? commands = null)
     {
         args = NormalizeArguments(args);
+        commands ??= new Dictionary<string, Type>();
         using var stop = new StopSignals();
         try
         {
@@ -45,8 +48,10 @@ internal static class ConsoleApp
         catch (Exception e)
         {
             Flush();
-            var message = e is CommandParseException && UnknownOption(args, settingsFor(args)) is { } unknown ? unknown : Describe(e);
-            Console.Error.WriteLine($"error: {message}");
+            // Spectre's parse errors say little ("Unknown command 'stray'", "Failed to convert '__default_command'"): a
+            // reading of the command line against the settings names the argument and what was wrong with it.
+            var problem = e is CommandParseException or CommandRuntimeException ? CommandLineProblem(args, defaultSettings, commands) : null;
+            Console.Error.WriteLine($"error: {problem ?? Describe(e)}");
             // The stack trace as text: rendering it through Spectre would parse its brackets as markup.
             if (args.Contains("--verbose")) Console.Error.WriteLine(e.ToString());
             return 1;
@@ -71,33 +76,79 @@ internal static class ConsoleApp
         return parts.Count == 0 ? exception.GetType().Name : string.Join(": ", parts.Select((part, i) => i < parts.Count - 1 ? part.TrimEnd('.') : part));
     }
 
-    /// <summary>"unknown option '--epoch'; did you mean '--epochs'?" for the first option the command does not have, or null.</summary>
-    public static string? UnknownOption(IReadOnlyList<string> args, Type settings)
+    /// <summary>
+    /// The first thing wrong with a command line, in the user's words: an unknown option (with the nearest known one),
+    /// an unknown command, a stray argument, a missing value or a value of the wrong kind; null if none is found.
+    /// </summary>
+    public static string? CommandLineProblem(IReadOnlyList<string> args, Type defaultSettings, IReadOnlyDictionary<string, Type> commands)
     {
-        var known = KnownOptions(settings);
-        foreach (var arg in args)
+        var first = 0;
+        var settings = defaultSettings;
+        if (args.Count > 0 && commands.TryGetValue(args[0], out var command))
         {
-            if (!arg.StartsWith('-') || arg.Length < 2 || char.IsDigit(arg[1]) || arg[1] == '.') continue; // a negative number is a value
-            var name = arg.Split('=', 2)[0];
-            if (known.Contains(name)) continue;
-            var nearest = known.Where(k => k.StartsWith("--", StringComparison.Ordinal))
-                .Select(k => (Option: k, Distance: EditDistance(name, k))).MinBy(c => c.Distance);
-            var suggestion = nearest.Option is not null && nearest.Distance <= Math.Max(2, name.Length / 3) ? $"; did you mean '{nearest.Option}'?" : "; see --help";
-            return $"unknown option '{name}'{suggestion}";
+            settings = command;
+            first = 1;
+        }
+        var options = OptionsOf(settings);
+        for (var i = first; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!IsOption(arg))
+            {
+                return i == 0 && commands.Count > 0
+                    ? $"unknown command '{arg}'{Suggestion(arg, commands.Keys)}"
+                    : $"unexpected argument '{arg}': the program takes options only (see --help)";
+            }
+            var parts = arg.Split('=', 2);
+            var name = parts[0];
+            if (name is "-h" or "-?" or "--help") continue;
+            if (!options.TryGetValue(name, out var option))
+                return $"unknown option '{name}'{Suggestion(name, options.Keys.Where(k => k.StartsWith("--", StringComparison.Ordinal)))}";
+            if (option.Attribute.ValueName is null) continue; // a flag
+            var value = parts.Length == 2 ? parts[1] : i + 1 < args.Count && !IsOption(args[i + 1]) ? args[++i] : null;
+            if (value is null) return $"{name} needs a value: {name} <{option.Attribute.ValueName}>";
+            var type = Nullable.GetUnderlyingType(option.Property.PropertyType) ?? option.Property.PropertyType;
+            if (!Converts(type, value)) return $"{name} must be {KindOf(type)}, but was '{value}'";
         }
         return null;
     }
 
-    private static HashSet<string> KnownOptions(Type settings)
+    /// <summary>"-2" and "-.5" are values, not options.</summary>
+    private static bool IsOption(string arg) => arg.Length >= 2 && arg[0] == '-' && !char.IsDigit(arg[1]) && arg[1] != '.';
+
+    private static Dictionary<string, (CommandOptionAttribute Attribute, PropertyInfo Property)> OptionsOf(Type settings)
     {
-        var names = new HashSet<string>(StringComparer.Ordinal) { "-h", "--help", "-?" };
+        var options = new Dictionary<string, (CommandOptionAttribute, PropertyInfo)>(StringComparer.Ordinal);
         foreach (var property in settings.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             if (property.GetCustomAttribute<CommandOptionAttribute>() is not { } option) continue;
-            foreach (var name in option.LongNames) names.Add("--" + name);
-            foreach (var name in option.ShortNames) names.Add("-" + name);
+            foreach (var name in option.LongNames) options["--" + name] = (option, property);
+            foreach (var name in option.ShortNames) options["-" + name] = (option, property);
         }
-        return names;
+        return options;
+    }
+
+    private static bool Converts(Type type, string value)
+    {
+        if (type == typeof(string)) return true;
+        try
+        {
+            TypeDescriptor.GetConverter(type).ConvertFromInvariantString(value);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or OverflowException)
+        {
+            return false;
+        }
+    }
+
+    private static string KindOf(Type type) =>
+        type == typeof(int) || type == typeof(long) ? "a whole number" : type == typeof(double) || type == typeof(float) ? "a number" : $"a {type.Name}";
+
+    private static string Suggestion(string given, IEnumerable<string> known)
+    {
+        var nearest = known.Select(k => (Name: k, Distance: EditDistance(given, k))).OrderBy(c => c.Distance).FirstOrDefault();
+        return nearest.Name is not null && nearest.Distance <= Math.Max(2, given.Length / 3) ? $"; did you mean '{nearest.Name}'?" : "; see --help";
     }
 
     private static int EditDistance(string a, string b)

@@ -12,4 +12,4 @@ app.Configure(config =>
     ConsoleApp.ConfigureCommon(config);
 });
 
-return await ConsoleApp.RunAsync(app, args, _ => typeof(AnomalySettings));
+return await ConsoleApp.RunAsync(app, args, typeof(AnomalySettings));

@@ -22,14 +22,22 @@ public sealed class ConsoleAppTests
         ConsoleApp.Describe(error).Should().Be(error.Message);
     }
 
+    private static readonly Dictionary<string, Type> Commands = new() { ["evaluate"] = typeof(EvaluateSettings) };
+
     [Theory]
-    [InlineData("--epoch", "did you mean '--epochs'?")]
-    [InlineData("--resum", "did you mean '--resume'?")]
-    [InlineData("--frobnicate", "see --help")]
-    public void AnUnknownOptionIsNamedWithTheNearestKnownOne(string option, string advice) =>
-        ConsoleApp.UnknownOption(["--output", "run", option, "3"], typeof(TrainSettings)).Should().Be($"unknown option '{option}'; {advice}");
+    [InlineData("unknown option '--epoch'; did you mean '--epochs'?", "--epoch", "3")]
+    [InlineData("unknown option '--resum'; did you mean '--resume'?", "--output", "run", "--resum")]
+    [InlineData("unknown option '--frobnicate'; see --help", "--frobnicate")]
+    [InlineData("unknown option '--epochs'; see --help", "evaluate", "--model", "m.vae", "--epochs", "3")]
+    [InlineData("unknown command 'evalute'; did you mean 'evaluate'?", "evalute", "--model", "m.vae")]
+    [InlineData("unexpected argument 'stray': the program takes options only (see --help)", "--epochs", "3", "stray")]
+    [InlineData("--epochs needs a value: --epochs <N>", "--output", "run", "--epochs")]
+    [InlineData("--epochs must be a whole number, but was 'x'", "--epochs", "x")]
+    [InlineData("--lr must be a number, but was 'fast'", "--lr=fast")]
+    public void TheFirstMistakeOfACommandLineIsNamed(string expected, params string[] args) =>
+        ConsoleApp.CommandLineProblem(args, typeof(TrainSettings), Commands).Should().Be(expected);
 
     [Fact]
-    public void KnownOptionsAndNegativeValuesAreNotUnknown() =>
-        ConsoleApp.UnknownOption(["--epochs=3", "--seed", "-2", "--help"], typeof(TrainSettings)).Should().BeNull();
+    public void ACorrectCommandLineHasNoProblem() =>
+        ConsoleApp.CommandLineProblem(["evaluate", "--model", "m.vae", "-k=5", "--seed", "-2", "--json", "--help"], typeof(TrainSettings), Commands).Should().BeNull();
 }
