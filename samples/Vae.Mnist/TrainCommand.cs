@@ -23,19 +23,19 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
         if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
 
         // Every refusal comes before the data is read and before a fresh checkpoint is written.
-        var resumed = StartingPoint(settings, GivenOptions(context.Arguments), checkpoint, modelPath);
-        VaeTrainer? trainerOrNull = resumed;
+        var trainer = StartingPoint(settings, GivenOptions(context.Arguments), checkpoint, modelPath);
+        var resumed = trainer is not null;
         try
         {
             var folder = await DataSource.ResolveAsync(settings.Data, settings.Download, settings.Json, cancellationToken);
             using var train = MnistDataset.Load(folder, MnistSplit.Train);
             using var test = MnistDataset.Load(folder, MnistSplit.Test);
-            var trainer = trainerOrNull ??= CreateTrainer(settings, checkpoint);
+            trainer ??= CreateTrainer(settings, checkpoint);
             var model = trainer.Model;
             var firstEpoch = trainer.CompletedEpochs + 1;
             if (!settings.Json)
                 AnsiConsole.MarkupLine($"[bold]VAE {model.Options}[/] on {train.Count:N0} training and {test.Count:N0} test digits from [grey]{Markup.Escape(folder)}[/], " +
-                                       $"{libtorchThreads()} CPU thread(s), epochs {firstEpoch}..{settings.Epochs}{(resumed is null ? "" : " (resumed)")}");
+                                       $"{libtorchThreads()} CPU thread(s), epochs {firstEpoch}..{settings.Epochs}{(resumed ? " (resumed)" : "")}");
 
             TrainingResult result;
             try
@@ -78,7 +78,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
                     architecture = model.Options.ToString(),
                     threads = libtorchThreads(),
                     step = trainer.UsesFusedCpuKernels ? "fused" : "autograd",
-                    resumed = resumed is not null,
+                    resumed,
                     model = modelPath,
                 }));
             }
@@ -86,10 +86,10 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
         }
         finally
         {
-            if (trainerOrNull is { } created)
+            if (trainer is not null)
             {
-                created.Model.Dispose();
-                created.Dispose();
+                trainer.Model.Dispose();
+                trainer.Dispose();
             }
         }
 
