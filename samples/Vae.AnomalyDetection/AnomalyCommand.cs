@@ -19,13 +19,13 @@ internal sealed class AnomalyCommand : AsyncCommand<AnomalySettings>
     public override Task<int> ExecuteAsync(CommandContext context, AnomalySettings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        // Two experiments drawing into one folder would overwrite each other's pictures: the second stops at once.
+        using var outputLock = OutputFolderLock.Acquire(settings.Output);
         var folder = settings.Data ?? ShippedFolder;
         if (settings.Data is not null && !Directory.Exists(folder))
             throw new DirectoryNotFoundException($"--data: folder '{folder}' does not exist (it should hold the four MNIST files, e.g. train-images-idx3-ubyte.gz).");
         using var train = MnistDataset.Load(folder, MnistSplit.Train);
         using var test = MnistDataset.Load(folder, MnistSplit.Test);
-        // Two experiments drawing into one folder would overwrite each other's pictures.
-        using var outputLock = OutputFolderLock.Acquire(settings.Output);
         if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
 
         var scoreName = HoldOutExperiment.ScoreName(settings);
