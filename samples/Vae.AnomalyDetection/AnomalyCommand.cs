@@ -6,6 +6,7 @@ using Spectre.Console.Cli;
 using TorchSharp;
 using Vae.Core;
 using Vae.Core.Data;
+using Vae.Samples;
 
 namespace Vae.AnomalyDetection;
 
@@ -18,87 +19,66 @@ internal sealed class AnomalyCommand : AsyncCommand<AnomalySettings>
     public override Task<int> ExecuteAsync(CommandContext context, AnomalySettings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ConsoleCancelEventHandler onCtrlC = (_, e) =>
+        // Two experiments drawing into one folder would overwrite each other's pictures: the second stops at once.
+        using var outputLock = OutputFolderLock.Acquire(settings.Output);
+        var folder = settings.Data ?? ShippedFolder;
+        if (settings.Data is not null && !Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"--data: folder '{folder}' does not exist (it should hold the four MNIST files, e.g. train-images-idx3-ubyte.gz).");
+        using var train = MnistDataset.Load(folder, MnistSplit.Train);
+        using var test = MnistDataset.Load(folder, MnistSplit.Test);
+        if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
+
+        var scoreName = HoldOutExperiment.ScoreName(settings);
+        if (!settings.Json)
+            AnsiConsole.MarkupLine($"[bold]VAE {settings.ModelOptions}[/], {settings.Epochs} epochs on {train.Count:N0} training digits minus the held-out one; " +
+                                   $"scoring {test.Count:N0} test digits from [grey]{Markup.Escape(folder)}[/] by the {Markup.Escape(scoreName)}, {torch.get_num_threads()} CPU thread(s)");
+
+        // Ctrl-C or SIGTERM cancels the token between two batches; the console reports it.
+        IReadOnlyList<HoldOutResult> results = settings.Json || Console.IsOutputRedirected
+            ? RunQuietly(settings, train, test, cancellationToken)
+            : RunWithProgressBars(settings, train, test, cancellationToken);
+
+        var meanAuroc = results.Average(r => r.Auroc);
+        if (!settings.Json)
         {
-            e.Cancel = true; // stop between two batches rather than mid-write
-            interrupt.Cancel();
-        };
-        Console.CancelKeyPress += onCtrlC;
-        try
+            AnsiConsole.Write(ResultTable(results, settings));
+            if (results.Count > 1) AnsiConsole.MarkupLine($"Mean AUROC [bold]{meanAuroc:F3}[/] over {results.Count} held-out digits.");
+            AnsiConsole.MarkupLine("[grey]detected: the held-out digit's test digits above the threshold; false pos.: the other half of the normal test digits above it.[/]");
+            foreach (var result in results) AnsiConsole.MarkupLine($"Picture: [blue]{Markup.Escape(result.Picture)}[/]");
+        }
+        else
         {
-            var folder = settings.Data ?? ShippedFolder;
-            if (settings.Data is not null && !Directory.Exists(folder))
-                throw new DirectoryNotFoundException($"--data: folder '{folder}' does not exist (it should hold the four MNIST files, e.g. train-images-idx3-ubyte.gz).");
-            using var train = MnistDataset.Load(folder, MnistSplit.Train);
-            using var test = MnistDataset.Load(folder, MnistSplit.Test);
-            Directory.CreateDirectory(settings.Output);
-            if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
-
-            var scoreName = HoldOutExperiment.ScoreName(settings);
-            if (!settings.Json)
-                AnsiConsole.MarkupLine($"[bold]VAE {settings.ModelOptions}[/], {settings.Epochs} epochs on {train.Count:N0} training digits minus the held-out one; " +
-                                       $"scoring {test.Count:N0} test digits from [grey]{Markup.Escape(folder)}[/] by the {Markup.Escape(scoreName)}, {torch.get_num_threads()} CPU thread(s)");
-
-            IReadOnlyList<HoldOutResult> results;
-            try
+            Console.WriteLine(JsonSerializer.Serialize(new
             {
-                results = settings.Json || Console.IsOutputRedirected
-                    ? RunQuietly(settings, train, test, interrupt.Token)
-                    : RunWithProgressBars(settings, train, test, interrupt.Token);
-            }
-            catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
-            {
-                Console.Error.WriteLine("interrupted");
-                return Task.FromResult(130);
-            }
-
-            var meanAuroc = results.Average(r => r.Auroc);
-            if (!settings.Json)
-            {
-                AnsiConsole.Write(ResultTable(results, settings));
-                if (results.Count > 1) AnsiConsole.MarkupLine($"Mean AUROC [bold]{meanAuroc:F3}[/] over {results.Count} held-out digits.");
-                AnsiConsole.MarkupLine("[grey]detected: the held-out digit's test digits above the threshold; false pos.: the other half of the normal test digits above it.[/]");
-                foreach (var result in results) AnsiConsole.MarkupLine($"Picture: [blue]{Markup.Escape(result.Picture)}[/]");
-            }
-            else
-            {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                auroc = results.ToDictionary(r => r.Digit.ToString(CultureInfo.InvariantCulture), r => r.Auroc),
+                mean_auroc = meanAuroc,
+                score = settings.ScoreKind == AnomalyScoreKind.NegativeElboAtMean ? "elbo" : "iwae",
+                k = settings.ScoreKind == AnomalyScoreKind.NegativeImportanceWeighted ? settings.ImportanceSamples : (int?)null,
+                epochs = settings.Epochs,
+                architecture = settings.ModelOptions.ToString(),
+                seed = settings.Seed,
+                percentile = settings.Percentile,
+                threshold_fitted_on = "every other normal (held-in) test digit; the false-positive rate is measured on the rest",
+                holdouts = results.Select(r => new
                 {
-                    auroc = results.ToDictionary(r => r.Digit.ToString(CultureInfo.InvariantCulture), r => r.Auroc),
-                    mean_auroc = meanAuroc,
-                    score = settings.ScoreKind == AnomalyScoreKind.NegativeElboAtMean ? "elbo" : "iwae",
-                    k = settings.ScoreKind == AnomalyScoreKind.NegativeImportanceWeighted ? settings.ImportanceSamples : (int?)null,
-                    epochs = settings.Epochs,
-                    architecture = settings.ModelOptions.ToString(),
-                    seed = settings.Seed,
-                    percentile = settings.Percentile,
-                    threshold_fitted_on = "every other normal (held-in) test digit; the false-positive rate is measured on the rest",
-                    holdouts = results.Select(r => new
-                    {
-                        digit = r.Digit,
-                        auroc = r.Auroc,
-                        test_loss_normal = r.NormalTestLoss,
-                        test_loss_held_out = r.HeldOutTestLoss,
-                        threshold = r.Threshold,
-                        detection_rate = r.DetectionRate,
-                        false_positive_rate = r.FalsePositiveRate,
-                        anomalies = r.Anomalies,
-                        validation_digits = r.ValidationDigits,
-                        check_digits = r.CheckDigits,
-                        seconds = r.Seconds,
-                        picture = r.Picture,
-                    }),
-                    threads = torch.get_num_threads(),
-                    seconds = clock.Elapsed.TotalSeconds,
-                }));
-            }
-            return Task.FromResult(0);
+                    digit = r.Digit,
+                    auroc = r.Auroc,
+                    test_loss_normal = r.NormalTestLoss,
+                    test_loss_held_out = r.HeldOutTestLoss,
+                    threshold = r.Threshold,
+                    detection_rate = r.DetectionRate,
+                    false_positive_rate = r.FalsePositiveRate,
+                    anomalies = r.Anomalies,
+                    validation_digits = r.ValidationDigits,
+                    check_digits = r.CheckDigits,
+                    seconds = r.Seconds,
+                    picture = r.Picture,
+                }),
+                threads = torch.get_num_threads(),
+                seconds = clock.Elapsed.TotalSeconds,
+            }));
         }
-        finally
-        {
-            Console.CancelKeyPress -= onCtrlC;
-        }
+        return Task.FromResult(0);
     }
 
     private static List<HoldOutResult> RunQuietly(AnomalySettings settings, MnistDataset train, MnistDataset test, CancellationToken cancellationToken)
@@ -154,11 +134,5 @@ internal sealed class AnomalyCommand : AsyncCommand<AnomalySettings>
         }
         return table.Caption(
             FormattableString.Invariant($"losses: negative ELBO in nats per image; threshold: {settings.Percentile:0.##}th percentile on every other normal test digit"));
-    }
-
-    /// <summary>Reports on the training thread: Spectre's tasks are thread-safe and System.Progress would queue every batch.</summary>
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

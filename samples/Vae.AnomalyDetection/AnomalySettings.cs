@@ -13,7 +13,7 @@ internal sealed class AnomalySettings : CommandSettings
     public int? Holdout { get; init; }
 
     [CommandOption("--data <DIR>")]
-    [Description("Folder with the four MNIST files (train-images-idx3-ubyte[.gz], ...), e.g. the full 60,000/10,000 set. Default: the 10,000 digits shipped with the sample.")]
+    [Description("Folder with the four MNIST files (train-images-idx3-ubyte[[.gz]], ...), e.g. the full 60,000/10,000 set. Default: the 10,000 digits shipped with the sample.")]
     public string? Data { get; init; }
 
     [CommandOption("--epochs <N>")]

@@ -1,5 +1,5 @@
 using Vae.Core.Data;
-using Vae.Mnist.Rendering;
+using Vae.Samples.Rendering;
 using static TorchSharp.torch;
 
 namespace Vae.AnomalyDetection;

@@ -9,7 +9,7 @@ app.Configure(config =>
     config.AddExample("--holdout", "0");
     config.AddExample("--score", "iwae", "--k", "100", "--holdout", "7");
     config.AddExample("--epochs", "20", "--threads", "1", "--json");
-    config.PropagateExceptions();
+    ConsoleApp.ConfigureCommon(config);
 });
 
-return await ConsoleApp.RunAsync(app, args);
+return await ConsoleApp.RunAsync(app, args, typeof(AnomalySettings));

@@ -1,7 +1,7 @@
 using TorchSharp;
 using Vae.Core;
 using Vae.Core.Data;
-using Vae.Mnist.Rendering;
+using Vae.Samples.Rendering;
 using static TorchSharp.torch;
 
 namespace Vae.Mnist;

@@ -2,17 +2,18 @@ using Spectre.Console.Cli;
 using Vae.Samples;
 using Vae.Mnist;
 
+const string Evaluate = "evaluate";
 var app = new CommandApp<TrainCommand>();
 app.Configure(config =>
 {
     config.SetApplicationName("Vae.Mnist");
-    config.AddCommand<EvaluateCommand>("evaluate")
+    config.AddCommand<EvaluateCommand>(Evaluate)
         .WithDescription("Score a saved model on the test digits: negative ELBO and importance-weighted log-likelihood.")
-        .WithExample("evaluate", "--model", "vae-output/model.vae", "--k", "5000");
+        .WithExample(Evaluate, "--model", "vae-output/model.vae", "--k", "5000");
     config.AddExample("--epochs", "20", "--latent", "2");
     config.AddExample("--data", "~/mnist", "--epochs", "30");
     config.AddExample("--resume", "--epochs", "20");
-    config.PropagateExceptions();
+    ConsoleApp.ConfigureCommon(config);
 });
 
-return await ConsoleApp.RunAsync(app, args);
+return await ConsoleApp.RunAsync(app, args, typeof(TrainSettings), new Dictionary<string, Type> { [Evaluate] = typeof(EvaluateSettings) });

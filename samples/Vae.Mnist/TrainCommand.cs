@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
 using Vae.Core;
 using Vae.Core.Data;
+using Vae.Samples;
 
 namespace Vae.Mnist;
 
@@ -14,49 +16,47 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
     public override async Task<int> ExecuteAsync(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ConsoleCancelEventHandler onCtrlC = (_, e) =>
-        {
-            e.Cancel = true; // finish the batch, write the checkpoint, then stop
-            interrupt.Cancel();
-        };
-        Console.CancelKeyPress += onCtrlC;
+        // Before anything is read or written: a second run into this folder would interleave its checkpoints with ours.
+        using var outputLock = OutputFolderLock.Acquire(settings.Output);
+        var checkpoint = Path.Combine(settings.Output, CheckpointFileName);
+        var modelPath = Path.Combine(settings.Output, ModelFileName);
+        if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
+
+        // Every refusal comes before the data is read and before a fresh checkpoint is written.
+        var trainer = StartingPoint(settings, GivenOptions(context.Arguments), checkpoint, modelPath);
+        var resumed = trainer is not null;
         try
         {
-            var folder = await DataSource.ResolveAsync(settings.Data, settings.Download, settings.Json, interrupt.Token);
+            var folder = await DataSource.ResolveAsync(settings.Data, settings.Download, settings.Json, cancellationToken);
             using var train = MnistDataset.Load(folder, MnistSplit.Train);
             using var test = MnistDataset.Load(folder, MnistSplit.Test);
-            Directory.CreateDirectory(settings.Output);
-            var checkpoint = Path.Combine(settings.Output, "checkpoint.ckpt");
-            if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
-
-            using var trainer = CreateTrainer(settings, checkpoint);
-            using var model = trainer.Model;
+            trainer ??= CreateTrainer(settings, checkpoint);
+            var model = trainer.Model;
             var firstEpoch = trainer.CompletedEpochs + 1;
             if (!settings.Json)
                 AnsiConsole.MarkupLine($"[bold]VAE {model.Options}[/] on {train.Count:N0} training and {test.Count:N0} test digits from [grey]{Markup.Escape(folder)}[/], " +
-                                       $"{libtorchThreads()} CPU thread(s), epochs {firstEpoch}..{settings.Epochs}");
+                                       $"{libtorchThreads()} CPU thread(s), epochs {firstEpoch}..{settings.Epochs}{(resumed ? " (resumed)" : "")}");
 
             TrainingResult result;
             try
             {
                 result = settings.Json || Console.IsOutputRedirected
-                    ? trainer.Fit(train.Images, test.Images, null, interrupt.Token)
-                    : TrainWithProgressBars(trainer, train.Images, test.Images, interrupt.Token);
+                    ? trainer.Fit(train.Images, test.Images, null, cancellationToken)
+                    : TrainWithProgressBars(trainer, train.Images, test.Images, cancellationToken);
             }
-            catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                Console.Error.WriteLine($"interrupted after {trainer.CompletedEpochs} epoch(s); continue with --resume --output {settings.Output}");
-                return 130;
+                // The trainer wrote the checkpoint of the batch it stopped after.
+                throw new RunInterruptedException(
+                    $"after {trainer.CompletedEpochs} epoch(s); the checkpoint is saved: continue with --resume --output {settings.Output}", cancellationToken);
             }
 
             var trainedThisRun = result.History.Where(h => h.Epoch >= firstEpoch).ToList();
             if (!settings.Json) AnsiConsole.Write(EpochTable(trainedThisRun.Count > 0 ? trainedThisRun : result.History));
 
-            var modelPath = Path.Combine(settings.Output, "model.vae");
             model.Save(modelPath);
             var pictures = Pictures.Write(model, test, result.History, settings.Output, settings.Seed);
-            var testLoss = VaeTrainer.Evaluate(model, test.Images, seed: settings.Seed); // the seed the trainer validates with
+            var testLoss = VaeTrainer.Evaluate(model, test.Images, seed: trainer.Options.Seed); // the seed the trainer validates with
             if (!settings.Json)
             {
                 AnsiConsole.MarkupLine($"Test loss [bold]{testLoss.Loss:F2}[/] nats per image (reconstruction {testLoss.Reconstruction:F2} + KL {testLoss.Kl:F2}).");
@@ -78,6 +78,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
                     architecture = model.Options.ToString(),
                     threads = libtorchThreads(),
                     step = trainer.UsesFusedCpuKernels ? "fused" : "autograd",
+                    resumed,
                     model = modelPath,
                 }));
             }
@@ -85,24 +86,84 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
         }
         finally
         {
-            Console.CancelKeyPress -= onCtrlC;
+            if (trainer is not null)
+            {
+                trainer.Model.Dispose();
+                trainer.Dispose();
+            }
         }
 
         static int libtorchThreads() => torch.get_num_threads();
     }
 
-    private static VaeTrainer CreateTrainer(TrainSettings settings, string checkpoint)
+    private const string CheckpointFileName = "checkpoint.ckpt";
+    private const string ModelFileName = "model.vae";
+
+    /// <summary>The options the command line names (<c>--lr 0.01</c> and <c>--lr=0.01</c> alike); only these can contradict a checkpoint.</summary>
+    internal static HashSet<string> GivenOptions(IEnumerable<string> arguments) =>
+        arguments.Where(a => a.StartsWith("--", StringComparison.Ordinal)).Select(a => a.Split('=', 2)[0]).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The trainer of the run to continue, or null for a fresh start; refuses, before anything is written, to replace an
+    /// earlier run without --overwrite or to continue one with options it was not trained with.
+    /// </summary>
+    private static VaeTrainer? StartingPoint(TrainSettings settings, ISet<string> given, string checkpoint, string modelPath)
     {
+        var folder = Path.GetFullPath(settings.Output);
         if (settings.Resume)
         {
-            if (!File.Exists(checkpoint))
-                throw new FileNotFoundException($"--resume: there is no checkpoint at '{checkpoint}'; train once without --resume first.", checkpoint);
-            return VaeTrainer.Resume(checkpoint, options => options with
-            {
-                Epochs = settings.Epochs, CheckpointPath = checkpoint, CpuThreads = settings.Threads, UseFusedCpuKernels = !settings.Autograd,
-            });
+            if (File.Exists(checkpoint)) return Resume(settings, given, checkpoint);
+            if (File.Exists(modelPath))
+                throw new InvalidOperationException(
+                    $"--resume: '{folder}' holds a {ModelFileName} but no {CheckpointFileName} to continue from; train it anew with --overwrite instead of --resume, or choose another --output.");
+            return null; // nothing to continue yet: the same command line starts the run
         }
+        if (!settings.Overwrite && (File.Exists(checkpoint) || File.Exists(modelPath)))
+            throw new InvalidOperationException(
+                $"'{folder}' already holds a training run ({(File.Exists(checkpoint) ? CheckpointFileName : ModelFileName)}): " +
+                "add --resume to continue it, --overwrite to replace it, or choose another --output.");
+        return null;
+    }
 
+    private static VaeTrainer Resume(TrainSettings settings, ISet<string> given, string checkpoint)
+    {
+        var trainer = VaeTrainer.Resume(checkpoint, options => options with
+        {
+            Epochs = settings.Epochs, CheckpointPath = checkpoint, CpuThreads = settings.Threads, UseFusedCpuKernels = !settings.Autograd,
+        });
+        var conflicts = Contradictions(settings, given, trainer.Model.Options, trainer.Options).ToList();
+        if (conflicts.Count == 0) return trainer;
+        trainer.Model.Dispose();
+        trainer.Dispose();
+        throw new InvalidOperationException(
+            $"--resume: the checkpoint '{Path.GetFullPath(checkpoint)}' was trained with {string.Join("; ", conflicts)}. " +
+            "Leave the option out to continue that run, or start a new one with --overwrite or another --output.");
+    }
+
+    /// <summary>The options given on the command line that differ from the run in the checkpoint, one phrase each.</summary>
+    internal static IEnumerable<string> Contradictions(TrainSettings settings, ISet<string> given, VaeOptions model, VaeTrainerOptions training)
+    {
+        var candidates = new (string Option, string Stored, string Given)[]
+        {
+            ("--arch", Name(model.Architecture), Name(settings.Architecture)),
+            ("--latent", Text(model.LatentSize), Text(settings.Latent)),
+            ("--hidden", string.Join(",", model.HiddenSizes), string.Join(",", settings.HiddenSizes)),
+            ("--channels", string.Join(",", model.ConvChannels), string.Join(",", settings.ConvChannels)),
+            ("--batch-size", Text(training.BatchSize), Text(settings.BatchSize)),
+            ("--lr", Text(training.LearningRate), Text(settings.LearningRate)),
+            ("--beta", Text(training.Beta), Text(settings.Beta)),
+            ("--warmup", Text(training.KlWarmupEpochs), Text(settings.Warmup)),
+            ("--seed", Text(training.Seed), Text(settings.Seed)),
+        };
+        return candidates.Where(c => given.Contains(c.Option) && c.Stored != c.Given)
+            .Select(c => $"{c.Option} {c.Stored}, but {c.Option} {c.Given} was given");
+
+        static string Name(VaeArchitecture architecture) => architecture == VaeArchitecture.Convolutional ? "conv" : "mlp";
+        static string Text(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);
+    }
+
+    private static VaeTrainer CreateTrainer(TrainSettings settings, string checkpoint)
+    {
         torch.manual_seed(settings.Seed);
         var model = new VariationalAutoencoder(new VaeOptions
         {
@@ -183,11 +244,5 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
         if (epochs.Count == 0) return 0;
         var rates = epochs.Select(e => e.ImagesPerSecond).Order().ToArray();
         return rates.Length % 2 == 1 ? rates[rates.Length / 2] : (rates[rates.Length / 2 - 1] + rates[rates.Length / 2]) / 2;
-    }
-
-    /// <summary>Reports on the training thread: Spectre's tasks are thread-safe and System.Progress would queue every batch.</summary>
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -10,7 +10,7 @@ namespace Vae.Mnist;
 internal sealed class TrainSettings : CommandSettings
 {
     [CommandOption("--data <DIR>")]
-    [Description("Folder with the four MNIST files (train-images-idx3-ubyte[.gz], ...), e.g. the full 60,000/10,000 set. Default: the 10,000 digits shipped with the sample.")]
+    [Description("Folder with the four MNIST files (train-images-idx3-ubyte[[.gz]], ...), e.g. the full 60,000/10,000 set. Default: the 10,000 digits shipped with the sample.")]
     public string? Data { get; init; }
 
     [CommandOption("--download <DIR>")]
@@ -81,8 +81,12 @@ internal sealed class TrainSettings : CommandSettings
     public string Output { get; init; } = "vae-output";
 
     [CommandOption("--resume")]
-    [Description("Continue from the checkpoint in --output (written after every epoch, also when the run was killed).")]
+    [Description("Continue from the checkpoint in --output if there is one (written after every epoch and when the run is stopped), otherwise start: the same command line restarts a run after a crash.")]
     public bool Resume { get; init; }
+
+    [CommandOption("--overwrite")]
+    [Description("Start afresh even though --output holds an earlier run, replacing its checkpoint and model.")]
+    public bool Overwrite { get; init; }
 
     [CommandOption("--json")]
     [Description("Print one JSON object with the run's figures as the last line of output.")]
@@ -115,6 +119,7 @@ internal sealed class TrainSettings : CommandSettings
         if (Warmup < 0) return ValidationResult.Error($"--warmup must not be negative, but was {Warmup}.");
         if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
         if (Data is not null && Download is not null) return ValidationResult.Error("--data and --download both name the data: give one.");
+        if (Resume && Overwrite) return ValidationResult.Error("--resume continues the run in --output and --overwrite replaces it: give one.");
         try
         {
             if (HiddenSizes.Any(h => h <= 0)) return ValidationResult.Error($"--hidden sizes must be positive, but were '{Hidden}'.");

@@ -1,5 +1,5 @@
 using TorchSharp;
-using Vae.Mnist.Rendering;
+using Vae.Samples.Rendering;
 
 namespace Vae.Mnist.Tests;
 

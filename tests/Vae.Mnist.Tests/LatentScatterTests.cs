@@ -1,6 +1,6 @@
 using SkiaSharp;
 using TorchSharp;
-using Vae.Mnist.Rendering;
+using Vae.Samples.Rendering;
 
 namespace Vae.Mnist.Tests;
 

@@ -1,4 +1,4 @@
-using Vae.Mnist.Rendering;
+using Vae.Samples.Rendering;
 
 namespace Vae.Mnist.Tests;
 

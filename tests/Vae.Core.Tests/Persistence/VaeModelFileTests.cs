@@ -261,7 +261,7 @@ public sealed class VaeModelFileTests : IDisposable
         using var second = NewModel(SmallOptions with { LatentSize = 4 }, 8);
         second.Save(path);
         VaeModelFile.ReadOptions(path).Should().Be(second.Options);
-        File.Exists(path + VaeModelFile.TemporarySuffix).Should().BeFalse();
+        TemporaryFiles().Should().BeEmpty();
     }
 
     [Fact]
@@ -279,22 +279,62 @@ public sealed class VaeModelFileTests : IDisposable
 
         act.Should().Throw<IOException>().WithMessage("simulated: disk full");
         File.ReadAllBytes(path).Should().Equal(original);
-        File.Exists(path + VaeModelFile.TemporarySuffix).Should().BeFalse();
+        TemporaryFiles().Should().BeEmpty();
     }
 
     [Fact]
-    public void SaveThatCannotCreateItsTemporaryFileLeavesTheExistingModelLoadable()
+    public void ConcurrentWritesOfOneFileAllSucceedAndLeaveOneWholeContent()
+    {
+        // Two runs saving into one folder: neither may fail because of the other, nor leave a mix of both.
+        var path = PathFor("checkpoint.ckpt");
+        var contents = Enumerable.Range(1, 8).Select(i => Enumerable.Repeat((byte)i, 1 << 18).ToArray()).ToArray();
+
+        Parallel.ForEach(contents, new ParallelOptions { MaxDegreeOfParallelism = 8 }, content =>
+        {
+            for (var round = 0; round < 5; round++) AtomicFile.Write(path, stream => stream.Write(content));
+        });
+
+        var written = File.ReadAllBytes(path);
+        contents.Should().ContainSingle(content => content.SequenceEqual(written));
+        TemporaryFiles().Should().BeEmpty();
+    }
+
+    [Fact]
+    public void AFailedWriteRemovesOnlyItsOwnTemporaryFile()
+    {
+        var path = PathFor("model.vae");
+        var othersTemporary = path + ".another-writer" + VaeModelFile.TemporarySuffix;
+        File.WriteAllText(othersTemporary, "being written by another process");
+        string? ownTemporary = null;
+
+        var act = () => AtomicFile.Write(path, stream =>
+        {
+            ownTemporary = ((FileStream)stream).Name;
+            throw new IOException("simulated: disk full");
+        });
+
+        act.Should().Throw<IOException>();
+        ownTemporary.Should().EndWith(VaeModelFile.TemporarySuffix).And.StartWith(path);
+        File.Exists(ownTemporary).Should().BeFalse();
+        File.ReadAllText(othersTemporary).Should().Be("being written by another process");
+    }
+
+    private string[] TemporaryFiles() => Directory.GetFiles(directory, "*" + VaeModelFile.TemporarySuffix);
+
+    [Fact]
+    public void ALeftoverTemporaryFileOfACrashedSaveNeitherBlocksTheNextSaveNorIsTouchedByIt()
     {
         var path = SavedFile(out var saved);
-        using var _ = saved;
-        Directory.CreateDirectory(path + VaeModelFile.TemporarySuffix); // a directory where the temporary file must go
+        saved.Dispose();
+        // What a save killed mid-write used to leave under the one fixed temporary name.
+        var leftover = path + VaeModelFile.TemporarySuffix;
+        Directory.CreateDirectory(leftover);
         using var other = NewModel(SmallOptions with { LatentSize = 5 }, 9);
 
-        var act = () => other.Save(path);
+        other.Save(path);
 
-        act.Should().Throw<Exception>();
-        using var loaded = VariationalAutoencoder.Load(path);
-        loaded.Options.Should().Be(SmallOptions);
+        VaeModelFile.ReadOptions(path).LatentSize.Should().Be(5);
+        Directory.Exists(leftover).Should().BeTrue();
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Vae.Mnist.Rendering;
+namespace Vae.Samples.Rendering;
 
 /// <summary>The plot area of a chart, its mapping from data to pixels, and the axes, ticks and titles around it.</summary>
 internal sealed class PlotFrame(SKRect area, Axis x, Axis y)

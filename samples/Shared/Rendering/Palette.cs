@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Vae.Mnist.Rendering;
+namespace Vae.Samples.Rendering;
 
 /// <summary>The colours shared by all pictures, so they read as one set.</summary>
 public static class Palette

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Vae.Mnist.Rendering;
+namespace Vae.Samples.Rendering;
 
 /// <summary>
 /// The grid of latent points behind a 2-D manifold picture: decode them in order and pass the images to

@@ -1,7 +1,7 @@
 using SkiaSharp;
 using static TorchSharp.torch;
 
-namespace Vae.Mnist.Rendering;
+namespace Vae.Samples.Rendering;
 
 /// <summary>
 /// Tiles grayscale images (values in [0, 1], row-major, one image after another) into a PNG: white digits on black

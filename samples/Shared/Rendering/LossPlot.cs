@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Vae.Mnist.Rendering;
+namespace Vae.Samples.Rendering;
 
 /// <summary>
 /// A line chart of the training and test loss (negative ELBO, nats per image) per epoch. Epoch k is entry k - 1

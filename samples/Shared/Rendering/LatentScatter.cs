@@ -1,7 +1,7 @@
 using SkiaSharp;
 using static TorchSharp.torch;
 
-namespace Vae.Mnist.Rendering;
+namespace Vae.Samples.Rendering;
 
 /// <summary>A scatter plot of 2-D latent codes (the posterior means of test digits), coloured by digit, with a legend.</summary>
 public static class LatentScatter

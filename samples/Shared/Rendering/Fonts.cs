@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Vae.Mnist.Rendering;
+namespace Vae.Samples.Rendering;
 
 /// <summary>
 /// The typeface of every picture: DejaVu Sans, embedded in this assembly. A fresh Debian has no fonts, and the
@@ -9,7 +9,7 @@ namespace Vae.Mnist.Rendering;
 /// </summary>
 internal static class Fonts
 {
-    private const string ResourceName = "Vae.Mnist.Rendering.Fonts.DejaVuSans.ttf";
+    private const string ResourceName = "Vae.Samples.Rendering.Fonts.DejaVuSans.ttf";
 
     private static readonly Lazy<SKTypeface> Sans = new(Load);
 

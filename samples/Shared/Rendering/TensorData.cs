@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Vae.Mnist.Rendering;
+namespace Vae.Samples.Rendering;
 
 /// <summary>Copies tensors into plain arrays, so drawing code never holds native memory.</summary>
 internal static class TensorData

@@ -1,4 +1,4 @@
-namespace Vae.Mnist.Rendering;
+namespace Vae.Samples.Rendering;
 
 /// <summary>How <see cref="ImageGrid"/> lays out its tiles. All sizes are in output pixels.</summary>
 public sealed record ImageGridOptions

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Vae.Mnist.Rendering;
+namespace Vae.Samples.Rendering;
 
 /// <summary>One axis of a chart: the data range it shows and where its labelled ticks go.</summary>
 internal sealed record Axis(double Min, double Max, IReadOnlyList<double> Ticks, int Decimals)

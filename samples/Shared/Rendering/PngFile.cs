@@ -1,7 +1,6 @@
 using SkiaSharp;
-using Vae.Core;
 
-namespace Vae.Mnist.Rendering;
+namespace Vae.Samples.Rendering;
 
 /// <summary>Writes PNGs atomically, so a viewer or a crash mid-write never leaves a half-written picture under the real name.</summary>
 internal static class PngFile
