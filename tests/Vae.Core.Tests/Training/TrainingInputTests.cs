@@ -25,6 +25,40 @@ public sealed class TrainingInputTests
         model.parameters().Should().OnlyContain(p => p.dtype == ScalarType.Float64 && p.isfinite().all().item<bool>());
     }
 
+    [Fact]
+    public void AFloat64RunResumesFromItsCheckpointBitForBit()
+    {
+        using var scope = NewDisposeScope();
+        var data = Binary(100, 64, seed: 50);
+        var path = Path.Combine(Path.GetTempPath(), $"vae-float64-{Guid.NewGuid():N}.ckpt");
+        VariationalAutoencoder Float64Model()
+        {
+            var model = SmallModel();
+            model.to(ScalarType.Float64);
+            return model;
+        }
+        try
+        {
+            using var straight = Float64Model();
+            using (var trainer = new VaeTrainer(straight, Quick with { Epochs = 3 })) trainer.Fit(data, data);
+
+            using (var first = Float64Model())
+            using (var trainer = new VaeTrainer(first, Quick with { Epochs = 1, CheckpointPath = path })) trainer.Fit(data, data);
+            using var resumed = Float64Model();
+            using (var trainer = new VaeTrainer(resumed, Quick with { Epochs = 3 }))
+            {
+                trainer.LoadCheckpoint(path);
+                trainer.Fit(data, data);
+            }
+
+            SameWeights(resumed, Weights(straight)).Should().BeTrue();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData(ScalarType.Float64)]
     [InlineData(ScalarType.Float16)]
