@@ -264,38 +264,17 @@ public sealed class VaeTrainer : IDisposable
             // Before the permutation is drawn, so that a checkpoint written here holds the generator of the epoch's start.
             StopIfCancelled(cancellationToken);
             var permutation = sampleCount is { } n ? randperm(n, generator: shuffleGenerator, device: shuffleGenerator.device).to(device) : null;
-            var (epochBatches, reportedBatches) = batchesOf(epoch, permutation);
+            var batches = batchesOf(epoch, permutation);
             var epochClock = Stopwatch.StartNew();
-            var trainedSamples = 0L;
-            var batch = 0;
-            using var batches = epochBatches.GetEnumerator();
-            while (true)
-            {
-                // Around MoveNext too: what the source creates for this batch is disposed with the step.
-                using var stepScope = NewDisposeScope();
-                if (!batches.MoveNext()) break;
-                batch++;
-                if (batch <= state.BatchInEpoch) continue; // resumed mid-epoch: these were trained before the checkpoint
-                StopIfCancelled(cancellationToken);
-
-                var beta = schedule.At(state.GlobalStep);
-                var result = TrainStep(batches.Current, beta, epoch, batch);
-                trainedSamples += result.Samples;
-                state = state with { BatchInEpoch = batch, GlobalStep = state.GlobalStep + 1, Sums = state.Sums.Add(result) };
-                if (state.GlobalStep % StepsBetweenCollections == 0) GC.Collect();
-                progress?.Report(new TrainingProgress(
-                    epoch, options.Epochs, batch, reportedBatches, result.Loss / result.Samples, result.Reconstruction / result.Samples,
-                    result.Kl / result.Samples, trainedSamples / epochClock.Elapsed.TotalSeconds, clock.Elapsed, null) { Beta = beta });
-            }
+            var (trainedBatches, trainedSamples) = TrainEpoch(epoch, batches, schedule, progress, clock, epochClock, cancellationToken);
             epochClock.Stop();
-            if (batch == 0) throw new ArgumentException($"The batch source gave no batches for epoch {epoch}.", "batchesForEpoch");
 
             var summary = FinishEpoch(epoch, validation, schedule, trainedSamples / epochClock.Elapsed.TotalSeconds, epochClock.Elapsed);
             stoppedEarly = options.EarlyStoppingPatience > 0 && best.EpochsWithoutImprovement >= options.EarlyStoppingPatience;
             if (options.CheckpointPath is { } checkpointPath && (epoch % options.CheckpointEveryEpochs == 0 || epoch == options.Epochs || stoppedEarly))
                 SaveCheckpoint(checkpointPath);
             progress?.Report(new TrainingProgress(
-                epoch, options.Epochs, batch, reportedBatches, summary.Train.Loss, summary.Train.Reconstruction, summary.Train.Kl,
+                epoch, options.Epochs, trainedBatches, batches.Count, summary.Train.Loss, summary.Train.Reconstruction, summary.Train.Kl,
                 summary.ImagesPerSecond, clock.Elapsed, summary) { Beta = summary.Beta });
         }
 
@@ -303,6 +282,36 @@ public sealed class VaeTrainer : IDisposable
         var bestEpoch = history.Count == 0 ? 0
             : history.Where(h => h.Validation is not null).DefaultIfEmpty(history[^1]).MinBy(h => h.Validation?.Loss ?? 0)!.Epoch;
         return new TrainingResult(history.ToArray(), bestEpoch, stoppedEarly, clock.Elapsed);
+    }
+
+    // The batches of one epoch from where the state stands; returns the epoch's batch count and the samples trained now.
+    private (int Batches, long Samples) TrainEpoch(
+        int epoch, EpochBatches batches, KlSchedule schedule, IProgress<TrainingProgress>? progress, Stopwatch clock, Stopwatch epochClock,
+        CancellationToken cancellationToken)
+    {
+        var trainedSamples = 0L;
+        var batch = 0;
+        using var enumerator = batches.Batches.GetEnumerator();
+        while (true)
+        {
+            // Around MoveNext too: what the source creates for this batch is disposed with the step.
+            using var stepScope = NewDisposeScope();
+            if (!enumerator.MoveNext()) break;
+            batch++;
+            if (batch <= state.BatchInEpoch) continue; // resumed mid-epoch: these were trained before the checkpoint
+            StopIfCancelled(cancellationToken);
+
+            var beta = schedule.At(state.GlobalStep);
+            var result = TrainStep(enumerator.Current, beta, epoch, batch);
+            trainedSamples += result.Samples;
+            state = state with { BatchInEpoch = batch, GlobalStep = state.GlobalStep + 1, Sums = state.Sums.Add(result) };
+            if (state.GlobalStep % StepsBetweenCollections == 0) GC.Collect();
+            progress?.Report(new TrainingProgress(
+                epoch, options.Epochs, batch, batches.Count, result.Loss / result.Samples, result.Reconstruction / result.Samples,
+                result.Kl / result.Samples, trainedSamples / epochClock.Elapsed.TotalSeconds, clock.Elapsed, null) { Beta = beta });
+        }
+        if (batch == 0) throw new ArgumentException($"The batch source gave no batches for epoch {epoch}.", "batchesForEpoch");
+        return (batch, trainedSamples);
     }
 
     // Every epoch shuffles with the generator as it stood when that epoch first began, however often it is resumed.
