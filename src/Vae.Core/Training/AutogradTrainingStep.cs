@@ -26,7 +26,6 @@ internal sealed class AutogradTrainingStep(VariationalAutoencoder model, FlatAda
 
     public ElboMetrics Validate(Tensor validation, long seed) => VaeEvaluation.EvaluateUnchecked(model, validation, VaeEvaluation.DefaultBatchSize, seed);
 
-    public void Dispose()
-    {
-    }
+    // Nothing of its own to release: the model, the optimizer and the generator are the trainer's.
+    public void Dispose() => GC.SuppressFinalize(this);
 }

@@ -84,11 +84,13 @@ public sealed class TrainerLifetimeTests : IDisposable
         var second = () => shared.Fit(data);
         var load = () => shared.LoadCheckpoint(Path.Combine(directory, "none.ckpt"));
         var save = () => shared.SaveCheckpoint(Path.Combine(directory, "during.ckpt"));
+        var dispose = () => shared.Dispose();
         try
         {
             second.Should().Throw<InvalidOperationException>().Where(e => e.Message.Contains("already"));
             load.Should().Throw<InvalidOperationException>();
             save.Should().Throw<InvalidOperationException>();
+            dispose.Should().Throw<InvalidOperationException>();
         }
         finally
         {
@@ -101,5 +103,34 @@ public sealed class TrainerLifetimeTests : IDisposable
         SameWeights(model, Weights(alone)).Should().BeTrue();
         var after = () => shared.Fit(data);
         after.Should().NotThrow("the trainer is free again once the first run ended");
+    }
+
+    [Fact]
+    public void TheProgressCallbackMaySaveACheckpointButNotStartAnotherRun()
+    {
+        using var scope = NewDisposeScope();
+        var data = Binary(64, 64, seed: 46);
+        using var model = SmallModel();
+        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 1, BatchSize = 32 });
+        var path = Path.Combine(directory, "from-callback.ckpt");
+        Exception? nested = null;
+        trainer.Fit(data, null, new SyncProgress<TrainingProgress>(p =>
+        {
+            if (p is not { Batch: 1, CompletedEpoch: null }) return;
+            trainer.SaveCheckpoint(path);
+            try
+            {
+                trainer.Fit(data);
+            }
+            catch (InvalidOperationException e)
+            {
+                nested = e;
+            }
+        }));
+
+        File.Exists(path).Should().BeTrue();
+        nested.Should().NotBeNull().And.Subject.As<Exception>().Message.Should().Contain("progress callback");
+        using var resumed = VaeTrainer.Resume(path);
+        resumed.CompletedEpochs.Should().Be(0);
     }
 }
