@@ -56,7 +56,7 @@ public sealed class VaeTrainer : IDisposable
     private bool disposed;
 
     /// <summary>Prepares to train <paramref name="model"/>, moving it to the options' device.</summary>
-    /// <param name="model">The model to train, of any floating type (float32 unless converted); it stays the caller's and is not disposed by the trainer.</param>
+    /// <param name="model">The model to train, float32 or float64 (after <c>model.to(ScalarType.Float64)</c>); it stays the caller's and is not disposed by the trainer.</param>
     /// <param name="options">Hyper-parameters; the defaults of <see cref="VaeTrainerOptions"/> when null.</param>
     /// <param name="logger">Receives a line per epoch and per checkpoint; nothing is logged when null.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
