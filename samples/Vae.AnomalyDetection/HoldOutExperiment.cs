@@ -47,8 +47,8 @@ internal static class HoldOutExperiment
         return new HoldOutResult(
             digit,
             auroc,
-            VaeTrainer.Evaluate(model, Rows(normal), seed: settings.Seed).Loss,
-            VaeTrainer.Evaluate(model, Rows(anomalies), seed: settings.Seed).Loss,
+            model.Evaluate(Rows(normal), seed: settings.Seed).Loss,
+            model.Evaluate(Rows(anomalies), seed: settings.Seed).Loss,
             detector.Threshold,
             Flagged(anomalies),
             Flagged(check),

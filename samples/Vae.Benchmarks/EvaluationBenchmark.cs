@@ -17,10 +17,10 @@ internal static class EvaluationBenchmark
         using var model = new VariationalAutoencoder();
         using (var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 2, Seed = 1 })) trainer.Fit(train.Images);
 
-        VaeTrainer.Evaluate(model, test.Images); // warm-up
+        model.Evaluate(test.Images); // warm-up
         var clock = Stopwatch.StartNew();
         const int repeats = 5;
-        for (var i = 0; i < repeats; i++) VaeTrainer.Evaluate(model, test.Images);
+        for (var i = 0; i < repeats; i++) model.Evaluate(test.Images);
         Console.WriteLine($"ELBO evaluation: {repeats * test.Count / clock.Elapsed.TotalSeconds:N0} images/s");
 
         // k = 5000 over all 2,000 digits takes a while; 200 digits give the rate.

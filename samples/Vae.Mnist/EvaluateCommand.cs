@@ -20,7 +20,7 @@ internal sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
         using var model = VariationalAutoencoder.Load(settings.Model!);
         using var test = MnistDataset.Load(folder, MnistSplit.Test);
 
-        var elbo = VaeTrainer.Evaluate(model, test.Images, seed: settings.Seed);
+        var elbo = model.Evaluate(test.Images, seed: settings.Seed);
         using var generator = new torch.Generator((ulong)settings.Seed);
         LikelihoodEstimate estimate;
         if (settings.Json || Console.IsOutputRedirected)

@@ -56,7 +56,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
 
             model.Save(modelPath);
             var pictures = Pictures.Write(model, test, result.History, settings.Output, settings.Seed);
-            var testLoss = VaeTrainer.Evaluate(model, test.Images, seed: trainer.Options.Seed); // the seed the trainer validates with
+            var testLoss = model.Evaluate(test.Images, seed: trainer.Options.Seed); // the seed the trainer validates with
             if (!settings.Json)
             {
                 AnsiConsole.MarkupLine($"Test loss [bold]{testLoss.Loss:F2}[/] nats per image (reconstruction {testLoss.Reconstruction:F2} + KL {testLoss.Kl:F2}).");

@@ -224,7 +224,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     /// <summary>
     /// The summed negative ELBO terms (beta = 1) of <paramref name="data"/> (a contiguous float32 CPU tensor), a batch
     /// of <paramref name="batchSize"/> rows at a time with each batch's noise drawn from <paramref name="generator"/>
-    /// as the model's own forward pass draws it, so the figures are those of <see cref="VaeTrainer.Evaluate"/>.
+    /// as the model's own forward pass draws it, so the figures are those of <see cref="VaeEvaluation.Evaluate"/>.
     /// Batches larger than the training batch are worked through in slices of it; no gradient is written.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

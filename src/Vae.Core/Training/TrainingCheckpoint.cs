@@ -29,14 +29,14 @@ internal sealed class TrainingCheckpoint
     private Dictionary<string, byte[]>? bestWeightBytes;
 
     public TrainingCheckpoint(
-        VaeOptions architecture, VaeTrainerOptions options, VaeTrainer.TrainingState state, IReadOnlyList<EpochSummary> history,
+        VaeOptions architecture, VaeTrainerOptions options, TrainingState state, IReadOnlyList<EpochSummary> history,
         VariationalAutoencoder model, FlatAdam optimizer, Generator shuffle, Generator noise, Dictionary<string, Tensor>? best)
     {
         header = new Header(architecture, options, state, history.ToList(), best?.Keys.ToList() ?? []);
         weights = Serialize(writer => VaeModelFile.Save(model, writer.BaseStream));
         optimizerState = Serialize(optimizer.Save);
-        shuffleState = GeneratorBytes(shuffle);
-        noiseState = GeneratorBytes(noise);
+        shuffleState = GeneratorState.Save(shuffle);
+        noiseState = GeneratorState.Save(noise);
         bestWeights = best;
     }
 
@@ -50,7 +50,7 @@ internal sealed class TrainingCheckpoint
         bestWeightBytes = best;
     }
 
-    public VaeTrainer.TrainingState State => header.State;
+    public TrainingState State => header.State;
 
     public IReadOnlyList<EpochSummary> History => header.History;
 
@@ -136,8 +136,8 @@ internal sealed class TrainingCheckpoint
             VaeModelFile.LoadWeights(model, stream);
         using (var reader = new BinaryReader(new MemoryStream(optimizerState)))
             optimizer.Load(reader);
-        VaeTrainer.RestoreGenerator(shuffle, shuffleState);
-        VaeTrainer.RestoreGenerator(noise, noiseState);
+        GeneratorState.Restore(shuffle, shuffleState);
+        GeneratorState.Restore(noise, noiseState);
     }
 
     private static (Header header, BinaryReader reader) ReadPayload(string path, out MemoryStream payload)
@@ -180,12 +180,6 @@ internal sealed class TrainingCheckpoint
         return stream.ToArray();
     }
 
-    private static byte[] GeneratorBytes(Generator generator)
-    {
-        using var state = generator.get_state();
-        return state.data<byte>().ToArray();
-    }
-
     private static void WriteBlob(BinaryWriter writer, byte[] bytes)
     {
         writer.Write(bytes.Length);
@@ -201,5 +195,5 @@ internal sealed class TrainingCheckpoint
     }
 
     private sealed record Header(
-        VaeOptions Architecture, VaeTrainerOptions Options, VaeTrainer.TrainingState State, List<EpochSummary> History, List<string> BestWeightNames);
+        VaeOptions Architecture, VaeTrainerOptions Options, TrainingState State, List<EpochSummary> History, List<string> BestWeightNames);
 }

@@ -18,12 +18,24 @@ public sealed record VaeTrainerOptions
     /// <summary>
     /// Free bits in nats per latent dimension: the training loss uses <see cref="ElboLoss.FreeBitsKl"/>, the KL of each
     /// dimension averaged over the batch and floored at this value, so no dimension is pushed below it (against posterior
-    /// collapse); 0 (the default) trains on the plain KL. Validation and <see cref="VaeTrainer.Evaluate"/> report the true ELBO.
+    /// collapse); 0 (the default) trains on the plain KL. Validation and <see cref="VaeEvaluation.Evaluate"/> report the true ELBO.
     /// </summary>
     public double FreeBits { get; init; }
 
-    /// <summary>Epochs over which the KL weight ramps linearly from 0 up to <see cref="Beta"/>, step by step; 0 for none.</summary>
+    /// <summary>
+    /// Epochs over which the KL weight ramps linearly up to <see cref="Beta"/>, step by step: with S steps per epoch,
+    /// step k (from 1) weighs the KL by <c>Beta * min(1, k / (KlWarmupEpochs * S))</c>. 0 for none. S is the batch count
+    /// of in-memory data, or the count of the first epoch's sequence from a batch source (which must then have one;
+    /// see <see cref="KlWarmupSteps"/> otherwise).
+    /// </summary>
     public int KlWarmupEpochs { get; init; }
+
+    /// <summary>
+    /// The warm-up in optimizer steps instead of epochs: step k (from 1) weighs the KL by <c>Beta * min(1, k / KlWarmupSteps)</c>.
+    /// For batch sources whose length is not known before they are enumerated. 0 (the default) uses <see cref="KlWarmupEpochs"/>;
+    /// set at most one of the two.
+    /// </summary>
+    public long KlWarmupSteps { get; init; }
 
     /// <summary>Clip the global gradient norm to this value before each step; null for no clipping.</summary>
     public double? MaxGradientNorm { get; init; }
@@ -70,6 +82,8 @@ public sealed record VaeTrainerOptions
         if (!double.IsFinite(Beta) || Beta < 0) throw Bad(nameof(Beta), Beta, "must be non-negative and finite");
         if (!double.IsFinite(FreeBits) || FreeBits < 0) throw Bad(nameof(FreeBits), FreeBits, "must be non-negative and finite");
         if (KlWarmupEpochs < 0) throw Bad(nameof(KlWarmupEpochs), KlWarmupEpochs, "must not be negative");
+        if (KlWarmupSteps < 0) throw Bad(nameof(KlWarmupSteps), KlWarmupSteps, "must not be negative");
+        if (KlWarmupSteps > 0 && KlWarmupEpochs > 0) throw Bad(nameof(KlWarmupSteps), KlWarmupSteps, $"cannot be set together with KlWarmupEpochs ({KlWarmupEpochs}): give the warm-up in epochs or in steps");
         if (MaxGradientNorm is { } norm && (!double.IsFinite(norm) || norm <= 0)) throw Bad(nameof(MaxGradientNorm), norm, "must be positive and finite, or null");
         if (CpuThreads is { } threads && threads <= 0) throw Bad(nameof(CpuThreads), threads, "must be at least 1, or null");
         if (EarlyStoppingPatience < 0) throw Bad(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must not be negative");

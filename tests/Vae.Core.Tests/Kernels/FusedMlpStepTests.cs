@@ -174,7 +174,7 @@ public class FusedMlpStepTests
         using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 1, BatchSize = 48, Seed = 5 });
         var reported = trainer.Fit(data, validation).History[0].Validation!;
 
-        var expected = VaeTrainer.Evaluate(model, validation, 1000, seed: 5);
+        var expected = model.Evaluate(validation, 1000, seed: 5);
         reported.Loss.Should().BeApproximately(expected.Loss, 1e-5 * expected.Loss);
         reported.Reconstruction.Should().BeApproximately(expected.Reconstruction, 1e-5 * expected.Reconstruction);
         reported.Kl.Should().BeApproximately(expected.Kl, 1e-4 * expected.Kl);

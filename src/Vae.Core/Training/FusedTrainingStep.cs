@@ -1,0 +1,33 @@
+using TorchSharp;
+using Vae.Core.Kernels;
+using static TorchSharp.torch;
+
+namespace Vae.Core;
+
+/// <summary>The step through the library's fused CPU kernels (<see cref="FusedMlpStep"/>): MLPs in float32 on the CPU.</summary>
+internal sealed class FusedTrainingStep(VariationalAutoencoder model, FusedMlpStep kernels, FlatAdam optimizer, VaeTrainerOptions options, Generator noise) : ITrainingStep
+{
+    public int Threads { private get; set; } = 1;
+
+    public StepResult Run(TrainingBatch batch, double beta)
+    {
+        var (loss, reconstruction, kl) = batch.Rows is { } rows
+            ? kernels.Run(batch.Source, rows, beta, noise, Threads)
+            : kernels.Run(batch.Source.contiguous(), beta, noise, Threads);
+        var gradientCheck = options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm).item<float>() : optimizer.SumOfGradients();
+        return new StepResult(batch.Count, loss, reconstruction, kl, gradientCheck);
+    }
+
+    // Through the kernels when the data suits them: the figures of VaeEvaluation to float rounding, in a third of the time.
+    public ElboMetrics Validate(Tensor validation, long seed)
+    {
+        if (validation.dtype != ScalarType.Float32 || validation.device_type != DeviceType.CPU || !validation.is_contiguous())
+            return VaeEvaluation.EvaluateUnchecked(model, validation, VaeEvaluation.DefaultBatchSize, seed);
+        using var generator = new Generator((ulong)seed, validation.device);
+        var (reconstruction, kl) = kernels.Evaluate(validation, VaeEvaluation.DefaultBatchSize, generator, Threads);
+        var count = validation.shape[0];
+        return new ElboMetrics((reconstruction + kl) / count, reconstruction / count, kl / count);
+    }
+
+    public void Dispose() => kernels.Dispose();
+}
