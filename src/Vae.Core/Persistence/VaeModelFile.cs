@@ -55,6 +55,8 @@ public static class VaeModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        // Before the temporary file exists: a disposed model must not replace a good file with an empty one.
+        model.ThrowIfDisposed();
         var payload = BuildPayload(model);
         AtomicFile.Write(path, stream => WriteFile(stream, payload));
     }
@@ -67,6 +69,7 @@ public static class VaeModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(stream);
+        model.ThrowIfDisposed();
         if (!stream.CanWrite) throw new ArgumentException("The stream must be writable.", nameof(stream));
         WriteFile(stream, BuildPayload(model));
     }
@@ -127,6 +130,7 @@ public static class VaeModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        model.ThrowIfDisposed();
         using var stream = OpenRead(path);
         LoadWeights(model, stream, path);
     }
@@ -141,6 +145,7 @@ public static class VaeModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(stream);
+        model.ThrowIfDisposed();
         var source = SourceName(stream, sourceName);
         var contents = ReadContents(stream, source);
         CopyWeights(model, contents, source, nameof(model));
