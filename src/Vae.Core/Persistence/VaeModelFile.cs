@@ -164,6 +164,13 @@ public static class VaeModelFile
         return ReadContents(stream, path).Options;
     }
 
+    /// <summary>The architecture and tensor table of one saved model, verified and checked like <see cref="Load(Stream, string?)"/>, without building a model.</summary>
+    internal static (VaeOptions Options, IReadOnlyList<(string Name, ScalarType DType, long[] Shape)> Tensors) ReadTensorTable(Stream stream, string source)
+    {
+        var contents = ReadContents(stream, source);
+        return (contents.Options, contents.Tensors.Select(t => (t.Name, t.DType, t.Shape)).ToList());
+    }
+
     /// <summary>Parses the architecture JSON; fields missing from older files keep their defaults.</summary>
     internal static VaeOptions ParseOptions(string json, string source)
     {
