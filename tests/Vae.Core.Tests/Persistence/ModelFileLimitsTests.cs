@@ -149,4 +149,37 @@ public sealed class ModelFileLimitsTests : IDisposable
         fromStream.training.Should().BeFalse();
         fromStream.Encoder.training.Should().BeFalse("evaluation mode reaches every submodule");
     }
+
+    [Fact]
+    public void AStreamWhoseHeaderAnnouncesGigabytesIsTruncatedWithoutAllocatingThem()
+    {
+        var file = ModelFileBytes.Build(TinyMlpJson, ModelFileBytes.Ramp(TinyMlp));
+        BitConverter.GetBytes(2_000_000_000L).CopyTo(file, 12); // the payload length follows identifier and version
+        using var stream = new ForwardOnlyStream(file);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var load = () => VariationalAutoencoder.Load(stream);
+        var message = load.Should().Throw<InvalidDataException>().Which.Message;
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        message.Should().Contain("truncated").And.Contain("2000000000");
+        allocated.Should().BeLessThan(16L << 20, "a stream of unknown length is read in chunks, not into an array the header sizes");
+    }
+
+    /// <summary>A stream that cannot seek or tell its length, like a network or pipe stream.</summary>
+    private sealed class ForwardOnlyStream(byte[] bytes) : Stream
+    {
+        private readonly MemoryStream inner = new(bytes, writable: false);
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }
