@@ -20,7 +20,7 @@ namespace Vae.Core;
 /// </example>
 /// <remarks>
 /// After <see cref="Dispose(bool)"/> every member except <see cref="Options"/> throws <see cref="ObjectDisposedException"/>,
-/// including the inherited enumerations of parameters, submodules and the state dict; otherwise a disposed
+/// including the inherited members that reach the parameters (enumerations, state dict, <c>to</c>, <c>train</c>/<c>eval</c>, <c>zero_grad</c>); otherwise a disposed
 /// model would look like one without parameters, and saving it would replace a good file with an unloadable one.
 /// </remarks>
 public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
@@ -104,6 +104,55 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     {
         ThrowIfDisposed();
         return base.named_parameters(recurse);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override IEnumerable<(string name, Tensor buffer)> named_buffers(bool recurse = true, bool include_nonpersistent = true)
+    {
+        ThrowIfDisposed();
+        return base.named_buffers(recurse, include_nonpersistent);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override void zero_grad(bool set_to_none = true)
+    {
+        ThrowIfDisposed();
+        base.zero_grad(set_to_none);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override (IList<string> missing_keys, IList<string> unexpected_keyes) load_state_dict(
+        Dictionary<string, Tensor> source, bool strict = true, IList<string>? skip = null)
+    {
+        ThrowIfDisposed();
+        return base.load_state_dict(source, strict, skip);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    protected override Module _to(Device device, ScalarType dtype, bool non_blocking)
+    {
+        ThrowIfDisposed();
+        return base._to(device, dtype, non_blocking);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    protected override Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
+    {
+        ThrowIfDisposed();
+        return base._to(deviceType, deviceIndex, non_blocking);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    protected override Module _to(ScalarType dtype, bool non_blocking)
+    {
+        ThrowIfDisposed();
+        return base._to(dtype, non_blocking);
     }
 
     /// <inheritdoc />

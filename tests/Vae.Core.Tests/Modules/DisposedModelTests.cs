@@ -20,7 +20,8 @@ public sealed class DisposedModelTests : IDisposable
     public static TheoryData<string> Members => new()
     {
         "forward", "Forward", "NegativeElbo", "Encode", "Decode", "Sample", "Reconstruct", "Device", "Encoder", "Decoder",
-        "SaveToStream", "LoadWeights", "state_dict", "parameters", "named_parameters", "train", "eval", "training",
+        "SaveToStream", "LoadWeights", "state_dict", "load_state_dict", "parameters", "named_parameters", "buffers", "children",
+        "modules", "train", "eval", "training", "zero_grad", "to device", "to dtype",
     };
 
     [Theory]
@@ -53,6 +54,13 @@ public sealed class DisposedModelTests : IDisposable
             "train" => () => model.train(),
             "eval" => () => model.eval(),
             "training" => () => _ = model.training,
+            "load_state_dict" => () => model.load_state_dict([]),
+            "buffers" => () => model.buffers().ToList(),
+            "children" => () => model.children().ToList(),
+            "modules" => () => model.modules().ToList(),
+            "zero_grad" => () => model.zero_grad(),
+            "to device" => () => model.to(CPU),
+            "to dtype" => () => model.to(ScalarType.Float64),
             _ => throw new ArgumentOutOfRangeException(nameof(member), member, null),
         };
         act.Should().Throw<ObjectDisposedException>().Which.ObjectName.Should().Be(nameof(VariationalAutoencoder));
