@@ -50,6 +50,7 @@ public static class VaeModelFile
     /// <param name="path">The file to create or replace.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="IOException">The file could not be written; the previous file, if any, is unchanged.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written and the previous file is unchanged.</exception>
     public static void Save(VariationalAutoencoder model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -64,6 +65,7 @@ public static class VaeModelFile
     /// <param name="model">The model to save; it is not changed.</param>
     /// <param name="stream">A writable stream; it is left open.</param>
     /// <exception cref="ArgumentException"><paramref name="stream"/> is not writable.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written.</exception>
     public static void Save(VariationalAutoencoder model, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -305,8 +307,10 @@ public static class VaeModelFile
     {
         using var reader = new BinaryReader(new MemoryStream(payload, writable: false), Encoding.UTF8);
         var jsonLength = reader.ReadInt32();
+        // ReadBytes allocates the count it is given, so the count must first fit in what the file holds.
+        if (jsonLength < 0 || jsonLength > payload.Length - reader.BaseStream.Position)
+            throw Corrupt(source, $"its architecture claims {jsonLength} bytes, but only {payload.Length - reader.BaseStream.Position} remain in the file");
         var json = Encoding.UTF8.GetString(reader.ReadBytes(jsonLength));
-        if (json.Length == 0 && jsonLength > 0) throw new EndOfStreamException("The architecture ends early.");
         var options = ParseOptions(json, source);
         var count = reader.ReadInt32();
         if (count < 0) throw Corrupt(source, $"it gives a negative tensor count ({count})");

@@ -166,6 +166,23 @@ public sealed class ModelFileLimitsTests : IDisposable
         allocated.Should().BeLessThan(16L << 20, "a stream of unknown length is read in chunks, not into an array the header sizes");
     }
 
+    [Fact]
+    public void AnArchitectureLengthBeyondTheFileIsRefusedWithoutAllocatingIt()
+    {
+        var file = ModelFileBytes.Build(TinyMlpJson, ModelFileBytes.Ramp(TinyMlp));
+        var payload = file.AsSpan(ChecksummedContainer.HeaderSize).ToArray();
+        BitConverter.GetBytes(1_500_000_000).CopyTo(payload, 0); // the payload starts with the JSON's length
+        var path = Write("long-json.vae", [.. file.AsSpan(0, ChecksummedContainer.HeaderSize - 32), .. System.Security.Cryptography.SHA256.HashData(payload), .. payload]);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var load = () => VariationalAutoencoder.Load(path);
+        var message = load.Should().Throw<InvalidDataException>().Which.Message;
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        message.Should().Contain(path).And.Contain("1500000000");
+        allocated.Should().BeLessThan(16L << 20);
+    }
+
     /// <summary>A stream that cannot seek or tell its length, like a network or pipe stream.</summary>
     private sealed class ForwardOnlyStream(byte[] bytes) : Stream
     {
