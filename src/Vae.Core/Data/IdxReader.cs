@@ -13,7 +13,9 @@ namespace Vae.Core.Data;
 /// <remarks>
 /// Every problem with the content of a file (wrong magic number, implausible dimensions, a file shorter or longer
 /// than its header announces, a corrupt gzip stream, out-of-range labels) is reported as an
-/// <see cref="InvalidDataException"/> whose message names the file and what is wrong.
+/// <see cref="InvalidDataException"/> whose message names the file and what is wrong. Memory follows the bytes a file
+/// holds, not the count its header claims: a raw file's length is compared with the header before anything is
+/// allocated, and gzip content, whose length is unknown in advance, is read in growing chunks.
 /// </remarks>
 public static class IdxReader
 {
@@ -27,6 +29,7 @@ public static class IdxReader
     public const int MaxImageSide = 4096;
 
     private const byte UnsignedByteType = 0x08;
+    private const int FirstChunk = 1 << 20;
 
     /// <summary>
     /// Reads an IDX image file into a float32 tensor of shape <c>[N, rows * columns]</c> with each pixel scaled to
@@ -103,19 +106,34 @@ public static class IdxReader
             for (var i = 0; i < dimensionCount; i++)
                 dimensions[i] = BinaryPrimitives.ReadInt32BigEndian(headerBytes.AsSpan(4 * i));
             var length = CheckDimensions(path, dimensions, kind);
-
-            var data = new byte[length];
-            got = ReadFully(stream, data);
             var headerLength = 4 + headerBytes.Length;
-            if (got < length)
-                throw Invalid(path,
-                    $"{what} is truncated: the header announces {Describe(dimensions)} = {headerLength + length} bytes, " +
-                    $"but there are only {headerLength + got}" + (gzip ? " (the gzip file may have been cut short)" : ""));
-            var extra = CountRemaining(stream);
-            if (extra > 0)
-                throw Invalid(path,
-                    $"{what} has {extra} trailing byte(s) after the {headerLength + length} bytes the header announces " +
-                    $"({Describe(dimensions)})");
+            InvalidDataException Truncated(long present) => Invalid(path,
+                $"{what} is truncated: the header announces {Describe(dimensions)} = {headerLength + length} bytes, " +
+                $"but there are only {headerLength + present}" + (gzip ? " (the gzip file may have been cut short)" : ""));
+            InvalidDataException Trailing(long extra) => Invalid(path,
+                $"{what} has {extra} trailing byte(s) after the {headerLength + length} bytes the header announces " +
+                $"({Describe(dimensions)})");
+
+            if (!gzip)
+            {
+                var present = file.Length - headerLength;
+                if (present < length) throw Truncated(present);
+                if (present > length) throw Trailing(present - length);
+            }
+            byte[] data;
+            if (gzip)
+            {
+                data = ReadGrowing(stream, length, out got);
+            }
+            else
+            {
+                // The length is known to be there.
+                data = new byte[length];
+                got = ReadFully(stream, data);
+            }
+            if (got < length) throw Truncated(got);
+            var remaining = CountRemaining(stream);
+            if (remaining > 0) throw Trailing(remaining);
             return (data, dimensions);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(Prefix(path), StringComparison.Ordinal))
@@ -170,16 +188,32 @@ public static class IdxReader
     private static string Describe(int[] dimensions) =>
         dimensions.Length == 1 ? $"{dimensions[0]} items" : string.Join(" x ", dimensions);
 
-    private static int ReadFully(Stream stream, byte[] buffer)
+    private static int ReadFully(Stream stream, byte[] buffer, int offset = 0)
     {
-        var total = 0;
+        var total = offset;
         while (total < buffer.Length)
         {
             var got = stream.Read(buffer, total, buffer.Length - total);
             if (got == 0) break;
             total += got;
         }
-        return total;
+        return total - offset;
+    }
+
+    /// <summary>
+    /// Up to <paramref name="length"/> bytes into a buffer that doubles only while data keeps coming, so a stream
+    /// shorter than announced costs memory in proportion to what it holds.
+    /// </summary>
+    private static byte[] ReadGrowing(Stream stream, int length, out int got)
+    {
+        var data = new byte[Math.Min(length, FirstChunk)];
+        got = 0;
+        while (true)
+        {
+            got += ReadFully(stream, data, got);
+            if (got < data.Length || data.Length == length) return data;
+            Array.Resize(ref data, (int)Math.Min(2L * data.Length, length));
+        }
     }
 
     private static long CountRemaining(Stream stream)

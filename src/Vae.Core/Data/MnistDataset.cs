@@ -9,10 +9,14 @@ namespace Vae.Core.Data;
 /// </summary>
 /// <remarks>
 /// The dataset owns its two tensors: they belong to no dispose scope, so they outlive the scope they were loaded in,
-/// and <see cref="Dispose"/> frees their native memory.
+/// and <see cref="Dispose"/> frees their native memory. After that every member throws <see cref="ObjectDisposedException"/>.
 /// </remarks>
 public sealed class MnistDataset : IDisposable
 {
+    private readonly Tensor images;
+    private readonly Tensor labels;
+    private bool disposed;
+
     /// <summary>The side of an MNIST image in pixels.</summary>
     public const int ImageSide = 28;
 
@@ -40,17 +44,34 @@ public sealed class MnistDataset : IDisposable
             throw new ArgumentException(
                 $"images and labels must hold the same number of digits, but images has {images.shape[0]} and labels {labels.shape[0]}.",
                 nameof(labels));
-        Images = images.DetachFromDisposeScope();
-        Labels = labels.DetachFromDisposeScope();
+        this.images = images.DetachFromDisposeScope();
+        this.labels = labels.DetachFromDisposeScope();
     }
 
     /// <summary>The pixels, float32 in [0, 1], shape <c>[N, 784]</c>, one row per digit.</summary>
-    public Tensor Images { get; }
+    /// <exception cref="ObjectDisposedException">The dataset is disposed.</exception>
+    public Tensor Images
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return images;
+        }
+    }
 
     /// <summary>The digits 0-9, int64, shape <c>[N]</c>.</summary>
-    public Tensor Labels { get; }
+    /// <exception cref="ObjectDisposedException">The dataset is disposed.</exception>
+    public Tensor Labels
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return labels;
+        }
+    }
 
     /// <summary>The number of digits, N.</summary>
+    /// <exception cref="ObjectDisposedException">The dataset is disposed.</exception>
     public long Count => Labels.shape[0];
 
     /// <summary>
@@ -94,8 +115,10 @@ public sealed class MnistDataset : IDisposable
     /// <summary>A new dataset with only the digits whose label is one of <paramref name="digits"/>, in their original order.</summary>
     /// <param name="digits">The labels to keep, each 0-9.</param>
     /// <exception cref="ArgumentException">No digit is given, or one is outside 0-9.</exception>
+    /// <exception cref="ObjectDisposedException">The dataset is disposed.</exception>
     public MnistDataset WithDigits(params int[] digits)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(digits);
         if (digits.Length == 0) throw new ArgumentException("Give at least one digit to keep.", nameof(digits));
         foreach (var digit in digits) CheckDigit(digit, nameof(digits));
@@ -108,22 +131,31 @@ public sealed class MnistDataset : IDisposable
     /// </summary>
     /// <param name="digit">The label to leave out, 0-9.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="digit"/> is outside 0-9.</exception>
+    /// <exception cref="ObjectDisposedException">The dataset is disposed.</exception>
     public MnistDataset WithoutDigit(int digit)
     {
+        ThrowIfDisposed();
         CheckDigit(digit, nameof(digit));
         return Where(Enumerable.Range(0, ClassCount).Where(d => d != digit));
     }
 
-    /// <summary>Frees the native memory of <see cref="Images"/> and <see cref="Labels"/>.</summary>
+    /// <summary>Frees the native memory of <see cref="Images"/> and <see cref="Labels"/>; a second call does nothing.</summary>
     public void Dispose()
     {
-        Images.Dispose();
-        Labels.Dispose();
+        disposed = true;
+        images.Dispose();
+        labels.Dispose();
+    }
+
+    private void ThrowIfDisposed()
+    {
+        // A tensor handed out by Images and disposed by its caller leaves the dataset as unusable as Dispose does.
+        if (disposed || images.IsInvalid || labels.IsInvalid)
+            throw new ObjectDisposedException(nameof(MnistDataset), "This MNIST dataset has been disposed: its images and labels are freed.");
     }
 
     private MnistDataset Where(IEnumerable<int> digits)
     {
-        ObjectDisposedException.ThrowIf(Images.IsInvalid || Labels.IsInvalid, this);
         using var scope = NewDisposeScope();
         var keep = zeros_like(Labels, ScalarType.Bool);
         foreach (var digit in digits) keep = keep.logical_or(Labels.eq(digit));

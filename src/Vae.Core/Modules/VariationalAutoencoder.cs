@@ -1,4 +1,5 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -17,10 +18,16 @@ namespace Vae.Core;
 /// terms.Loss.backward();
 /// </code>
 /// </example>
+/// <remarks>
+/// After <see cref="Dispose(bool)"/> every member except <see cref="Options"/> throws <see cref="ObjectDisposedException"/>,
+/// including the inherited members that reach the parameters (enumerations, state dict, <c>to</c>, <c>train</c>/<c>eval</c>, <c>zero_grad</c>); otherwise a disposed
+/// model would look like one without parameters, and saving it would replace a good file with an unloadable one.
+/// </remarks>
 public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
 {
     private readonly Encoder encoder;
     private readonly Decoder decoder;
+    private bool disposed;
 
     /// <summary>Creates a model with freshly initialized weights; seed with <c>torch.manual_seed</c> for repeatable ones.</summary>
     /// <param name="options">The architecture; the 784-400-20 MNIST model when null.</param>
@@ -36,17 +43,141 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         RegisterComponents();
     }
 
-    /// <summary>The architecture of this model.</summary>
+    /// <summary>The architecture of this model; still readable after disposal, for messages about the model.</summary>
     public VaeOptions Options { get; }
 
     /// <summary>The inference network q(z|x).</summary>
-    public Encoder Encoder => encoder;
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public Encoder Encoder
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return encoder;
+        }
+    }
 
     /// <summary>The generative network p(x|z).</summary>
-    public Decoder Decoder => decoder;
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public Decoder Decoder
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return decoder;
+        }
+    }
 
     /// <summary>The device the parameters live on.</summary>
-    public Device Device => encoder.parameters().First().device;
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public Device Device
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return encoder.parameters().First().device;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override bool training
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return base.training;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override void train(bool train = true)
+    {
+        ThrowIfDisposed();
+        base.train(train);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override IEnumerable<(string name, Parameter parameter)> named_parameters(bool recurse = true)
+    {
+        ThrowIfDisposed();
+        return base.named_parameters(recurse);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override IEnumerable<(string name, Tensor buffer)> named_buffers(bool recurse = true, bool include_nonpersistent = true)
+    {
+        ThrowIfDisposed();
+        return base.named_buffers(recurse, include_nonpersistent);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override void zero_grad(bool set_to_none = true)
+    {
+        ThrowIfDisposed();
+        base.zero_grad(set_to_none);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override (IList<string> missing_keys, IList<string> unexpected_keyes) load_state_dict(
+        Dictionary<string, Tensor> source, bool strict = true, IList<string>? skip = null)
+    {
+        ThrowIfDisposed();
+        return base.load_state_dict(source, strict, skip);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    protected override Module _to(Device device, ScalarType dtype, bool non_blocking)
+    {
+        ThrowIfDisposed();
+        return base._to(device, dtype, non_blocking);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    protected override Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
+    {
+        ThrowIfDisposed();
+        return base._to(deviceType, deviceIndex, non_blocking);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    protected override Module _to(ScalarType dtype, bool non_blocking)
+    {
+        ThrowIfDisposed();
+        return base._to(dtype, non_blocking);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override IEnumerable<(string name, Module module)> named_children()
+    {
+        ThrowIfDisposed();
+        return base.named_children();
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override IEnumerable<(string name, Module module)> named_modules()
+    {
+        ThrowIfDisposed();
+        return base.named_modules();
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
+    {
+        ThrowIfDisposed();
+        return base.state_dict(destination, prefix);
+    }
 
     /// <summary>Encodes, samples z with the global generator, and decodes.</summary>
     /// <param name="input">A batch <c>[N, InputSize]</c>.</param>
@@ -58,6 +189,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// <exception cref="ArgumentException">The input has the wrong rank or feature count.</exception>
     public VaeOutput Forward(Tensor input, Generator? generator)
     {
+        ThrowIfDisposed();
         var (mean, logVar) = encoder.forward(input);
         var z = Reparameterization.Sample(mean, logVar, generator);
         return new VaeOutput(decoder.forward(z), mean, logVar, z)
@@ -78,6 +210,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// <exception cref="ArgumentException">The input has the wrong shape, contains NaN, or lies outside the likelihood's range.</exception>
     public ElboTerms NegativeElbo(Tensor input, double beta = 1.0, Reduction reduction = Reduction.Mean, Generator? generator = null)
     {
+        ThrowIfDisposed();
         Guard.Features(input, Options.InputSize, nameof(input));
         Guard.Data(input, Options.Likelihood, nameof(input));
         Guard.Beta(beta);
@@ -95,6 +228,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// <returns>Codes <c>[N, LatentSize]</c>, without gradient.</returns>
     public Tensor Encode(Tensor input)
     {
+        ThrowIfDisposed();
         using var noGrad = no_grad();
         var (mean, logVar) = encoder.forward(input);
         logVar.Dispose();
@@ -109,6 +243,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// <returns>Means <c>[N, InputSize]</c> (in [0, 1] for Bernoulli), without gradient.</returns>
     public Tensor Decode(Tensor latent)
     {
+        ThrowIfDisposed();
         using var noGrad = no_grad();
         var decoded = decoder.forward(latent);
         if (Options.Likelihood == VaeLikelihood.Gaussian) return decoded;
@@ -121,6 +256,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// <returns>The means of p(x|z) for each code, <c>[count, InputSize]</c> (probabilities for Bernoulli); see <see cref="Decode"/>.</returns>
     public Tensor Sample(int count, Generator? generator = null)
     {
+        ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         using var latent = randn([count, Options.LatentSize], device: Device, generator: generator);
         return Decode(latent);
@@ -131,6 +267,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// <returns>Means of p(x|z) <c>[N, InputSize]</c> (probabilities for Bernoulli).</returns>
     public Tensor Reconstruct(Tensor input)
     {
+        ThrowIfDisposed();
         using var latent = Encode(input);
         return Decode(latent);
     }
@@ -141,21 +278,23 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// </summary>
     /// <param name="path">The file to create or replace; an existing file survives a failed save.</param>
     /// <exception cref="IOException">The file could not be written.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written.</exception>
     public void Save(string path) => VaeModelFile.Save(this, path);
 
     /// <summary>Writes this model's architecture and weights to a stream (see <see cref="VaeModelFile"/>).</summary>
     /// <param name="stream">A writable stream; it is left open.</param>
+    /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written.</exception>
     public void Save(Stream stream) => VaeModelFile.Save(this, stream);
 
     /// <summary>Loads a model saved with <see cref="Save(string)"/>; the architecture comes from the file.</summary>
     /// <param name="path">The model file.</param>
-    /// <returns>A new model on the CPU; the caller disposes it.</returns>
+    /// <returns>A new model on the CPU, in evaluation mode; the caller disposes it.</returns>
     /// <exception cref="InvalidDataException">The file is not a Vae model, truncated, corrupted, or of an unknown format version.</exception>
     public static VariationalAutoencoder Load(string path) => VaeModelFile.Load(path);
 
     /// <summary>Loads a model written with <see cref="Save(Stream)"/> from the stream's current position.</summary>
     /// <param name="stream">A readable stream; it is left open.</param>
-    /// <returns>A new model on the CPU; the caller disposes it.</returns>
+    /// <returns>A new model on the CPU, in evaluation mode; the caller disposes it.</returns>
     /// <exception cref="InvalidDataException">The data is not a Vae model, truncated, corrupted, or of an unknown format version.</exception>
     public static VariationalAutoencoder Load(Stream stream) => VaeModelFile.Load(stream);
 
@@ -163,5 +302,21 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// <param name="path">The model file.</param>
     /// <exception cref="ArgumentException">A saved tensor is missing, extra, or has another shape; the message names it.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid Vae model file.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
     public void LoadWeights(string path) => VaeModelFile.LoadWeights(this, path);
+
+    /// <summary>Frees the parameters; afterwards every member but <see cref="Options"/> throws <see cref="ObjectDisposedException"/>.</summary>
+    /// <param name="disposing">True from <c>Dispose()</c>, false from the finalizer.</param>
+    protected override void Dispose(bool disposing)
+    {
+        // The base class walks the parameters and submodules, so the flag goes up only after it has finished.
+        base.Dispose(disposing);
+        disposed = true;
+    }
+
+    internal void ThrowIfDisposed()
+    {
+        if (disposed)
+            throw new ObjectDisposedException(nameof(VariationalAutoencoder), $"This {Options} model has been disposed: its parameters are freed.");
+    }
 }

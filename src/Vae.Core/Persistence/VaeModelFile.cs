@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using TorchSharp;
@@ -12,7 +11,7 @@ namespace Vae.Core;
 /// <see cref="VariationalAutoencoder.Load(string)"/> forward here.
 /// </summary>
 /// <remarks>
-/// <para>Layout, little-endian:</para>
+/// <para>Layout, little-endian (the envelope shared with training checkpoints):</para>
 /// <list type="number">
 /// <item>the 8-byte identifier <c>VAEMODEL</c>;</item>
 /// <item>the format version, a 32-bit integer (<see cref="FormatVersion"/>);</item>
@@ -24,7 +23,9 @@ namespace Vae.Core;
 /// </list>
 /// <para>
 /// The weights use a format of Vae's own rather than TorchSharp's <c>Module.save</c>, so that names and shapes can be
-/// compared with a model's before any of them is copied, and a mismatch reported tensor by tensor.
+/// compared with a model's before any of them is copied, and a mismatch reported tensor by tensor. The tensor table is
+/// also checked against the shapes the stored architecture implies before a model is built, so a file cannot make
+/// <see cref="Load(string)"/> allocate more than the weights it holds.
 /// </para>
 /// </remarks>
 public static class VaeModelFile
@@ -35,9 +36,7 @@ public static class VaeModelFile
     /// <summary>The suffix of the temporary file a save writes before it replaces the target.</summary>
     public const string TemporarySuffix = AtomicFile.TemporarySuffix;
 
-    private static readonly byte[] Magic = "VAEMODEL"u8.ToArray();
-    private const int HashSize = 32;
-    private const int HeaderSize = 8 + sizeof(int) + sizeof(long) + HashSize;
+    private static readonly ChecksummedContainer Container = new("VAEMODEL", "Vae model file", FormatVersion);
     private const string StreamSource = "the stream";
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
@@ -51,10 +50,13 @@ public static class VaeModelFile
     /// <param name="path">The file to create or replace.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="IOException">The file could not be written; the previous file, if any, is unchanged.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written and the previous file is unchanged.</exception>
     public static void Save(VariationalAutoencoder model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        // Before the temporary file exists: a disposed model must not replace a good file with an empty one.
+        model.ThrowIfDisposed();
         var payload = BuildPayload(model);
         AtomicFile.Write(path, stream => WriteFile(stream, payload));
     }
@@ -63,21 +65,24 @@ public static class VaeModelFile
     /// <param name="model">The model to save; it is not changed.</param>
     /// <param name="stream">A writable stream; it is left open.</param>
     /// <exception cref="ArgumentException"><paramref name="stream"/> is not writable.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written.</exception>
     public static void Save(VariationalAutoencoder model, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(stream);
+        model.ThrowIfDisposed();
         if (!stream.CanWrite) throw new ArgumentException("The stream must be writable.", nameof(stream));
         WriteFile(stream, BuildPayload(model));
     }
 
     /// <summary>Loads a model saved by <see cref="Save(VariationalAutoencoder, string)"/>, on the CPU.</summary>
     /// <param name="path">The model file.</param>
-    /// <returns>A new model with the saved architecture and weights; the caller disposes it.</returns>
+    /// <returns>A new model with the saved architecture and weights, in evaluation mode; the caller disposes it.</returns>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">
-    /// The file is not a Vae model file, is truncated, is corrupted (checksum mismatch), or has an unknown format
-    /// version; the message says which and names the file.
+    /// The file is not a Vae model file, is truncated, is corrupted (checksum mismatch, or tensors that do not match its
+    /// architecture), or has an unknown format version; the message says which and names the file. Nothing is
+    /// allocated for the model before these checks pass.
     /// </exception>
     public static VariationalAutoencoder Load(string path)
     {
@@ -89,7 +94,7 @@ public static class VaeModelFile
     /// <summary>Loads a model from <paramref name="stream"/>, reading exactly one saved model from its current position.</summary>
     /// <param name="stream">A readable stream; it is left open.</param>
     /// <param name="sourceName">What to call the source in error messages; the file name of a <see cref="FileStream"/> when null.</param>
-    /// <returns>A new model with the saved architecture and weights, on the CPU; the caller disposes it.</returns>
+    /// <returns>A new model with the saved architecture and weights, on the CPU, in evaluation mode; the caller disposes it.</returns>
     /// <exception cref="InvalidDataException">The data is not a Vae model, is truncated, corrupted, or of an unknown format version.</exception>
     public static VariationalAutoencoder Load(Stream stream, string? sourceName = null)
     {
@@ -103,6 +108,8 @@ public static class VaeModelFile
             var dtype = contents.Tensors.Count > 0 ? contents.Tensors[0].DType : ScalarType.Float32;
             if (dtype != ScalarType.Float32) model.to(dtype);
             CopyWeights(model, contents, source, "model");
+            // A loaded model is for using, not training: layers such as dropout must behave deterministically.
+            model.eval();
             return model;
         }
         catch
@@ -127,6 +134,7 @@ public static class VaeModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        model.ThrowIfDisposed();
         using var stream = OpenRead(path);
         LoadWeights(model, stream, path);
     }
@@ -141,6 +149,7 @@ public static class VaeModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(stream);
+        model.ThrowIfDisposed();
         var source = SourceName(stream, sourceName);
         var contents = ReadContents(stream, source);
         CopyWeights(model, contents, source, nameof(model));
@@ -155,6 +164,13 @@ public static class VaeModelFile
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var stream = OpenRead(path);
         return ReadContents(stream, path).Options;
+    }
+
+    /// <summary>The architecture and tensor table of one saved model, verified and checked like <see cref="Load(Stream, string?)"/>, without building a model.</summary>
+    internal static (VaeOptions Options, IReadOnlyList<(string Name, ScalarType DType, long[] Shape)> Tensors) ReadTensorTable(Stream stream, string source)
+    {
+        var contents = ReadContents(stream, source);
+        return (contents.Options, contents.Tensors.Select(t => (t.Name, t.DType, t.Shape)).ToList());
     }
 
     /// <summary>Parses the architecture JSON; fields missing from older files keep their defaults.</summary>
@@ -236,65 +252,65 @@ public static class VaeModelFile
 
     private static void WriteFile(Stream stream, byte[] payload)
     {
-        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        writer.Write(Magic);
-        writer.Write(FormatVersion);
-        writer.Write((long)payload.Length);
-        writer.Write(SHA256.HashData(payload));
-        writer.Write(payload);
-        writer.Flush();
+        Container.Write(stream, payload);
+        stream.Flush();
     }
 
+    /// <summary>Reads, verifies and parses one saved model, and checks its tensors against its architecture.</summary>
     private static FileContents ReadContents(Stream stream, string source)
     {
-        if (!stream.CanRead) throw new ArgumentException("The stream must be readable.", nameof(stream));
-        var header = new byte[HeaderSize];
-        var magicRead = ReadUpTo(stream, header, 0, Magic.Length);
-        if (!header.AsSpan(0, magicRead).SequenceEqual(Magic.AsSpan(0, magicRead)) || magicRead == 0)
-            throw new InvalidDataException(
-                $"'{source}' is not a Vae model file: it does not start with the identifier \"VAEMODEL\".");
-        if (magicRead < Magic.Length) throw Truncated(source, $"it ends after {magicRead} byte(s), inside the file identifier");
-
-        var versionRead = ReadUpTo(stream, header, Magic.Length, sizeof(int));
-        if (versionRead < sizeof(int)) throw Truncated(source, "it ends inside the format version");
-        var version = BitConverter.ToInt32(header, Magic.Length);
-        if (version != FormatVersion)
-            throw new InvalidDataException(
-                $"'{source}' has model file format version {version}, but this version of Vae reads only version {FormatVersion}.");
-
-        var restRead = ReadUpTo(stream, header, Magic.Length + sizeof(int), sizeof(long) + HashSize);
-        if (restRead < sizeof(long) + HashSize) throw Truncated(source, "it ends inside the header");
-        var length = BitConverter.ToInt64(header, Magic.Length + sizeof(int));
-        var expectedHash = header.AsSpan(HeaderSize - HashSize, HashSize).ToArray();
-        if (length < 0) throw Corrupt(source, $"its header gives a negative payload length ({length})");
-        if (stream.CanSeek && stream.Length - stream.Position < length)
-            throw Truncated(source, $"the header announces {length} payload bytes but only {stream.Length - stream.Position} follow");
-        if (length > Array.MaxLength) throw Corrupt(source, $"its header gives an impossible payload length ({length})");
-
-        var payload = new byte[length];
-        var payloadRead = ReadUpTo(stream, payload, 0, (int)length);
-        if (payloadRead < length)
-            throw Truncated(source, $"the header announces {length} payload bytes but only {payloadRead} follow");
-        if (!SHA256.HashData(payload).AsSpan().SequenceEqual(expectedHash))
-            throw Corrupt(source, "the SHA-256 checksum of its contents does not match the one it was saved with");
-
+        var (_, payload) = Container.Read(stream, source);
+        FileContents contents;
         try
         {
-            return ParsePayload(payload, source);
+            contents = ParsePayload(payload, source);
         }
         catch (Exception e) when (e is IOException or ArgumentException or OverflowException)
         {
             // The checksum matched, so this is a file written wrongly rather than damaged later.
             throw Corrupt(source, $"its contents are malformed ({e.Message})", e);
         }
+        CheckAgainstArchitecture(contents, source);
+        return contents;
     }
+
+    /// <summary>
+    /// The file's tensors must be exactly those its architecture implies: a file is self-consistent before any model
+    /// is built from it, so a crafted architecture cannot make loading allocate more than the file holds.
+    /// </summary>
+    private static void CheckAgainstArchitecture(FileContents contents, string source)
+    {
+        var saved = contents.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var expected = ExpectedParameters.Of(contents.Options);
+        foreach (var (name, shape) in expected)
+        {
+            if (!saved.TryGetValue(name, out var tensor))
+                throw Corrupt(source, $"its architecture {contents.Options} needs a tensor '{name}' of shape {FormatShape(shape)}, which the file does not hold");
+            if (!tensor.Shape.SequenceEqual(shape))
+                throw Corrupt(source,
+                    $"its architecture {contents.Options} needs tensor '{name}' of shape {FormatShape(shape)}, but the file holds shape {FormatShape(tensor.Shape)}");
+        }
+        var names = expected.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var extra = saved.Keys.Where(name => !names.Contains(name)).ToList();
+        if (extra.Count > 0)
+            throw Corrupt(source, $"it holds tensor(s) its architecture {contents.Options} lacks: {string.Join(", ", extra.Select(n => $"'{n}'"))}");
+    }
+
+    private static int ElementSize(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 => 8,
+        ScalarType.Float32 => 4,
+        _ => 2,
+    };
 
     private static FileContents ParsePayload(byte[] payload, string source)
     {
         using var reader = new BinaryReader(new MemoryStream(payload, writable: false), Encoding.UTF8);
         var jsonLength = reader.ReadInt32();
+        // ReadBytes allocates the count it is given, so the count must first fit in what the file holds.
+        if (jsonLength < 0 || jsonLength > payload.Length - reader.BaseStream.Position)
+            throw Corrupt(source, $"its architecture claims {jsonLength} bytes, but only {payload.Length - reader.BaseStream.Position} remain in the file");
         var json = Encoding.UTF8.GetString(reader.ReadBytes(jsonLength));
-        if (json.Length == 0 && jsonLength > 0) throw new EndOfStreamException("The architecture ends early.");
         var options = ParseOptions(json, source);
         var count = reader.ReadInt32();
         if (count < 0) throw Corrupt(source, $"it gives a negative tensor count ({count})");
@@ -310,9 +326,17 @@ public static class VaeModelFile
             var shape = new long[rank];
             for (var d = 0; d < rank; d++) shape[d] = reader.ReadInt64();
             var byteCount = reader.ReadInt64();
-            if (byteCount < 0 || byteCount > payload.Length) throw Corrupt(source, $"tensor '{name}' claims {byteCount} bytes");
+            var elements = ExpectedParameters.ElementCount(shape);
+            if (elements is null || elements.Value > payload.Length || elements.Value * ElementSize(dtype) != byteCount)
+                throw Corrupt(source,
+                    $"tensor '{name}' of shape {FormatShape(shape)} and dtype {dtype} needs " +
+                    (elements is null ? "an impossible number of bytes" : $"{elements.Value * ElementSize(dtype)} bytes") +
+                    $", but the file gives {byteCount}");
+            if (byteCount > payload.Length - reader.BaseStream.Position)
+                throw Corrupt(source, $"tensor '{name}' claims {byteCount} bytes, but only {payload.Length - reader.BaseStream.Position} remain in the file");
             var bytes = reader.ReadBytes((int)byteCount);
             if (bytes.Length != byteCount) throw new EndOfStreamException($"Tensor '{name}' ends early.");
+            if (tensors.Any(t => t.Name == name)) throw Corrupt(source, $"it holds tensor '{name}' twice");
             tensors.Add(new SavedTensor(name, dtype, shape, bytes));
         }
         return new FileContents(options, tensors);
@@ -323,7 +347,10 @@ public static class VaeModelFile
     {
         var state = model.state_dict();
         var saved = contents.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var architectures = $"the file holds a {contents.Options} model, the model is {model.Options}";
+        // The file's tensors already match its architecture, so a difference here is a difference of architectures.
+        var architectures = contents.Options.Equals(model.Options)
+            ? $"both are {model.Options} models"
+            : $"the file holds a {contents.Options} model, the model is {model.Options}";
         foreach (var (name, tensor) in state)
         {
             if (!saved.TryGetValue(name, out var savedTensor))
@@ -342,43 +369,24 @@ public static class VaeModelFile
                 modelParameterName);
 
         using var scope = NewDisposeScope();
-        var loaded = contents.Tensors.Select(t => (t.Name, Tensor: t.ToTensor(source))).ToList();
+        var loaded = contents.Tensors.Select(t => (t.Name, Tensor: t.ToTensor())).ToList();
         using var noGrad = no_grad();
         foreach (var (name, tensor) in loaded) state[name].copy_(tensor);
     }
 
     private static string FormatShape(long[] shape) => "[" + string.Join(", ", shape) + "]";
 
-    private static int ReadUpTo(Stream stream, byte[] buffer, int offset, int count)
-    {
-        var total = 0;
-        while (total < count)
-        {
-            var read = stream.Read(buffer, offset + total, Math.Min(count - total, 1 << 20));
-            if (read == 0) break;
-            total += read;
-        }
-        return total;
-    }
-
-    private static InvalidDataException Truncated(string source, string detail) =>
-        new($"'{source}' is a truncated Vae model file: {detail}.");
-
     private static InvalidDataException Corrupt(string source, string detail, Exception? inner = null) =>
-        new($"'{source}' is a corrupted Vae model file: {detail}.", inner);
+        Container.Corrupt(source, detail, inner);
 
     private sealed record FileContents(VaeOptions Options, IReadOnlyList<SavedTensor> Tensors);
 
     private sealed record SavedTensor(string Name, ScalarType DType, long[] Shape, byte[] Bytes)
     {
-        public Tensor ToTensor(string source)
+        /// <summary>The byte count was checked against the shape when the file was read.</summary>
+        public Tensor ToTensor()
         {
             var tensor = empty(Shape, dtype: DType);
-            if (tensor.bytes.Length != Bytes.Length)
-            {
-                var expected = tensor.bytes.Length;
-                throw Corrupt(source, $"tensor '{Name}' of shape {FormatShape(Shape)} and dtype {DType} should take {expected} bytes but has {Bytes.Length}");
-            }
             tensor.bytes = Bytes;
             return tensor;
         }

@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -9,14 +9,21 @@ using static TorchSharp.torch;
 namespace Vae.Core;
 
 /// <summary>
-/// The file a <see cref="VaeTrainer"/> checkpoint lives in: a magic number, a format version, the payload's length,
-/// the payload (a JSON header with architecture, options, position and history, then the weights, the optimizer
-/// state, the random generators' states and the best weights so far) and the payload's SHA-256.
+/// The file a <see cref="VaeTrainer"/> checkpoint lives in: the <see cref="ChecksummedContainer"/> shared with model
+/// files (identifier <c>VAECKPT\n</c>, format version, payload length, SHA-256, payload) around a payload of a JSON
+/// header with architecture, options, position and history, then the weights, the optimizer state, the random
+/// generators' states and the best weights so far, each a 32-bit length and its bytes.
 /// </summary>
+/// <remarks>
+/// Version 1 had the SHA-256 after the payload and stored the device and the checkpoint's own path among the options;
+/// it is still read. Neither value is written any more: a checkpoint moved to another folder or machine resumes with
+/// the path it was read from and the default device.
+/// </remarks>
 internal sealed class TrainingCheckpoint
 {
-    private static readonly byte[] Magic = "VAECKPT\n"u8.ToArray();
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+    private static readonly ChecksummedContainer Container = new("VAECKPT\n", "Vae training checkpoint", FormatVersion, trailingHashVersions: 1);
+    private static readonly string[] MachineSpecificOptions = [nameof(VaeTrainerOptions.Device), nameof(VaeTrainerOptions.CheckpointPath)];
     // The best validation loss starts at +infinity.
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
@@ -77,7 +84,7 @@ internal sealed class TrainingCheckpoint
         using var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
         {
-            writer.Write(JsonSerializer.Serialize(header, Json));
+            writer.Write(SerializeHeader(header));
             WriteBlob(writer, weights);
             WriteBlob(writer, optimizerState);
             WriteBlob(writer, shuffleState);
@@ -88,44 +95,44 @@ internal sealed class TrainingCheckpoint
                 WriteBlob(writer, tensor.bytes.ToArray());
             }
         }
-        var bytes = payload.GetBuffer().AsSpan(0, (int)payload.Length);
-        using var output = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        output.Write(Magic);
-        output.Write(FormatVersion);
-        output.Write((long)bytes.Length);
-        output.Write(bytes);
-        output.Write(SHA256.HashData(bytes));
+        Container.Write(stream, payload.GetBuffer().AsSpan(0, (int)payload.Length));
     }
 
+    /// <summary>
+    /// The stored architecture and options, the options checkpointing to <paramref name="path"/>, where the file is now.
+    /// The whole file is validated first, so a model built from the architecture fits the weights the file holds.
+    /// </summary>
     public static (VaeOptions Architecture, VaeTrainerOptions Options) ReadOptions(string path)
     {
-        var header = ReadPayload(path, out _).header;
-        return (header.Architecture, header.Options);
+        var header = ReadValidated(path).header;
+        return (header.Architecture, header.Options with { CheckpointPath = path });
     }
 
     public static TrainingCheckpoint Read(string path, VaeOptions expectedArchitecture)
+    {
+        var checkpoint = ReadValidated(path);
+        if (!checkpoint.header.Architecture.Equals(expectedArchitecture))
+            throw new InvalidDataException(
+                $"Checkpoint '{path}' was written for a {checkpoint.header.Architecture} model, but this model is {expectedArchitecture}.");
+        return checkpoint;
+    }
+
+    private static TrainingCheckpoint ReadValidated(string path)
     {
         var (header, reader) = ReadPayload(path, out var payload);
         using (payload)
         using (reader)
         {
-            if (!header.Architecture.Equals(expectedArchitecture))
-                throw new InvalidDataException(
-                    $"Checkpoint '{path}' was written for a {header.Architecture} model, but this model is {expectedArchitecture}.");
-            try
-            {
-                var weights = ReadBlob(reader);
-                var optimizerState = ReadBlob(reader);
-                var shuffleState = ReadBlob(reader);
-                var noiseState = ReadBlob(reader);
-                // Raw bytes: the trainer shapes them like its model, so reading needs no model of its own.
-                var best = header.BestWeightNames.ToDictionary(name => name, _ => ReadBlob(reader));
-                return new TrainingCheckpoint(header, weights, optimizerState, shuffleState, noiseState, best);
-            }
-            catch (Exception e) when (e is EndOfStreamException or KeyNotFoundException or ArgumentException)
-            {
-                throw new InvalidDataException($"Checkpoint '{path}' is damaged: {e.Message}", e);
-            }
+            var weights = ReadBlob(reader, "the weights", path);
+            var optimizerState = ReadBlob(reader, "the optimizer state", path);
+            var shuffleState = ReadBlob(reader, "the shuffling generator's state", path);
+            var noiseState = ReadBlob(reader, "the noise generator's state", path);
+            // Raw bytes: the trainer shapes them like its model, so reading needs no model of its own.
+            var best = header.BestWeightNames.ToDictionary(name => name, name => ReadBlob(reader, $"the best weights of '{name}'", path));
+            if (payload.Position != payload.Length)
+                throw Invalid(path, $"{payload.Length - payload.Position} byte(s) follow the last section");
+            ValidateSections(header, weights, optimizerState, shuffleState, noiseState, best, path);
+            return new TrainingCheckpoint(header, weights, optimizerState, shuffleState, noiseState, best);
         }
     }
 
@@ -140,37 +147,173 @@ internal sealed class TrainingCheckpoint
         GeneratorState.Restore(noise, noiseState);
     }
 
+    /// <summary>Reads and verifies the container, parses the JSON header and checks every field of it.</summary>
     private static (Header header, BinaryReader reader) ReadPayload(string path, out MemoryStream payload)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
-        using var file = File.OpenRead(path);
-        using var reader = new BinaryReader(file);
+        byte[] bytes;
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+            bytes = Container.Read(file, path).Payload;
+        payload = new MemoryStream(bytes, writable: false);
+        var reader = new BinaryReader(payload, Encoding.UTF8);
         try
         {
-            var magic = reader.ReadBytes(Magic.Length);
-            if (!magic.AsSpan().SequenceEqual(Magic))
-                throw new InvalidDataException($"'{path}' is not a Vae training checkpoint (it does not start with the checkpoint signature).");
-            var version = reader.ReadInt32();
-            if (version != FormatVersion)
-                throw new InvalidDataException($"Checkpoint '{path}' has format version {version}; this version of Vae reads version {FormatVersion}.");
-            var length = reader.ReadInt64();
-            if (length < 0 || length > file.Length - file.Position - 32)
-                throw new InvalidDataException($"Checkpoint '{path}' is truncated: it announces {length} bytes of data but the file has {file.Length} bytes in all.");
-            var bytes = reader.ReadBytes((int)length);
-            var checksum = reader.ReadBytes(32);
-            if (!SHA256.HashData(bytes).AsSpan().SequenceEqual(checksum))
-                throw new InvalidDataException($"Checkpoint '{path}' is corrupt: its SHA-256 checksum does not match its contents.");
-            payload = new MemoryStream(bytes, writable: false);
-            var payloadReader = new BinaryReader(payload, Encoding.UTF8);
-            var header = JsonSerializer.Deserialize<Header>(payloadReader.ReadString(), Json)
-                ?? throw new InvalidDataException($"Checkpoint '{path}' has an empty header.");
-            return (header, payloadReader);
+            Header header;
+            try
+            {
+                header = JsonSerializer.Deserialize<Header>(reader.ReadString(), Json) ?? throw Invalid(path, "its header is the JSON null");
+            }
+            catch (Exception e) when (e is EndOfStreamException or JsonException or IOException)
+            {
+                throw Invalid(path, $"its header is not readable ({e.Message})", e);
+            }
+            ValidateHeader(header, path);
+            // Version 1 stored them; a checkpoint must not carry one machine's device or folder to another.
+            return (header with { Options = header.Options with { Device = new VaeTrainerOptions().Device, CheckpointPath = null } }, reader);
         }
-        catch (Exception e) when (e is EndOfStreamException or JsonException)
+        catch
         {
-            throw new InvalidDataException($"Checkpoint '{path}' is truncated or damaged: {e.Message}", e);
+            reader.Dispose();
+            throw;
         }
     }
+
+    private static string SerializeHeader(Header header)
+    {
+        var json = JsonSerializer.SerializeToNode(header, Json)!;
+        var options = json[nameof(Header.Options)]!.AsObject();
+        foreach (var name in MachineSpecificOptions) options.Remove(name);
+        return json.ToJsonString(Json);
+    }
+
+    /// <summary>
+    /// Every field of the header must be possible: the checksum only says the file is as written, and a file written
+    /// wrongly (or by hand) must not make a run train negative epochs or index outside its data.
+    /// </summary>
+    private static void ValidateHeader(Header header, string path)
+    {
+        if (header.Architecture is null) throw Invalid(path, "its header has no Architecture");
+        if (header.Options is null) throw Invalid(path, "its header has no Options");
+        if (header.State is null) throw Invalid(path, "its header has no State");
+        if (header.History is null) throw Invalid(path, "its header has no History");
+        if (header.BestWeightNames is null) throw Invalid(path, "its header has no BestWeightNames");
+        try
+        {
+            header.Architecture.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid(path, $"its field Architecture.{e.ParamName} is invalid: {e.Message}", e);
+        }
+        try
+        {
+            header.Options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid(path, $"its field Options.{e.ParamName} is invalid: {e.Message}", e);
+        }
+
+        var state = header.State;
+        var epochs = header.Options.Epochs;
+        Require(state.CompletedEpochs >= 0 && state.CompletedEpochs <= epochs, "State.CompletedEpochs", state.CompletedEpochs, $"must lie in 0-{epochs} (Options.Epochs)");
+        Require(state.BatchInEpoch >= 0, "State.BatchInEpoch", state.BatchInEpoch, "must not be negative");
+        Require(state.BatchInEpoch == 0 || state.CompletedEpochs < epochs, "State.BatchInEpoch", state.BatchInEpoch,
+            $"must be 0 once all {epochs} epochs are complete");
+        // Every completed epoch trained at least one batch.
+        Require(state.GlobalStep >= (long)state.CompletedEpochs + state.BatchInEpoch, "State.GlobalStep", state.GlobalStep,
+            $"must be at least State.CompletedEpochs + State.BatchInEpoch = {(long)state.CompletedEpochs + state.BatchInEpoch}");
+        Require(state.StepsPerEpochSeen >= (state.CompletedEpochs > 0 ? 1 : 0), "State.StepsPerEpochSeen", state.StepsPerEpochSeen,
+            state.CompletedEpochs > 0 ? "must be positive after a completed epoch" : "must not be negative");
+        Require(state.EpochsWithoutImprovement >= 0 && state.EpochsWithoutImprovement <= state.CompletedEpochs,
+            "State.EpochsWithoutImprovement", state.EpochsWithoutImprovement, $"must lie in 0-{state.CompletedEpochs} (State.CompletedEpochs)");
+        Require(!double.IsNaN(state.BestValidationLoss) && !double.IsNegativeInfinity(state.BestValidationLoss),
+            "State.BestValidationLoss", state.BestValidationLoss, "must be a number or +infinity");
+        Require(state.BatchInEpoch == 0 || state.ShuffleStateAtEpochStart is { Length: > 0 }, "State.ShuffleStateAtEpochStart", "missing",
+            "is needed to resume in the middle of an epoch");
+        var sums = state.Sums;
+        Require(sums.Steps >= 0 && sums.Samples >= 0, "State.Sums", $"{sums.Steps} steps and {sums.Samples} samples", "must not be negative");
+        Require(state.BatchInEpoch == 0 || sums.Steps == state.BatchInEpoch, "State.Sums.Steps", sums.Steps,
+            $"must equal State.BatchInEpoch ({state.BatchInEpoch}) in the middle of an epoch");
+        Require(double.IsFinite(sums.Loss) && double.IsFinite(sums.Reconstruction) && double.IsFinite(sums.Kl), "State.Sums",
+            $"loss {sums.Loss}", "must be finite");
+
+        Require(header.History.Count == state.CompletedEpochs, "History", $"{header.History.Count} epoch(s)",
+            $"must list one summary per completed epoch ({state.CompletedEpochs})");
+        for (var i = 0; i < header.History.Count; i++)
+            Require(header.History[i] is { } summary && summary.Epoch == i + 1, $"History[{i}].Epoch", header.History[i]?.Epoch.ToString() ?? "null", $"must be {i + 1}");
+
+        var parameters = ExpectedParameters.Of(header.Architecture).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in header.BestWeightNames)
+        {
+            Require(parameters.Contains(name), "BestWeightNames", $"'{name}'", $"must name a parameter of the {header.Architecture} model");
+            Require(seen.Add(name), "BestWeightNames", $"'{name}'", "must not be listed twice");
+        }
+
+        void Require(bool condition, string field, object value, string rule)
+        {
+            if (!condition) throw Invalid(path, $"its field {field} is {value}, but {rule}");
+        }
+    }
+
+    /// <summary>The sections must have the sizes the architecture, the saved weights and each other imply.</summary>
+    private static void ValidateSections(
+        Header header, byte[] weights, byte[] optimizerState, byte[] shuffleState, byte[] noiseState, Dictionary<string, byte[]> best, string path)
+    {
+        var source = $"{path} (weights)";
+        VaeOptions savedArchitecture;
+        IReadOnlyList<(string Name, ScalarType DType, long[] Shape)> tensors;
+        using (var stream = new MemoryStream(weights, writable: false))
+            (savedArchitecture, tensors) = VaeModelFile.ReadTensorTable(stream, source);
+        if (!savedArchitecture.Equals(header.Architecture))
+            throw Invalid(path, $"its weights are for a {savedArchitecture} model, but its field Architecture is {header.Architecture}");
+        var elementSize = tensors.Count > 0 ? ElementSize(tensors[0].DType) : 4;
+        var bytesOf = tensors.ToDictionary(t => t.Name, t => ExpectedParameters.ElementCount(t.Shape)!.Value * ElementSize(t.DType), StringComparer.Ordinal);
+
+        var moments = tensors.Sum(t => ExpectedParameters.ElementCount(t.Shape)!.Value) * elementSize;
+        using (var reader = new BinaryReader(new MemoryStream(optimizerState, writable: false)))
+        {
+            try
+            {
+                var steps = reader.ReadInt64();
+                if (steps < 0) throw Invalid(path, $"its optimizer state has {steps} steps; the count must not be negative");
+                for (var moment = 1; moment <= 2; moment++)
+                {
+                    var length = reader.ReadInt32();
+                    if (length != moments)
+                        throw Invalid(path, $"its optimizer state's moment {moment} holds {length} bytes, but the {header.Architecture} model's parameters take {moments}");
+                    reader.BaseStream.Seek(length, SeekOrigin.Current);
+                }
+                if (reader.BaseStream.Position != optimizerState.Length)
+                    throw Invalid(path, $"its optimizer state is {optimizerState.Length} bytes, not the {reader.BaseStream.Position} its fields describe");
+            }
+            catch (EndOfStreamException e)
+            {
+                throw Invalid(path, "its optimizer state ends early", e);
+            }
+        }
+
+        if (shuffleState.Length == 0) throw Invalid(path, "its shuffling generator's state is empty");
+        if (noiseState.Length == 0) throw Invalid(path, "its noise generator's state is empty");
+        if (header.State.ShuffleStateAtEpochStart is { } atStart && atStart.Length != shuffleState.Length)
+            throw Invalid(path, $"its field State.ShuffleStateAtEpochStart holds {atStart.Length} bytes, but the shuffling generator's state {shuffleState.Length}");
+        foreach (var (name, bytes) in best)
+        {
+            if (bytes.Length != bytesOf[name])
+                throw Invalid(path, $"its best weights of '{name}' hold {bytes.Length} bytes, but the saved tensor takes {bytesOf[name]}");
+        }
+    }
+
+    private static int ElementSize(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 => 8,
+        ScalarType.Float32 => 4,
+        _ => 2,
+    };
+
+    private static InvalidDataException Invalid(string path, string detail, Exception? inner = null) =>
+        Container.Corrupt(path, detail, inner);
 
     private static byte[] Serialize(Action<BinaryWriter> write)
     {
@@ -186,12 +329,14 @@ internal sealed class TrainingCheckpoint
         writer.Write(bytes);
     }
 
-    private static byte[] ReadBlob(BinaryReader reader)
+    private static byte[] ReadBlob(BinaryReader reader, string section, string path)
     {
+        var remaining = reader.BaseStream.Length - reader.BaseStream.Position;
+        if (remaining < sizeof(int)) throw Invalid(path, $"it ends before {section}");
         var length = reader.ReadInt32();
-        var bytes = reader.ReadBytes(length);
-        if (bytes.Length != length) throw new EndOfStreamException($"a section of {length} bytes ends after {bytes.Length}");
-        return bytes;
+        if (length < 0 || length > remaining - sizeof(int))
+            throw Invalid(path, $"{section} claims {length} bytes, but {Math.Max(0, remaining - sizeof(int))} remain");
+        return reader.ReadBytes(length);
     }
 
     private sealed record Header(

@@ -207,4 +207,27 @@ public sealed class IdxReaderTests
         for (var i = offset; i < offset + count; i++) copy[i] ^= 0x5a;
         return copy;
     }
+
+    /// <summary>A header announcing 2,739,000 images of 28 x 28 (2.1 GB) over 6 MB of pixels.</summary>
+    private static byte[] HeaderClaimingFarMoreThanTheFileHolds() =>
+        [.. Idx.Header(0x803, 2_739_000, 28, 28), .. new byte[6_000_000]];
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AHeaderClaimingMoreImagesThanTheFileHoldsIsTruncatedWithoutAllocatingWhatItClaims(bool gzip)
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File(gzip ? "claims-too-much.gz" : "claims-too-much");
+        var file = HeaderClaimingFarMoreThanTheFileHolds();
+        File.WriteAllBytes(path, gzip ? Idx.Gzip(file) : file);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var read = () => IdxReader.ReadImages(path);
+        var message = read.Should().Throw<InvalidDataException>().Which.Message;
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        message.Should().Contain(path).And.Contain("truncated").And.Contain("2739000 x 28 x 28").And.Contain("6000016");
+        allocated.Should().BeLessThan(4L * file.Length, "memory follows the bytes present, not the count the header claims");
+    }
 }

@@ -115,10 +115,32 @@ public sealed class MnistDatasetTests
         using (NewDisposeScope())
             data = MnistDataset.Load(TestData.MnistDirectory, MnistSplit.Test);
 
-        data.Images.IsInvalid.Should().BeFalse();
-        data.Labels.IsInvalid.Should().BeFalse();
+        var (images, labels) = (data.Images, data.Labels);
+        images.IsInvalid.Should().BeFalse();
+        labels.IsInvalid.Should().BeFalse();
         data.Dispose();
-        data.Images.IsInvalid.Should().BeTrue();
-        data.Labels.IsInvalid.Should().BeTrue();
+        images.IsInvalid.Should().BeTrue();
+        labels.IsInvalid.Should().BeTrue();
+    }
+
+    public static TheoryData<string> Members => new() { "Images", "Labels", "Count", "WithDigits", "WithoutDigit" };
+
+    [Theory]
+    [MemberData(nameof(Members))]
+    public void EveryMemberOfADisposedDatasetThrowsObjectDisposed(string member)
+    {
+        var data = new MnistDataset(zeros(3, 784), tensor(new long[] { 0, 1, 2 }));
+        data.Dispose();
+        data.Dispose(); // a second Dispose is harmless
+        Action act = member switch
+        {
+            "Images" => () => _ = data.Images,
+            "Labels" => () => _ = data.Labels,
+            "Count" => () => _ = data.Count,
+            "WithDigits" => () => data.WithDigits(1),
+            "WithoutDigit" => () => data.WithoutDigit(1),
+            _ => throw new ArgumentOutOfRangeException(nameof(member), member, null),
+        };
+        act.Should().Throw<ObjectDisposedException>().Which.ObjectName.Should().Be(nameof(MnistDataset));
     }
 }
