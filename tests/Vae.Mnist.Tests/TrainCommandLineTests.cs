@@ -192,7 +192,7 @@ public sealed class TrainCommandLineTests : IDisposable
         var result = Train("--resume", "--output", "run");
 
         result.ExitCode.Should().Be(1, result.ToString());
-        result.Error.Should().Contain("checkpoint.ckpt").And.Contain("end of the stream");
+        result.Error.Should().Contain("checkpoint.ckpt").And.Contain("truncated");
     }
 
     [Fact]

@@ -223,8 +223,9 @@ internal sealed class TrainingCheckpoint
         // Every completed epoch trained at least one batch.
         Require(state.GlobalStep >= (long)state.CompletedEpochs + state.BatchInEpoch, "State.GlobalStep", state.GlobalStep,
             $"must be at least State.CompletedEpochs + State.BatchInEpoch = {(long)state.CompletedEpochs + state.BatchInEpoch}");
-        Require(state.StepsPerEpochSeen >= (state.CompletedEpochs > 0 ? 1 : 0), "State.StepsPerEpochSeen", state.StepsPerEpochSeen,
-            state.CompletedEpochs > 0 ? "must be positive after a completed epoch" : "must not be negative");
+        Require(state.BatchesPerEpoch >= 0, "State.BatchesPerEpoch", state.BatchesPerEpoch, "must not be negative");
+        Require(state.ShuffleStateEpoch >= 0 && state.ShuffleStateEpoch <= state.CompletedEpochs + 1, "State.ShuffleStateEpoch",
+            state.ShuffleStateEpoch, $"must lie in 0-{state.CompletedEpochs + 1} (State.CompletedEpochs + 1)");
         Require(state.EpochsWithoutImprovement >= 0 && state.EpochsWithoutImprovement <= state.CompletedEpochs,
             "State.EpochsWithoutImprovement", state.EpochsWithoutImprovement, $"must lie in 0-{state.CompletedEpochs} (State.CompletedEpochs)");
         Require(!double.IsNaN(state.BestValidationLoss) && !double.IsNegativeInfinity(state.BestValidationLoss),
