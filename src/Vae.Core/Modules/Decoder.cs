@@ -16,6 +16,7 @@ namespace Vae.Core;
 public sealed class Decoder : Module<Tensor, Tensor>
 {
     private readonly Sequential layers;
+    private readonly List<Linear> fullyConnected = [];
     // Null for an MLP, so that an MLP's state dict keeps the names of files saved before convolutions existed.
     private readonly Sequential? deconvolutions;
     // Per transposed convolution (in order), the height and width of its output: twice its input, plus one for an odd size.
@@ -36,7 +37,8 @@ public sealed class Decoder : Module<Tensor, Tensor>
         var index = 1;
         foreach (var size in options.HiddenSizes.Reverse())
         {
-            layers.append($"fc{index}", Linear(width, size));
+            fullyConnected.Add(Linear(width, size));
+            layers.append($"fc{index}", fullyConnected[^1]);
             layers.append($"relu{index}", ReLU());
             width = size;
             index++;
@@ -45,7 +47,8 @@ public sealed class Decoder : Module<Tensor, Tensor>
         {
             var maps = options.FeatureMapSizes();
             var channels = options.ConvChannels;
-            layers.append($"fc{index}", Linear(width, (long)channels[^1] * maps[^1].Height * maps[^1].Width));
+            fullyConnected.Add(Linear(width, (long)channels[^1] * maps[^1].Height * maps[^1].Width));
+            layers.append($"fc{index}", fullyConnected[^1]);
             layers.append($"relu{index}", ReLU());
             deconvolutions = Sequential();
             var sizes = new List<(long, long)>();
@@ -59,7 +62,8 @@ public sealed class Decoder : Module<Tensor, Tensor>
         }
         else
         {
-            layers.append($"fc{index}", Linear(width, options.InputSize));
+            fullyConnected.Add(Linear(width, options.InputSize));
+            layers.append($"fc{index}", fullyConnected[^1]);
         }
         if (options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
             logVariance = Parameter(full(options.InputSize, Math.Log(options.GaussianVariance)));
@@ -68,6 +72,12 @@ public sealed class Decoder : Module<Tensor, Tensor>
 
     /// <summary>The architecture this decoder was built with.</summary>
     public VaeOptions Options { get; }
+
+    /// <summary>
+    /// The fully connected layers, latent side first, each followed by a ReLU except an MLP's last, which gives the
+    /// decoder's output.
+    /// </summary>
+    internal IReadOnlyList<Linear> FullyConnectedLayers => fullyConnected;
 
     /// <summary>
     /// The learned log-variance of each feature, shape <c>[InputSize]</c>, when the likelihood is Gaussian with

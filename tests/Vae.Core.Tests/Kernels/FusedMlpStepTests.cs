@@ -74,10 +74,11 @@ public class FusedMlpStepTests
         }
     }
 
-    // One fused step and one autograd step on the same weights, batch and noise: the loss terms and every gradient.
-    // Returns the fused step's gradients.
-    private static Tensor CompareWithAutograd(VaeOptions options, Tensor batch, double beta)
+    // One fused step and one autograd step on the same weights, batch and noise, with the loss the trainer takes under
+    // trainerOptions: the loss terms and every gradient. Returns the fused step's gradients.
+    internal static Tensor CompareWithAutograd(VaeOptions options, Tensor batch, double beta, VaeTrainerOptions? trainerOptions = null)
     {
+        trainerOptions ??= new VaeTrainerOptions();
         Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");
         manual_seed(11);
         using var model = new VariationalAutoencoder(options);
@@ -87,7 +88,7 @@ public class FusedMlpStepTests
             logVariance.copy_(linspace(-1, 1, options.InputSize)); // per-feature values, so a mix-up between features shows
         }
         using var adam = new FlatAdam(model.parameters().ToArray(), 1e-3);
-        using var fused = FusedMlpStep.TryCreate(model, new VaeTrainerOptions(), adam.Parameters, adam.Gradients);
+        using var fused = FusedMlpStep.TryCreate(model, trainerOptions, adam.Parameters, adam.Gradients);
         fused.Should().NotBeNull();
 
         using var fusedNoise = new Generator(7);
@@ -96,7 +97,7 @@ public class FusedMlpStepTests
 
         adam.ZeroGrad();
         using var autogradNoise = new Generator(7);
-        var terms = ElboLoss.NegativeElboUnchecked(model.Forward(batch, autogradNoise), batch, beta, nn.Reduction.Sum);
+        var terms = ElboLoss.NegativeElboUnchecked(model.Forward(batch, autogradNoise), batch, beta, nn.Reduction.Sum, trainerOptions.FreeBits);
         terms.Loss.backward();
 
         ((double)loss).Should().BeApproximately(terms.Loss.item<float>(), 1e-5 * Math.Abs(terms.Loss.item<float>()));
