@@ -158,9 +158,12 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         return null;
     }
 
-    // The model is made of nothing but the fully connected layers the step reads and ReLUs (and the containers that
-    // hold them): a module the options do not describe, such as a dropout, leaves the step out rather than ignored.
-    private static bool IsReluMlp(VariationalAutoencoder model)
+    /// <summary>
+    /// Whether the model is made of nothing but the fully connected layers the fused kernels read, ReLUs, and the
+    /// containers that hold them: a module its options do not describe, such as a dropout, leaves the kernels out
+    /// rather than ignored.
+    /// </summary>
+    internal static bool IsReluMlp(VariationalAutoencoder model)
     {
         var encoder = model.Encoder;
         var decoder = model.Decoder;

@@ -138,8 +138,9 @@ public static class ElboLoss
     }
 
     /// <summary>
-    /// The negative ELBO of a forward pass: reconstruction + beta * KL, with both parts. The likelihood follows the
-    /// output: Bernoulli when <see cref="VaeOutput.ReconstructionLogVariance"/> is null, else Gaussian with that log-variance.
+    /// The negative ELBO of a forward pass: reconstruction + beta * KL, with both parts. The likelihood is the output's
+    /// <see cref="VaeOutput.Likelihood"/> (a Gaussian one with the output's
+    /// <see cref="VaeOutput.ReconstructionLogVariance"/>).
     /// </summary>
     /// <param name="output">The model's output for <paramref name="target"/>.</param>
     /// <param name="target">The batch that was encoded: values in [0, 1] for Bernoulli, finite values for Gaussian.</param>
@@ -150,21 +151,27 @@ public static class ElboLoss
     /// <see cref="ElboTerms.Kl"/> stays the true KL), and <see cref="Reduction.None"/> is rejected.
     /// </param>
     /// <exception cref="ArgumentException">
-    /// Shapes differ, a target is out of the likelihood's range, beta or freeBits is negative or not finite, or free bits
-    /// are asked for per sample.
+    /// Shapes differ, a target is out of the likelihood's range, the output has a log-variance its likelihood does not
+    /// take or lacks one it needs, beta or freeBits is negative or not finite, or free bits are asked for per sample.
     /// </exception>
     public static ElboTerms NegativeElbo(VaeOutput output, Tensor target, double beta = 1.0, Reduction reduction = Reduction.Mean, double freeBits = 0)
     {
         ArgumentNullException.ThrowIfNull(output);
         Guard.SameShape(output.ReconstructionLogits, "output.ReconstructionLogits", target, nameof(target));
-        if (output.ReconstructionLogVariance is { } logVariance)
+        switch (output.Likelihood)
         {
-            Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVariance, "output.ReconstructionLogVariance");
-            Guard.Finite(target, nameof(target));
-        }
-        else
-        {
-            Guard.UnitInterval(target, nameof(target));
+            case VaeLikelihood.Bernoulli:
+                NoLogVariance(output);
+                Guard.UnitInterval(target, nameof(target));
+                break;
+            case VaeLikelihood.Gaussian:
+                var logVariance = output.ReconstructionLogVariance
+                    ?? throw new ArgumentException("output.ReconstructionLogVariance is null, but a Gaussian likelihood needs the log-variance.", nameof(output));
+                Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVariance, "output.ReconstructionLogVariance");
+                Guard.Finite(target, nameof(target));
+                break;
+            default:
+                throw new ArgumentException($"output.Likelihood {(int)output.Likelihood} is not a {nameof(VaeLikelihood)}.", nameof(output));
         }
         Guard.Beta(beta);
         Guard.FreeBits(freeBits);
@@ -176,7 +183,7 @@ public static class ElboLoss
     internal static ElboTerms NegativeElboUnchecked(VaeOutput output, Tensor target, double beta, Reduction reduction, double freeBits = 0)
     {
         using var scope = NewDisposeScope();
-        var reconstruction = Reduce(ReconstructionElementwise(output.ReconstructionLogits, output.ReconstructionLogVariance, target), reduction);
+        var reconstruction = Reduce(ReconstructionElementwise(output.Likelihood, output.ReconstructionLogits, output.ReconstructionLogVariance, target), reduction);
         var kl = KlUnchecked(output.Mean, output.LogVariance, reduction);
         var penalty = freeBits > 0 ? FreeBitsKlUnchecked(output.Mean, output.LogVariance, freeBits, reduction) : kl;
         var loss = beta == 1.0 ? reconstruction + penalty : reconstruction + beta * penalty;
@@ -187,13 +194,24 @@ public static class ElboLoss
     }
 
     /// <summary>
-    /// -log p(x|z) per feature, same shape as <paramref name="decoded"/>: Bernoulli on logits when
-    /// <paramref name="logVariance"/> is null, else Gaussian with that log-variance.
+    /// -log p(x|z) per feature under <paramref name="likelihood"/>, same shape as <paramref name="decoded"/> (the
+    /// decoder's output); <paramref name="logVariance"/> is the Gaussian likelihood's, null for the others. The one place
+    /// the libtorch path tells the likelihoods apart.
     /// </summary>
-    internal static Tensor ReconstructionElementwise(Tensor decoded, Tensor? logVariance, Tensor target) =>
-        logVariance is null
-            ? functional.binary_cross_entropy_with_logits(decoded, target, reduction: Reduction.None)
-            : GaussianNllElementwise(decoded, target, logVariance);
+    internal static Tensor ReconstructionElementwise(VaeLikelihood likelihood, Tensor decoded, Tensor? logVariance, Tensor target) => likelihood switch
+    {
+        VaeLikelihood.Bernoulli => functional.binary_cross_entropy_with_logits(decoded, target, reduction: Reduction.None),
+        VaeLikelihood.Gaussian => GaussianNllElementwise(decoded, target, logVariance ?? throw new ArgumentNullException(nameof(logVariance), "A Gaussian likelihood needs its log-variance.")),
+        _ => throw new ArgumentOutOfRangeException(nameof(likelihood), likelihood, $"Not a {nameof(VaeLikelihood)}."),
+    };
+
+    private static void NoLogVariance(VaeOutput output)
+    {
+        if (output.ReconstructionLogVariance is not null)
+            throw new ArgumentException(
+                $"output.ReconstructionLogVariance is set, but output.Likelihood is {output.Likelihood}, which takes none: set {nameof(VaeOutput.Likelihood)} = {nameof(VaeLikelihood)}.{nameof(VaeLikelihood.Gaussian)} for a Gaussian output.",
+                nameof(output));
+    }
 
     internal static Tensor GaussianNllElementwise(Tensor mean, Tensor target, Tensor logVariance)
     {

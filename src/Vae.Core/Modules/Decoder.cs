@@ -114,13 +114,14 @@ public sealed class Decoder : Module<Tensor, Tensor>
 
     /// <summary>
     /// The log-variance of the Gaussian likelihood as a new tensor handle, broadcastable to <c>[N, InputSize]</c>
-    /// (the learned <c>[InputSize]</c> parameter, through which gradients flow, or a fixed scalar); null for Bernoulli.
+    /// (the learned <c>[InputSize]</c> parameter, through which gradients flow, or a fixed scalar); null for a likelihood
+    /// without a variance parameter.
     /// </summary>
-    internal Tensor? OutputLogVariance(ScalarType dtype, Device device)
+    internal Tensor? OutputLogVariance(ScalarType dtype, Device device) => Options.Likelihood switch
     {
-        if (Options.Likelihood != VaeLikelihood.Gaussian) return null;
-        return logVariance is not null
+        VaeLikelihood.Gaussian => logVariance is not null
             ? logVariance.view(-1)
-            : tensor(Math.Log(Options.GaussianVariance), dtype: dtype, device: device);
-    }
+            : tensor(Math.Log(Options.GaussianVariance), dtype: dtype, device: device),
+        _ => null,
+    };
 }

@@ -62,6 +62,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         var z = Reparameterization.Sample(mean, logVar, generator);
         return new VaeOutput(decoder.forward(z), mean, logVar, z)
         {
+            Likelihood = Options.Likelihood,
             ReconstructionLogVariance = decoder.OutputLogVariance(mean.dtype, mean.device),
         };
     }

@@ -168,6 +168,26 @@ public class ElboLossTests
         terms.Loss.item<float>().Should().BeApproximately(reconstruction + 0.25f * kl, 1e-4f);
     }
 
+    // The likelihood is the output's own, not read off whether a log-variance happens to be there.
+    [Fact]
+    public void NegativeElboTakesTheLikelihoodTheOutputNamesAndRefusesAContradiction()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var (logits, mean, logVar, z) = (randn(4, 6), randn(4, 3), randn(4, 3), randn(4, 3));
+        var target = randn(4, 6);
+        var gaussian = new VaeOutput(logits, mean, logVar, z) { Likelihood = VaeLikelihood.Gaussian, ReconstructionLogVariance = tensor(0.5f) };
+        ElboLoss.NegativeElbo(gaussian, target).Reconstruction.item<float>()
+            .Should().BeApproximately(ElboLoss.GaussianNegativeLogLikelihood(logits, target, Math.Exp(0.5)).item<float>(), 1e-4f);
+
+        var unnamed = new VaeOutput(logits, mean, logVar, z) { ReconstructionLogVariance = tensor(0.5f) };
+        var contradiction = () => ElboLoss.NegativeElbo(unnamed, rand(4, 6));
+        contradiction.Should().Throw<ArgumentException>()
+            .Where(e => e.ParamName == "output" && e.Message.Contains("ReconstructionLogVariance is set") && e.Message.Contains("Bernoulli"));
+        var missing = () => ElboLoss.NegativeElbo(new VaeOutput(logits, mean, logVar, z) { Likelihood = VaeLikelihood.Gaussian }, target);
+        missing.Should().Throw<ArgumentException>().Where(e => e.ParamName == "output" && e.Message.Contains("needs the log-variance"));
+    }
+
     [Fact]
     public void MismatchedShapesNameBothShapes()
     {

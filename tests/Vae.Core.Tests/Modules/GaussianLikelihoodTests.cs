@@ -79,6 +79,7 @@ public class GaussianLikelihoodTests
 
         var terms = model.NegativeElbo(x, reduction: Reduction.None, generator: new Generator(2));
         var pass = model.Forward(x, new Generator(2));
+        pass.Likelihood.Should().Be(VaeLikelihood.Gaussian);
         var expected = ElboLoss.GaussianNegativeLogLikelihood(pass.ReconstructionLogits, x, 0.3, Reduction.None);
         TensorAssert.ToDoubles(terms.Reconstruction).Should().Equal(TensorAssert.ToDoubles(expected), (a, b) => Math.Abs(a - b) < 1e-4);
 
