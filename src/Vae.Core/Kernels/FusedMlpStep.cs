@@ -173,7 +173,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         {
             switch (module)
             {
-                case Linear linear when layers.Remove(linear):
+                case Linear linear when linear.bias is not null && layers.Remove(linear):
                     break;
                 case ReLU:
                     relus++;
