@@ -157,8 +157,39 @@ public sealed class FusedStepEligibilityTests
         verified.Should().BeGreaterThan(bases.Length * 10);
     }
 
+    // The fused importance-weighted kernel implements the same architectures as the step: each combination of the
+    // architecture's options decodes on it to libtorch's log p(x|z), or is left to the modules.
+    [Fact]
+    public void EveryArchitectureGetsTheFusedLikelihoodWithLibtorchsValuesOrIsLeftToTheModules()
+    {
+        var fused = 0;
+        foreach (var combination in Combinations(training: false))
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(11);
+            using var model = new VariationalAutoencoder(combination.Architecture);
+            model.to(combination.DataType);
+            using var kernel = FusedLikelihood.TryCreate(model);
+            (kernel is not null).Should().Be(Sgemm.IsSupported && combination.AllImplemented, combination.Description);
+            if (kernel is null) continue;
+            fused++;
+
+            var x = Batch(combination.Architecture);
+            using var generator = new Generator(17);
+            var z = randn([3, x.shape[0], combination.Architecture.LatentSize], generator: generator);
+            var actual = TensorAssert.ToDoubles(kernel.LogLikelihood(z.reshape(-1, z.shape[2]), x, threads: 2));
+            using var noGrad = no_grad();
+            var decoded = model.Decoder.forward(z.reshape(-1, z.shape[2])).reshape(z.shape[0], z.shape[1], -1);
+            var logVariance = model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
+            var expected = TensorAssert.ToDoubles(ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, logVariance, x.expand_as(decoded)).sum(-1).neg());
+            for (var n = 0; n < expected.Length; n++)
+                actual[n].Should().BeApproximately(expected[n], 2e-5 * Math.Abs(expected[n]) + 1e-4, $"{combination.Description}, sample {n}");
+        }
+        (fused > 0).Should().Be(Sgemm.IsSupported);
+    }
+
     // A model that holds a module the step does not implement, here a dropout its options do not describe, must be
-    // left to autograd even though its parameters are those the step knows.
+    // left to autograd even though its parameters are those the step knows; the same for the fused likelihood.
     [Fact]
     public void AModuleTheStepDoesNotImplementLeavesTheModelToAutograd()
     {
@@ -169,17 +200,23 @@ public sealed class FusedStepEligibilityTests
         using (var step = FusedMlpStep.TryCreate(model, new VaeTrainerOptions(), adam.Parameters, adam.Gradients))
             (step is not null).Should().Be(Sgemm.IsSupported);
 
-        model.Encoder.register_module("dropout", nn.Dropout(0.5));
+        using (var kernel = FusedLikelihood.TryCreate(model))
+            (kernel is not null).Should().Be(Sgemm.IsSupported);
+
+        model.Decoder.register_module("dropout", nn.Dropout(0.5));
         using (var adam = new FlatAdam(model.parameters().ToArray(), 1e-3))
         using (var step = FusedMlpStep.TryCreate(model, new VaeTrainerOptions(), adam.Parameters, adam.Gradients))
             step.Should().BeNull();
+        using (var kernel = FusedLikelihood.TryCreate(model))
+            kernel.Should().BeNull();
     }
 
-    // Every combination of the values of the options that change the step (and of the dtype) that the library accepts.
-    private static IEnumerable<Combination> Combinations()
+    // Every combination of the values of the options that change the step (and of the dtype) that the library accepts;
+    // the training options at their base values unless asked for.
+    private static IEnumerable<Combination> Combinations(bool training = true)
     {
         var axes = ArchitectureOptions.Select(o => (o.Key, o.Value, Architecture: true))
-            .Concat(TrainingOptions.Select(o => (o.Key, o.Value, Architecture: false)))
+            .Concat(training ? TrainingOptions.Select(o => (o.Key, o.Value, Architecture: false)) : [])
             .Where(o => o.Value.Role != Role.Irrelevant)
             .ToArray();
         IEnumerable<Combination> combinations = [Base() with { Description = "" }];
