@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -110,6 +111,23 @@ public sealed class Decoder : Module<Tensor, Tensor>
             if (++index < outputSizes.Length) maps = functional.relu(maps);
         }
         return maps.flatten(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The mean of p(x|z) from the decoder's <paramref name="output"/>, which it takes over: the sigmoid of the logits for
+    /// Bernoulli, the output itself for Gaussian.
+    /// </summary>
+    internal Tensor MeanOf(Tensor output)
+    {
+        switch (Options.Likelihood)
+        {
+            case VaeLikelihood.Bernoulli:
+                using (output) return output.sigmoid();
+            case VaeLikelihood.Gaussian:
+                return output;
+            default:
+                throw new UnreachableException($"No mean for the {Options.Likelihood} likelihood.");
+        }
     }
 
     /// <summary>

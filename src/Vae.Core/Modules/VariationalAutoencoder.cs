@@ -111,9 +111,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     public Tensor Decode(Tensor latent)
     {
         using var noGrad = no_grad();
-        var decoded = decoder.forward(latent);
-        if (Options.Likelihood == VaeLikelihood.Gaussian) return decoded;
-        using (decoded) return decoded.sigmoid();
+        return decoder.MeanOf(decoder.forward(latent));
     }
 
     /// <summary>Draws <paramref name="count"/> codes from the prior N(0, I) and decodes them.</summary>

@@ -1,7 +1,6 @@
 using System.Reflection;
 using FluentAssertions;
 using TorchSharp;
-using TorchSharp.Modules;
 using Vae.Core;
 using Vae.Core.Kernels;
 using Xunit;
