@@ -121,7 +121,7 @@ internal static class StepProfile
                 var loss = flat
                     ? ElboLoss.NegativeElboUnchecked(output, batch, 1.0, nn.Reduction.Sum).Loss
                     : nn.functional.binary_cross_entropy(output.ReconstructionLogits.sigmoid(), batch, reduction: nn.Reduction.Sum)
-                      + ElboLoss.KlDivergence(output.Mean, output.LogVariance);
+                      + ElboLoss.KlDivergence(output.Mean, output.LogVariance, nn.Reduction.Sum);
                 _ = loss.item<float>();
                 Mark(3);
                 loss.backward();

@@ -52,7 +52,7 @@ public class TrainingStepBenchmark
             optimizer.zero_grad();
             var output = model.forward(batch);
             var loss = nn.functional.binary_cross_entropy(output.ReconstructionLogits.sigmoid(), batch, reduction: nn.Reduction.Sum)
-                       + ElboLoss.KlDivergence(output.Mean, output.LogVariance);
+                       + ElboLoss.KlDivergence(output.Mean, output.LogVariance, nn.Reduction.Sum);
             loss.backward();
             optimizer.step();
         }

@@ -119,7 +119,7 @@ public sealed class AnomalyDetector
         var (mean, logVar) = Model.Encoder.forward(input);
         var decoded = Model.Decoder.forward(mean);
         var logVariance = Model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
-        var reconstruction = ElboLoss.ReconstructionElementwise(decoded, logVariance, input).sum(1);
+        var reconstruction = ElboLoss.ReconstructionElementwise(Model.Options.Likelihood, decoded, logVariance, input).sum(1);
         var kl = ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
         return (reconstruction + kl).MoveToOuterDisposeScope();
     }

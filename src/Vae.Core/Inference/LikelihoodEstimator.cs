@@ -162,7 +162,7 @@ public static class LikelihoodEstimator
     {
         var (count, rows, latent) = (z.shape[0], z.shape[1], z.shape[2]);
         var decoded = model.Decoder.forward(z.reshape(count * rows, latent)).reshape(count, rows, -1);
-        return ElboLoss.ReconstructionElementwise(decoded, model.Decoder.OutputLogVariance(decoded.dtype, decoded.device), x.expand_as(decoded))
+        return ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.Decoder.OutputLogVariance(decoded.dtype, decoded.device), x.expand_as(decoded))
             .sum(-1).neg_();
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -10,7 +11,7 @@ namespace Vae.Core.Kernels;
 /// log p(x | z) of an MLP decoder (Bernoulli, or Gaussian with fixed or learned variances) for many latent samples at
 /// once, on an x86-64 CPU (AVX-512, or AVX2 and FMA): the decoder's products on the library's kernels and the
 /// log-likelihood summed per sample as each tile of samples is decoded, so no <c>[samples, features]</c> tensor of
-/// decoder outputs is ever made. It gives what <c>-ElboLoss.ReconstructionElementwise(decoder(z), logVar, x).sum(-1)</c>
+/// decoder outputs is ever made. It gives what <c>-ElboLoss.ReconstructionElementwise(likelihood, decoder(z), logVar, x).sum(-1)</c>
 /// gives, to float rounding.
 /// </summary>
 internal sealed unsafe class FusedLikelihood : IDisposable
@@ -30,7 +31,7 @@ internal sealed unsafe class FusedLikelihood : IDisposable
     private readonly float* targetsT;
     private readonly float* sums;
     private readonly float* scratch;
-    private readonly bool gaussian;
+    private readonly VaeLikelihood likelihood;
     private readonly float fixedLogVariance;
     private readonly float* logVariances;
 
@@ -39,17 +40,13 @@ internal sealed unsafe class FusedLikelihood : IDisposable
         var options = model.Options;
         latentSize = options.LatentSize;
         inputSize = (int)options.InputSize;
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        layers = Enumerable.Range(1, options.HiddenSizes.Count + 1).Select(i =>
-        {
-            var weight = parameters[$"decoder.layers.fc{i}.weight"];
-            var bias = parameters[$"decoder.layers.fc{i}.bias"];
-            return new DenseLayer(NativeTensor.Floats(weight), NativeTensor.Floats(bias), null, null, (int)weight.shape[1], (int)weight.shape[0]);
-        }).ToArray();
+        layers = model.Decoder.FullyConnectedLayers
+            .Select(l => new DenseLayer(NativeTensor.Floats(l.weight!), NativeTensor.Floats(l.bias!), null, null, (int)l.in_features, (int)l.out_features))
+            .ToArray();
 
-        gaussian = options.Likelihood == VaeLikelihood.Gaussian;
+        likelihood = options.Likelihood;
         fixedLogVariance = (float)Math.Log(options.GaussianVariance);
-        if (gaussian && model.Decoder.LogVariance is { } learned) logVariances = NativeTensor.Floats(learned);
+        if (model.Decoder.LogVariance is { } learned) logVariances = NativeTensor.Floats(learned);
 
         long total = (long)latentSize * TileColumns + layers.Sum(l => (long)l.Outputs) * TileColumns
             + 2L * inputSize * TileColumns + TileColumns + (long)MaxParts * 2 * BlockRows * TileColumns;
@@ -63,11 +60,19 @@ internal sealed unsafe class FusedLikelihood : IDisposable
         scratch = arena.Take((long)MaxParts * 2 * BlockRows * TileColumns);
     }
 
-    /// <summary>The kernel for <paramref name="model"/> when this processor and the model allow it, else null.</summary>
+    /// <summary>
+    /// The kernel for <paramref name="model"/> when this processor allows it and the model is one it implements (an MLP
+    /// of fully connected layers with ReLU, nothing else, with a likelihood listed here), else null.
+    /// </summary>
     public static FusedLikelihood? TryCreate(VariationalAutoencoder model)
     {
         var options = model.Options;
-        if (!Sgemm.IsSupported || options.Architecture != VaeArchitecture.Mlp)
+        var implemented = options.Likelihood switch
+        {
+            VaeLikelihood.Bernoulli or VaeLikelihood.Gaussian => true,
+            _ => false,
+        };
+        if (!Sgemm.IsSupported || options.Architecture != VaeArchitecture.Mlp || !implemented || !FusedMlpStep.IsReluMlp(model))
             return null;
         var first = model.parameters().First();
         if (first.device_type != DeviceType.CPU || first.dtype != ScalarType.Float32 || model.parameters().Any(p => !p.is_contiguous()))
@@ -118,10 +123,17 @@ internal sealed unsafe class FusedLikelihood : IDisposable
             {
                 var firstColumn = vectors * part / parts * 16;
                 var partWidth = vectors * (part + 1) / parts * 16 - firstColumn;
-                if (gaussian)
-                    SumGaussianColumns((float*)decoded, (float*)targetValues, broadcast, columns, firstColumn, partWidth);
-                else
-                    SumColumns((float*)decoded, (float*)targetValues, broadcast, inputSize, columns, firstColumn, partWidth, sums, scratch + (nint)part * 2 * BlockRows * TileColumns);
+                switch (likelihood)
+                {
+                    case VaeLikelihood.Bernoulli:
+                        SumColumns((float*)decoded, (float*)targetValues, broadcast, inputSize, columns, firstColumn, partWidth, sums, scratch + (nint)part * 2 * BlockRows * TileColumns);
+                        break;
+                    case VaeLikelihood.Gaussian:
+                        SumGaussianColumns((float*)decoded, (float*)targetValues, broadcast, columns, firstColumn, partWidth);
+                        break;
+                    default:
+                        throw new UnreachableException($"TryCreate admits no {likelihood} likelihood.");
+                }
             });
             new ReadOnlySpan<float>(sums, width).CopyTo(new Span<float>(output + first, width));
         }

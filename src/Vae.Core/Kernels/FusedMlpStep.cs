@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Vae.Core.Kernels;
@@ -29,7 +31,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     private readonly int inputSize;
     private readonly int latentSize;
     private readonly int widest;
-    private readonly bool gaussian;
+    private readonly VaeLikelihood likelihood;
     private readonly float fixedLogVariance;
     private readonly float* outputLogVariance;
     private readonly float* outputLogVarianceGradient;
@@ -65,57 +67,124 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         latentSize = options.LatentSize;
         var weights = NativeTensor.Floats(flatParameters);
         var gradients = NativeTensor.Floats(flatGradients);
-        var offsets = new Dictionary<string, (long Offset, long[] Shape)>();
-        long offset = 0;
-        foreach (var (name, parameter) in model.named_parameters())
+        var total = flatParameters.numel();
+
+        // Where a parameter lies in the flat buffers: the optimizer made every parameter a view of them.
+        long OffsetOf(Tensor parameter)
         {
-            offsets[name] = (offset, parameter.shape);
-            offset += parameter.numel();
+            var offset = NativeTensor.Floats(parameter) - weights;
+            if (offset < 0 || offset + parameter.numel() > total)
+                throw new ArgumentException("The model's parameters are not views of the flat parameter buffer.", nameof(flatParameters));
+            return offset;
         }
 
-        DenseLayer LayerOf(string prefix)
+        DenseLayer LayerOf(Linear layer)
         {
-            var (weightOffset, shape) = offsets[prefix + ".weight"];
-            var (biasOffset, _) = offsets[prefix + ".bias"];
-            return new DenseLayer(weights + weightOffset, weights + biasOffset, gradients + weightOffset, gradients + biasOffset, (int)shape[1], (int)shape[0]);
+            var weightOffset = OffsetOf(layer.weight!);
+            var biasOffset = OffsetOf(layer.bias!);
+            return new DenseLayer(weights + weightOffset, weights + biasOffset, gradients + weightOffset, gradients + biasOffset, (int)layer.in_features, (int)layer.out_features);
         }
 
-        var hidden = options.HiddenSizes.Count;
-        encoderLayers = Enumerable.Range(1, hidden).Select(i => LayerOf($"encoder.hidden.fc{i}")).ToArray();
-        mean = LayerOf("encoder.mean");
-        logVar = LayerOf("encoder.logVar");
-        decoderLayers = Enumerable.Range(1, hidden + 1).Select(i => LayerOf($"decoder.layers.fc{i}")).ToArray();
+        encoderLayers = model.Encoder.HiddenLayers.Select(LayerOf).ToArray();
+        mean = LayerOf(model.Encoder.MeanHead);
+        logVar = LayerOf(model.Encoder.LogVarianceHead);
+        decoderLayers = model.Decoder.FullyConnectedLayers.Select(LayerOf).ToArray();
         widest = Math.Max(Math.Max(inputSize, latentSize), options.HiddenSizes.DefaultIfEmpty(0).Max());
-        gaussian = options.Likelihood == VaeLikelihood.Gaussian;
+        likelihood = options.Likelihood;
         fixedLogVariance = (float)Math.Log(options.GaussianVariance);
-        if (gaussian && offsets.TryGetValue("decoder.logVariance", out var learned))
+        if (model.Decoder.LogVariance is { } learned)
         {
-            outputLogVariance = weights + learned.Offset;
-            outputLogVarianceGradient = gradients + learned.Offset;
+            var learnedOffset = OffsetOf(learned);
+            outputLogVariance = weights + learnedOffset;
+            outputLogVarianceGradient = gradients + learnedOffset;
         }
         var layers = encoderLayers.Append(mean).Append(logVar).Concat(decoderLayers);
         var known = layers.Sum(l => (long)l.Inputs * l.Outputs + l.Outputs) + (outputLogVariance is null ? 0 : inputSize);
-        CoversEveryParameter = known == flatParameters.numel();
+        CoversEveryParameter = known == total && known == model.parameters().Sum(p => p.numel());
     }
 
     // False if the model holds parameters this step does not know, which it would then leave without gradients.
     private bool CoversEveryParameter { get; }
 
     /// <summary>
-    /// A fused step for <paramref name="model"/> when this processor, the model and the training options allow one, else null.
+    /// Whether the step implements training a model of <paramref name="architecture"/> with <paramref name="options"/>
+    /// whose parameters are <paramref name="dtype"/> on <paramref name="device"/> on this processor, and if not, why.
+    /// </summary>
+    /// <remarks>
+    /// An allow-list of what the step implements: an MLP of fully connected layers with ReLU, any sizes, the likelihoods
+    /// listed, the plain KL term with any beta. Every option of <see cref="VaeOptions"/> and
+    /// <see cref="VaeTrainerOptions"/> is classified by FusedStepEligibilityTests as covered here, making the step
+    /// ineligible, or irrelevant to it, so a new option cannot be trained through the step before it is classified.
+    /// </remarks>
+    internal static FusedStepEligibility Check(VaeOptions architecture, VaeTrainerOptions options, DeviceType device, ScalarType dtype)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.UseFusedCpuKernels)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeTrainerOptions.UseFusedCpuKernels)} is false");
+        if (!Sgemm.IsSupported)
+            return FusedStepEligibility.Ineligible("the processor has neither AVX-512 nor AVX2 with FMA");
+        if (device != DeviceType.CPU)
+            return FusedStepEligibility.Ineligible($"the parameters are on {device}, not the CPU");
+        if (dtype != ScalarType.Float32)
+            return FusedStepEligibility.Ineligible($"the parameters are {dtype}, not float32");
+        if (architecture.Architecture != VaeArchitecture.Mlp)
+            return FusedStepEligibility.Ineligible($"the architecture is {architecture.Architecture}: the step implements an MLP only");
+        switch (architecture.Likelihood)
+        {
+            case VaeLikelihood.Bernoulli:
+            case VaeLikelihood.Gaussian:
+                break;
+            default:
+                return FusedStepEligibility.Ineligible($"the step does not implement the {architecture.Likelihood} likelihood");
+        }
+        if (options.FreeBits != 0)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeTrainerOptions.FreeBits)} is {options.FreeBits}: the step implements the plain KL term");
+        return FusedStepEligibility.Eligible;
+    }
+
+    /// <summary>
+    /// A fused step for <paramref name="model"/> when <see cref="Check"/> allows one and the model is built as the step
+    /// expects, else null.
     /// </summary>
     public static FusedMlpStep? TryCreate(VariationalAutoencoder model, VaeTrainerOptions options, Tensor flatParameters, Tensor flatGradients)
     {
-        var architecture = model.Options;
-        var eligible = Sgemm.IsSupported
-            && options.UseFusedCpuKernels
-            && architecture.Architecture == VaeArchitecture.Mlp
-            && options.FreeBits == 0
-            && flatParameters.device_type == DeviceType.CPU
-            && flatParameters.dtype == ScalarType.Float32;
-        if (!eligible) return null;
+        ArgumentNullException.ThrowIfNull(model);
+        if (!Check(model.Options, options, flatParameters.device_type, flatParameters.dtype).IsEligible || !IsReluMlp(model))
+            return null;
         var step = new FusedMlpStep(model, flatParameters, flatGradients);
-        return step.CoversEveryParameter ? step : null;
+        if (step.CoversEveryParameter) return step;
+        step.Dispose();
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the model is made of nothing but the fully connected layers the fused kernels read, ReLUs, and the
+    /// containers that hold them: a module its options do not describe, such as a dropout, leaves the kernels out
+    /// rather than ignored.
+    /// </summary>
+    internal static bool IsReluMlp(VariationalAutoencoder model)
+    {
+        var encoder = model.Encoder;
+        var decoder = model.Decoder;
+        var layers = encoder.HiddenLayers.Append(encoder.MeanHead).Append(encoder.LogVarianceHead).Concat(decoder.FullyConnectedLayers).ToHashSet(ReferenceEqualityComparer.Instance);
+        var relus = 0;
+        foreach (var module in model.modules())
+        {
+            switch (module)
+            {
+                case Linear linear when linear.bias is not null && layers.Remove(linear):
+                    break;
+                case ReLU:
+                    relus++;
+                    break;
+                case VariationalAutoencoder or Encoder or Decoder or Sequential:
+                    break;
+                default:
+                    return false;
+            }
+        }
+        return layers.Count == 0 && relus == encoder.HiddenLayers.Count + decoder.FullyConnectedLayers.Count - 1;
     }
 
     /// <summary>
@@ -412,9 +481,12 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             {
                 var firstRow = block * blockRows;
                 var rowCount = Math.Min(blockRows, inputSize - firstRow);
-                lossBlockSums[block] = gaussian
-                    ? GaussianBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded)
-                    : BernoulliBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, scratch);
+                lossBlockSums[block] = likelihood switch
+                {
+                    VaeLikelihood.Bernoulli => BernoulliBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, scratch),
+                    VaeLikelihood.Gaussian => GaussianBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded),
+                    _ => throw new UnreachableException($"Check admits no {likelihood} likelihood."),
+                };
             }
         });
         var total = 0.0;

@@ -9,19 +9,20 @@ namespace Vae.Core;
 /// Bernoulli or Gaussian likelihood, in nats.
 /// </summary>
 /// <remarks>
-/// Every method reduces the same way: <see cref="Reduction.None"/> gives one value per sample (shape <c>[N]</c>,
-/// summed over every non-batch dimension), <see cref="Reduction.Sum"/> the total over the batch, and
-/// <see cref="Reduction.Mean"/> the mean of the per-sample values, i.e. nats per sample. That differs from
-/// PyTorch's <c>reduction='mean'</c>, which averages over every element (nats per pixel).
+/// Every method reduces the same way and defaults to the same reduction: <see cref="Reduction.Mean"/>, the mean of the
+/// per-sample values, i.e. nats per sample, the unit in which <see cref="VaeTrainer"/> reports losses. <see cref="Reduction.Sum"/> gives the total over the batch (what
+/// the trainer minimizes) and <see cref="Reduction.None"/> one value per sample (shape <c>[N]</c>, summed over every
+/// non-batch dimension). Mean differs from PyTorch's <c>reduction='mean'</c>, which averages over every element (nats
+/// per pixel).
 /// </remarks>
 public static class ElboLoss
 {
     /// <summary>Analytic KL(N(mean, exp(logVariance)) || N(0, I)) = 0.5 * sum(mean^2 + exp(logVariance) - 1 - logVariance).</summary>
     /// <param name="mean">Posterior means, shape <c>[N, ...]</c>.</param>
     /// <param name="logVariance">Posterior log-variances, the same shape as <paramref name="mean"/>.</param>
-    /// <param name="reduction">How to reduce over the batch; see the remarks on <see cref="ElboLoss"/>.</param>
+    /// <param name="reduction">How to reduce over the batch, nats per sample by default; see the remarks on <see cref="ElboLoss"/>.</param>
     /// <exception cref="ArgumentException">The shapes differ, or the tensors have no batch dimension.</exception>
-    public static Tensor KlDivergence(Tensor mean, Tensor logVariance, Reduction reduction = Reduction.Sum)
+    public static Tensor KlDivergence(Tensor mean, Tensor logVariance, Reduction reduction = Reduction.Mean)
     {
         Guard.Batched(mean, nameof(mean));
         Guard.SameShape(mean, nameof(mean), logVariance, nameof(logVariance));
@@ -35,9 +36,9 @@ public static class ElboLoss
     /// </summary>
     /// <param name="probabilities">Predicted probabilities in [0, 1], shape <c>[N, ...]</c>.</param>
     /// <param name="target">Targets in [0, 1], the same shape.</param>
-    /// <param name="reduction">How to reduce over the batch; see the remarks on <see cref="ElboLoss"/>.</param>
+    /// <param name="reduction">How to reduce over the batch, nats per sample by default; see the remarks on <see cref="ElboLoss"/>.</param>
     /// <exception cref="ArgumentException">The shapes differ, or a value is NaN or outside [0, 1].</exception>
-    public static Tensor BinaryCrossEntropy(Tensor probabilities, Tensor target, Reduction reduction = Reduction.Sum)
+    public static Tensor BinaryCrossEntropy(Tensor probabilities, Tensor target, Reduction reduction = Reduction.Mean)
     {
         Guard.Batched(probabilities, nameof(probabilities));
         Guard.SameShape(probabilities, nameof(probabilities), target, nameof(target));
@@ -55,9 +56,9 @@ public static class ElboLoss
     /// </summary>
     /// <param name="logits">Logits, shape <c>[N, ...]</c>.</param>
     /// <param name="target">Targets in [0, 1], the same shape.</param>
-    /// <param name="reduction">How to reduce over the batch; see the remarks on <see cref="ElboLoss"/>.</param>
+    /// <param name="reduction">How to reduce over the batch, nats per sample by default; see the remarks on <see cref="ElboLoss"/>.</param>
     /// <exception cref="ArgumentException">The shapes differ, a logit is NaN, or a target is NaN or outside [0, 1].</exception>
-    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Reduction reduction = Reduction.Sum)
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean)
     {
         Guard.Batched(logits, nameof(logits));
         Guard.SameShape(logits, nameof(logits), target, nameof(target));
@@ -73,9 +74,9 @@ public static class ElboLoss
     /// <param name="mean">Means, shape <c>[N, ...]</c>.</param>
     /// <param name="target">Finite targets, the same shape.</param>
     /// <param name="logVariance">Log-variances, broadcastable to <paramref name="mean"/> (e.g. one per feature, <c>[D]</c>).</param>
-    /// <param name="reduction">How to reduce over the batch; see the remarks on <see cref="ElboLoss"/>.</param>
+    /// <param name="reduction">How to reduce over the batch, nats per sample by default; see the remarks on <see cref="ElboLoss"/>.</param>
     /// <exception cref="ArgumentException">The shapes differ or do not broadcast, or a value is NaN or infinite.</exception>
-    public static Tensor GaussianNegativeLogLikelihood(Tensor mean, Tensor target, Tensor logVariance, Reduction reduction = Reduction.Sum)
+    public static Tensor GaussianNegativeLogLikelihood(Tensor mean, Tensor target, Tensor logVariance, Reduction reduction = Reduction.Mean)
     {
         Guard.Batched(mean, nameof(mean));
         Guard.SameShape(mean, nameof(mean), target, nameof(target));
@@ -95,9 +96,9 @@ public static class ElboLoss
     /// <param name="mean">Means, shape <c>[N, ...]</c>.</param>
     /// <param name="target">Finite targets, the same shape.</param>
     /// <param name="variance">The variance of every feature, positive and finite.</param>
-    /// <param name="reduction">How to reduce over the batch; see the remarks on <see cref="ElboLoss"/>.</param>
+    /// <param name="reduction">How to reduce over the batch, nats per sample by default; see the remarks on <see cref="ElboLoss"/>.</param>
     /// <exception cref="ArgumentException">The shapes differ, a value is NaN or infinite, or the variance is not positive.</exception>
-    public static Tensor GaussianNegativeLogLikelihood(Tensor mean, Tensor target, double variance, Reduction reduction = Reduction.Sum)
+    public static Tensor GaussianNegativeLogLikelihood(Tensor mean, Tensor target, double variance, Reduction reduction = Reduction.Mean)
     {
         if (!double.IsFinite(variance) || variance <= 0)
             throw new ArgumentException($"variance must be positive and finite, but was {variance}.", nameof(variance));
@@ -117,7 +118,7 @@ public static class ElboLoss
     /// <param name="logVariance">Posterior log-variances, the same shape.</param>
     /// <param name="freeBits">The floor in nats per latent dimension; 0 gives the plain KL.</param>
     /// <param name="reduction">
-    /// <see cref="Reduction.Mean"/> for nats per sample, <see cref="Reduction.Sum"/> for that times N; the floor acts on
+    /// <see cref="Reduction.Mean"/> for nats per sample (the default), <see cref="Reduction.Sum"/> for that times N; the floor acts on
     /// a batch average, so there is no per-sample value (<see cref="Reduction.None"/> is rejected).
     /// </param>
     /// <exception cref="ArgumentException">
@@ -137,33 +138,40 @@ public static class ElboLoss
     }
 
     /// <summary>
-    /// The negative ELBO of a forward pass: reconstruction + beta * KL, with both parts. The likelihood follows the
-    /// output: Bernoulli when <see cref="VaeOutput.ReconstructionLogVariance"/> is null, else Gaussian with that log-variance.
+    /// The negative ELBO of a forward pass: reconstruction + beta * KL, with both parts. The likelihood is the output's
+    /// <see cref="VaeOutput.Likelihood"/> (a Gaussian one with the output's
+    /// <see cref="VaeOutput.ReconstructionLogVariance"/>).
     /// </summary>
     /// <param name="output">The model's output for <paramref name="target"/>.</param>
     /// <param name="target">The batch that was encoded: values in [0, 1] for Bernoulli, finite values for Gaussian.</param>
     /// <param name="beta">Weight of the KL term; 1 gives the plain ELBO.</param>
-    /// <param name="reduction">How to reduce over the batch; see the remarks on <see cref="ElboLoss"/>.</param>
+    /// <param name="reduction">How to reduce over the batch, nats per sample by default; see the remarks on <see cref="ElboLoss"/>.</param>
     /// <param name="freeBits">
     /// When positive, the loss uses <see cref="FreeBitsKl"/> with this floor instead of the KL (the reported
     /// <see cref="ElboTerms.Kl"/> stays the true KL), and <see cref="Reduction.None"/> is rejected.
     /// </param>
     /// <exception cref="ArgumentException">
-    /// Shapes differ, a target is out of the likelihood's range, beta or freeBits is negative or not finite, or free bits
-    /// are asked for per sample.
+    /// Shapes differ, a target is out of the likelihood's range, the output has a log-variance its likelihood does not
+    /// take or lacks one it needs, beta or freeBits is negative or not finite, or free bits are asked for per sample.
     /// </exception>
     public static ElboTerms NegativeElbo(VaeOutput output, Tensor target, double beta = 1.0, Reduction reduction = Reduction.Mean, double freeBits = 0)
     {
         ArgumentNullException.ThrowIfNull(output);
         Guard.SameShape(output.ReconstructionLogits, "output.ReconstructionLogits", target, nameof(target));
-        if (output.ReconstructionLogVariance is { } logVariance)
+        switch (output.Likelihood)
         {
-            Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVariance, "output.ReconstructionLogVariance");
-            Guard.Finite(target, nameof(target));
-        }
-        else
-        {
-            Guard.UnitInterval(target, nameof(target));
+            case VaeLikelihood.Bernoulli:
+                NoLogVariance(output);
+                Guard.UnitInterval(target, nameof(target));
+                break;
+            case VaeLikelihood.Gaussian:
+                var logVariance = output.ReconstructionLogVariance
+                    ?? throw new ArgumentException("output.ReconstructionLogVariance is null, but a Gaussian likelihood needs the log-variance.", nameof(output));
+                Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVariance, "output.ReconstructionLogVariance");
+                Guard.Finite(target, nameof(target));
+                break;
+            default:
+                throw new ArgumentException($"output.Likelihood {(int)output.Likelihood} is not a {nameof(VaeLikelihood)}.", nameof(output));
         }
         Guard.Beta(beta);
         Guard.FreeBits(freeBits);
@@ -175,7 +183,7 @@ public static class ElboLoss
     internal static ElboTerms NegativeElboUnchecked(VaeOutput output, Tensor target, double beta, Reduction reduction, double freeBits = 0)
     {
         using var scope = NewDisposeScope();
-        var reconstruction = Reduce(ReconstructionElementwise(output.ReconstructionLogits, output.ReconstructionLogVariance, target), reduction);
+        var reconstruction = Reduce(ReconstructionElementwise(output.Likelihood, output.ReconstructionLogits, output.ReconstructionLogVariance, target), reduction);
         var kl = KlUnchecked(output.Mean, output.LogVariance, reduction);
         var penalty = freeBits > 0 ? FreeBitsKlUnchecked(output.Mean, output.LogVariance, freeBits, reduction) : kl;
         var loss = beta == 1.0 ? reconstruction + penalty : reconstruction + beta * penalty;
@@ -186,13 +194,24 @@ public static class ElboLoss
     }
 
     /// <summary>
-    /// -log p(x|z) per feature, same shape as <paramref name="decoded"/>: Bernoulli on logits when
-    /// <paramref name="logVariance"/> is null, else Gaussian with that log-variance.
+    /// -log p(x|z) per feature under <paramref name="likelihood"/>, same shape as <paramref name="decoded"/> (the
+    /// decoder's output); <paramref name="logVariance"/> is the Gaussian likelihood's, null for the others. The one place
+    /// the libtorch path tells the likelihoods apart.
     /// </summary>
-    internal static Tensor ReconstructionElementwise(Tensor decoded, Tensor? logVariance, Tensor target) =>
-        logVariance is null
-            ? functional.binary_cross_entropy_with_logits(decoded, target, reduction: Reduction.None)
-            : GaussianNllElementwise(decoded, target, logVariance);
+    internal static Tensor ReconstructionElementwise(VaeLikelihood likelihood, Tensor decoded, Tensor? logVariance, Tensor target) => likelihood switch
+    {
+        VaeLikelihood.Bernoulli => functional.binary_cross_entropy_with_logits(decoded, target, reduction: Reduction.None),
+        VaeLikelihood.Gaussian => GaussianNllElementwise(decoded, target, logVariance ?? throw new ArgumentNullException(nameof(logVariance), "A Gaussian likelihood needs its log-variance.")),
+        _ => throw new ArgumentOutOfRangeException(nameof(likelihood), likelihood, $"Not a {nameof(VaeLikelihood)}."),
+    };
+
+    private static void NoLogVariance(VaeOutput output)
+    {
+        if (output.ReconstructionLogVariance is not null)
+            throw new ArgumentException(
+                $"output.ReconstructionLogVariance is set, but output.Likelihood is {output.Likelihood}, which takes none: set {nameof(VaeOutput.Likelihood)} = {nameof(VaeLikelihood)}.{nameof(VaeLikelihood.Gaussian)} for a Gaussian output.",
+                nameof(output));
+    }
 
     internal static Tensor GaussianNllElementwise(Tensor mean, Tensor target, Tensor logVariance)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,6 +17,7 @@ namespace Vae.Core;
 public sealed class Decoder : Module<Tensor, Tensor>
 {
     private readonly Sequential layers;
+    private readonly List<Linear> fullyConnected = [];
     // Null for an MLP, so that an MLP's state dict keeps the names of files saved before convolutions existed.
     private readonly Sequential? deconvolutions;
     // Per transposed convolution (in order), the height and width of its output: twice its input, plus one for an odd size.
@@ -36,7 +38,8 @@ public sealed class Decoder : Module<Tensor, Tensor>
         var index = 1;
         foreach (var size in options.HiddenSizes.Reverse())
         {
-            layers.append($"fc{index}", Linear(width, size));
+            fullyConnected.Add(Linear(width, size));
+            layers.append($"fc{index}", fullyConnected[^1]);
             layers.append($"relu{index}", ReLU());
             width = size;
             index++;
@@ -45,7 +48,8 @@ public sealed class Decoder : Module<Tensor, Tensor>
         {
             var maps = options.FeatureMapSizes();
             var channels = options.ConvChannels;
-            layers.append($"fc{index}", Linear(width, (long)channels[^1] * maps[^1].Height * maps[^1].Width));
+            fullyConnected.Add(Linear(width, (long)channels[^1] * maps[^1].Height * maps[^1].Width));
+            layers.append($"fc{index}", fullyConnected[^1]);
             layers.append($"relu{index}", ReLU());
             deconvolutions = Sequential();
             var sizes = new List<(long, long)>();
@@ -59,7 +63,8 @@ public sealed class Decoder : Module<Tensor, Tensor>
         }
         else
         {
-            layers.append($"fc{index}", Linear(width, options.InputSize));
+            fullyConnected.Add(Linear(width, options.InputSize));
+            layers.append($"fc{index}", fullyConnected[^1]);
         }
         if (options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
             logVariance = Parameter(full(options.InputSize, Math.Log(options.GaussianVariance)));
@@ -68,6 +73,12 @@ public sealed class Decoder : Module<Tensor, Tensor>
 
     /// <summary>The architecture this decoder was built with.</summary>
     public VaeOptions Options { get; }
+
+    /// <summary>
+    /// The fully connected layers, latent side first, each followed by a ReLU except an MLP's last, which gives the
+    /// decoder's output.
+    /// </summary>
+    internal IReadOnlyList<Linear> FullyConnectedLayers => fullyConnected;
 
     /// <summary>
     /// The learned log-variance of each feature, shape <c>[InputSize]</c>, when the likelihood is Gaussian with
@@ -103,14 +114,32 @@ public sealed class Decoder : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// The log-variance of the Gaussian likelihood as a new tensor handle, broadcastable to <c>[N, InputSize]</c>
-    /// (the learned <c>[InputSize]</c> parameter, through which gradients flow, or a fixed scalar); null for Bernoulli.
+    /// The mean of p(x|z) from the decoder's <paramref name="output"/>, which it takes over: the sigmoid of the logits for
+    /// Bernoulli, the output itself for Gaussian.
     /// </summary>
-    internal Tensor? OutputLogVariance(ScalarType dtype, Device device)
+    internal Tensor MeanOf(Tensor output)
     {
-        if (Options.Likelihood != VaeLikelihood.Gaussian) return null;
-        return logVariance is not null
-            ? logVariance.view(-1)
-            : tensor(Math.Log(Options.GaussianVariance), dtype: dtype, device: device);
+        switch (Options.Likelihood)
+        {
+            case VaeLikelihood.Bernoulli:
+                using (output) return output.sigmoid();
+            case VaeLikelihood.Gaussian:
+                return output;
+            default:
+                throw new UnreachableException($"No mean for the {Options.Likelihood} likelihood.");
+        }
     }
+
+    /// <summary>
+    /// The log-variance of the Gaussian likelihood as a new tensor handle, broadcastable to <c>[N, InputSize]</c>
+    /// (the learned <c>[InputSize]</c> parameter, through which gradients flow, or a fixed scalar); null for a likelihood
+    /// without a variance parameter.
+    /// </summary>
+    internal Tensor? OutputLogVariance(ScalarType dtype, Device device) => Options.Likelihood switch
+    {
+        VaeLikelihood.Gaussian => logVariance is not null
+            ? logVariance.view(-1)
+            : tensor(Math.Log(Options.GaussianVariance), dtype: dtype, device: device),
+        _ => null,
+    };
 }

@@ -16,6 +16,7 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
     // Null for an MLP, so that an MLP's state dict keeps the names of files saved before convolutions existed.
     private readonly Sequential? convolutions;
     private readonly Sequential hidden;
+    private readonly Linear[] hiddenLayers;
     private readonly Linear mean;
     private readonly Linear logVar;
 
@@ -42,9 +43,11 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
             width = channels * height * mapWidth;
         }
         hidden = Sequential();
+        hiddenLayers = new Linear[options.HiddenSizes.Count];
         for (var i = 0; i < options.HiddenSizes.Count; i++)
         {
-            hidden.append($"fc{i + 1}", Linear(width, options.HiddenSizes[i]));
+            hiddenLayers[i] = Linear(width, options.HiddenSizes[i]);
+            hidden.append($"fc{i + 1}", hiddenLayers[i]);
             hidden.append($"relu{i + 1}", ReLU());
             width = options.HiddenSizes[i];
         }
@@ -55,6 +58,15 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
 
     /// <summary>The architecture this encoder was built with.</summary>
     public VaeOptions Options { get; }
+
+    /// <summary>The fully connected hidden layers, input side first; each is followed by a ReLU.</summary>
+    internal IReadOnlyList<Linear> HiddenLayers => hiddenLayers;
+
+    /// <summary>The layer that maps the last hidden activation (or the input) to the posterior means.</summary>
+    internal Linear MeanHead => mean;
+
+    /// <summary>The layer that maps the last hidden activation (or the input) to the posterior log-variances.</summary>
+    internal Linear LogVarianceHead => logVar;
 
     /// <summary>Computes the parameters of q(z|x).</summary>
     /// <param name="input">A batch of shape <c>[N, InputSize]</c> (images flattened channel by channel, row by row).</param>

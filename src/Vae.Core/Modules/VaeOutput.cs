@@ -5,8 +5,8 @@ namespace Vae.Core;
 
 /// <summary>What one forward pass of a <see cref="VariationalAutoencoder"/> produces.</summary>
 /// <param name="ReconstructionLogits">
-/// The decoder's output, shape <c>[N, InputSize]</c>: the logits of a Bernoulli p(x|z), or the means of a Gaussian one
-/// (see <see cref="ReconstructionLogVariance"/>).
+/// The decoder's output, shape <c>[N, InputSize]</c>, which parameterizes p(x|z) as <see cref="Likelihood"/> says: the
+/// logits of a Bernoulli p(x|z), or the means of a Gaussian one (see <see cref="ReconstructionLogVariance"/>).
 /// </param>
 /// <param name="Mean">Mean of q(z|x), shape <c>[N, LatentSize]</c>.</param>
 /// <param name="LogVariance">Log-variance of q(z|x), shape <c>[N, LatentSize]</c>.</param>
@@ -14,9 +14,16 @@ namespace Vae.Core;
 public sealed record VaeOutput(Tensor ReconstructionLogits, Tensor Mean, Tensor LogVariance, Tensor Z) : IDisposable
 {
     /// <summary>
-    /// Null when p(x|z) is Bernoulli; for a Gaussian p(x|z), its log-variance, broadcastable to
-    /// <see cref="ReconstructionLogits"/> (shape <c>[InputSize]</c> when learned, a scalar when fixed). The loss
-    /// functions of <see cref="ElboLoss"/> choose the likelihood by it.
+    /// The distribution p(x|z) that <see cref="ReconstructionLogits"/> parameterizes: the model's
+    /// <see cref="VaeOptions.Likelihood"/>. The loss functions of <see cref="ElboLoss"/> choose the likelihood by it;
+    /// Bernoulli unless set.
+    /// </summary>
+    public VaeLikelihood Likelihood { get; init; }
+
+    /// <summary>
+    /// For a <see cref="VaeLikelihood.Gaussian"/> p(x|z), its log-variance, broadcastable to
+    /// <see cref="ReconstructionLogits"/> (shape <c>[InputSize]</c> when learned, a scalar when fixed); null for the other
+    /// likelihoods, which have no variance parameter.
     /// </summary>
     public Tensor? ReconstructionLogVariance { get; init; }
 

@@ -194,6 +194,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         var z = Reparameterization.Sample(mean, logVar, generator);
         return new VaeOutput(decoder.forward(z), mean, logVar, z)
         {
+            Likelihood = Options.Likelihood,
             ReconstructionLogVariance = decoder.OutputLogVariance(mean.dtype, mean.device),
         };
     }
@@ -245,9 +246,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     {
         ThrowIfDisposed();
         using var noGrad = no_grad();
-        var decoded = decoder.forward(latent);
-        if (Options.Likelihood == VaeLikelihood.Gaussian) return decoded;
-        using (decoded) return decoded.sigmoid();
+        return decoder.MeanOf(decoder.forward(latent));
     }
 
     /// <summary>Draws <paramref name="count"/> codes from the prior N(0, I) and decodes them.</summary>

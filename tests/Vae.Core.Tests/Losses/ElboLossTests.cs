@@ -22,7 +22,7 @@ public class ElboLossTests
     public void KlOfTheStandardNormalIsZero()
     {
         using var scope = NewDisposeScope();
-        ElboLoss.KlDivergence(zeros(4, 20), zeros(4, 20)).item<float>().Should().Be(0f);
+        ElboLoss.KlDivergence(zeros(4, 20), zeros(4, 20), nn.Reduction.Sum).item<float>().Should().Be(0f);
     }
 
     [Fact]
@@ -58,7 +58,23 @@ public class ElboLossTests
 
         ElboLoss.KlDivergence(mean, logVar, nn.Reduction.Sum).item<float>().Should().BeApproximately(values.Sum(), 1e-4f);
         ElboLoss.KlDivergence(mean, logVar, nn.Reduction.Mean).item<float>().Should().BeApproximately(values.Average(), 1e-4f);
-        ElboLoss.KlDivergence(mean, logVar).item<float>().Should().BeApproximately(values.Sum(), 1e-4f, "Sum is the default");
+        ElboLoss.KlDivergence(mean, logVar).item<float>().Should().BeApproximately(values.Average(), 1e-4f, "Mean is the default");
+    }
+
+    // One rule for every loss: nats per sample unless told otherwise.
+    [Fact]
+    public void EveryLossDefaultsToTheMeanPerSample()
+    {
+        var methods = typeof(ElboLoss).GetMethods().Concat(typeof(VariationalAutoencoder).GetMethods())
+            .Where(m => m.IsPublic)
+            .SelectMany(m => m.GetParameters().Where(p => p.ParameterType == typeof(nn.Reduction)).Select(p => (Method: m, Parameter: p)))
+            .ToArray();
+        methods.Select(m => m.Method.Name).Should().Contain(["KlDivergence", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "GaussianNegativeLogLikelihood", "FreeBitsKl", "NegativeElbo"]);
+        foreach (var (method, parameter) in methods)
+        {
+            parameter.HasDefaultValue.Should().BeTrue($"{method.DeclaringType!.Name}.{method.Name} has a default reduction");
+            parameter.DefaultValue.Should().Be(nn.Reduction.Mean, $"{method.DeclaringType!.Name}.{method.Name} reduces to nats per sample by default");
+        }
     }
 
     [Theory]
@@ -71,7 +87,7 @@ public class ElboLossTests
         using var scope = NewDisposeScope();
         // the reference uses the float32 values the tensor holds: 1 - 0.999f is far from 1 - 0.999
         var expected = Bce((float)p, (float)t);
-        ((double)ElboLoss.BinaryCrossEntropy(T(p), T(t)).item<float>()).Should().BeApproximately(expected, 1e-6 * Math.Max(1, expected));
+        ((double)ElboLoss.BinaryCrossEntropy(T(p), T(t), nn.Reduction.Sum).item<float>()).Should().BeApproximately(expected, 1e-6 * Math.Max(1, expected));
     }
 
     [Theory]
@@ -83,7 +99,7 @@ public class ElboLossTests
     public void BinaryCrossEntropyClampsLogAtMinus100LikePyTorch(double p, double t, double expected)
     {
         using var scope = NewDisposeScope();
-        var value = ElboLoss.BinaryCrossEntropy(T(p), T(t)).item<float>();
+        var value = ElboLoss.BinaryCrossEntropy(T(p), T(t), nn.Reduction.Sum).item<float>();
         value.Should().Be((float)expected);
         Bce(p, t).Should().Be(expected);
     }
@@ -97,7 +113,7 @@ public class ElboLossTests
     public void BinaryCrossEntropyWithLogitsIsExactForExtremeLogits(double logit, double t, double expected)
     {
         using var scope = NewDisposeScope();
-        var value = ElboLoss.BinaryCrossEntropyWithLogits(T(logit), T(t)).item<float>();
+        var value = ElboLoss.BinaryCrossEntropyWithLogits(T(logit), T(t), nn.Reduction.Sum).item<float>();
         float.IsFinite(value).Should().BeTrue();
         // exact: max(x, 0) - x t + log(1 + exp(-|x|)), where log(1 + e^-100) = 3.7e-44
         value.Should().BeApproximately((float)expected, 1e-6f);
@@ -116,8 +132,8 @@ public class ElboLossTests
             return Bce(1 / (1 + Math.Exp(-x)), t);
         });
 
-        var withLogits = ElboLoss.BinaryCrossEntropyWithLogits(logits.reshape(1, 7), target.reshape(1, 7)).item<double>();
-        var onProbabilities = ElboLoss.BinaryCrossEntropy(logits.sigmoid().reshape(1, 7), target.reshape(1, 7)).item<double>();
+        var withLogits = ElboLoss.BinaryCrossEntropyWithLogits(logits.reshape(1, 7), target.reshape(1, 7), nn.Reduction.Sum).item<double>();
+        var onProbabilities = ElboLoss.BinaryCrossEntropy(logits.sigmoid().reshape(1, 7), target.reshape(1, 7), nn.Reduction.Sum).item<double>();
 
         withLogits.Should().BeApproximately(expected, 1e-9);
         onProbabilities.Should().BeApproximately(expected, 1e-9);
@@ -150,6 +166,26 @@ public class ElboLossTests
         terms.Reconstruction.item<float>().Should().BeApproximately(reconstruction, 1e-4f);
         terms.Kl.item<float>().Should().BeApproximately(kl, 1e-4f);
         terms.Loss.item<float>().Should().BeApproximately(reconstruction + 0.25f * kl, 1e-4f);
+    }
+
+    // The likelihood is the output's own, not read off whether a log-variance happens to be there.
+    [Fact]
+    public void NegativeElboTakesTheLikelihoodTheOutputNamesAndRefusesAContradiction()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var (logits, mean, logVar, z) = (randn(4, 6), randn(4, 3), randn(4, 3), randn(4, 3));
+        var target = randn(4, 6);
+        var gaussian = new VaeOutput(logits, mean, logVar, z) { Likelihood = VaeLikelihood.Gaussian, ReconstructionLogVariance = tensor(0.5f) };
+        ElboLoss.NegativeElbo(gaussian, target).Reconstruction.item<float>()
+            .Should().BeApproximately(ElboLoss.GaussianNegativeLogLikelihood(logits, target, Math.Exp(0.5)).item<float>(), 1e-4f);
+
+        var unnamed = new VaeOutput(logits, mean, logVar, z) { ReconstructionLogVariance = tensor(0.5f) };
+        var contradiction = () => ElboLoss.NegativeElbo(unnamed, rand(4, 6));
+        contradiction.Should().Throw<ArgumentException>()
+            .Where(e => e.ParamName == "output" && e.Message.Contains("ReconstructionLogVariance is set") && e.Message.Contains("Bernoulli"));
+        var missing = () => ElboLoss.NegativeElbo(new VaeOutput(logits, mean, logVar, z) { Likelihood = VaeLikelihood.Gaussian }, target);
+        missing.Should().Throw<ArgumentException>().Where(e => e.ParamName == "output" && e.Message.Contains("needs the log-variance"));
     }
 
     [Fact]

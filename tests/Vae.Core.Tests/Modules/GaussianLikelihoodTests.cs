@@ -20,12 +20,12 @@ public class GaussianLikelihoodTests
     {
         using var scope = NewDisposeScope();
         // t = m, v = 1: 0.5 * log(2 pi) = 0.9189385332
-        ElboLoss.GaussianNegativeLogLikelihood(Row(0f), Row(0f), 1.0).item<float>().Should().BeApproximately(0.9189385f, 1e-6f);
+        ElboLoss.GaussianNegativeLogLikelihood(Row(0f), Row(0f), 1.0, Reduction.Sum).item<float>().Should().BeApproximately(0.9189385f, 1e-6f);
         // m = 1, t = 3, v = 4: 0.5 * (4 / 4 + log 4 + log 2 pi) = 0.5 * (1 + 1.3862943611 + 1.8378770664) = 2.1120857138
-        ElboLoss.GaussianNegativeLogLikelihood(Row(1f), Row(3f), 4.0).item<float>().Should().BeApproximately(2.1120857f, 1e-6f);
+        ElboLoss.GaussianNegativeLogLikelihood(Row(1f), Row(3f), 4.0, Reduction.Sum).item<float>().Should().BeApproximately(2.1120857f, 1e-6f);
         // two features, v = 0.5: 0.5 * (0.25 / 0.5 + log 0.5 + log 2 pi) + 0.5 * (0 + log 0.5 + log 2 pi)
         //   = 0.5 * (0.5 - 0.6931471806 + 1.8378770664) + 0.5 * (-0.6931471806 + 1.8378770664) = 0.8223649429 + 0.5723649429
-        ElboLoss.GaussianNegativeLogLikelihood(Row(0.5f, -2f), Row(1f, -2f), 0.5).item<float>().Should().BeApproximately(1.3947299f, 1e-6f);
+        ElboLoss.GaussianNegativeLogLikelihood(Row(0.5f, -2f), Row(1f, -2f), 0.5, Reduction.Sum).item<float>().Should().BeApproximately(1.3947299f, 1e-6f);
         Nll(1, 3, Math.Log(4)).Should().BeApproximately(2.1120857138, 1e-9, "the reference formula agrees with the hand value");
     }
 
@@ -79,6 +79,7 @@ public class GaussianLikelihoodTests
 
         var terms = model.NegativeElbo(x, reduction: Reduction.None, generator: new Generator(2));
         var pass = model.Forward(x, new Generator(2));
+        pass.Likelihood.Should().Be(VaeLikelihood.Gaussian);
         var expected = ElboLoss.GaussianNegativeLogLikelihood(pass.ReconstructionLogits, x, 0.3, Reduction.None);
         TensorAssert.ToDoubles(terms.Reconstruction).Should().Equal(TensorAssert.ToDoubles(expected), (a, b) => Math.Abs(a - b) < 1e-4);
 

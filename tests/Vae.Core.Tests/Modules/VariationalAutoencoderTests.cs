@@ -139,8 +139,8 @@ public class VariationalAutoencoderTests
         void Helpers()
         {
             // Without a caller's scope: only the returned tensors are the caller's to dispose.
-            using var kl = ElboLoss.KlDivergence(x, x);
-            using var bce = ElboLoss.BinaryCrossEntropyWithLogits(x, x);
+            using var kl = ElboLoss.KlDivergence(x, x, nn.Reduction.Sum);
+            using var bce = ElboLoss.BinaryCrossEntropyWithLogits(x, x, nn.Reduction.Sum);
             using var encoded = model.Encode(x);
             using var reconstructed = model.Reconstruct(x);
             using var sampled = model.Sample(3);
