@@ -280,6 +280,17 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written.</exception>
     public void Save(string path) => VaeModelFile.Save(this, path);
 
+    /// <summary>
+    /// Saves this model with named texts that travel in the same file (see
+    /// <see cref="VaeModelFile.Save(VariationalAutoencoder, string, IReadOnlyDictionary{string, string}?)"/>); read them
+    /// back with <see cref="VaeModelFile.ReadAttachments(string)"/>.
+    /// </summary>
+    /// <param name="path">The file to create or replace; an existing file survives a failed save.</param>
+    /// <param name="attachments">Name to text (usually JSON); null or empty for none.</param>
+    /// <exception cref="IOException">The file could not be written.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written.</exception>
+    public void Save(string path, IReadOnlyDictionary<string, string>? attachments) => VaeModelFile.Save(this, path, attachments);
+
     /// <summary>Writes this model's architecture and weights to a stream (see <see cref="VaeModelFile"/>).</summary>
     /// <param name="stream">A writable stream; it is left open.</param>
     /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written.</exception>

@@ -19,8 +19,14 @@ namespace Vae.Core;
 /// <item>the SHA-256 of the payload, 32 bytes;</item>
 /// <item>the payload: the <see cref="VaeOptions"/> as UTF-8 JSON (32-bit length first), the number of tensors
 /// (32-bit), then per tensor its state-dict name, dtype, rank, dimensions (64-bit each), byte count (64-bit) and raw
-/// bytes in the machine's native (little-endian on every platform .NET runs on) element order.</item>
+/// bytes in the machine's native (little-endian on every platform .NET runs on) element order; then, optionally, the
+/// attachments: their count (32-bit) and per attachment its name and its UTF-8 text (32-bit length first).</item>
 /// </list>
+/// <para>
+/// Attachments carry what belongs with a model but is not a weight (a table's column scaling, an anomaly threshold):
+/// one file, one checksum. A file without them ends after the tensors, which is how format 1 always ended, so files
+/// with and without attachments share the format version, and older readers read the weights of either.
+/// </para>
 /// <para>
 /// The weights use a format of Vae's own rather than TorchSharp's <c>Module.save</c>, so that names and shapes can be
 /// compared with a model's before any of them is copied, and a mismatch reported tensor by tensor. The tensor table is
@@ -51,28 +57,74 @@ public static class VaeModelFile
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="IOException">The file could not be written; the previous file, if any, is unchanged.</exception>
     /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written and the previous file is unchanged.</exception>
-    public static void Save(VariationalAutoencoder model, string path)
+    public static void Save(VariationalAutoencoder model, string path) => Save(model, path, attachments: null);
+
+    /// <summary>
+    /// Saves the model with <paramref name="attachments"/>: named texts (usually JSON) that travel in the same file
+    /// and under the same checksum, read back with <see cref="ReadAttachments(string)"/>. Atomic like
+    /// <see cref="Save(VariationalAutoencoder, string)"/>.
+    /// </summary>
+    /// <param name="model">The model to save; it is not changed.</param>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="attachments">Name to text; null or empty for none. Names are 1 to <see cref="MaxAttachmentNameLength"/> characters.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or an attachment's name is empty or too long.</exception>
+    /// <exception cref="IOException">The file could not be written; the previous file, if any, is unchanged.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written and the previous file is unchanged.</exception>
+    public static void Save(VariationalAutoencoder model, string path, IReadOnlyDictionary<string, string>? attachments)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         // Before the temporary file exists: a disposed model must not replace a good file with an empty one.
         model.ThrowIfDisposed();
-        var payload = BuildPayload(model);
+        var payload = BuildPayload(model, attachments);
         AtomicFile.Write(path, stream => WriteFile(stream, payload));
     }
+
+    /// <summary>The longest attachment name a file may hold.</summary>
+    public const int MaxAttachmentNameLength = 256;
 
     /// <summary>Writes the model's architecture and weights to <paramref name="stream"/> at its current position.</summary>
     /// <param name="model">The model to save; it is not changed.</param>
     /// <param name="stream">A writable stream; it is left open.</param>
     /// <exception cref="ArgumentException"><paramref name="stream"/> is not writable.</exception>
     /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written.</exception>
-    public static void Save(VariationalAutoencoder model, Stream stream)
+    public static void Save(VariationalAutoencoder model, Stream stream) => Save(model, stream, attachments: null);
+
+    /// <summary>Writes the model and <paramref name="attachments"/> to <paramref name="stream"/> at its current position.</summary>
+    /// <param name="model">The model to save; it is not changed.</param>
+    /// <param name="stream">A writable stream; it is left open.</param>
+    /// <param name="attachments">Name to text; null or empty for none.</param>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> is not writable, or an attachment's name is empty or too long.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written.</exception>
+    public static void Save(VariationalAutoencoder model, Stream stream, IReadOnlyDictionary<string, string>? attachments)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(stream);
         model.ThrowIfDisposed();
         if (!stream.CanWrite) throw new ArgumentException("The stream must be writable.", nameof(stream));
-        WriteFile(stream, BuildPayload(model));
+        WriteFile(stream, BuildPayload(model, attachments));
+    }
+
+    /// <summary>Reads the attachments saved with a model (the whole file is verified first).</summary>
+    /// <param name="path">The model file.</param>
+    /// <returns>Name to text, in the order saved; empty for a file saved without attachments.</returns>
+    /// <exception cref="InvalidDataException">The file is not a valid Vae model file; see <see cref="Load(string)"/>.</exception>
+    public static IReadOnlyDictionary<string, string> ReadAttachments(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var stream = OpenRead(path);
+        return ReadAttachments(stream, path);
+    }
+
+    /// <summary>Reads the attachments of one saved model from <paramref name="stream"/>'s current position.</summary>
+    /// <param name="stream">A readable stream; it is left open.</param>
+    /// <param name="sourceName">What to call the source in error messages; the file name of a <see cref="FileStream"/> when null.</param>
+    /// <returns>Name to text, in the order saved; empty for a file saved without attachments.</returns>
+    /// <exception cref="InvalidDataException">The data is not a valid saved model.</exception>
+    public static IReadOnlyDictionary<string, string> ReadAttachments(Stream stream, string? sourceName = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return ReadContents(stream, SourceName(stream, sourceName)).Attachments;
     }
 
     /// <summary>Loads a model saved by <see cref="Save(VariationalAutoencoder, string)"/>, on the CPU.</summary>
@@ -223,8 +275,14 @@ public static class VaeModelFile
     private static string SourceName(Stream stream, string? sourceName) =>
         sourceName ?? (stream as FileStream)?.Name ?? StreamSource;
 
-    private static byte[] BuildPayload(VariationalAutoencoder model)
+    private static byte[] BuildPayload(VariationalAutoencoder model, IReadOnlyDictionary<string, string>? attachments)
     {
+        foreach (var name in attachments?.Keys ?? [])
+        {
+            if (name.Length is 0 or > MaxAttachmentNameLength)
+                throw new ArgumentException(
+                    $"An attachment's name must have 1 to {MaxAttachmentNameLength} characters, but '{name}' has {name.Length}.", nameof(attachments));
+        }
         using var memory = new MemoryStream();
         using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
         {
@@ -245,6 +303,17 @@ public static class VaeModelFile
                 var bytes = cpu.bytes;
                 writer.Write((long)bytes.Length);
                 writer.Write(bytes);
+            }
+            if (attachments is { Count: > 0 })
+            {
+                writer.Write(attachments.Count);
+                foreach (var (name, text) in attachments)
+                {
+                    writer.Write(name);
+                    var utf8 = Encoding.UTF8.GetBytes(text ?? "");
+                    writer.Write(utf8.Length);
+                    writer.Write(utf8);
+                }
             }
         }
         return memory.ToArray();
@@ -339,7 +408,7 @@ public static class VaeModelFile
             if (tensors.Any(t => t.Name == name)) throw Corrupt(source, $"it holds tensor '{name}' twice");
             tensors.Add(new SavedTensor(name, dtype, shape, bytes));
         }
-        return new FileContents(options, tensors);
+        return new FileContents(options, tensors, ParseAttachments(reader, payload.Length, source));
     }
 
     /// <summary>Checks every name and shape first, so a mismatch leaves the model untouched.</summary>
@@ -379,7 +448,31 @@ public static class VaeModelFile
     private static InvalidDataException Corrupt(string source, string detail, Exception? inner = null) =>
         Container.Corrupt(source, detail, inner);
 
-    private sealed record FileContents(VaeOptions Options, IReadOnlyList<SavedTensor> Tensors);
+    /// <summary>A file that ends after its tensors has none, which is how every file without attachments ends.</summary>
+    private static IReadOnlyDictionary<string, string> ParseAttachments(BinaryReader reader, long payloadLength, string source)
+    {
+        var attachments = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (reader.BaseStream.Position == payloadLength) return attachments;
+        var count = reader.ReadInt32();
+        // Each attachment takes at least 5 bytes (a one-byte name length, a name character, an empty text's length).
+        if (count < 1 || count > (payloadLength - reader.BaseStream.Position) / 5)
+            throw Corrupt(source, $"it announces {count} attachment(s), which the {payloadLength - reader.BaseStream.Position} remaining bytes cannot hold");
+        for (var i = 0; i < count; i++)
+        {
+            var name = reader.ReadString();
+            if (name.Length is 0 or > MaxAttachmentNameLength) throw Corrupt(source, $"attachment {i + 1} has a name of {name.Length} characters");
+            var length = reader.ReadInt32();
+            if (length < 0 || length > payloadLength - reader.BaseStream.Position)
+                throw Corrupt(source, $"attachment '{name}' claims {length} bytes, but only {payloadLength - reader.BaseStream.Position} remain in the file");
+            var text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(reader.ReadBytes(length));
+            if (!attachments.TryAdd(name, text)) throw Corrupt(source, $"it holds attachment '{name}' twice");
+        }
+        if (reader.BaseStream.Position != payloadLength)
+            throw Corrupt(source, $"{payloadLength - reader.BaseStream.Position} byte(s) follow its last attachment");
+        return attachments;
+    }
+
+    private sealed record FileContents(VaeOptions Options, IReadOnlyList<SavedTensor> Tensors, IReadOnlyDictionary<string, string> Attachments);
 
     private sealed record SavedTensor(string Name, ScalarType DType, long[] Shape, byte[] Bytes)
     {

@@ -14,9 +14,9 @@ internal static class ModelFileBytes
 
     public sealed record Tensor(string Name, long[] Shape, byte[] Bytes, int DType = Float32, long? DeclaredByteCount = null);
 
-    public static byte[] Build(string json, IEnumerable<Tensor> tensors, int version = 1)
+    public static byte[] Build(string json, IEnumerable<Tensor> tensors, int version = 1, byte[]? trailer = null)
     {
-        var payload = Payload(json, tensors.ToList());
+        var payload = Payload(json, tensors.ToList()).Concat(trailer ?? []).ToArray();
         using var file = new MemoryStream();
         using var writer = new BinaryWriter(file);
         writer.Write("VAEMODEL"u8);
