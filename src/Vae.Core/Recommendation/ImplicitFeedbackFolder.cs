@@ -68,52 +68,63 @@ public static class ImplicitFeedbackFolder
 
     /// <summary>
     /// Writes <paramref name="data"/> in the reference layout, one click a line, users ascending and items ascending
-    /// within a user. Each file is written to a temporary name and then renamed, so a failure leaves any earlier file
-    /// of the same name whole.
+    /// within a user. All six files are first written under temporary names and renamed only once all are complete,
+    /// so a failure while writing leaves the files already in the folder as they were.
     /// </summary>
     /// <param name="data">The split to write.</param>
     /// <param name="folder">The folder, created when missing; files of the layout in it are replaced.</param>
-    /// <exception cref="ArgumentException">An item id contains a line break, which the item list cannot hold.</exception>
+    /// <exception cref="ArgumentException">An item id is empty, has surrounding spaces or a line break, which the item list cannot hold.</exception>
     public static void Write(ImplicitFeedbackData data, string folder)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentException.ThrowIfNullOrEmpty(folder);
         for (var i = 0; i < data.ItemIds.Count; i++)
         {
-            if (data.ItemIds[i].AsSpan().IndexOfAny('\r', '\n') >= 0 || data.ItemIds[i].Trim().Length != data.ItemIds[i].Length || data.ItemIds[i].Length == 0)
-                throw new ArgumentException($"Item id {i} ('{data.ItemIds[i]}') is empty, has surrounding spaces or a line break; {ItemsFile} holds one trimmed id a line.", nameof(data));
+            var id = data.ItemIds[i];
+            if (id.Length == 0 || id.Trim().Length != id.Length || id.AsSpan().IndexOfAny('\r', '\n') >= 0)
+                throw new ArgumentException($"Item id {i} ('{id}') is empty, has surrounding spaces or a line break; {ItemsFile} holds one trimmed id a line.", nameof(data));
         }
         Directory.CreateDirectory(folder);
-        WriteAtomically(Path.Combine(folder, ItemsFile), writer =>
+        var files = new (string Name, Action<TextWriter> Write)[]
         {
-            foreach (var id in data.ItemIds)
-                writer.Write(id + "\n");
-        });
-        WriteClicks(Path.Combine(folder, TrainFile), data.Train, 0);
-        WriteClicks(Path.Combine(folder, ValidationFoldInFile), data.Validation.FoldIn, data.Validation.FirstUserId);
-        WriteClicks(Path.Combine(folder, ValidationHeldOutFile), data.Validation.HeldOut, data.Validation.FirstUserId);
-        WriteClicks(Path.Combine(folder, TestFoldInFile), data.Test.FoldIn, data.Test.FirstUserId);
-        WriteClicks(Path.Combine(folder, TestHeldOutFile), data.Test.HeldOut, data.Test.FirstUserId);
+            (ItemsFile, writer =>
+            {
+                foreach (var id in data.ItemIds)
+                    writer.Write(id + "\n");
+            }),
+            (TrainFile, writer => WriteClicks(writer, data.Train, 0)),
+            (ValidationFoldInFile, writer => WriteClicks(writer, data.Validation.FoldIn, data.Validation.FirstUserId)),
+            (ValidationHeldOutFile, writer => WriteClicks(writer, data.Validation.HeldOut, data.Validation.FirstUserId)),
+            (TestFoldInFile, writer => WriteClicks(writer, data.Test.FoldIn, data.Test.FirstUserId)),
+            (TestHeldOutFile, writer => WriteClicks(writer, data.Test.HeldOut, data.Test.FirstUserId)),
+        };
+        var temporaries = files.Select(f => Path.Combine(folder, f.Name + ".tmp")).ToArray();
+        try
+        {
+            for (var i = 0; i < files.Length; i++)
+            {
+                using var writer = new StreamWriter(temporaries[i], append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+                files[i].Write(writer);
+            }
+            for (var i = 0; i < files.Length; i++)
+                File.Move(temporaries[i], Path.Combine(folder, files[i].Name), overwrite: true);
+        }
+        finally
+        {
+            foreach (var temporary in temporaries.Where(File.Exists))
+                File.Delete(temporary);
+        }
     }
 
-    private static void WriteClicks(string path, ClickMatrix clicks, int firstUserId) =>
-        WriteAtomically(path, writer =>
-        {
-            writer.Write(Header + "\n");
-            for (var row = 0; row < clicks.UserCount; row++)
-            {
-                var uid = (firstUserId + row).ToString(CultureInfo.InvariantCulture);
-                foreach (var item in clicks.ItemsOf(row))
-                    writer.Write(uid + "," + item.ToString(CultureInfo.InvariantCulture) + "\n");
-            }
-        });
-
-    private static void WriteAtomically(string path, Action<TextWriter> write)
+    private static void WriteClicks(TextWriter writer, ClickMatrix clicks, int firstUserId)
     {
-        var temporary = path + ".tmp";
-        using (var writer = new StreamWriter(temporary, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
-            write(writer);
-        File.Move(temporary, path, overwrite: true);
+        writer.Write(Header + "\n");
+        for (var row = 0; row < clicks.UserCount; row++)
+        {
+            var uid = (firstUserId + row).ToString(CultureInfo.InvariantCulture);
+            foreach (var item in clicks.ItemsOf(row))
+                writer.Write(uid + "," + item.ToString(CultureInfo.InvariantCulture) + "\n");
+        }
     }
 
     private static List<string> ReadItemIds(string path)

@@ -122,4 +122,25 @@ public sealed class ImplicitFeedbackFolderTests
         act.Should().Throw<ArgumentException>().WithMessage("Item id 1 *line break*");
         File.ReadAllText(folder.File("unique_sid.txt")).Should().Be(before);
     }
+
+    [Fact]
+    public void AWriteThatFailsPartWayReplacesNoFile()
+    {
+        using var folder = new TempDirectory();
+        WriteValid(folder);
+        var data = ImplicitFeedbackFolder.Read(folder.Path);
+        using var target = new TempDirectory();
+        ImplicitFeedbackFolder.Write(data, target.Path);
+        var before = target.FileNames().ToDictionary(n => n, n => File.ReadAllText(target.File(n)));
+        var other = new ImplicitFeedbackData(["x", "y", "z", "w"], ClickMatrix.FromPairs(1, 4, [0], [3]), data.Validation, data.Test);
+        // A folder where the last temporary file must go makes its creation fail after the others were written.
+        Directory.CreateDirectory(target.File("test_te.csv.tmp"));
+
+        var act = () => ImplicitFeedbackFolder.Write(other, target.Path);
+
+        act.Should().Throw<Exception>();
+        target.FileNames().Should().Equal(before.Keys.Order(StringComparer.Ordinal), "no temporary file is left behind");
+        foreach (var (name, content) in before)
+            File.ReadAllText(target.File(name)).Should().Be(content, $"{name} was written before the failure but must not replace the old one");
+    }
 }
