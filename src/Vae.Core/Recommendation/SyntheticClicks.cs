@@ -12,7 +12,7 @@ namespace Vae.Core.Recommendation;
 /// </remarks>
 public static class SyntheticClicks
 {
-    /// <summary>Generates clicks; the same options give the same data on every machine.</summary>
+    /// <summary>Generates clicks; the same options give the same data on every run (a seeded <see cref="Random"/> and hand-written shuffles).</summary>
     /// <param name="options">The sizes and shape of the data; see <see cref="SyntheticClickOptions"/> for the defaults.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public static SyntheticClickData Generate(SyntheticClickOptions? options = null)
