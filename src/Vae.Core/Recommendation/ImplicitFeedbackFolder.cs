@@ -12,7 +12,7 @@ namespace Vae.Core.Recommendation;
 /// <remarks>
 /// Rows of <c>train.csv</c> are user ids as written (the matrix has <c>max uid + 1</c> rows); held-out users are
 /// renumbered from the smallest id of each <c>_tr</c>/<c>_te</c> pair, as the reference loader does. A click given
-/// twice counts once. Every problem with a file is an <see cref="InvalidDataException"/> naming the file, the line
+/// twice counts once; a held-out click must not also be a fold-in click of the same user. Every problem with a file is an <see cref="InvalidDataException"/> naming the file, the line
 /// and, where it applies, the column.
 /// </remarks>
 public static class ImplicitFeedbackFolder
@@ -155,11 +155,18 @@ public static class ImplicitFeedbackFolder
         var foldIn = ReadClicks(foldInPath, itemCount);
         var heldOut = ReadClicks(heldOutPath, itemCount);
         var withFoldIn = foldIn.Users.ToHashSet();
+        var foldInLine = new Dictionary<(int User, int Item), int>();
+        for (var i = 0; i < foldIn.Users.Count; i++)
+            foldInLine.TryAdd((foldIn.Users[i], foldIn.Items[i]), foldIn.Lines[i]);
         for (var i = 0; i < heldOut.Users.Count; i++)
         {
             if (!withFoldIn.Contains(heldOut.Users[i]))
                 throw Invalid(heldOutPath, heldOut.Lines[i], 1,
                     $"user {heldOut.Users[i]} has held-out clicks but no fold-in clicks in {foldInName}; a model cannot recommend from an empty history");
+            // The evaluation never ranks a fold-in item, so such a held-out click could never be hit.
+            if (foldInLine.TryGetValue((heldOut.Users[i], heldOut.Items[i]), out var line))
+                throw Invalid(heldOutPath, heldOut.Lines[i], 2,
+                    $"user {heldOut.Users[i]}'s item {heldOut.Items[i]} is also a fold-in click ({foldInName}, line {line}); the two parts must be disjoint");
         }
         return HeldOutUsers.FromUserIds(foldIn.Users, foldIn.Items, heldOut.Users, heldOut.Items, itemCount);
     }

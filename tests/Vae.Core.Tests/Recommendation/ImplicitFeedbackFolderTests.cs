@@ -81,6 +81,7 @@ public sealed class ImplicitFeedbackFolderTests
     [InlineData("train.csv", "", "*train.csv, line 1: the file is empty; it must start with the header 'uid,sid'.")]
     [InlineData("train.csv", "uid,sid\n200000000,1\n", "*train.csv, line 2, column 1: uid 200000000 is above 100000000*")]
     [InlineData("test_te.csv", "uid,sid\n6,3\n7,0\n", "*test_te.csv, line 3, column 1: user 7 has held-out clicks but no fold-in clicks in test_tr.csv*")]
+    [InlineData("validation_te.csv", "uid,sid\n3,1\n4,3\n", "*validation_te.csv, line 3, column 2: user 4's item 3 is also a fold-in click (validation_tr.csv, line 4); the two parts must be disjoint.")]
     [InlineData("unique_sid.txt", "101\n7\n\n3\n", "*unique_sid.txt, line 3: the line is empty*")]
     [InlineData("unique_sid.txt", "101\n7\n101\n3\n", "*unique_sid.txt, line 3: item id '101' was already listed on line 1.")]
     public void BadFilesAreReportedWithFileLineAndColumn(string file, string content, string message)
