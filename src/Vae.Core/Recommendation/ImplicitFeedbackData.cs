@@ -1,0 +1,54 @@
+namespace Vae.Core.Recommendation;
+
+/// <summary>
+/// Implicit feedback split for strong generalisation as in Liang et al. (WWW 2018): training users with all their
+/// clicks, and disjoint validation and test users whose clicks are split into fold-in and held-out parts. Item
+/// <c>i</c> of every matrix is the item whose original id is <c>ItemIds[i]</c> (line <c>i</c> of
+/// <c>unique_sid.txt</c>).
+/// </summary>
+public sealed class ImplicitFeedbackData
+{
+    /// <summary>Bundles the parts of a split.</summary>
+    /// <param name="itemIds">The original id of every item, without repeats.</param>
+    /// <param name="train">The training clicks; row <c>u</c> is the user with id <c>u</c> in <c>train.csv</c>.</param>
+    /// <param name="validation">The validation users.</param>
+    /// <param name="test">The test users.</param>
+    /// <exception cref="ArgumentException">A matrix does not have one column per item, or an item id repeats.</exception>
+    public ImplicitFeedbackData(IReadOnlyList<string> itemIds, ClickMatrix train, HeldOutUsers validation, HeldOutUsers test)
+    {
+        ArgumentNullException.ThrowIfNull(itemIds);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(validation);
+        ArgumentNullException.ThrowIfNull(test);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in itemIds)
+        {
+            if (!seen.Add(id))
+                throw new ArgumentException($"Item id '{id}' is listed twice; every item needs its own id.", nameof(itemIds));
+        }
+        foreach (var (name, columns) in new[] { ("train", train.ItemCount), ("validation", validation.FoldIn.ItemCount), ("test", test.FoldIn.ItemCount) })
+        {
+            if (columns != itemIds.Count)
+                throw new ArgumentException($"The {name} matrix has {columns} items but {itemIds.Count} item ids were given.", nameof(itemIds));
+        }
+        ItemIds = itemIds.ToArray();
+        Train = train;
+        Validation = validation;
+        Test = test;
+    }
+
+    /// <summary>The original id of every item (a movie id for MovieLens), in column order.</summary>
+    public IReadOnlyList<string> ItemIds { get; }
+
+    /// <summary>The number of items.</summary>
+    public int ItemCount => ItemIds.Count;
+
+    /// <summary>The training users' clicks; row <c>u</c> is user id <c>u</c> of <c>train.csv</c>.</summary>
+    public ClickMatrix Train { get; }
+
+    /// <summary>The validation users (<c>validation_tr.csv</c> and <c>validation_te.csv</c>).</summary>
+    public HeldOutUsers Validation { get; }
+
+    /// <summary>The test users (<c>test_tr.csv</c> and <c>test_te.csv</c>).</summary>
+    public HeldOutUsers Test { get; }
+}
