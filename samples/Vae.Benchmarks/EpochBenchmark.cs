@@ -8,12 +8,14 @@ namespace Vae.Benchmarks;
 /// <summary>Training throughput and memory over whole epochs of the default 784-400-20 model, batch 128, Adam.</summary>
 internal static class EpochBenchmark
 {
-    public static void Run(int epochs, int threads, bool fused, bool gaussian)
+    public static void Run(int epochs, int threads, bool fused, bool gaussian, int load)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
+        using var neighbours = new BusyNeighbours(load);
         Console.WriteLine($"training {train.Count:N0} digits, 784-400-20, batch 128, Adam 1e-3, {epochs} epochs, " +
-                          $"{(threads > 0 ? threads : VaeRuntime.CpuThreads)} libtorch thread(s), {Environment.ProcessorCount} cores");
+                          $"{(threads > 0 ? threads : VaeRuntime.CpuThreads)} libtorch thread(s), {Environment.ProcessorCount} cores, " +
+                          $"{load} busy neighbour process(es)");
         Console.WriteLine($"{"epoch",5} {"images/s",10} {"live tensors",13} {"working set MiB",16} {"peak MiB",9} {"alloc KiB/step",15}");
 
         var process = Process.GetCurrentProcess();
@@ -56,19 +58,66 @@ internal static class EpochBenchmark
         }
     }
 
-    public static void SweepThreads(int epochs)
+    public static void SweepThreads(int epochs, int load)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
+        using var neighbours = new BusyNeighbours(load);
+        Console.WriteLine($"{load} busy neighbour process(es)");
         Console.WriteLine($"{"threads",7} {"median images/s",16}");
         for (var threads = 1; threads <= Environment.ProcessorCount; threads++)
+            Console.WriteLine($"{threads,7} {MedianRate(train.Images, epochs, threads),16:N0}");
+    }
+
+    /// <summary>
+    /// The default thread count against one thread with 0, 1 and 2 busy neighbour processes, the configurations
+    /// alternated within each repetition so that whatever else loads the machine falls on all of them alike.
+    /// </summary>
+    public static void UnderLoad(int epochs, int repeats, int maxLoad)
+    {
+        using var train = ShippedDigits.Load(MnistSplit.Train);
+        var threadCounts = new[] { Environment.ProcessorCount, 1 }.Distinct().ToArray();
+        var rates = new Dictionary<(int Load, int Threads), List<double>>();
+        Console.WriteLine($"training {train.Count:N0} digits, 784-400-20, batch 128, median images/s over epochs 2..{epochs}; " +
+                          $"{Environment.ProcessorCount} logical processors; {repeats} repetition(s)");
+        Console.WriteLine($"{"repeat",6} {"load",5} {"threads",8} {"images/s",10}");
+        for (var repeat = 1; repeat <= repeats; repeat++)
         {
-            VaeRuntime.SetCpuThreads(threads);
-            torch.manual_seed(1);
-            using var model = new VariationalAutoencoder();
-            using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = epochs, Seed = 1 });
-            var rates = trainer.Fit(train.Images).History.Skip(1).Select(h => h.ImagesPerSecond).Order().ToArray();
-            Console.WriteLine($"{threads,7} {rates[rates.Length / 2],16:N0}");
+            for (var load = 0; load <= maxLoad; load++)
+            {
+                using var neighbours = new BusyNeighbours(load);
+                // Which thread count goes first alternates, so neither always meets a freshly started neighbour.
+                foreach (var threads in repeat % 2 == 1 ? threadCounts : threadCounts.Reverse())
+                {
+                    var rate = MedianRate(train.Images, epochs, threads);
+                    Console.WriteLine($"{repeat,6} {load,5} {threads,8} {rate,10:N0}");
+                    (rates.TryGetValue((load, threads), out var list) ? list : rates[(load, threads)] = []).Add(rate);
+                }
+            }
         }
+        Console.WriteLine();
+        Console.WriteLine($"{"load",5} {"threads",8} {"min",8} {"median",8} {"max",8} {"vs 1 thread (median)",22}");
+        for (var load = 0; load <= maxLoad; load++)
+        {
+            foreach (var threads in threadCounts)
+            {
+                var sorted = rates[(load, threads)].Order().ToArray();
+                var single = rates[(load, 1)].Order().ToArray();
+                var ratio = sorted[sorted.Length / 2] / single[single.Length / 2];
+                Console.WriteLine($"{load,5} {threads,8} {sorted[0],8:N0} {sorted[sorted.Length / 2],8:N0} {sorted[^1],8:N0} {ratio,22:P0}");
+            }
+        }
+    }
+
+    private static double MedianRate(torch.Tensor images, int epochs, int threads)
+    {
+        VaeRuntime.SetCpuThreads(threads);
+        torch.manual_seed(1);
+        using var model = new VariationalAutoencoder();
+        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = epochs, Seed = 1 });
+        var history = trainer.Fit(images).History;
+        // The first epoch includes compiling and warming the caches, unless it is the only one.
+        var rates = history.Skip(history.Count > 1 ? 1 : 0).Select(h => h.ImagesPerSecond).Order().ToArray();
+        return rates[rates.Length / 2];
     }
 
     private sealed class Reporter(Action<EpochSummary> onEpoch) : IProgress<TrainingProgress>

@@ -4,6 +4,8 @@ using Vae.Benchmarks;
 // epochs (default): whole training epochs on the shipped digits, as a user runs them (--autograd: without the fused CPU step; --gaussian: a Gaussian likelihood).
 // eval: evaluation throughput (ELBO and importance-weighted log-likelihood).
 // threads: training throughput for each CPU thread count.
+// load: the default thread count against one thread, idle and beside 1 and 2 busy processes (--repeats, --max-load).
+// --load N (epochs, threads, profile): N busy processes spin beside the measurement, as other tenants of the machine would.
 // profile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.
 // step: BenchmarkDotNet on a single training step (allocations included).
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
@@ -18,23 +20,30 @@ if (args.Contains("--avx2")) Vae.Core.Kernels.Sgemm.PreferAvx512 = false;
 
 switch (mode)
 {
+    case BusyNeighbours.Mode:
+        BusyNeighbours.Spin();
+        break;
     case "epochs":
-        EpochBenchmark.Run(Option("--epochs", 10), Option("--threads", 0), fused: !args.Contains("--autograd"), gaussian: args.Contains("--gaussian"));
+        EpochBenchmark.Run(Option("--epochs", 10), Option("--threads", 0), fused: !args.Contains("--autograd"), gaussian: args.Contains("--gaussian"), Option("--load", 0));
         break;
     case "threads":
-        EpochBenchmark.SweepThreads(Option("--epochs", 4));
+        EpochBenchmark.SweepThreads(Option("--epochs", 4), Option("--load", 0));
+        break;
+    case "load":
+        EpochBenchmark.UnderLoad(Option("--epochs", 4), Option("--repeats", 3), Option("--max-load", 2));
         break;
     case "eval":
         EvaluationBenchmark.Run(Option("--k", 5000), Option("--threads", 0));
         break;
     case "profile":
-        StepProfile.Run(Option("--epochs", 3), Option("--threads", 0));
+        using (new BusyNeighbours(Option("--load", 0)))
+            StepProfile.Run(Option("--epochs", 3), Option("--threads", 0));
         break;
     case "step":
         BenchmarkRunner.Run<TrainingStepBenchmark>(args: args.Where(a => a != "step").ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, eval, profile or step");
+        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, eval, profile or step");
         return 1;
 }
 return 0;

@@ -154,9 +154,9 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     {
         var padded = (rows + 15) / 16 * 16;
         var groups = (rows + 7) / 8;
-        var parts = Math.Min(threads, groups);
+        var parts = KernelThreads.PartsFor(groups, threads);
         var (from, rowIndices) = ((nint)source, (nint)indices);
-        KernelThreads.Run(parts, part =>
+        KernelThreads.Run(parts, threads, part =>
         {
             var first = Math.Min(rows, groups * part / parts * 8);
             var last = Math.Min(rows, groups * (part + 1) / parts * 8);
@@ -403,11 +403,12 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     {
         var blockRows = LossBlockRows(padded);
         var blocks = (inputSize + blockRows - 1) / blockRows;
-        var parts = Math.Min(Math.Min(threads, MaxLossParts), blocks);
+        var workers = Math.Min(threads, MaxLossParts);
+        var parts = KernelThreads.PartsFor(blocks, workers);
         var (output, targets) = ((nint)outputT, (nint)targetT);
-        KernelThreads.Run(parts, part =>
+        KernelThreads.Run(parts, workers, (part, worker) =>
         {
-            var scratch = lossScratch + (nint)part * 2 * blockRows * padded;
+            var scratch = lossScratch + (nint)worker * 2 * blockRows * padded;
             for (var block = blocks * part / parts; block < blocks * (part + 1) / parts; block++)
             {
                 var firstRow = block * blockRows;
