@@ -1,21 +1,28 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime.InteropServices;
 
 namespace Vae.Benchmarks;
 
 /// <summary>
 /// Busy processes beside a measurement (<c>--load N</c>): each spins one thread flat out until disposed, as other
 /// tenants of a shared machine would. Processes rather than threads of this one, because the neighbours that slow
-/// training down are other programs, which the scheduler treats as such.
+/// training down are other programs. By default they stay in the benchmark's session, so that where Linux shares CPU
+/// time out by session (autogroup) every thread still competes with every other, as it does with autogroup off or
+/// beside programs started from the same terminal: the hardest case for threads that wait for each other.
+/// With <c>--own-sessions</c> (Linux) each starts a session of its own, and the kernel gives it a share apart from the
+/// benchmark's, as a program started elsewhere would get.
 /// </summary>
 internal sealed class BusyNeighbours : IDisposable
 {
     /// <summary>The argument that makes this program a busy neighbour instead of a benchmark.</summary>
     public const string Mode = "spin";
 
+    private const string OwnSession = "--own-session";
+
     private readonly List<Process> processes = [];
 
-    public BusyNeighbours(int count)
+    public BusyNeighbours(int count, bool ownSessions = false)
     {
         for (var i = 0; i < count; i++)
         {
@@ -29,6 +36,7 @@ internal sealed class BusyNeighbours : IDisposable
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
                 start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
             start.ArgumentList.Add(Mode);
+            if (ownSessions) start.ArgumentList.Add(OwnSession);
             var process = Process.Start(start)!;
             processes.Add(process);
             // Spinning before the measurement starts, not still loading the runtime.
@@ -39,8 +47,9 @@ internal sealed class BusyNeighbours : IDisposable
     public int Count => processes.Count;
 
     /// <summary>The neighbour's side: say it is ready, then spin until its parent closes standard input (or dies).</summary>
-    public static void Spin()
+    public static void Spin(string[] args)
     {
+        if (args.Contains(OwnSession) && OperatingSystem.IsLinux()) _ = setsid();
         new Thread(() =>
         {
             Console.In.ReadToEnd();
@@ -62,4 +71,7 @@ internal sealed class BusyNeighbours : IDisposable
         }
         processes.Clear();
     }
+
+    [DllImport("libc")]
+    private static extern int setsid();
 }

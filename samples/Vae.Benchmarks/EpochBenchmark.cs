@@ -8,14 +8,13 @@ namespace Vae.Benchmarks;
 /// <summary>Training throughput and memory over whole epochs of the default 784-400-20 model, batch 128, Adam.</summary>
 internal static class EpochBenchmark
 {
-    public static void Run(int epochs, int threads, bool fused, bool gaussian, int load)
+    public static void Run(int epochs, int threads, bool fused, bool gaussian, BusyNeighbours neighbours)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
-        using var neighbours = new BusyNeighbours(load);
         Console.WriteLine($"training {train.Count:N0} digits, 784-400-20, batch 128, Adam 1e-3, {epochs} epochs, " +
                           $"{(threads > 0 ? threads : VaeRuntime.CpuThreads)} libtorch thread(s), {Environment.ProcessorCount} cores, " +
-                          $"{load} busy neighbour process(es)");
+                          $"{neighbours.Count} busy neighbour process(es)");
         Console.WriteLine($"{"epoch",5} {"images/s",10} {"live tensors",13} {"working set MiB",16} {"peak MiB",9} {"alloc KiB/step",15}");
 
         var process = Process.GetCurrentProcess();
@@ -58,11 +57,10 @@ internal static class EpochBenchmark
         }
     }
 
-    public static void SweepThreads(int epochs, int load)
+    public static void SweepThreads(int epochs, BusyNeighbours neighbours)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
-        using var neighbours = new BusyNeighbours(load);
-        Console.WriteLine($"{load} busy neighbour process(es)");
+        Console.WriteLine($"{neighbours.Count} busy neighbour process(es)");
         Console.WriteLine($"{"threads",7} {"median images/s",16}");
         for (var threads = 1; threads <= Environment.ProcessorCount; threads++)
             Console.WriteLine($"{threads,7} {MedianRate(train.Images, epochs, threads),16:N0}");
@@ -72,7 +70,7 @@ internal static class EpochBenchmark
     /// The default thread count against one thread with 0, 1 and 2 busy neighbour processes, the configurations
     /// alternated within each repetition so that whatever else loads the machine falls on all of them alike.
     /// </summary>
-    public static void UnderLoad(int epochs, int repeats, int maxLoad)
+    public static void UnderLoad(int epochs, int repeats, int maxLoad, bool ownSessions)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
         var threadCounts = new[] { Environment.ProcessorCount, 1 }.Distinct().ToArray();
@@ -84,7 +82,7 @@ internal static class EpochBenchmark
         {
             for (var load = 0; load <= maxLoad; load++)
             {
-                using var neighbours = new BusyNeighbours(load);
+                using var neighbours = new BusyNeighbours(load, ownSessions);
                 // Which thread count goes first alternates, so neither always meets a freshly started neighbour.
                 foreach (var threads in repeat % 2 == 1 ? threadCounts : threadCounts.Reverse())
                 {

@@ -5,7 +5,8 @@ using Vae.Benchmarks;
 // eval: evaluation throughput (ELBO and importance-weighted log-likelihood).
 // threads: training throughput for each CPU thread count.
 // load: the default thread count against one thread, idle and beside 1 and 2 busy processes (--repeats, --max-load).
-// --load N (epochs, threads, profile): N busy processes spin beside the measurement, as other tenants of the machine would.
+// --load N (epochs, threads, profile): N busy processes spin beside the measurement, as other tenants of the machine would
+// (--own-sessions: each in a session of its own, which Linux's autogroup gives a CPU share apart from the benchmark's).
 // profile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.
 // step: BenchmarkDotNet on a single training step (allocations included).
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
@@ -15,28 +16,32 @@ int Option(string name, int fallback)
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1]) : fallback;
 }
 
+BusyNeighbours Neighbours() => new(Option("--load", 0), args.Contains("--own-sessions"));
+
 // --avx2: the fused kernels' AVX2 matrix products even where AVX-512 is present, to measure what AVX2-only processors get.
 if (args.Contains("--avx2")) Vae.Core.Kernels.Sgemm.PreferAvx512 = false;
 
 switch (mode)
 {
     case BusyNeighbours.Mode:
-        BusyNeighbours.Spin();
+        BusyNeighbours.Spin(args);
         break;
     case "epochs":
-        EpochBenchmark.Run(Option("--epochs", 10), Option("--threads", 0), fused: !args.Contains("--autograd"), gaussian: args.Contains("--gaussian"), Option("--load", 0));
+        using (var neighbours = Neighbours())
+            EpochBenchmark.Run(Option("--epochs", 10), Option("--threads", 0), fused: !args.Contains("--autograd"), gaussian: args.Contains("--gaussian"), neighbours);
         break;
     case "threads":
-        EpochBenchmark.SweepThreads(Option("--epochs", 4), Option("--load", 0));
+        using (var neighbours = Neighbours())
+            EpochBenchmark.SweepThreads(Option("--epochs", 4), neighbours);
         break;
     case "load":
-        EpochBenchmark.UnderLoad(Option("--epochs", 4), Option("--repeats", 3), Option("--max-load", 2));
+        EpochBenchmark.UnderLoad(Option("--epochs", 4), Option("--repeats", 3), Option("--max-load", 2), args.Contains("--own-sessions"));
         break;
     case "eval":
         EvaluationBenchmark.Run(Option("--k", 5000), Option("--threads", 0));
         break;
     case "profile":
-        using (new BusyNeighbours(Option("--load", 0)))
+        using (Neighbours())
             StepProfile.Run(Option("--epochs", 3), Option("--threads", 0));
         break;
     case "step":
