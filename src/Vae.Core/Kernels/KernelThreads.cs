@@ -27,7 +27,7 @@ namespace Vae.Core.Kernels;
 internal static class KernelThreads
 {
     /// <summary>Parts per thread the kernels aim at: enough that the caller can take over a sleeping helper's share, few enough that claiming costs nothing.</summary>
-    public const int PartsPerThread = 8;
+    public const int PartsPerThread = 4;
 
     // Spins of ManualResetEventSlim before it blocks: its maximum, on the order of 0.1 ms here, longer than the gaps
     // between the matrix products of one training step.
