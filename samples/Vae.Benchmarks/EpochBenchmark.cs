@@ -67,44 +67,48 @@ internal static class EpochBenchmark
     }
 
     /// <summary>
-    /// The default thread count against one thread with 0, 1 and 2 busy neighbour processes, the configurations
-    /// alternated within each repetition so that whatever else loads the machine falls on all of them alike.
+    /// The default thread count against one thread, idle and beside 1 .. <paramref name="maxLoad"/> busy processes.
+    /// At each load the two train one epoch at a time, in turns, <paramref name="pairs"/> times: on a shared machine
+    /// whatever else runs changes from second to second, and taking turns puts it on both alike; each pair gives a ratio.
     /// </summary>
-    public static void UnderLoad(int epochs, int repeats, int maxLoad, bool ownSessions)
+    public static void UnderLoad(int pairs, int maxLoad, bool ownSessions)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
-        var threadCounts = new[] { Environment.ProcessorCount, 1 }.Distinct().ToArray();
-        var rates = new Dictionary<(int Load, int Threads), List<double>>();
-        Console.WriteLine($"training {train.Count:N0} digits, 784-400-20, batch 128, median images/s over epochs 2..{epochs}; " +
-                          $"{Environment.ProcessorCount} logical processors; {repeats} repetition(s)");
-        Console.WriteLine($"{"repeat",6} {"load",5} {"threads",8} {"images/s",10}");
-        for (var repeat = 1; repeat <= repeats; repeat++)
-        {
-            for (var load = 0; load <= maxLoad; load++)
-            {
-                using var neighbours = new BusyNeighbours(load, ownSessions);
-                // Which thread count goes first alternates, so neither always meets a freshly started neighbour.
-                foreach (var threads in repeat % 2 == 1 ? threadCounts : threadCounts.Reverse())
-                {
-                    var rate = MedianRate(train.Images, epochs, threads);
-                    Console.WriteLine($"{repeat,6} {load,5} {threads,8} {rate,10:N0}");
-                    (rates.TryGetValue((load, threads), out var list) ? list : rates[(load, threads)] = []).Add(rate);
-                }
-            }
-        }
-        Console.WriteLine();
-        Console.WriteLine($"{"load",5} {"threads",8} {"min",8} {"median",8} {"max",8} {"vs 1 thread (median)",22}");
+        var many = Environment.ProcessorCount;
+        Console.WriteLine($"training {train.Count:N0} digits, 784-400-20, batch 128, one epoch per measurement; " +
+                          $"{many} logical processors; {pairs} pairs per load; neighbours in {(ownSessions ? "their own sessions" : "this session")}");
+        // Compiling every kernel first, so that no measurement pays for it.
+        foreach (var threads in new[] { many, 1 }) EpochRate(train.Images, threads);
+        Console.WriteLine($"{"load",5} {"pair",5} {$"{many} threads",10} {"1 thread",10} {"ratio",7}");
+        var summary = new List<string>();
         for (var load = 0; load <= maxLoad; load++)
         {
-            foreach (var threads in threadCounts)
+            using var neighbours = new BusyNeighbours(load, ownSessions);
+            var (rates, single, ratios) = (new List<double>(), new List<double>(), new List<double>());
+            for (var pair = 1; pair <= pairs; pair++)
             {
-                var sorted = rates[(load, threads)].Order().ToArray();
-                var single = rates[(load, 1)].Order().ToArray();
-                var ratio = sorted[sorted.Length / 2] / single[single.Length / 2];
-                Console.WriteLine($"{load,5} {threads,8} {sorted[0],8:N0} {sorted[sorted.Length / 2],8:N0} {sorted[^1],8:N0} {ratio,22:P0}");
+                // Which goes first alternates too, so neither always follows the other.
+                var (first, second) = pair % 2 == 1 ? (many, 1) : (1, many);
+                var a = EpochRate(train.Images, first);
+                var b = EpochRate(train.Images, second);
+                var (rate, one) = first == many ? (a, b) : (b, a);
+                rates.Add(rate);
+                single.Add(one);
+                ratios.Add(rate / one);
+                Console.WriteLine($"{load,5} {pair,5} {rate,10:N0} {one,10:N0} {rate / one,7:P0}");
             }
+            summary.Add($"{load,5} {Range(rates),24} {Range(single),24} {Median(ratios),7:P0} ({ratios.Min():P0}-{ratios.Max():P0})");
         }
+        Console.WriteLine();
+        Console.WriteLine($"{"load",5} {$"{many} threads: median (range)",24} {"1 thread: median (range)",24} {"ratio: median (range)",22}");
+        foreach (var line in summary) Console.WriteLine(line);
     }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    private static string Range(List<double> values) => $"{Median(values):N0} ({values.Min():N0}-{values.Max():N0})";
+
+    private static double EpochRate(torch.Tensor images, int threads) => MedianRate(images, 1, threads);
 
     private static double MedianRate(torch.Tensor images, int epochs, int threads)
     {

@@ -4,9 +4,9 @@ using Vae.Benchmarks;
 // epochs (default): whole training epochs on the shipped digits, as a user runs them (--autograd: without the fused CPU step; --gaussian: a Gaussian likelihood).
 // eval: evaluation throughput (ELBO and importance-weighted log-likelihood).
 // threads: training throughput for each CPU thread count.
-// load: the default thread count against one thread, idle and beside 1 and 2 busy processes (--repeats, --max-load).
+// load: the default thread count against one thread, an epoch each in turns, idle and beside 1 and 2 busy processes (--pairs, --max-load).
 // --load N (epochs, threads, profile): N busy processes spin beside the measurement, as other tenants of the machine would
-// (--own-sessions: each in a session of its own, which Linux's autogroup gives a CPU share apart from the benchmark's).
+// (--own-sessions, also for load: each in a session of its own, which Linux's autogroup gives a CPU share apart from the benchmark's).
 // profile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.
 // step: BenchmarkDotNet on a single training step (allocations included).
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
@@ -35,7 +35,7 @@ switch (mode)
             EpochBenchmark.SweepThreads(Option("--epochs", 4), neighbours);
         break;
     case "load":
-        EpochBenchmark.UnderLoad(Option("--epochs", 4), Option("--repeats", 3), Option("--max-load", 2), args.Contains("--own-sessions"));
+        EpochBenchmark.UnderLoad(Option("--pairs", 5), Option("--max-load", 2), args.Contains("--own-sessions"));
         break;
     case "eval":
         EvaluationBenchmark.Run(Option("--k", 5000), Option("--threads", 0));

@@ -48,8 +48,14 @@ internal static class KernelThreads
     [ThreadStatic]
     private static bool insidePart;
 
+    private static Action? helperWaking;
+
     /// <summary>For tests: runs on a helper each time it wakes, before it looks for parts (to hold a helper back).</summary>
-    internal static Action? HelperWaking { get; set; }
+    internal static Action? HelperWaking
+    {
+        get => Volatile.Read(ref helperWaking);
+        set => Volatile.Write(ref helperWaking, value);
+    }
 
     /// <summary>How many parts to cut <paramref name="units"/> indivisible pieces of work into for <paramref name="threads"/> threads.</summary>
     public static int PartsFor(int units, int threads) =>
@@ -171,11 +177,12 @@ internal static class KernelThreads
             {
                 started.Wait();
                 started.Reset();
-                HelperWaking?.Invoke();
                 var number = Volatile.Read(ref call);
                 var work = Volatile.Read(ref part);
                 var workOnWorker = Volatile.Read(ref partOnWorker);
                 var count = Volatile.Read(ref parts);
+                // After the call is read: a helper that got a call started after the hook was set is sure to see it.
+                Volatile.Read(ref helperWaking)?.Invoke();
                 Work(number, count, work, workOnWorker, worker);
             }
         }
