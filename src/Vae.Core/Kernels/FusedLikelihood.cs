@@ -19,6 +19,7 @@ internal sealed unsafe class FusedLikelihood : IDisposable
     // Samples decoded together: the 784 x 256 logits (800 KiB) stay in a core's L2 cache.
     private const int TileColumns = 256;
     private const int BlockRows = 8;
+    // Threads sharing a tile's columns, each with its own scratch.
     private const int MaxParts = 8;
 
     private readonly DenseLayer[] layers;
@@ -118,15 +119,16 @@ internal sealed unsafe class FusedLikelihood : IDisposable
             var decoded = (nint)activation;
             var targetValues = (nint)(broadcast ? x : targetsT);
             var vectors = columns / 16;
-            var parts = Math.Min(Math.Min(threads, MaxParts), vectors);
-            KernelThreads.Run(parts, part =>
+            var workers = Math.Min(threads, MaxParts);
+            var parts = KernelThreads.PartsFor(vectors, workers);
+            KernelThreads.Run(parts, workers, (part, worker) =>
             {
                 var firstColumn = vectors * part / parts * 16;
                 var partWidth = vectors * (part + 1) / parts * 16 - firstColumn;
                 switch (likelihood)
                 {
                     case VaeLikelihood.Bernoulli:
-                        SumColumns((float*)decoded, (float*)targetValues, broadcast, inputSize, columns, firstColumn, partWidth, sums, scratch + (nint)part * 2 * BlockRows * TileColumns);
+                        SumColumns((float*)decoded, (float*)targetValues, broadcast, inputSize, columns, firstColumn, partWidth, sums, scratch + (nint)worker * 2 * BlockRows * TileColumns);
                         break;
                     case VaeLikelihood.Gaussian:
                         SumGaussianColumns((float*)decoded, (float*)targetValues, broadcast, columns, firstColumn, partWidth);

@@ -85,7 +85,8 @@ public sealed record VaeTrainerOptions
         if (KlWarmupSteps < 0) throw Bad(nameof(KlWarmupSteps), KlWarmupSteps, "must not be negative");
         if (KlWarmupSteps > 0 && KlWarmupEpochs > 0) throw Bad(nameof(KlWarmupSteps), KlWarmupSteps, $"cannot be set together with KlWarmupEpochs ({KlWarmupEpochs}): give the warm-up in epochs or in steps");
         if (MaxGradientNorm is { } norm && (!double.IsFinite(norm) || norm <= 0)) throw Bad(nameof(MaxGradientNorm), norm, "must be positive and finite, or null");
-        if (CpuThreads is { } threads && threads <= 0) throw Bad(nameof(CpuThreads), threads, "must be at least 1, or null");
+        if (CpuThreads is { } threads && (threads <= 0 || threads > VaeRuntime.MaxCpuThreads))
+            throw new ArgumentOutOfRangeException(nameof(CpuThreads), threads, $"{nameof(CpuThreads)} must be from 1 to {VaeRuntime.MaxCpuThreads} (4 x the {Environment.ProcessorCount} logical processors), or null, but was {threads}.");
         if (EarlyStoppingPatience < 0) throw Bad(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must not be negative");
         if (CheckpointEveryEpochs <= 0) throw Bad(nameof(CheckpointEveryEpochs), CheckpointEveryEpochs, "must be at least 1");
         if (string.IsNullOrWhiteSpace(Device)) throw Bad(nameof(Device), Device, "must name a device such as cpu or cuda");
