@@ -116,9 +116,9 @@ public sealed class AnomalyDetector
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (mean, logVar) = Model.Encoder.forward(input);
-        var decoded = Model.Decoder.forward(mean);
-        var logVariance = Model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
+        var (mean, logVar) = Model.Posterior(input);
+        var decoded = Model.LikelihoodParameters(mean);
+        var logVariance = Model.OutputLogVariance(decoded.dtype, decoded.device);
         var reconstruction = ElboLoss.ReconstructionElementwise(Model.Options.Likelihood, decoded, logVariance, input).sum(1);
         var kl = ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
         return (reconstruction + kl).MoveToOuterDisposeScope();

@@ -130,7 +130,7 @@ public static class LikelihoodEstimator
     {
         if (fused is not null) x = x.contiguous();
         using var scope = NewDisposeScope();
-        var (mean, logVar) = model.Encoder.forward(x);
+        var (mean, logVar) = model.Posterior(x);
         var std = (0.5 * logVar).exp_();
         var rows = x.shape[0];
         var latent = mean.shape[1];
@@ -161,8 +161,8 @@ public static class LikelihoodEstimator
     private static Tensor LogLikelihoodGivenLatents(VariationalAutoencoder model, Tensor z, Tensor x)
     {
         var (count, rows, latent) = (z.shape[0], z.shape[1], z.shape[2]);
-        var decoded = model.Decoder.forward(z.reshape(count * rows, latent)).reshape(count, rows, -1);
-        return ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.Decoder.OutputLogVariance(decoded.dtype, decoded.device), x.expand_as(decoded))
+        var decoded = model.LikelihoodParameters(z.reshape(count * rows, latent)).reshape(count, rows, -1);
+        return ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.OutputLogVariance(decoded.dtype, decoded.device), x.expand_as(decoded))
             .sum(-1).neg_();
     }
 }
