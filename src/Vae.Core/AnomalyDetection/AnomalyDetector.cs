@@ -95,9 +95,9 @@ public sealed class AnomalyDetector
     /// <exception cref="ArgumentException">The input has the wrong shape or lies outside the likelihood's range.</exception>
     public double[] Score(Tensor input, Generator? generator = null)
     {
-        Guard.Features(input, Model.Options.InputSize, nameof(input));
-        Guard.Data(input, Model.Options.Likelihood, nameof(input));
         using var scope = NewDisposeScope();
+        input = ModelInput.Flat(input, Model.Options, nameof(input));
+        Guard.Data(input, Model.Options.Likelihood, nameof(input));
         var scores = ScoreKind == AnomalyScoreKind.NegativeElboAtMean
             ? NegativeElboAtMean(input)
             : LikelihoodEstimator.LogLikelihood(Model, input, ImportanceSamples, generator).neg();

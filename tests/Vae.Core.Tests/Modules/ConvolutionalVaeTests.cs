@@ -203,6 +203,12 @@ public sealed class ConvolutionalVaeTests : IDisposable
         TensorAssert.Identical(model.Reconstruct(images), model.Reconstruct(flat)).Should().BeTrue();
         model.NegativeElbo(images, generator: new Generator(4)).Loss.item<float>()
             .Should().Be(model.NegativeElbo(flat, generator: new Generator(4)).Loss.item<float>());
+        model.Evaluate(images, seed: 3).Should().Be(model.Evaluate(flat, seed: 3));
+        TensorAssert.Identical(
+            LikelihoodEstimator.LogLikelihood(model, images, 4, new Generator(5)),
+            LikelihoodEstimator.LogLikelihood(model, flat, 4, new Generator(5))).Should().BeTrue();
+        var detector = new AnomalyDetector(model, threshold: 100);
+        detector.Score(images).Should().Equal(detector.Score(flat));
     }
 
     [Fact]
