@@ -12,7 +12,8 @@ namespace Vae.Core;
 /// <c>[N, C, H, W]</c>); a convolutional model reshapes it to images internally, so trainers, data sets and evaluation
 /// code need not know the architecture. Every property has a default, so architecture JSON written before a property
 /// existed still describes the same model. Binding from <c>IConfiguration</c> gives the lists the configuration names,
-/// not the defaults followed by them.
+/// not the defaults followed by them; an empty list cannot be given there (the JSON configuration provider stores
+/// <c>[]</c> as an empty string, which is no list), so a model without hidden layers is described in code or model JSON.
 /// </remarks>
 /// <example>
 /// <code>
