@@ -35,6 +35,8 @@ public sealed record VaeOptions
     /// Write <c>new VaeOptions { HiddenSizes = [32, 16] }</c> in code; the parameters are here for configuration
     /// binders and JSON readers, which would otherwise append the listed sizes to the default lists instead of
     /// replacing them (<c>Get&lt;VaeOptions&gt;()</c> with <c>"HiddenSizes": [32, 16]</c> gave 784-400-32-16-20).
+    /// Without a parameterless constructor the options pattern (<c>IOptions&lt;VaeOptions&gt;</c>) cannot create the
+    /// options: bind them with <c>configuration.GetSection("Vae").Get&lt;VaeOptions&gt;()</c> and register the result.
     /// </summary>
     /// <param name="HiddenSizes">The encoder's hidden widths; the default <c>[400]</c> when null.</param>
     /// <param name="ConvChannels">The convolutions' channels; the default <c>[32, 64]</c> when null.</param>
