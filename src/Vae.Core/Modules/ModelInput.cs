@@ -12,7 +12,7 @@ internal static class ModelInput
     public static Tensor Flat(Tensor input, VaeOptions options, string name)
     {
         Guard.NotNull(input, name);
-        if (options.Architecture == VaeArchitecture.Convolutional && input.dim() != 2)
+        if (options.Architecture == VaeArchitecture.Convolutional && (input.dim() != 2 || input.shape[1] != options.InputSize))
         {
             var image = $"[N, {options.ImageChannels}, {options.ImageHeight}, {options.ImageWidth}]";
             if (input.dim() != 4 || input.shape[1] != options.ImageChannels || input.shape[2] != options.ImageHeight || input.shape[3] != options.ImageWidth)

@@ -221,6 +221,8 @@ public sealed class ConvolutionalVaeTests : IDisposable
             && e.Message.Contains("[3, 1, 28, 27]") && e.Message.Contains("[N, 1, 28, 28]") && e.Message.Contains("[N, 784]"));
         var threeDimensional = () => model.forward(zeros(3, 28, 28));
         threeDimensional.Should().Throw<ArgumentException>().Where(e => e.Message.Contains("[3, 28, 28]"));
+        var narrowRows = () => model.Encode(zeros(3, 783));
+        narrowRows.Should().Throw<ArgumentException>().Where(e => e.Message.Contains("[3, 783]") && e.Message.Contains("[N, 1, 28, 28]"));
     }
 
     [Fact]
