@@ -95,9 +95,9 @@ public sealed class AnomalyDetector
     /// <exception cref="ArgumentException">The input has the wrong shape or lies outside the likelihood's range.</exception>
     public double[] Score(Tensor input, Generator? generator = null)
     {
-        Guard.Features(input, Model.Options.InputSize, nameof(input));
-        Guard.Data(input, Model.Options.Likelihood, nameof(input));
         using var scope = NewDisposeScope();
+        input = ModelInput.Flat(input, Model.Options, nameof(input));
+        Guard.Data(input, Model.Options.Likelihood, nameof(input));
         var scores = ScoreKind == AnomalyScoreKind.NegativeElboAtMean
             ? NegativeElboAtMean(input)
             : LikelihoodEstimator.LogLikelihood(Model, input, ImportanceSamples, generator).neg();
@@ -116,9 +116,9 @@ public sealed class AnomalyDetector
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (mean, logVar) = Model.Encoder.forward(input);
-        var decoded = Model.Decoder.forward(mean);
-        var logVariance = Model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
+        var (mean, logVar) = Model.Posterior(input);
+        var decoded = Model.LikelihoodParameters(mean);
+        var logVariance = Model.OutputLogVariance(decoded.dtype, decoded.device);
         var reconstruction = ElboLoss.ReconstructionElementwise(Model.Options.Likelihood, decoded, logVariance, input).sum(1);
         var kl = ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
         return (reconstruction + kl).MoveToOuterDisposeScope();

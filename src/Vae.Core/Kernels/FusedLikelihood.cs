@@ -63,17 +63,11 @@ internal sealed unsafe class FusedLikelihood : IDisposable
 
     /// <summary>
     /// The kernel for <paramref name="model"/> when this processor allows it and the model is one it implements (an MLP
-    /// of fully connected layers with ReLU, nothing else, with a likelihood listed here), else null.
+    /// of fully connected layers with ReLU, nothing else, with a likelihood the step implements), else null.
     /// </summary>
     public static FusedLikelihood? TryCreate(VariationalAutoencoder model)
     {
-        var options = model.Options;
-        var implemented = options.Likelihood switch
-        {
-            VaeLikelihood.Bernoulli or VaeLikelihood.Gaussian => true,
-            _ => false,
-        };
-        if (!Sgemm.IsSupported || options.Architecture != VaeArchitecture.Mlp || !implemented || !FusedMlpStep.IsReluMlp(model))
+        if (!Sgemm.IsSupported || !FusedMlpStep.CheckNetwork(model.Options).IsEligible || !FusedMlpStep.IsReluMlp(model))
             return null;
         var first = model.parameters().First();
         if (first.device_type != DeviceType.CPU || first.dtype != ScalarType.Float32 || model.parameters().Any(p => !p.is_contiguous()))

@@ -111,8 +111,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     /// whose parameters are <paramref name="dtype"/> on <paramref name="device"/> on this processor, and if not, why.
     /// </summary>
     /// <remarks>
-    /// An allow-list of what the step implements: an MLP of fully connected layers with ReLU, any sizes, the likelihoods
-    /// listed, the plain KL term with any beta. Every option of <see cref="VaeOptions"/> and
+    /// An allow-list of what the step implements: an MLP of fully connected layers with ReLU (no dropout, no layer
+    /// normalization, not the caller's own networks), any sizes, the likelihoods listed, the plain KL term with any beta. Every option of <see cref="VaeOptions"/> and
     /// <see cref="VaeTrainerOptions"/> is classified by FusedStepEligibilityTests as covered here, making the step
     /// ineligible, or irrelevant to it, so a new option cannot be trained through the step before it is classified.
     /// </remarks>
@@ -128,6 +128,20 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             return FusedStepEligibility.Ineligible($"the parameters are on {device}, not the CPU");
         if (dtype != ScalarType.Float32)
             return FusedStepEligibility.Ineligible($"the parameters are {dtype}, not float32");
+        var network = CheckNetwork(architecture);
+        if (!network.IsEligible) return network;
+        if (options.FreeBits != 0)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeTrainerOptions.FreeBits)} is {options.FreeBits}: the step implements the plain KL term");
+        return FusedStepEligibility.Eligible;
+    }
+
+    /// <summary>
+    /// Whether the kernels implement the networks <paramref name="architecture"/> describes (what the step and
+    /// <see cref="FusedLikelihood"/> share): an MLP with ReLU, without dropout or layer normalization, with a likelihood
+    /// listed here.
+    /// </summary>
+    internal static FusedStepEligibility CheckNetwork(VaeOptions architecture)
+    {
         if (architecture.Architecture != VaeArchitecture.Mlp)
             return FusedStepEligibility.Ineligible($"the architecture is {architecture.Architecture}: the step implements an MLP only");
         switch (architecture.Likelihood)
@@ -138,8 +152,14 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             default:
                 return FusedStepEligibility.Ineligible($"the step does not implement the {architecture.Likelihood} likelihood");
         }
-        if (options.FreeBits != 0)
-            return FusedStepEligibility.Ineligible($"{nameof(VaeTrainerOptions.FreeBits)} is {options.FreeBits}: the step implements the plain KL term");
+        if (architecture.Activation != VaeActivation.ReLU)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.Activation)} is {architecture.Activation}: the step implements ReLU only");
+        if (architecture.InputDropout != 0)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.InputDropout)} is {architecture.InputDropout}: the step implements no dropout");
+        if (architecture.HiddenDropout != 0)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.HiddenDropout)} is {architecture.HiddenDropout}: the step implements no dropout");
+        if (architecture.LayerNormalization)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.LayerNormalization)} is on: the step implements no layer normalization");
         return FusedStepEligibility.Eligible;
     }
 

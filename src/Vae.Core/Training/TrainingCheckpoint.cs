@@ -244,7 +244,10 @@ internal sealed class TrainingCheckpoint
         for (var i = 0; i < header.History.Count; i++)
             Require(header.History[i] is { } summary && summary.Epoch == i + 1, $"History[{i}].Epoch", header.History[i]?.Epoch.ToString() ?? "null", $"must be {i + 1}");
 
-        var parameters = ExpectedParameters.Of(header.Architecture).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        // A custom model's names are known only to its modules: they are checked against the model on restoring.
+        var parameters = header.Architecture.Architecture == VaeArchitecture.Custom
+            ? header.BestWeightNames.ToHashSet(StringComparer.Ordinal)
+            : ExpectedParameters.Of(header.Architecture).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in header.BestWeightNames)
         {

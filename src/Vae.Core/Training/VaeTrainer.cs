@@ -218,9 +218,18 @@ public sealed class VaeTrainer : IDisposable
     /// <param name="adjust">Changes to the stored options, e.g. more epochs; null keeps them.</param>
     /// <param name="logger">As for the constructor.</param>
     /// <exception cref="InvalidDataException">The file is not a checkpoint or is damaged.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The checkpoint is of a model with the caller's own encoder and decoder: build that model with them, create a
+    /// trainer for it and call <see cref="LoadCheckpoint"/>.
+    /// </exception>
     public static VaeTrainer Resume(string path, Func<VaeTrainerOptions, VaeTrainerOptions>? adjust = null, ILogger? logger = null)
     {
         var (architecture, options) = TrainingCheckpoint.ReadOptions(path);
+        if (architecture.Architecture == VaeArchitecture.Custom)
+            throw new InvalidOperationException(
+                $"Checkpoint '{path}' is of a model with your own encoder and decoder ({architecture}), which {nameof(Resume)} cannot build. " +
+                $"Create the model with new {nameof(VariationalAutoencoder)}(encoder, decoder, options) from the same modules, a " +
+                $"{nameof(VaeTrainer)} for it, and call {nameof(LoadCheckpoint)}(\"{path}\").");
         var model = new VariationalAutoencoder(architecture);
         var trainer = new VaeTrainer(model, adjust is null ? options : adjust(options), logger);
         trainer.LoadCheckpoint(path);

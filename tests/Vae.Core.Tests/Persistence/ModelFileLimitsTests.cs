@@ -39,6 +39,13 @@ public sealed class ModelFileLimitsTests : IDisposable
             Architecture = VaeArchitecture.Convolutional, InputSize = 3 * 13 * 9, ImageChannels = 3, ImageHeight = 13, ImageWidth = 9,
             ConvChannels = [2, 5, 3], HiddenSizes = [8, 6], LatentSize = 2, Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true,
         },
+        new VaeOptions { InputSize = 9, HiddenSizes = [7, 5, 3], LatentSize = 2, LayerNormalization = true, Activation = VaeActivation.GELU, InputDropout = 0.1, HiddenDropout = 0.2 },
+        new VaeOptions
+        {
+            Architecture = VaeArchitecture.Convolutional, ImageChannels = 2, ImageHeight = 8, ImageWidth = 6, ConvChannels = [3],
+            HiddenSizes = [5], LatentSize = 2, LayerNormalization = true, Activation = VaeActivation.Tanh,
+            Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true,
+        },
     };
 
     [Theory]
