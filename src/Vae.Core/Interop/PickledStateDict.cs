@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Reflection;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -6,56 +8,61 @@ namespace Vae.Core;
 
 /// <summary>
 /// Reads and writes the file <c>torch.save(model.state_dict(), path)</c> makes (a zip with a pickle and one entry per
-/// tensor) through TorchSharp.PyBridge. PyBridge loads a state dict only into a module, so a module of no layers stands
-/// in for one: it keeps the dictionary PyBridge hands to <c>load_state_dict</c>, and hands out the dictionary to save
-/// from <c>state_dict</c>.
+/// tensor) through TorchSharp.PyBridge 1.4.4.
 /// </summary>
+/// <remarks>
+/// PyBridge's public API only loads a file into a module whose state dict already has the file's keys and shapes, but
+/// an import must see the keys and shapes first to know which model to build. So the reader calls PyBridge's own
+/// unpickler, which that version keeps internal, by reflection; the package version is pinned, and every
+/// <c>.pt</c> fixture test goes through this path. Writing uses the public <c>save_py</c> on a module of no layers that
+/// hands out the dictionary to save.
+/// </remarks>
 internal static class PickledStateDict
 {
+    private static readonly MethodInfo? Unpickle = typeof(PyBridgeModuleExtensions).Assembly
+        .GetType("TorchSharp.PyBridge.PyTorchUnpickler")
+        ?.GetMethod("UnpickleStateDict", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static, [typeof(Stream), typeof(bool), typeof(bool)]);
+
     /// <summary>Reads every tensor of the file, in the dtype it was stored in, on the CPU.</summary>
     /// <exception cref="InvalidDataException">The file is not a zip-format <c>torch.save</c> file of a state dict.</exception>
     public static Dictionary<string, Tensor> Read(Stream stream, string source)
     {
-        using var capture = new StateDictCapture();
+        if (Unpickle is null)
+            throw new NotSupportedException("This TorchSharp.PyBridge has no PyTorchUnpickler.UnpickleStateDict(Stream, bool, bool); Vae.Core reads .pt files with version 1.4.4.");
+        object? result;
         try
         {
-            capture.load_py(stream, strict: true, leaveOpen: true);
+            result = Unpickle.Invoke(null, [stream, true, false]);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (TargetInvocationException e) when (e.InnerException is { } inner and not OutOfMemoryException)
         {
-            foreach (var tensor in capture.Captured?.Values ?? Enumerable.Empty<Tensor>()) tensor.Dispose();
             throw new InvalidDataException(
-                $"'{source}' is not a PyTorch state dict saved with torch.save(model.state_dict(), path) in the zip format of PyTorch 1.6 and later ({e.GetType().Name}: {e.Message}).", e);
+                $"'{source}' is not a PyTorch state dict saved with torch.save(model.state_dict(), path) in the zip format of PyTorch 1.6 and later ({inner.GetType().Name}: {inner.Message}).", inner);
         }
-        return capture.Captured ?? throw new InvalidDataException($"'{source}' holds no state dict.");
+        if (result is not Hashtable table)
+            throw new InvalidDataException($"'{source}' holds no state dict (a {result?.GetType().Name ?? "null"} instead of a dictionary of tensors).");
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (DictionaryEntry entry in table)
+        {
+            if (entry.Key is string key && entry.Value is Tensor tensor) tensors.Add(key, tensor);
+            else
+            {
+                foreach (var t in tensors.Values) t.Dispose();
+                throw new InvalidDataException($"'{source}': the entry '{entry.Key}' is a {entry.Value?.GetType().Name ?? "null"}, not a tensor; save model.state_dict(), not other objects.");
+            }
+        }
+        return tensors;
     }
 
     /// <summary>Writes the tensors as a state dict that <c>torch.load(path, weights_only=True)</c> reads.</summary>
     public static void Write(Stream stream, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
     {
-        using var capture = new StateDictCapture();
-        capture.ToSave = tensors.ToDictionary(t => t.Name, t => t.Tensor);
-        capture.save_py(stream, leaveOpen: true);
+        using var holder = new StateDictHolder(tensors.ToDictionary(t => t.Name, t => t.Tensor));
+        holder.save_py(stream, leaveOpen: true);
     }
 
-    private sealed class StateDictCapture : nn.Module
+    private sealed class StateDictHolder(Dictionary<string, Tensor> tensors) : nn.Module(nameof(StateDictHolder))
     {
-        public StateDictCapture() : base(nameof(StateDictCapture))
-        {
-        }
-
-        public Dictionary<string, Tensor>? Captured { get; private set; }
-
-        public Dictionary<string, Tensor>? ToSave { get; set; }
-
-        public override (IList<string> missing_keys, IList<string> unexpected_keyes) load_state_dict(
-            Dictionary<string, Tensor> source, bool strict = true, IList<string>? skip = null)
-        {
-            Captured = source;
-            return ([], []);
-        }
-
-        public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null) =>
-            ToSave ?? [];
+        public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null) => tensors;
     }
 }

@@ -46,36 +46,38 @@ internal static class StateDictLayouts
     }
 
     /// <summary>
-    /// The MLP the tensors describe in <paramref name="layout"/>, from the shapes of the first layer and the mean head;
-    /// null when those tensors are missing or not matrices (the caller then reports the keys).
+    /// The MLP the tensors describe in <paramref name="layout"/>, from the shapes of the first layer and a head; null
+    /// when those tensors are missing or not matrices (the caller then reports the keys).
     /// </summary>
     /// <exception cref="InvalidDataException">A Vae-layout file of a convolutional model, whose image size no shape records.</exception>
     public static VaeOptions? Infer(IReadOnlyDictionary<string, Tensor> tensors, PyTorchLayout layout, PyTorchImportOptions import, string source)
     {
-        string first, meanHead;
+        string first, meanHead, logVarianceHead;
         var hidden = new List<int>();
         var learnedVariance = false;
         switch (layout)
         {
             case PyTorchLayout.Tutorial:
-                (first, meanHead) = ("encoder.fc1.weight", "encoder.fc2_mean.weight");
+                (first, meanHead, logVarianceHead) = ("encoder.fc1.weight", "encoder.fc2_mean.weight", "encoder.fc2_logvar.weight");
                 break;
             case PyTorchLayout.Examples:
-                (first, meanHead) = ("fc1.weight", "fc21.weight");
+                (first, meanHead, logVarianceHead) = ("fc1.weight", "fc21.weight", "fc22.weight");
                 break;
             default:
                 if (tensors.Keys.Any(k => k.StartsWith("encoder.convolutions.", StringComparison.Ordinal)))
                     throw new InvalidDataException(
                         $"'{source}' holds a convolutional model, whose image size its shapes do not record: pass {nameof(PyTorchImportOptions)}.{nameof(PyTorchImportOptions.Architecture)}.");
                 first = tensors.ContainsKey("encoder.hidden.fc1.weight") ? "encoder.hidden.fc1.weight" : "encoder.mean.weight";
-                meanHead = "encoder.mean.weight";
+                (meanHead, logVarianceHead) = ("encoder.mean.weight", "encoder.logVar.weight");
                 for (var i = 1; tensors.TryGetValue($"encoder.hidden.fc{i}.weight", out var weight) && weight.dim() == 2; i++)
                     hidden.Add((int)weight.shape[0]);
                 learnedVariance = tensors.ContainsKey("decoder.logVariance");
                 break;
         }
         if (!tensors.TryGetValue(first, out var firstWeight) || firstWeight.dim() != 2) return null;
-        if (!tensors.TryGetValue(meanHead, out var meanWeight) || meanWeight.dim() != 2) return null;
+        // Either head gives the latent size, so a file missing one still has its other tensors' shapes checked.
+        if ((!tensors.TryGetValue(meanHead, out var meanWeight) || meanWeight.dim() != 2)
+            && (!tensors.TryGetValue(logVarianceHead, out meanWeight) || meanWeight.dim() != 2)) return null;
         if (layout != PyTorchLayout.Vae) hidden.Add((int)firstWeight.shape[0]);
         return new VaeOptions
         {
