@@ -40,8 +40,9 @@ public static class DeterministicElbo
             var (mean, logVariance) = model.Encoder.forward(batch);
             var decoded = model.Decoder.forward(mean);
             var reconstruction = ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.Decoder.OutputLogVariance(dtype, device), batch);
-            var kl = ElboLoss.KlUnchecked(mean, logVariance, Reduction.Sum);
-            total.add_(reconstruction.sum().to_type(ScalarType.Float64) + kl.to_type(ScalarType.Float64));
+            var kl = ElboLoss.KlUnchecked(mean, logVariance, Reduction.None);
+            // Rows summed in float32, the batch in float64: a float32 sum over a whole batch would round to about 1e-7 of the total.
+            total.add_((reconstruction.sum(1) + kl).to_type(ScalarType.Float64).sum());
         }
         return total.cpu().item<double>() / count;
     }
