@@ -114,7 +114,7 @@ public static class PyTorchInterop
             if (missing.Count + unexpected.Count + mismatched.Count > 0)
                 throw new StateDictMismatchException(source, layout, missing, unexpected, mismatched);
 
-            var model = new VariationalAutoencoder(options);
+            var model = VaeModelFile.CreateWithoutTouchingTheGlobalGenerator(options);
             try
             {
                 using var scope = NewDisposeScope();

@@ -120,6 +120,8 @@ internal static class SafetensorsFile
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (property.Name == MetadataKey) continue;
+                if (entries.Any(e => e.Name == property.Name))
+                    throw new InvalidDataException($"'{source}': the safetensors header names the tensor '{property.Name}' twice.");
                 entries.Add(ParseEntry(property, source));
             }
             return entries;

@@ -105,4 +105,54 @@ public sealed class PyTorchExportTests
         var export = () => PyTorchInterop.Export(model, "model.bin");
         export.Should().Throw<ArgumentException>().WithMessage("*'.bin'*.pt, .pth, .safetensors*");
     }
+
+    [Fact]
+    public void A_model_without_hidden_layers_round_trips_in_the_Vae_layout()
+    {
+        using var folder = new TempDirectory();
+        var options = new VaeOptions { InputSize = 6, HiddenSizes = [], LatentSize = 2 };
+        using var model = new VariationalAutoencoder(options);
+        var path = folder.File("linear.pt");
+
+        PyTorchInterop.Export(model, path);
+
+        using var loaded = PyTorchInterop.Import(path);
+        loaded.Options.Should().Be(options);
+    }
+
+    [Fact]
+    public void A_convolutional_model_needs_its_architecture_to_come_back()
+    {
+        using var folder = new TempDirectory();
+        var options = new VaeOptions { Architecture = VaeArchitecture.Convolutional, InputSize = 64, ImageHeight = 8, ImageWidth = 8, ConvChannels = [2, 3], HiddenSizes = [5], LatentSize = 2 };
+        using var model = new VariationalAutoencoder(options);
+        var path = folder.File("conv.safetensors");
+        PyTorchInterop.Export(model, path);
+
+        var withoutOptions = () => PyTorchInterop.Import(path);
+        withoutOptions.Should().Throw<InvalidDataException>().WithMessage($"*{path}*convolutional*{nameof(PyTorchImportOptions.Architecture)}*");
+
+        using var loaded = PyTorchInterop.Import(path, new PyTorchImportOptions { Architecture = options });
+        var original = model.state_dict();
+        foreach (var (name, tensor) in loaded.state_dict())
+            TensorAssert.Identical(tensor, original[name]).Should().BeTrue(name);
+    }
+
+    [Fact]
+    public void Importing_does_not_advance_the_global_generator()
+    {
+        using var folder = new TempDirectory();
+        var path = folder.File("model.safetensors");
+        using (var model = new VariationalAutoencoder(Small)) PyTorchInterop.Export(model, path);
+
+        torch.manual_seed(9);
+        using (PyTorchInterop.Import(path))
+        {
+        }
+        using var afterImport = torch.rand(3);
+        torch.manual_seed(9);
+        using var untouched = torch.rand(3);
+
+        TensorAssert.Identical(afterImport, untouched).Should().BeTrue();
+    }
 }

@@ -133,4 +133,31 @@ public sealed class PyTorchImportTests
         ((Action)(() => PyTorchInterop.Import(folder.File("absent.pt")))).Should().Throw<FileNotFoundException>();
         ((Action)(() => PyTorchInterop.Import(folder.File("model.onnx")))).Should().Throw<ArgumentException>().WithMessage("*.onnx*.pt, .pth, .safetensors*");
     }
+
+    [Fact]
+    public void A_safetensors_header_that_names_a_tensor_twice_is_refused()
+    {
+        using var folder = new TempDirectory();
+        var path = folder.File("twice.safetensors");
+        var header = System.Text.Encoding.UTF8.GetBytes(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}");
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)header.Length), .. header, .. new byte[8]]);
+
+        var import = () => PyTorchInterop.Import(path);
+
+        import.Should().Throw<InvalidDataException>().WithMessage($"*{path}*'a' twice*");
+    }
+
+    [Fact]
+    public void A_safetensors_entry_whose_byte_range_does_not_fit_its_shape_is_refused()
+    {
+        using var folder = new TempDirectory();
+        var path = folder.File("short.safetensors");
+        var header = System.Text.Encoding.UTF8.GetBytes("{\"encoder.fc1.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,8]}}");
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)header.Length), .. header, .. new byte[8]]);
+
+        var import = () => PyTorchInterop.Import(path);
+
+        import.Should().Throw<InvalidDataException>().WithMessage($"*{path}*encoder.fc1.weight*needs 24 bytes*hold 8*");
+    }
 }
