@@ -3,17 +3,24 @@ using Vae.Samples;
 using Vae.Mnist;
 
 const string Evaluate = "evaluate";
+const string Convert = "convert";
 var app = new CommandApp<TrainCommand>();
 app.Configure(config =>
 {
     config.SetApplicationName("Vae.Mnist");
     config.AddCommand<EvaluateCommand>(Evaluate)
         .WithDescription("Score a saved model on the test digits: negative ELBO and importance-weighted log-likelihood.")
-        .WithExample(Evaluate, "--model", "vae-output/model.vae", "--k", "5000");
+        .WithExample(Evaluate, "--model", "vae-output/model.vae", "--k", "5000")
+        .WithExample(Evaluate, "--model", "model.pt", "--json");
+    config.AddCommand<ConvertCommand>(Convert)
+        .WithDescription("Convert a model between .vae, PyTorch (.pt, .pth, .safetensors) and ONNX (.onnx); the extensions pick the formats.")
+        .WithExample(Convert, "--from", "model.pt", "--to", "model.vae")
+        .WithExample(Convert, "--from", "vae-output/model.vae", "--to", "model.safetensors", "--layout", "tutorial")
+        .WithExample(Convert, "--from", "vae-output/model.vae", "--to", "decoder.onnx");
     config.AddExample("--epochs", "20", "--latent", "2");
     config.AddExample("--data", "~/mnist", "--epochs", "30");
     config.AddExample("--resume", "--epochs", "20");
     ConsoleApp.ConfigureCommon(config);
 });
 
-return await ConsoleApp.RunAsync(app, args, typeof(TrainSettings), new Dictionary<string, Type> { [Evaluate] = typeof(EvaluateSettings) });
+return await ConsoleApp.RunAsync(app, args, typeof(TrainSettings), new Dictionary<string, Type> { [Evaluate] = typeof(EvaluateSettings), [Convert] = typeof(ConvertSettings) });

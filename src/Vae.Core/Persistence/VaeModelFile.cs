@@ -261,7 +261,7 @@ public static class VaeModelFile
     /// The fresh weights are overwritten at once, so drawing them must not advance the global generator: a program that
     /// seeds it, loads a model and then samples should get the same samples as one that was handed the model.
     /// </summary>
-    private static VariationalAutoencoder CreateWithoutTouchingTheGlobalGenerator(VaeOptions options)
+    internal static VariationalAutoencoder CreateWithoutTouchingTheGlobalGenerator(VaeOptions options)
     {
         VaeRuntime.EnsureNativeLibraryLoadable();
         using var state = get_rng_state();
