@@ -1,11 +1,14 @@
+using static TorchSharp.torch;
+
 namespace Vae.Core;
 
 /// <summary>What <see cref="ITrainingCallback.OnEpochEnd"/> sees of the run, and its way to stop it.</summary>
 public sealed class EpochContext
 {
-    internal EpochContext(VariationalAutoencoder model, EpochSummary summary, IReadOnlyList<EpochSummary> history, int epochs, long globalStep)
+    internal EpochContext(VariationalAutoencoder model, EpochSummary summary, IReadOnlyList<EpochSummary> history, int epochs, long globalStep, Tensor? validation)
     {
         Model = model;
+        Validation = validation;
         Summary = summary;
         History = history;
         Epochs = epochs;
@@ -14,6 +17,12 @@ public sealed class EpochContext
 
     /// <summary>The model being trained, in training mode; a callback that runs it for inference switches it to <c>eval()</c> and back.</summary>
     public VariationalAutoencoder Model { get; }
+
+    /// <summary>
+    /// The validation data given to <c>Fit</c> (converted to the model's floating type if it was of another), or null;
+    /// for a callback's own metrics or pictures. It belongs to the run: read it, do not change or dispose it.
+    /// </summary>
+    public Tensor? Validation { get; }
 
     /// <summary>The epoch just finished (also the last entry of <see cref="History"/>).</summary>
     public EpochSummary Summary { get; }

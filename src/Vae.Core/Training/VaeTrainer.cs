@@ -275,7 +275,7 @@ public sealed class VaeTrainer : IDisposable
             epochClock.Stop();
 
             var summary = FinishEpoch(epoch, validation, schedule, trainedSamples / epochClock.Elapsed.TotalSeconds, epochClock.Elapsed);
-            stopReason = StopReason(summary);
+            stopReason = StopReason(summary, validation);
             stoppedEarly = stopReason is not null;
             if (options.CheckpointPath is { } checkpointPath && (epoch % options.CheckpointEveryEpochs == 0 || epoch == options.Epochs || stoppedEarly))
                 WriteCheckpoint(checkpointPath);
@@ -349,7 +349,7 @@ public sealed class VaeTrainer : IDisposable
     }
 
     // Early stopping first, then the callbacks (all of them run, the first reason is kept); null to go on.
-    private string? StopReason(EpochSummary summary)
+    private string? StopReason(EpochSummary summary, Tensor? validation)
     {
         string? reason = null;
         if (options.EarlyStoppingPatience > 0 && best.EpochsWithoutImprovement >= options.EarlyStoppingPatience)
@@ -358,7 +358,7 @@ public sealed class VaeTrainer : IDisposable
             logger.LogInformation(TrainingEvents.StoppedEarly, "Stopping early after epoch {Epoch}: {Reason}", summary.Epoch, reason);
         }
         if (options.Callbacks.Count == 0) return reason;
-        var context = new EpochContext(model, summary, history.AsReadOnly(), options.Epochs, state.GlobalStep);
+        var context = new EpochContext(model, summary, history.AsReadOnly(), options.Epochs, state.GlobalStep, validation);
         foreach (var callback in options.Callbacks) callback.OnEpochEnd(context);
         model.train(); // a callback that ran the model for inference may have left it in evaluation mode
         if (reason is null && context.StopReason is { } requested)
