@@ -239,8 +239,9 @@ internal sealed class TrainingCheckpoint
         Require(double.IsFinite(sums.Loss) && double.IsFinite(sums.Reconstruction) && double.IsFinite(sums.Kl), "State.Sums",
             $"loss {sums.Loss}", "must be finite");
 
-        Require(state.LearningRate is null || (double.IsFinite(state.LearningRate.Value) && state.LearningRate > 0), "State.LearningRate",
-            state.LearningRate?.ToString("R") ?? "null", "must be positive and finite, or null");
+        // 0 where a cosine schedule shorter than the run has reached a minimum of 0.
+        Require(state.LearningRate is null || (double.IsFinite(state.LearningRate.Value) && state.LearningRate >= 0), "State.LearningRate",
+            state.LearningRate?.ToString("R") ?? "null", "must be non-negative and finite, or null");
         Require(!double.IsNaN(state.PlateauBest) && !double.IsNegativeInfinity(state.PlateauBest), "State.PlateauBest", state.PlateauBest,
             "must be a number or +infinity");
         Require(state.PlateauBadEpochs >= 0 && state.PlateauBadEpochs <= state.CompletedEpochs, "State.PlateauBadEpochs", state.PlateauBadEpochs,

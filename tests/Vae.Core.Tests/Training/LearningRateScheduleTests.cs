@@ -75,6 +75,25 @@ public sealed class LearningRateScheduleTests : IDisposable
             trainer.Fit(data).History.Select(h => h.LearningRate).Should().AllBeEquivalentTo(0.004);
     }
 
+    // A cosine shorter than the run stays at its minimum, here 0: a checkpoint with a rate of 0 must resume.
+    [Fact]
+    public void ACosineShorterThanTheRunHoldsItsMinimumOfZeroAndItsCheckpointResumes()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(directory, "short-cosine.ckpt");
+        var options = new VaeTrainerOptions
+        {
+            Epochs = 4, BatchSize = 32, LearningRate = 0.004, Seed = 5, CheckpointPath = path, LearningRateSchedule = new CosineAnnealingSchedule { Epochs = 2 },
+        };
+        using (var model = SmallModel())
+        using (var trainer = new VaeTrainer(model, options))
+            trainer.Fit(Binary(64, 64, seed: 1)).History.Select(h => h.LearningRate).Should().Equal(0.004, 0.002, 0, 0);
+
+        using var resumed = VaeTrainer.Resume(path, o => o with { Epochs = 5 });
+        using var resumedModel = resumed.Model;
+        resumed.Fit(Binary(64, 64, seed: 1)).History.Select(h => h.LearningRate).Should().Equal(0.004, 0.002, 0, 0, 0);
+    }
+
     // The numbers come from Fixtures/reduce_on_plateau.py (PyTorch 2.6's ReduceLROnPlateau).
     [Fact]
     public void PlateauFollowsPyTorch()
