@@ -8,7 +8,7 @@ namespace Vae.Core;
 /// </summary>
 public static class TrainingEvents
 {
-    /// <summary>1, Information: an epoch ended (epoch, train and validation loss, learning rate, throughput).</summary>
+    /// <summary>1, Information: an epoch ended (epoch, train and validation loss, throughput).</summary>
     public static readonly EventId EpochCompleted = new(1, nameof(EpochCompleted));
 
     /// <summary>2, Debug: a checkpoint was written (path, position).</summary>

@@ -9,9 +9,11 @@ using static TorchSharp.torch;
 namespace Vae.Core;
 
 /// <summary>
-/// Trains a <see cref="VariationalAutoencoder"/> with Adam on the negative ELBO: seeded shuffling every epoch,
-/// KL warm-up, gradient clipping, validation with early stopping and best-weight restore, atomic checkpoints that
-/// resume bit for bit, a guard against NaN, and memory that stays flat over long runs.
+/// Trains a <see cref="VariationalAutoencoder"/> with Adam (AdamW's decoupled weight decay if asked) on the negative
+/// ELBO: seeded shuffling every epoch, KL warm-up, learning-rate schedules, gradient clipping, validation with early
+/// stopping and best-weight restore, callbacks at epoch end (<see cref="ITrainingCallback"/>, TensorBoard among them),
+/// atomic checkpoints that resume bit for bit, a guard against NaN, and memory that stays flat over long runs. Every
+/// log event carries one of the <see cref="TrainingEvents"/> ids.
 /// </summary>
 /// <remarks>
 /// One trainer runs one thing at a time: <c>Fit</c>, <see cref="LoadCheckpoint"/> and <see cref="SaveCheckpoint"/>
