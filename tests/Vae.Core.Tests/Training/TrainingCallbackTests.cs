@@ -45,6 +45,27 @@ public sealed class TrainingCallbackTests : IDisposable
         SameWeights(model2, Weights(straight)).Should().BeTrue();
     }
 
+    // The trainer's own checkpoints are announced, the one written on cancellation too; the caller's own are not.
+    [Fact]
+    public void TheCheckpointOfACancelledRunIsAnnouncedAndTheCallersOwnIsNot()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(directory, "cancelled.ckpt");
+        var recorder = new Recorder(stopAfterEpoch: int.MaxValue);
+        using var cancellation = new CancellationTokenSource();
+        var progress = new SyncProgress<TrainingProgress>(p =>
+        {
+            if (p.Epoch == 2 && p.Batch == 1) cancellation.Cancel();
+        });
+        using var model = SmallModel();
+        using var trainer = new VaeTrainer(model, Quick(3) with { CheckpointPath = path, CheckpointEveryEpochs = 5, Callbacks = [recorder] });
+
+        FluentActions.Invoking(() => trainer.Fit(Binary(100, 64, seed: 1), null, progress, cancellation.Token)).Should().Throw<OperationCanceledException>();
+        trainer.SaveCheckpoint(Path.Combine(directory, "own.ckpt"));
+
+        recorder.Calls.Should().Equal("epoch 1", $"checkpoint {path}");
+    }
+
     [Fact]
     public void EveryCallbackRunsAndTheFirstReasonIsKept()
     {
