@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -174,19 +175,14 @@ public sealed class TensorBoardCallback : ITrainingCallback, IDisposable
     }
 
     // TorchSharp encodes PNGs through SkiaSharp: fail here, with the remedy, rather than at the end of the first epoch.
+    // The native library is looked for as SkiaSharp's own P/Invokes would look for it, without touching a SkiaSharp
+    // type: a SkiaSharp object whose type initializer failed would crash the process later, from its finalizer.
     private static void CheckImageEncoder()
     {
-        try
-        {
-            using var scope = NewDisposeScope();
-            torch.utils.tensorboard.Summary.image("probe", zeros([1, 1, 1]), dataformats: "CHW");
-        }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or BadImageFormatException)
-        {
-            throw new InvalidOperationException(
-                "TensorBoard image grids need SkiaSharp's native library (libSkiaSharp), which TorchSharp encodes PNG images with, and this app " +
-                "has none. Add the package SkiaSharp.NativeAssets.Linux.NoDependencies (Linux), SkiaSharp.NativeAssets.Win32 (Windows) or " +
-                "SkiaSharp.NativeAssets.macOS (macOS), version 2.88.x, to the app; or pass no TensorBoardImages to write the scalars alone.", e);
-        }
+        if (NativeLibrary.TryLoad("libSkiaSharp", typeof(SkiaSharp.SKObject).Assembly, searchPath: null, out _)) return;
+        throw new InvalidOperationException(
+            "TensorBoard image grids need SkiaSharp's native library (libSkiaSharp), which TorchSharp encodes PNG images with, and this app " +
+            "has none. Add the package SkiaSharp.NativeAssets.Linux.NoDependencies (Linux), SkiaSharp.NativeAssets.Win32 (Windows) or " +
+            "SkiaSharp.NativeAssets.macOS (macOS), version 2.88.x, to the app; or pass no TensorBoardImages to write the scalars alone.");
     }
 }
