@@ -68,6 +68,12 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeTrainerOptions.BatchSize)] = Irrelevant(128, 7),
         // The optimizer's, after the step.
         [nameof(VaeTrainerOptions.LearningRate)] = Irrelevant(1e-3, 0.1),
+        // The optimizer's (the fused step's Adam is the trainer's FlatAdam), after the step.
+        [nameof(VaeTrainerOptions.WeightDecay)] = Irrelevant(0.0, 0.01),
+        // The trainer sets the optimizer's rate between epochs.
+        [nameof(VaeTrainerOptions.LearningRateSchedule)] = Irrelevant(null, new CosineAnnealingSchedule(), new ReduceOnPlateauSchedule()),
+        // Run between epochs.
+        [nameof(VaeTrainerOptions.Callbacks)] = Irrelevant(Array.Empty<ITrainingCallback>(), new ITrainingCallback[] { new NoCallback() }),
         [nameof(VaeTrainerOptions.Beta)] = Covered(1.0, 0.25),
         [nameof(VaeTrainerOptions.FreeBits)] = MakesIneligible(0.0, 0.5),
         // The trainer turns them into the beta the step is given.
@@ -84,6 +90,10 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeTrainerOptions.CheckpointPath)] = Irrelevant(null, "checkpoint.vae"),
         [nameof(VaeTrainerOptions.CheckpointEveryEpochs)] = Irrelevant(1, 3),
     };
+
+    private sealed class NoCallback : ITrainingCallback
+    {
+    }
 
     // The parameters' dtype is no option, but the step depends on it as on one.
     private static readonly Classification DataTypes = MakesIneligible(ScalarType.Float32, ScalarType.Float64);
