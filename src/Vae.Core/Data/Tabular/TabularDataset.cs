@@ -50,7 +50,11 @@ public sealed class TabularDataset : IDisposable
     /// <returns>The data set; the caller disposes it.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="TabularDataException">The file is empty, lacks a column, or has a row that cannot be encoded; the message names file, line and column.</exception>
-    public static TabularDataset Load(string path, TabularPreprocessor preprocessor, TabularRowFilter? rowFilter = null)
+    public static TabularDataset Load(string path, TabularPreprocessor preprocessor, TabularRowFilter? rowFilter = null) =>
+        Load(path, preprocessor, rowFilter, blockRows: Math.Max(1, (1 << 20) / preprocessor.FeatureCount));
+
+    /// <summary>As the public overload, gathering rows in blocks of <paramref name="blockRows"/> (small in tests, to cross block boundaries).</summary>
+    internal static TabularDataset Load(string path, TabularPreprocessor preprocessor, TabularRowFilter? rowFilter, int blockRows)
     {
         ArgumentNullException.ThrowIfNull(preprocessor);
         using var reader = TabularCsvReader.Open(path);
@@ -58,25 +62,43 @@ public sealed class TabularDataset : IDisposable
         var label = preprocessor.LabelColumn is { } name && reader.Header.Contains(name) ? reader.IndexOf(name, "label") : -1;
         if (rowFilter is not null && preprocessor.LabelColumn is not null && label < 0) reader.IndexOf(preprocessor.LabelColumn, "label");
         var width = preprocessor.FeatureCount;
-        var values = new List<float>();
+        // Rows gather in blocks and are copied into the tensor once its size is known: at most the block being filled
+        // is held twice, where one growing list would briefly hold the whole table three times.
+        var blocks = new List<float[]>();
+        var block = new float[blockRows * width];
+        var inBlock = 0;
         var labels = new List<string?>();
         var lines = new List<long>();
         var rows = new List<long>();
-        var row = new float[width];
         long rowIndex = -1;
         while (reader.Read())
         {
             rowIndex++;
             var labelValue = label >= 0 ? reader.Field(label).ToString() : null;
             if (rowFilter is not null && !rowFilter(rowIndex, labelValue)) continue;
+            var row = block.AsSpan(inBlock * width, width);
             for (var c = 0; c < inputs.Length; c++) preprocessor.Encode(c, reader.Field(inputs[c]), row, reader.Source, reader.Line);
-            values.AddRange(row);
             labels.Add(labelValue);
             lines.Add(reader.Line);
             rows.Add(rowIndex);
+            if (++inBlock == blockRows)
+            {
+                blocks.Add(block);
+                block = new float[blockRows * width];
+                inBlock = 0;
+            }
         }
         if (rowIndex < 0) throw new TabularDataException(reader.Source, null, null, "the file has a header but no data rows.");
-        var features = tensor(values.ToArray(), [lines.Count, width], ScalarType.Float32);
+        var features = empty([lines.Count, width], ScalarType.Float32);
+        long start = 0;
+        foreach (var (values, count) in blocks.Select(b => (b, blockRows)).Append((block, inBlock)))
+        {
+            if (count == 0) continue;
+            using var part = tensor(count == blockRows ? values : values.AsSpan(0, count * width).ToArray(), [count, width], ScalarType.Float32);
+            using var destination = features.narrow(0, start, count);
+            destination.copy_(part);
+            start += count;
+        }
         return new TabularDataset(features, labels.ToArray(), lines.ToArray(), rows.ToArray(), preprocessor);
     }
 

@@ -88,4 +88,18 @@ public sealed class TabularBatchStreamTests : IDisposable
 
         read.Should().Throw<TabularDataException>().WithMessage($"{bad}, line 3, column 'b': 'x' is not a number*");
     }
+
+    [Fact]
+    public void RowsLoadedInManyBlocksKeepTheirOrder()
+    {
+        var path = Numbered(250);
+        var preprocessor = TabularPreprocessor.Fit(path);
+        using var whole = TabularDataset.Load(path, preprocessor);
+
+        using var blocks = TabularDataset.Load(path, preprocessor, null, blockRows: 16);
+
+        blocks.Features.shape.Should().Equal(250, 2);
+        blocks.Features.data<float>().ToArray().Should().Equal(whole.Features.data<float>().ToArray());
+        blocks.Lines.Should().Equal(Enumerable.Range(2, 250).Select(l => (long)l));
+    }
 }
