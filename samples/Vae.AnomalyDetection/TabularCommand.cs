@@ -71,6 +71,8 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
         var trainingClock = Stopwatch.StartNew();
         using var detector = TabularAnomalyModel.Train(train, modelOptions, trainerOptions, null, cancellationToken);
         var trainingRowsPerSecond = (double)train.Count * settings.Epochs / trainingClock.Elapsed.TotalSeconds;
+        detector.ScoreKind = settings.ScoreKind;
+        detector.ImportanceSamples = settings.ImportanceSamples;
         detector.Threshold = detector.ThresholdAtPercentile(train, settings.Percentile);
 
         var scoringClock = Stopwatch.StartNew();
@@ -116,6 +118,8 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
                 training_rows = train.Count,
                 features = preprocessor.FeatureCount,
                 architecture = modelOptions.ToString(),
+                score = settings.ScoreKind == AnomalyScoreKind.NegativeElboAtMean ? "elbo" : "iwae",
+                k = settings.ScoreKind == AnomalyScoreKind.NegativeImportanceWeighted ? settings.ImportanceSamples : (int?)null,
                 epochs = settings.Epochs,
                 seed = settings.Seed,
                 percentile = settings.Percentile,

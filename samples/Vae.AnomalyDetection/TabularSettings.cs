@@ -72,6 +72,19 @@ internal sealed class TabularSettings : CommandSettings
     [Description("CPU threads for libtorch. Default: the library's measured default.")]
     public int? Threads { get; init; }
 
+    [CommandOption("--score <KIND>")]
+    [Description("The anomaly score: 'elbo', the negative ELBO at the posterior mean (one forward pass), or 'iwae', the negative importance-weighted log-likelihood from -k samples.")]
+    [DefaultValue("elbo")]
+    public string Score { get; init; } = "elbo";
+
+    [CommandOption("-k|--samples <N>")]
+    [Description("Importance samples per row for --score iwae (default 100); --k works too.")]
+    public int? K { get; init; }
+
+    public AnomalyScoreKind ScoreKind => Score.Trim().ToLowerInvariant() == "iwae" ? AnomalyScoreKind.NegativeImportanceWeighted : AnomalyScoreKind.NegativeElboAtMean;
+
+    public int ImportanceSamples => K ?? AnomalyDetector.DefaultImportanceSamples;
+
     [CommandOption("--percentile <P>")]
     [Description("The threshold is this percentile of the training rows' scores.")]
     [DefaultValue(95.0)]
@@ -121,6 +134,10 @@ internal sealed class TabularSettings : CommandSettings
         if (Hidden is <= 0) return ValidationResult.Error($"--hidden must be at least 1, but was {Hidden}.");
         if (Latent is <= 0) return ValidationResult.Error($"--latent must be at least 1, but was {Latent}.");
         if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
+        var score = Score.Trim().ToLowerInvariant();
+        if (score is not ("elbo" or "iwae")) return ValidationResult.Error($"--score must be 'elbo' or 'iwae', but was '{Score}'.");
+        if (K is <= 0) return ValidationResult.Error($"-k must be at least 1, but was {K}.");
+        if (K is not null && score == "elbo") return ValidationResult.Error("-k applies only to --score iwae.");
         if (!(Percentile is >= 0 and <= 100)) return ValidationResult.Error($"--percentile must lie in [0, 100], but was {Percentile}.");
         if (string.IsNullOrWhiteSpace(Output)) return ValidationResult.Error("--output must name a folder.");
         return ValidationResult.Success();

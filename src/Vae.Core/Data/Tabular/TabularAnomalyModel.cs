@@ -33,6 +33,15 @@ public sealed class TabularAnomalyModel : IDisposable
     /// <summary>The name of the model-file attachment that holds the threshold (round-trip text).</summary>
     public const string ThresholdAttachment = "tabular.threshold";
 
+    /// <summary>The name of the model-file attachment that holds the score: <c>elbo</c>, or <c>iwae:k</c> with k importance samples.</summary>
+    public const string ScoreAttachment = "tabular.score";
+
+    /// <summary>The seed of the importance samples of <see cref="AnomalyScoreKind.NegativeImportanceWeighted"/>, fixed so that a row scores the same every time.</summary>
+    public const long ImportanceSeed = 1;
+
+    private AnomalyScoreKind scoreKind = AnomalyScoreKind.NegativeElboAtMean;
+    private int importanceSamples = AnomalyDetector.DefaultImportanceSamples;
+
     private double threshold;
 
     /// <summary>Pairs a model with the preprocessing it was trained through; the detector owns and disposes the model.</summary>
@@ -67,6 +76,34 @@ public sealed class TabularAnomalyModel : IDisposable
         {
             if (double.IsNaN(value)) throw new ArgumentException("The threshold must not be NaN.", nameof(value));
             threshold = value;
+        }
+    }
+
+    /// <summary>
+    /// How rows are scored: the negative ELBO at the posterior mean (the default, one pass), or the negative
+    /// importance-weighted log-likelihood from <see cref="ImportanceSamples"/> samples drawn from a generator seeded
+    /// with <see cref="ImportanceSeed"/> at every call (so a call scores its rows the same every time). Saved with the model.
+    /// </summary>
+    /// <exception cref="ArgumentException">Set to an unknown kind.</exception>
+    public AnomalyScoreKind ScoreKind
+    {
+        get => scoreKind;
+        set
+        {
+            if (!Enum.IsDefined(value)) throw new ArgumentException($"Unknown {nameof(AnomalyScoreKind)} {(int)value}.", nameof(value));
+            scoreKind = value;
+        }
+    }
+
+    /// <summary>The k of <see cref="AnomalyScoreKind.NegativeImportanceWeighted"/>; saved with the model.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to zero or less.</exception>
+    public int ImportanceSamples
+    {
+        get => importanceSamples;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            importanceSamples = value;
         }
     }
 
@@ -120,7 +157,13 @@ public sealed class TabularAnomalyModel : IDisposable
     }
 
     /// <summary>The scores of rows already encoded, <c>[N, FeatureCount]</c>.</summary>
-    public double[] Score(Tensor features) => new AnomalyDetector(Model, double.PositiveInfinity).Score(features);
+    public double[] Score(Tensor features)
+    {
+        var detector = new AnomalyDetector(Model, double.PositiveInfinity, ScoreKind, ImportanceSamples);
+        if (ScoreKind == AnomalyScoreKind.NegativeElboAtMean) return detector.Score(features);
+        using var generator = new Generator((ulong)ImportanceSeed, Model.Device);
+        return detector.Score(features, generator);
+    }
 
     /// <summary>The score of every row of a data set read through this model's preprocessing.</summary>
     public double[] Score(TabularDataset data)
@@ -194,12 +237,14 @@ public sealed class TabularAnomalyModel : IDisposable
         var model = VaeModelFile.Load(path);
         try
         {
-            return new TabularAnomalyModel(model, preprocessor, ReadThreshold(attachments, path));
+            var loaded = new TabularAnomalyModel(model, preprocessor, ReadThreshold(attachments, path));
+            loaded.ReadScore(attachments, path);
+            return loaded;
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException)
         {
             model.Dispose();
-            throw new InvalidDataException($"'{path}': {e.Message}", e);
+            throw e as InvalidDataException ?? new InvalidDataException($"'{path}': {e.Message}", e);
         }
     }
 
@@ -249,7 +294,21 @@ public sealed class TabularAnomalyModel : IDisposable
     {
         [PreprocessingAttachment] = Preprocessor.ToJson(),
         [ThresholdAttachment] = Threshold.ToString("R", CultureInfo.InvariantCulture),
+        [ScoreAttachment] = ScoreKind == AnomalyScoreKind.NegativeElboAtMean ? "elbo" : string.Create(CultureInfo.InvariantCulture, $"iwae:{ImportanceSamples}"),
     };
+
+    private void ReadScore(IReadOnlyDictionary<string, string> attachments, string path)
+    {
+        if (!attachments.TryGetValue(ScoreAttachment, out var text) || text == "elbo") return;
+        if (text.StartsWith("iwae:", StringComparison.Ordinal)
+            && int.TryParse(text.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k > 0)
+        {
+            ScoreKind = AnomalyScoreKind.NegativeImportanceWeighted;
+            ImportanceSamples = k;
+            return;
+        }
+        throw new InvalidDataException($"'{path}': the score attachment '{text}' is neither 'elbo' nor 'iwae:k'.");
+    }
 
     private static TabularPreprocessor ReadPreprocessor(IReadOnlyDictionary<string, string> attachments, string path)
     {
