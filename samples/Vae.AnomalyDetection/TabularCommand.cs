@@ -152,15 +152,19 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
         value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
 
     /// <summary>The scikit-learn AUROCs recorded for this seed's split of the shipped table, or null if none were.</summary>
-    private static Dictionary<string, double>? ReferenceFor(int seed)
+    private static Dictionary<string, ReferenceFigure>? ReferenceFor(int seed)
     {
         if (!File.Exists(ReferenceFigures)) return null;
         using var document = JsonDocument.Parse(File.ReadAllText(ReferenceFigures));
         if (!document.RootElement.TryGetProperty("seeds", out var seeds) || !seeds.TryGetProperty(seed.ToString(CultureInfo.InvariantCulture), out var figures)) return null;
-        return figures.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetProperty("auroc").GetDouble());
+        return figures.EnumerateObject().ToDictionary(p => p.Name,
+            p => new ReferenceFigure(p.Value.GetProperty("auroc").GetDouble(), p.Value.GetProperty("average_precision").GetDouble()));
     }
 
-    private static Table ResultTable(double auroc, double averagePrecision, Dictionary<string, double>? reference, int seed)
+    /// <summary>One scikit-learn method's figures on a split, as recorded.</summary>
+    private sealed record ReferenceFigure(double auroc, double average_precision);
+
+    private static Table ResultTable(double auroc, double averagePrecision, Dictionary<string, ReferenceFigure>? reference, int seed)
     {
         var table = new Table().RoundedBorder().AddColumns("method", "AUROC", "average\nprecision");
         table.Columns[1].RightAligned();
@@ -168,7 +172,8 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
         table.AddRow("[bold]VAE (this run)[/]", $"[bold]{auroc:F3}[/]", $"{averagePrecision:F3}");
         if (reference is not null)
         {
-            foreach (var (method, value) in reference.OrderByDescending(p => p.Value)) table.AddRow(Markup.Escape(method), value.ToString("F3", CultureInfo.InvariantCulture), "");
+            foreach (var (method, figure) in reference.OrderByDescending(p => p.Value.auroc))
+                table.AddRow(Markup.Escape(method), figure.auroc.ToString("F3", CultureInfo.InvariantCulture), figure.average_precision.ToString("F3", CultureInfo.InvariantCulture));
             table.Caption($"scikit-learn rows: recorded by reference/sklearn_baselines.py on the same split (seed {seed})");
         }
         return table;

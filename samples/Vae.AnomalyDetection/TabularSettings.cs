@@ -47,7 +47,7 @@ internal sealed class TabularSettings : CommandSettings
 
     [CommandOption("--epochs <N>")]
     [Description("Passes over the training rows.")]
-    [DefaultValue(300)]
+    [DefaultValue(50)]
     public int Epochs { get; init; }
 
     [CommandOption("--batch <N>")]

@@ -50,6 +50,7 @@ internal static class TabularStreamBenchmark
             cpu = process.TotalProcessorTime;
             using var data = TabularDataset.Load(file, preprocessor);
             Report("load", rows, clock, ref cpu, process);
+            Console.WriteLine($"peak working set after the load: {process.PeakWorkingSet64 / 1048576.0:F0} MiB, {data.Features.NumberOfElements * 4 / 1048576.0:F0} MiB of features");
             clock.Restart();
             cpu = process.TotalProcessorTime;
             result = trainer.Fit(data.Features);

@@ -127,7 +127,10 @@ public sealed class TabularAnomalyModel : IDisposable
         };
     }
 
-    /// <summary>Trains a new model on rows in memory (only normal rows, ideally).</summary>
+    /// <summary>
+    /// Trains a new model on rows in memory (only normal rows, ideally). The weights are drawn after seeding libtorch's
+    /// global generator with the trainer's <see cref="VaeTrainerOptions.Seed"/>, so the same seed gives the same model.
+    /// </summary>
     /// <param name="train">The training rows; its preprocessor becomes the detector's.</param>
     /// <param name="modelOptions">The architecture; null for <see cref="DefaultModelOptions"/>. Its input size must be the feature count.</param>
     /// <param name="trainerOptions">Epochs, batch size, learning rate, seed; null for the trainer's defaults.</param>
@@ -141,7 +144,7 @@ public sealed class TabularAnomalyModel : IDisposable
         return TrainWith(train.Preprocessor, modelOptions, trainerOptions, trainer => trainer.Fit(train.Features, null, progress, cancellationToken));
     }
 
-    /// <summary>Trains a new model on batches streamed from a file larger than memory.</summary>
+    /// <summary>Trains a new model on batches streamed from a file larger than memory, seeded as the in-memory overload.</summary>
     /// <param name="train">The streamed rows; its preprocessor becomes the detector's.</param>
     /// <param name="modelOptions">The architecture; null for <see cref="DefaultModelOptions"/>.</param>
     /// <param name="trainerOptions">Epochs, learning rate, seed (the batch size is the stream's); null for the trainer's defaults.</param>

@@ -91,13 +91,18 @@ public sealed class TabularDataset : IDisposable
         if (rowIndex < 0) throw new TabularDataException(reader.Source, null, null, "the file has a header but no data rows.");
         var features = empty([lines.Count, width], ScalarType.Float32);
         long start = 0;
-        foreach (var (values, count) in blocks.Select(b => (b, blockRows)).Append((block, inBlock)))
+        blocks.Add(block);
+        for (var b = 0; b < blocks.Count; b++)
         {
-            if (count == 0) continue;
-            using var part = tensor(count == blockRows ? values : values.AsSpan(0, count * width).ToArray(), [count, width], ScalarType.Float32);
-            using var destination = features.narrow(0, start, count);
-            destination.copy_(part);
-            start += count;
+            var count = b < blocks.Count - 1 ? blockRows : inBlock;
+            if (count > 0)
+            {
+                using var part = tensor(count == blockRows ? blocks[b] : blocks[b].AsSpan(0, count * width).ToArray(), [count, width], ScalarType.Float32);
+                using var destination = features.narrow(0, start, count);
+                destination.copy_(part);
+                start += count;
+            }
+            blocks[b] = null!; // copied: the collector may take it back while the rest are copied
         }
         return new TabularDataset(features, labels.ToArray(), lines.ToArray(), rows.ToArray(), preprocessor);
     }
