@@ -36,18 +36,22 @@ public static class ScoreHistogram
 
     private static SKBitmap Render(double[] normal, double[] anomalous, double threshold, string title, int bins, int width, int height)
     {
-        var all = normal.Concat(anomalous).ToArray();
-        var low = all.Min();
-        var high = all.Max();
+        var all = normal.Concat(anomalous).Order().ToArray();
+        var low = all[0];
+        // A few extreme scores would squeeze everything else into one bin: the axis ends at the 97.5th percentile
+        // (or the threshold, if higher) and the last bin collects what lies beyond, as the chart says.
+        var high = all[(int)Math.Floor((all.Length - 1) * 0.975)];
+        var beyond = all.Count(score => score > high);
         if (double.IsFinite(threshold)) (low, high) = (Math.Min(low, threshold), Math.Max(high, threshold));
         if (high <= low) high = low + 1;
+        beyond = all.Count(score => score > high);
         var binWidth = (high - low) / bins;
         var normalCounts = Count(normal, low, binWidth, bins);
         var anomalousCounts = Count(anomalous, low, binWidth, bins);
         var most = Math.Max(1, Math.Max(normalCounts.Max(), anomalousCounts.Max()));
 
         var area = new SKRect(84, 46, width - 26, height - 96);
-        var frame = new PlotFrame(area, Axis.Nice(low, high), Axis.Nice(0, most, padding: 0.04));
+        var frame = new PlotFrame(area, Axis.Nice(low, high), Axis.Nice(0, most));
         var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
         try
         {
@@ -66,6 +70,11 @@ public static class ScoreHistogram
                 canvas.DrawLine(frame.X(threshold), area.Top, frame.X(threshold), area.Bottom, line);
             }
             canvas.Restore();
+            if (beyond > 0)
+            {
+                using var note = Fonts.TextPaint(12f, Palette.Text, SKTextAlign.Right);
+                canvas.DrawText($"{beyond} score(s) above {high:G4} counted in the last bin", area.Right - 6, area.Top + 16, note);
+            }
             frame.DrawAxes(canvas, "score (negative ELBO, nats)", "rows");
             DrawLegend(canvas, width, height - 18, normal.Length, anomalous.Length, double.IsFinite(threshold));
             canvas.Flush();
