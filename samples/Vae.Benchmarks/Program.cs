@@ -44,6 +44,7 @@ switch (mode)
         using (Neighbours())
             StepProfile.Run(Option("--epochs", 3), Option("--threads", 0));
         break;
+    case "tabular": TabularStreamBenchmark.Run(args); break;
     case "step":
         BenchmarkRunner.Run<TrainingStepBenchmark>(args: args.Where(a => a != "step").ToArray());
         break;
