@@ -288,6 +288,8 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// </summary>
     internal (Tensor Mean, Tensor LogVariance) Posterior(Tensor input)
     {
+        // The road of every scoring path (anomaly scores, IWAE, evaluation) into the weights.
+        ThrowIfDisposed();
         if (encoder is Encoder builtIn) return builtIn.forward(input);
         Tensor flat;
         using (var scope = NewDisposeScope())
