@@ -43,7 +43,10 @@ internal static class RecommendationBenchmark
                 data = Text("--write") is { } target ? synthetic.WriteFolder(Path.Combine(target, $"synthetic-{itemCount}")) : synthetic.Split();
                 name = $"synthetic, {users:N0} users";
             }
-            Measure(name, data, epochs, Number("--seed", 1));
+            if (args.Contains("--profile"))
+                Profile(data, Number("--steps", 5));
+            else
+                Measure(name, data, epochs, Number("--seed", 1));
             if (Text("--data") is not null) break;
         }
     }
@@ -66,6 +69,49 @@ internal static class RecommendationBenchmark
         var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name,-28} {data.ItemCount,6}   {string.Join(" ", rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture))),-30} {recommendRate,17:N0}   {result.BestValidationNdcg,12:F4}   {test,13:F4}   {peak,8:N0}"));
+    }
+
+    /// <summary>The phases of one optimizer step on 500 training users, timed one by one over a few steps.</summary>
+    private static void Profile(ImplicitFeedbackData data, int steps)
+    {
+        using var model = new MultVae(data.ItemIds);
+        using var step = new MultVaeStep(model, 1e-3);
+        var random = new Random(1);
+        var phases = new Dictionary<string, double>();
+        void Time(string phase, Action action)
+        {
+            var clock = Stopwatch.StartNew();
+            action();
+            phases[phase] = phases.GetValueOrDefault(phase) + clock.Elapsed.TotalMilliseconds;
+        }
+        var users = Math.Min(500, data.Train.UserCount);
+        var threads = torch.get_num_threads();
+        var units = model.OutputUnits;
+        using var hidden = torch.rand(users, units);
+        using var hiddenGradient = torch.empty(users, units);
+        using var scratch = torch.empty((long)data.ItemCount * MultVaeLayers.PaddedUsers(users));
+        using var gradient = torch.empty(data.ItemCount, units);
+        for (var s = 0; s <= steps; s++)
+        {
+            if (s == 1) phases.Clear(); // the first step warms up
+            var batch = data.Train.SelectRows(Enumerable.Range(0, users).Select(_ => random.Next(data.Train.UserCount)).ToArray());
+            var keep = Enumerable.Range(0, batch.ClickCount).Select(_ => random.NextDouble() >= 0.5).ToArray();
+            var weights = MultVaeLayers.InputWeights(batch, 0.5, keep);
+            using var noise = torch.randn(users, model.Options.LatentSize);
+            Time("whole step: gradients", () => step.ComputeGradients(batch, weights, noise, 0.1, 0));
+            Time("whole step: Adam update", step.Update);
+            Time("  input layer, forward", () => model.InputLayer(batch, weights).Dispose());
+            using (var hiddenT = hidden.t().contiguous())
+                Time("  (libtorch mm of the logits product's shape)", () => torch.mm(model.OutputWeight, hiddenT).Dispose());
+            var laps = new double[4];
+            Time("  output layer, forward and backward", () => MultVaeLayers.OutputForwardBackward(batch, hidden, model.OutputWeight, model.OutputBias,
+                scratch, gradient, model.OutputBias.grad!, hiddenGradient, threads, laps));
+            foreach (var (phase, lap) in new[] { "logits product", "softmax passes", "weight gradient product", "hidden gradient product" }.Zip(laps))
+                phases[$"    {phase}"] = phases.GetValueOrDefault($"    {phase}") + lap;
+        }
+        Console.WriteLine($"{data.ItemCount} items, {users} users per step, {threads} threads: milliseconds per step");
+        foreach (var (phase, total) in phases)
+            Console.WriteLine($"{phase,-40} {total / steps,8:F1}");
     }
 
     private sealed class EpochReport(Action<MultVaeEpoch> report) : IProgress<MultVaeEpoch>

@@ -49,15 +49,16 @@ internal sealed class MultVaeStep : IDisposable
         var threads = Math.Max(1, get_num_threads());
         var inputGradient = _model.InputWeight.grad!;
         // The input weight's gradient is non-zero only in the rows of the items the previous batch clicked.
+        var inputUnits = _model.InputUnits;
+        var inputGradientRows = NativeTensor.Floats(inputGradient);
+        foreach (var item in _touchedItems)
+        {
+            new Span<float>(inputGradientRows + (long)item * inputUnits, inputUnits).Clear();
+            _touched[item] = false;
+        }
+        _touchedItems.Clear();
         using (no_grad())
         {
-            foreach (var item in _touchedItems)
-            {
-                using var row = inputGradient[item];
-                row.zero_();
-                _touched[item] = false;
-            }
-            _touchedItems.Clear();
             foreach (var parameter in _model.MiddleParameters)
                 parameter.grad!.zero_();
         }
