@@ -190,6 +190,23 @@ public sealed unsafe class MultVaeTests
     }
 
     [Fact]
+    public void CancellingKeepsTheBestWeightsSoFar()
+    {
+        var data = SyntheticClicks.Generate(new SyntheticClickOptions { UserCount = 600, ItemCount = 100, TopicCount = 5 }).Split();
+        using var model = new MultVae(data.ItemIds, Tiny, seed: 1);
+        using var cancel = new CancellationTokenSource();
+        var epochs = new List<MultVaeEpoch>();
+
+        var act = () => new MultVaeTrainer(new MultVaeTrainerOptions { Epochs = 50, BatchSize = 50 })
+            .Train(model, data, new Progress(e => { epochs.Add(e); if (e.Epoch == 2) cancel.Cancel(); }), cancel.Token);
+
+        act.Should().Throw<OperationCanceledException>();
+        epochs.Should().HaveCount(2);
+        var best = epochs.Where(e => e.IsBest).Last();
+        RecommendationEvaluator.Evaluate(model, data.Validation).MeanNdcg(100).Should().BeApproximately(best.ValidationNdcg!.Value, 1e-9);
+    }
+
+    [Fact]
     public void RecommendListsTheBestUnseenItemsOfTheScores()
     {
         var clicks = RandomClicks(5, 20, seed: 9);
