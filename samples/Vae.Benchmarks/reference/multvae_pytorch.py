@@ -154,7 +154,7 @@ def main():
     recommend_rate = test_tr.n_users / (time.time() - clock)
     print(json.dumps({
         "items": n_items, "test_ndcg_at_100": ndcg, "test_recall_at_20": recall[20], "test_recall_at_50": recall[50],
-        "best_epoch": best_epoch, "validation_ndcg_at_100": best, "users_per_second_per_epoch": [round(r) for r in rates],
+        "best_epoch": best_epoch or None, "validation_ndcg_at_100": best if best_state is not None else None, "users_per_second_per_epoch": [round(r) for r in rates],
         "recommend_users_per_second": recommend_rate, "seconds": time.time() - started,
         "peak_working_set_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "torch": torch.__version__, "threads": torch.get_num_threads()}))
