@@ -5,7 +5,7 @@ using Vae.Benchmarks;
 // eval: evaluation throughput (ELBO and importance-weighted log-likelihood).
 // threads: training throughput for each CPU thread count.
 // profile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.
-// recommend: Mult-VAE training and recommendation users/s at 3,000, 20,000 and 50,000 synthetic items (--items N, --users N, --epochs N, --write DIR, --data DIR).
+// recommend: Mult-VAE training and recommendation users/s at 3,000, 20,000 and 50,000 synthetic items (--items N, --users N, --epochs N, --write DIR, --data DIR; --profile: one step phase by phase).
 // step: BenchmarkDotNet on a single training step (allocations included).
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
 int Option(string name, int fallback)
@@ -36,7 +36,7 @@ switch (mode)
         BenchmarkRunner.Run<TrainingStepBenchmark>(args: args.Where(a => a != "step").ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, eval, profile or step");
+        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, eval, profile, recommend or step");
         return 1;
 }
 return 0;
