@@ -7,6 +7,13 @@ evaluates NDCG@100 on the validation users after every epoch, keeps the best epo
 Recall@20 and Recall@50, training users per second (per epoch) and recommendation users per second.
 
     OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=1 /usr/bin/python3 multvae_pytorch.py DIR --epochs 2 --threads 2
+
+Debian's python3-torch 2.6 multiplies through whatever libblas.so.3 the system selects; on a machine where that is
+the netlib reference BLAS (1.6 GFLOP/s for a 500 x 600 x 20,000 product here) the comparison would be meaningless.
+The figures in the README were taken with OpenBLAS 0.3.21 unpacked beside it, without installing it:
+    apt-get download libopenblas0-pthread && dpkg -x libopenblas0-pthread_*.deb openblas
+    LD_LIBRARY_PATH=$PWD/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=1 \
+        /usr/bin/python3 multvae_pytorch.py DIR --epochs 2 --no-validation
 """
 import argparse
 import json
