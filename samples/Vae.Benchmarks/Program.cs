@@ -8,6 +8,8 @@ using Vae.Benchmarks;
 // --load N (epochs, threads, profile): N busy processes spin beside the measurement, as other tenants of the machine would
 // (--own-sessions, also for load: each in a session of its own, which Linux's autogroup gives a CPU share apart from the benchmark's).
 // profile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.
+// tabular: training from a generated CSV, streamed or in memory (--rows N, --columns N, --memory, --file PATH).
+// recommend: Mult-VAE training and recommendation users/s at 3,000, 20,000 and 50,000 synthetic items (--items N, --users N, --epochs N, --write DIR, --data DIR; --profile: one step phase by phase).
 // step: BenchmarkDotNet on a single training step (allocations included).
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
 int Option(string name, int fallback)
@@ -45,11 +47,12 @@ switch (mode)
             StepProfile.Run(Option("--epochs", 3), Option("--threads", 0));
         break;
     case "tabular": TabularStreamBenchmark.Run(args); break;
+    case "recommend": RecommendationBenchmark.Run(args); break;
     case "step":
         BenchmarkRunner.Run<TrainingStepBenchmark>(args: args.Where(a => a != "step").ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, eval, profile or step");
+        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, eval, profile, tabular, recommend or step");
         return 1;
 }
 return 0;

@@ -1,0 +1,129 @@
+using System.ComponentModel;
+using System.Globalization;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Vae.Recommendation;
+
+/// <summary>The command line of a training run.</summary>
+internal sealed class TrainSettings : CommandSettings
+{
+    [CommandOption("--data <DIR>")]
+    [Description("Folder in the layout of the Mult-VAE reference preprocessing (unique_sid.txt, train.csv, validation_tr.csv, validation_te.csv, test_tr.csv, test_te.csv). Default: synthetic clicks made on the spot.")]
+    public string? Data { get; init; }
+
+    [CommandOption("--users <N>")]
+    [Description("Without --data: users of the synthetic data.")]
+    [DefaultValue(6000)]
+    public int Users { get; init; }
+
+    [CommandOption("--items <N>")]
+    [Description("Without --data: items of the synthetic data.")]
+    [DefaultValue(1000)]
+    public int Items { get; init; }
+
+    [CommandOption("--epochs <N>")]
+    [Description("Most passes over the training users; the epoch with the best validation NDCG@100 is kept.")]
+    [DefaultValue(30)]
+    public int Epochs { get; init; }
+
+    [CommandOption("--patience <N>")]
+    [Description("Stop after N epochs without a better validation NDCG@100. Default: train every epoch, as the reference does.")]
+    public int? Patience { get; init; }
+
+    [CommandOption("--batch-size <N>")]
+    [Description("Training users per optimizer step.")]
+    [DefaultValue(500)]
+    public int BatchSize { get; init; }
+
+    [CommandOption("--hidden <SIZES>")]
+    [Description("Hidden layer widths of the encoder, comma-separated (the decoder mirrors them).")]
+    [DefaultValue("600")]
+    public string Hidden { get; init; } = "600";
+
+    [CommandOption("--latent <N>")]
+    [Description("Size of the latent code z.")]
+    [DefaultValue(200)]
+    public int Latent { get; init; }
+
+    [CommandOption("--dropout <P>")]
+    [Description("Probability that a click is dropped from the encoder's input while training.")]
+    [DefaultValue(0.5)]
+    public double Dropout { get; init; }
+
+    [CommandOption("--lr <RATE>")]
+    [Description("Adam's learning rate.")]
+    [DefaultValue(1e-3)]
+    public double LearningRate { get; init; }
+
+    [CommandOption("--anneal-cap <B>")]
+    [Description("Largest weight of the KL term.")]
+    [DefaultValue(0.2)]
+    public double AnnealCap { get; init; }
+
+    [CommandOption("--anneal-steps <N>")]
+    [Description("The KL weight of step t is min(cap, t / N); 0 uses the cap from the start.")]
+    [DefaultValue(200000L)]
+    public long AnnealSteps { get; init; }
+
+    [CommandOption("--seed <N>")]
+    [Description("Seed of the weights, shuffles, dropout and sampling (and of the synthetic data): the same seed gives the same run.")]
+    [DefaultValue(1)]
+    public int Seed { get; init; }
+
+    [CommandOption("--threads <N>")]
+    [Description("CPU threads for libtorch and the kernels. Default: libtorch's default.")]
+    public int? Threads { get; init; }
+
+    [CommandOption("--no-ease")]
+    [Description("Leave out the EASE baseline (its item x item matrix needs 3 x 8 x items^2 bytes; it is left out by itself above 10,000 items).")]
+    public bool NoEase { get; init; }
+
+    [CommandOption("--predictions <FILE>")]
+    [Description("Write, for every test user, the 100 best items not in the user's test_tr clicks: CSV uid,rank,sid with the ids of the input files.")]
+    public string? Predictions { get; init; }
+
+    [CommandOption("--output <DIR>")]
+    [Description("Where the model and the plot go.")]
+    [DefaultValue("recommendation-output")]
+    public string Output { get; init; } = "recommendation-output";
+
+    [CommandOption("--overwrite")]
+    [Description("Replace the model an earlier run left in --output.")]
+    public bool Overwrite { get; init; }
+
+    [CommandOption("--json")]
+    [Description("Print one JSON object with the run's figures as the last line of output.")]
+    public bool Json { get; init; }
+
+    [CommandOption("--verbose")]
+    [Description("Show stack traces of errors.")]
+    public bool Verbose { get; init; }
+
+    public int[] HiddenSizes => Hidden.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+
+    public override ValidationResult Validate()
+    {
+        if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
+        if (Patience is <= 0) return ValidationResult.Error($"--patience must be at least 1, but was {Patience}.");
+        if (BatchSize <= 0) return ValidationResult.Error($"--batch-size must be at least 1, but was {BatchSize}.");
+        if (Latent <= 0) return ValidationResult.Error($"--latent must be at least 1, but was {Latent}.");
+        if (!(Dropout >= 0 && Dropout < 1)) return ValidationResult.Error($"--dropout must lie in [0, 1), but was {Dropout}.");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) return ValidationResult.Error($"--lr must be positive, but was {LearningRate}.");
+        if (!(AnnealCap >= 0) || double.IsInfinity(AnnealCap)) return ValidationResult.Error($"--anneal-cap must not be negative, but was {AnnealCap}.");
+        if (AnnealSteps < 0) return ValidationResult.Error($"--anneal-steps must not be negative, but was {AnnealSteps}.");
+        if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
+        if (Users < 20) return ValidationResult.Error($"--users must be at least 20, but was {Users}.");
+        if (Items < 25) return ValidationResult.Error($"--items must be at least 25, but was {Items}.");
+        try
+        {
+            if (HiddenSizes.Any(h => h <= 0)) return ValidationResult.Error($"--hidden sizes must be positive, but were '{Hidden}'.");
+        }
+        catch (FormatException)
+        {
+            return ValidationResult.Error($"--hidden must be comma-separated numbers such as 600 or 600,300, but was '{Hidden}'.");
+        }
+        return ValidationResult.Success();
+    }
+}

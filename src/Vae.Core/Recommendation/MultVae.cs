@@ -1,0 +1,350 @@
+using System.Text;
+using System.Text.Json;
+using TorchSharp;
+using TorchSharp.Modules;
+using Vae.Core.Kernels;
+using static TorchSharp.torch;
+
+namespace Vae.Core.Recommendation;
+
+/// <summary>
+/// Mult-VAE (Liang, Krishnan, Hoffman and Jebara, "Variational Autoencoders for Collaborative Filtering", WWW 2018):
+/// a VAE over users' click vectors with a multinomial likelihood, <c>log p(x|z) = sum_i x_i log softmax(f(z))_i</c>,
+/// that recommends the unclicked items with the highest logits. Train it with <see cref="MultVaeTrainer"/>.
+/// </summary>
+/// <remarks>
+/// <para>The encoder reads the L2-normalised click vector through tanh hidden layers to the mean and log-variance of
+/// q(z|x); the decoder mirrors it. Weights start Glorot-uniform and biases from a normal of standard deviation 0.001
+/// truncated at two deviations, as in the reference code (github.com/dawenl/vae_cf).</para>
+/// <para>Clicks stay sparse: the encoder's first layer sums the weight rows of the clicked items instead of
+/// multiplying a dense, mostly-zero vector, so only the scores of one batch of users are ever dense. Both
+/// catalogue-sized weight matrices are stored item-major, <c>[items, units]</c>.</para>
+/// <para>Scoring is thread-safe; training is not, and the model must not be scored while it trains.</para>
+/// </remarks>
+public sealed unsafe class MultVae : IRecommender, IDisposable
+{
+    private const int FileVersion = 1;
+    private static readonly ChecksummedContainer Container = new("MULTVAE1", "Mult-VAE model file", FileVersion);
+
+    private readonly Parameter[] _parameters;
+    private readonly Parameter _inputWeight;
+    private readonly Parameter _inputBias;
+    private readonly (Parameter Weight, Parameter Bias)[] _encoderLayers;
+    private readonly (Parameter Weight, Parameter Bias)[] _decoderLayers;
+    private readonly Parameter _outputWeight;
+    private readonly Parameter _outputBias;
+    private bool _disposed;
+
+    /// <summary>Creates a model with freshly initialised weights.</summary>
+    /// <param name="itemIds">The original id of every item (the lines of <c>unique_sid.txt</c>), in column order; saved with the model.</param>
+    /// <param name="options">The architecture; the reference's I-600-200 by default.</param>
+    /// <param name="seed">The seed of the initial weights.</param>
+    /// <exception cref="ArgumentException">No items, an id repeats, or an option is out of range.</exception>
+    public MultVae(IReadOnlyList<string> itemIds, MultVaeOptions? options = null, int seed = 98765)
+        : this(itemIds, options ?? new MultVaeOptions(), seed, initialize: true)
+    {
+    }
+
+    private MultVae(IReadOnlyList<string> itemIds, MultVaeOptions options, int seed, bool initialize)
+    {
+        ArgumentNullException.ThrowIfNull(itemIds);
+        options.Check();
+        if (itemIds.Count == 0)
+            throw new ArgumentException("A model needs at least one item.", nameof(itemIds));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in itemIds)
+        {
+            if (!seen.Add(id))
+                throw new ArgumentException($"Item id '{id}' is listed twice; every item needs its own id.", nameof(itemIds));
+        }
+        VaeRuntime.EnsureNativeLibraryLoadable();
+        Options = options with { HiddenSizes = options.HiddenSizes.ToArray() };
+        ItemIds = itemIds.ToArray();
+        ItemCount = itemIds.Count;
+        var latent = options.LatentSize;
+        var encoderSizes = options.HiddenSizes.Append(2 * latent).ToArray();
+        var decoderSizes = new[] { latent }.Concat(options.HiddenSizes.Reverse()).ToArray();
+
+        var random = new Random(seed);
+        _inputWeight = NewParameter([ItemCount, encoderSizes[0]], initialize ? Glorot(random, ItemCount, encoderSizes[0]) : null);
+        _inputBias = NewParameter([encoderSizes[0]], initialize ? TruncatedNormal(random, encoderSizes[0]) : null);
+        _encoderLayers = Enumerable.Range(1, encoderSizes.Length - 1)
+            .Select(i => (NewParameter([encoderSizes[i - 1], encoderSizes[i]], initialize ? Glorot(random, encoderSizes[i - 1], encoderSizes[i]) : null),
+                          NewParameter([encoderSizes[i]], initialize ? TruncatedNormal(random, encoderSizes[i]) : null)))
+            .ToArray();
+        _decoderLayers = Enumerable.Range(1, decoderSizes.Length - 1)
+            .Select(i => (NewParameter([decoderSizes[i - 1], decoderSizes[i]], initialize ? Glorot(random, decoderSizes[i - 1], decoderSizes[i]) : null),
+                          NewParameter([decoderSizes[i]], initialize ? TruncatedNormal(random, decoderSizes[i]) : null)))
+            .ToArray();
+        _outputWeight = NewParameter([ItemCount, decoderSizes[^1]], initialize ? Glorot(random, decoderSizes[^1], ItemCount) : null);
+        _outputBias = NewParameter([ItemCount], initialize ? TruncatedNormal(random, ItemCount) : null);
+        _parameters = new[] { _inputWeight, _inputBias }
+            .Concat(_encoderLayers.SelectMany(l => new[] { l.Weight, l.Bias }))
+            .Concat(_decoderLayers.SelectMany(l => new[] { l.Weight, l.Bias }))
+            .Concat([_outputWeight, _outputBias])
+            .ToArray();
+    }
+
+    /// <summary>The architecture.</summary>
+    public MultVaeOptions Options { get; }
+
+    /// <inheritdoc/>
+    public int ItemCount { get; }
+
+    /// <summary>The original id of every item, in column order.</summary>
+    public IReadOnlyList<string> ItemIds { get; }
+
+    /// <summary>The number of trainable weights and biases.</summary>
+    public long ParameterCount => _parameters.Sum(p => p.numel());
+
+    /// <summary>Every parameter, in a fixed order: input layer, encoder layers, decoder layers, output layer (weight then bias).</summary>
+    internal IReadOnlyList<Parameter> Parameters => _parameters;
+
+    internal Parameter InputWeight => _inputWeight;
+
+    internal Parameter InputBias => _inputBias;
+
+    internal Parameter OutputWeight => _outputWeight;
+
+    internal Parameter OutputBias => _outputBias;
+
+    internal int InputUnits => (int)_inputBias.shape[0];
+
+    internal int OutputUnits => (int)_outputWeight.shape[1];
+
+    /// <summary>
+    /// The logits of every item for the users <c>[firstUser, firstUser + count)</c> of <paramref name="history"/>,
+    /// computed from the mean of q(z|x) (no dropout, no sampling) as the reference scores. Items the user clicked get
+    /// scores too; <see cref="Recommend"/> and <see cref="RecommendationEvaluator"/> exclude them.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The rows do not lie within <paramref name="history"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public Tensor Score(ClickMatrix history, int firstUser, int count)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Recommenders.CheckBatch(history, firstUser, count, ItemCount);
+        var batch = history.SliceRows(firstUser, count);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var first = InputLayer(batch, MultVaeLayers.InputWeights(batch, 0, default));
+        var (hidden, _, _) = Middle(first, noise: null);
+        return addmm(_outputBias, hidden, _outputWeight.t(), 1, 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/> best items for every user of <paramref name="history"/> that the user has not clicked,
+    /// best first, with their scores; users are scored <paramref name="batchSize"/> at a time.
+    /// </summary>
+    /// <param name="history">The users' clicks, with <see cref="ItemCount"/> items.</param>
+    /// <param name="k">How many items per user; a user who has seen all but fewer gets fewer.</param>
+    /// <param name="batchSize">Users scored at once; the scores of one batch are a dense <c>batchSize x ItemCount</c> tensor.</param>
+    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="batchSize"/> is not positive.</exception>
+    public IReadOnlyList<UserRecommendations> Recommend(ClickMatrix history, int k, int batchSize = 2000)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        Recommenders.CheckBatch(history, 0, history.UserCount, ItemCount);
+        var lists = new List<UserRecommendations>(history.UserCount);
+        var take = Math.Min(k, ItemCount);
+        for (var start = 0; start < history.UserCount; start += batchSize)
+        {
+            var count = Math.Min(batchSize, history.UserCount - start);
+            using var scope = NewDisposeScope();
+            var scores = Score(history, start, count);
+            var rows = new List<long>();
+            var columns = new List<long>();
+            for (var r = 0; r < count; r++)
+            {
+                foreach (var item in history.ItemsOf(start + r))
+                {
+                    rows.Add(r);
+                    columns.Add(item);
+                }
+            }
+            if (rows.Count > 0)
+                scores.index_put_(float.NegativeInfinity, tensor(rows.ToArray()), tensor(columns.ToArray()));
+            var (values, indices) = scores.topk(take, dim: 1);
+            var topScores = values.data<float>().ToArray();
+            var topItems = indices.data<long>().ToArray();
+            for (var r = 0; r < count; r++)
+            {
+                var available = Math.Min(take, ItemCount - history.CountOf(start + r));
+                lists.Add(new UserRecommendations(start + r,
+                    topItems.AsSpan(r * take, available).ToArray().Select(i => (int)i).ToArray(),
+                    topScores.AsSpan(r * take, available).ToArray()));
+            }
+        }
+        return lists;
+    }
+
+    /// <summary>Writes the model (architecture, item ids and weights) to <paramref name="path"/>, replacing the file atomically.</summary>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public void Save(string path)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var payload = BuildPayload();
+        AtomicFile.Write(path, stream => Container.Write(stream, payload));
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a Mult-VAE model file, is damaged, or its weights do not fit its architecture; the message names the file.</exception>
+    public static MultVae Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"The model file '{path}' does not exist.", path);
+        byte[] payload;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+            (_, payload) = Container.Read(stream, path);
+        try
+        {
+            return FromPayload(payload);
+        }
+        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or DecoderFallbackException)
+        {
+            throw Container.Corrupt(path, e.Message, e);
+        }
+    }
+
+    /// <summary>Frees the weights.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var parameter in _parameters)
+            parameter.Dispose();
+    }
+
+    /// <summary>The encoder's first layer before its activation, <c>[users, InputUnits]</c>, from the click lists.</summary>
+    internal Tensor InputLayer(ClickMatrix batch, float[] clickWeights)
+    {
+        var output = empty(batch.UserCount, InputUnits);
+        if (batch.UserCount > 0)
+            MultVaeLayers.InputForward(batch, clickWeights, NativeTensor.Floats(_inputWeight), NativeTensor.Floats(_inputBias),
+                InputUnits, NativeTensor.Floats(output), get_num_threads());
+        return output;
+    }
+
+    /// <summary>
+    /// From the first layer's pre-activation to the output layer's input: the rest of the encoder, z (the mean, or the
+    /// mean plus <paramref name="noise"/> times the standard deviation) and the decoder's hidden layers.
+    /// </summary>
+    internal (Tensor Hidden, Tensor Mean, Tensor LogVariance) Middle(Tensor firstLayer, Tensor? noise)
+    {
+        var h = firstLayer;
+        foreach (var (weight, bias) in _encoderLayers)
+            h = addmm(bias, h.tanh(), weight, 1, 1);
+        var mean = h.narrow(1, 0, Options.LatentSize);
+        var logVariance = h.narrow(1, Options.LatentSize, Options.LatentSize);
+        var a = noise is null ? mean : mean + noise * (logVariance * 0.5).exp();
+        foreach (var (weight, bias) in _decoderLayers)
+            a = addmm(bias, a, weight, 1, 1).tanh();
+        return (a, mean, logVariance);
+    }
+
+    /// <summary>The weight matrices the reference's L2 penalty applies to (not the biases).</summary>
+    internal IEnumerable<Parameter> Weights =>
+        new[] { _inputWeight }.Concat(_encoderLayers.Select(l => l.Weight)).Concat(_decoderLayers.Select(l => l.Weight)).Append(_outputWeight);
+
+    internal IEnumerable<Parameter> MiddleParameters =>
+        _encoderLayers.Concat(_decoderLayers).SelectMany(l => new[] { l.Weight, l.Bias });
+
+    private static Parameter NewParameter(long[] shape, float[]? values)
+    {
+        var data = values is null ? zeros(shape) : torch.tensor(values, shape);
+        return new Parameter(data, requires_grad: true);
+    }
+
+    // Glorot (Xavier) uniform, TensorFlow's xavier_initializer: U(-a, a) with a = sqrt(6 / (fan_in + fan_out)).
+    private static float[] Glorot(Random random, int fanIn, int fanOut)
+    {
+        var bound = Math.Sqrt(6.0 / (fanIn + fanOut));
+        var values = new float[(long)fanIn * fanOut];
+        for (var i = 0; i < values.Length; i++)
+            values[i] = (float)((2 * random.NextDouble() - 1) * bound);
+        return values;
+    }
+
+    // TensorFlow's truncated_normal_initializer(stddev=0.001): normal draws beyond two deviations are drawn again.
+    private static float[] TruncatedNormal(Random random, int count)
+    {
+        var values = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            double draw;
+            do
+                draw = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+            while (Math.Abs(draw) > 2);
+            values[i] = (float)(0.001 * draw);
+        }
+        return values;
+    }
+
+    private byte[] BuildPayload()
+    {
+        using var memory = new MemoryStream();
+        using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(JsonSerializer.Serialize(new StoredOptions(Options.HiddenSizes.ToArray(), Options.LatentSize, Options.InputDropout, ItemCount)));
+            foreach (var id in ItemIds)
+                writer.Write(id);
+            writer.Write(_parameters.Length);
+            foreach (var parameter in _parameters)
+            {
+                using var cpu = parameter.detach().contiguous();
+                writer.Write((int)cpu.numel());
+                var floats = cpu.data<float>().ToArray();
+                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(floats.AsSpan()));
+            }
+        }
+        return memory.ToArray();
+    }
+
+    private static MultVae FromPayload(byte[] payload)
+    {
+        using var reader = new BinaryReader(new MemoryStream(payload), Encoding.UTF8);
+        var stored = JsonSerializer.Deserialize<StoredOptions>(reader.ReadString())
+            ?? throw new JsonException("the architecture is missing");
+        if (stored.ItemCount <= 0 || stored.ItemCount > payload.Length)
+            throw new ArgumentException($"the file announces {stored.ItemCount} items");
+        var ids = new string[stored.ItemCount];
+        for (var i = 0; i < ids.Length; i++)
+            ids[i] = reader.ReadString();
+        var options = new MultVaeOptions { HiddenSizes = stored.HiddenSizes ?? [], LatentSize = stored.LatentSize, InputDropout = stored.InputDropout };
+        var model = new MultVae(ids, options, seed: 0, initialize: false);
+        try
+        {
+            var count = reader.ReadInt32();
+            if (count != model._parameters.Length)
+                throw new ArgumentException($"the file holds {count} weight tensors but its architecture has {model._parameters.Length}");
+            using var noGrad = no_grad();
+            foreach (var parameter in model._parameters)
+            {
+                var length = reader.ReadInt32();
+                if (length != parameter.numel())
+                    throw new ArgumentException($"a weight tensor has {length} values where the architecture needs [{string.Join(", ", parameter.shape)}]");
+                var bytes = reader.ReadBytes(checked(length * sizeof(float)));
+                if (bytes.Length != length * sizeof(float))
+                    throw new EndOfStreamException("the weights end early");
+                var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+                using var values = torch.tensor(floats, parameter.shape);
+                parameter.copy_(values);
+            }
+            if (reader.BaseStream.Position != payload.Length)
+                throw new ArgumentException($"{payload.Length - reader.BaseStream.Position} bytes follow the weights");
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private sealed record StoredOptions(int[]? HiddenSizes, int LatentSize, double InputDropout, int ItemCount);
+}

@@ -1,0 +1,148 @@
+using System.Text.Json;
+using Vae.Core.Recommendation;
+using Vae.Samples.Tests;
+
+namespace Vae.Recommendation.Tests;
+
+/// <summary>The recommendation program as a user or a scheduler runs it: a process with arguments, files and output.</summary>
+public sealed class RecommendationCommandLineTests : IDisposable
+{
+    private readonly TempFolder temp = new();
+    private readonly string data;
+
+    public RecommendationCommandLineTests()
+    {
+        data = temp.File("data");
+        SyntheticClicks.Generate(new SyntheticClickOptions { UserCount = 400, ItemCount = 150, TopicCount = 6, Seed = 3 })
+            .WriteFolder(data, new ReferenceSplitOptions { HeldOutUsers = 40 });
+    }
+
+    public void Dispose() => temp.Dispose();
+
+    private SampleProcess.Result Run(params string[] args)
+    {
+        using var run = SampleProcess.Start("Vae.Recommendation", args, temp.Path);
+        return run.WaitForExit();
+    }
+
+    /// <summary>A quick run: a small model, one thread, JSON output.</summary>
+    private SampleProcess.Result Train(params string[] args) =>
+        Run([.. args, "--hidden", "32", "--latent", "8", "--batch-size", "50", "--threads", "1", "--json"]);
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("convert", "--help")]
+    public void HelpShowsTheOptions(params string[] args)
+    {
+        var result = Run(args);
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain(args[0] == "convert" ? "--movielens" : "--predictions");
+        result.Error.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void ARunOnAFolderReportsJsonWritesPredictionsAModelAndAPlot()
+    {
+        var result = Train("--data", data, "--epochs", "3", "--seed", "1", "--predictions", "top100.csv", "--output", "run");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        using var json = JsonDocument.Parse(result.Output.TrimEnd().Split('\n')[^1]);
+        foreach (var key in new[] { "test_ndcg_at_100", "test_recall_at_20", "test_recall_at_50", "popularity_ndcg_at_100", "best_epoch", "users_per_second", "seconds", "peak_working_set_mib" })
+            json.RootElement.TryGetProperty(key, out _).Should().BeTrue(key);
+        json.RootElement.GetProperty("best_epoch").GetInt32().Should().BeInRange(1, 3);
+        json.RootElement.GetProperty("test_ndcg_at_100").GetDouble().Should().BeInRange(0, 1);
+
+        var split = ImplicitFeedbackFolder.Read(data);
+        var lines = File.ReadAllLines(temp.File("top100.csv"));
+        lines[0].Should().Be("uid,rank,sid");
+        var rows = lines.Skip(1).Select(l => l.Split(',').Select(int.Parse).ToArray()).ToArray();
+        var users = rows.Select(r => r[0]).Distinct().ToArray();
+        users.Should().HaveCount(Enumerable.Range(0, split.Test.UserCount).Count(u => split.Test.FoldIn.CountOf(u) > 0));
+        foreach (var user in rows.GroupBy(r => r[0]))
+        {
+            var row = user.Key - split.Test.FirstUserId;
+            var items = user.Select(r => r[2]).ToArray();
+            user.Select(r => r[1]).Should().Equal(Enumerable.Range(1, Math.Min(100, 150 - split.Test.FoldIn.CountOf(row))));
+            items.Should().OnlyHaveUniqueItems();
+            items.Should().NotContain(i => split.Test.FoldIn.Contains(row, i), "a user's fold-in items are never recommended");
+        }
+
+        using var model = MultVae.Load(Path.Combine(temp.File("run"), TrainCommand.ModelFileName));
+        model.ItemIds.Should().Equal(split.ItemIds);
+        model.Recommend(split.Test.FoldIn, 10).Should().HaveCount(split.Test.UserCount);
+        File.Exists(Path.Combine(temp.File("run"), TrainCommand.PlotFileName)).Should().BeTrue();
+    }
+
+    [Fact]
+    public void TheDefaultRunTrainsOnSyntheticDataAndPrintsTheTable()
+    {
+        var result = Run("--users", "300", "--items", "100", "--epochs", "2", "--hidden", "16", "--latent", "4", "--threads", "1", "--output", "run");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain("Mult-VAE").And.Contain("popularity").And.Contain("EASE").And.Contain("NDCG@100");
+    }
+
+    [Fact]
+    public void ASecondRunIntoTheSameFolderNeedsOverwrite()
+    {
+        Train("--data", data, "--epochs", "1", "--output", "run").ExitCode.Should().Be(0);
+
+        var again = Train("--data", data, "--epochs", "1", "--output", "run");
+
+        again.ExitCode.Should().Be(1);
+        again.Error.Should().Contain("already holds a model").And.Contain("--overwrite");
+        Train("--data", data, "--epochs", "1", "--output", "run", "--overwrite").ExitCode.Should().Be(0);
+    }
+
+    [Fact]
+    public void AFolderWithoutItsTrainingFileIsAnErrorNamingIt()
+    {
+        File.Delete(Path.Combine(data, "train.csv"));
+
+        var result = Train("--data", data, "--epochs", "1", "--output", "run");
+
+        result.ExitCode.Should().Be(1);
+        result.Error.Should().Contain("train.csv");
+        File.Exists(Path.Combine(temp.File("run"), TrainCommand.ModelFileName)).Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData("--epoch", "--epochs")]
+    [InlineData("--dropout=1", "--dropout")]
+    public void ABadCommandLineIsExplained(string argument, string named)
+    {
+        var result = Train("--data", data, argument, "--output", "run");
+
+        result.ExitCode.Should().Be(1);
+        result.Error.Should().Contain(named);
+    }
+
+    [Fact]
+    public void ConvertWritesTheReferenceLayoutFromARatingsFile()
+    {
+        var lines = new List<string> { "userId,movieId,rating,timestamp" };
+        var random = new Random(2);
+        for (var user = 1; user <= 30; user++)
+            for (var movie = 1; movie <= 20; movie++)
+                if (random.NextDouble() < 0.6) lines.Add($"{user},{movie * 10},{(random.NextDouble() < 0.7 ? 4.5 : 2.0):F1},{1000 + movie}");
+        File.WriteAllLines(temp.File("ratings.csv"), lines);
+
+        var result = Run("convert", "--movielens", "ratings.csv", "--output", "split", "--held-out-users", "5");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        foreach (var file in new[] { "unique_sid.txt", "train.csv", "validation_tr.csv", "validation_te.csv", "test_tr.csv", "test_te.csv" })
+            File.Exists(Path.Combine(temp.File("split"), file)).Should().BeTrue(file);
+        var split = ImplicitFeedbackFolder.Read(temp.File("split"));
+        split.Test.UserCount.Should().Be(5);
+    }
+
+    [Fact]
+    public void ConvertNamesAMissingRatingsFile()
+    {
+        var result = Run("convert", "--movielens", "missing.csv", "--output", "split");
+
+        result.ExitCode.Should().Be(1);
+        result.Error.Should().Contain("missing.csv");
+    }
+}
