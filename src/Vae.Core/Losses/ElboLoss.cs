@@ -170,6 +170,10 @@ public static class ElboLoss
                 Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVariance, "output.ReconstructionLogVariance");
                 Guard.Finite(target, nameof(target));
                 break;
+            case VaeLikelihood.ContinuousBernoulli:
+                NoLogVariance(output);
+                Guard.UnitInterval(target, nameof(target));
+                break;
             default:
                 throw new ArgumentException($"output.Likelihood {(int)output.Likelihood} is not a {nameof(VaeLikelihood)}.", nameof(output));
         }
@@ -202,6 +206,7 @@ public static class ElboLoss
     {
         VaeLikelihood.Bernoulli => functional.binary_cross_entropy_with_logits(decoded, target, reduction: Reduction.None),
         VaeLikelihood.Gaussian => GaussianNllElementwise(decoded, target, logVariance ?? throw new ArgumentNullException(nameof(logVariance), "A Gaussian likelihood needs its log-variance.")),
+        VaeLikelihood.ContinuousBernoulli => ContinuousBernoulli.NegativeLogLikelihoodElementwise(decoded, target),
         _ => throw new ArgumentOutOfRangeException(nameof(likelihood), likelihood, $"Not a {nameof(VaeLikelihood)}."),
     };
 
@@ -249,7 +254,7 @@ public static class ElboLoss
     }
 
     /// <summary>Sums over every non-batch dimension, then reduces over the batch.</summary>
-    private static Tensor Reduce(Tensor elementwise, Reduction reduction)
+    internal static Tensor Reduce(Tensor elementwise, Reduction reduction)
     {
         var perSample = elementwise.dim() == 1 ? elementwise : elementwise.flatten(1).sum(1);
         return reduction switch

@@ -115,7 +115,7 @@ public sealed class Decoder : Module<Tensor, Tensor>
 
     /// <summary>
     /// The mean of p(x|z) from the decoder's <paramref name="output"/>, which it takes over: the sigmoid of the logits for
-    /// Bernoulli, the output itself for Gaussian.
+    /// Bernoulli, the output itself for Gaussian, the distribution's mean (not lambda) for continuous Bernoulli.
     /// </summary>
     internal Tensor MeanOf(Tensor output)
     {
@@ -125,6 +125,8 @@ public sealed class Decoder : Module<Tensor, Tensor>
                 using (output) return output.sigmoid();
             case VaeLikelihood.Gaussian:
                 return output;
+            case VaeLikelihood.ContinuousBernoulli:
+                using (output) return ContinuousBernoulli.MeanUnchecked(output);
             default:
                 throw new UnreachableException($"No mean for the {Options.Likelihood} likelihood.");
         }

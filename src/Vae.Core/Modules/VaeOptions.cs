@@ -153,6 +153,7 @@ public sealed record VaeOptions
             : new[] { InputSize.ToString(CultureInfo.InvariantCulture) };
         var text = string.Join('-', layers.Concat(HiddenSizes.Select(h => h.ToString(CultureInfo.InvariantCulture))).Append(LatentSize.ToString(CultureInfo.InvariantCulture)));
         if (Likelihood == VaeLikelihood.Bernoulli) return text;
+        if (Likelihood == VaeLikelihood.ContinuousBernoulli) return $"{text} (continuous Bernoulli)";
         return LearnGaussianVariance
             ? $"{text} (Gaussian, learned variance)"
             : $"{text} (Gaussian, variance {GaussianVariance.ToString("G6", CultureInfo.InvariantCulture)})";

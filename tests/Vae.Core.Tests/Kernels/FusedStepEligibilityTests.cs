@@ -51,7 +51,8 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeOptions.ImageHeight)] = Irrelevant(4, 16),
         [nameof(VaeOptions.ImageWidth)] = Irrelevant(4, 1),
         [nameof(VaeOptions.ConvChannels)] = Irrelevant(new[] { 3 }, new[] { 2, 5 }),
-        [nameof(VaeOptions.Likelihood)] = Covered(VaeLikelihood.Bernoulli, VaeLikelihood.Gaussian),
+        // The kernels implement the two likelihoods with closed-form gradients; the others train through autograd.
+        [nameof(VaeOptions.Likelihood)] = new(Role.CoveredByTheFusedStep, [VaeLikelihood.Bernoulli, VaeLikelihood.Gaussian], [VaeLikelihood.ContinuousBernoulli]),
         [nameof(VaeOptions.GaussianVariance)] = Covered(1.0, 0.3),
         [nameof(VaeOptions.LearnGaussianVariance)] = Covered(false, true),
     };
@@ -277,6 +278,7 @@ public sealed class FusedStepEligibilityTests
         return options.Likelihood switch
         {
             VaeLikelihood.Bernoulli => Binary(19, options.InputSize, seed: 5),
+            VaeLikelihood.ContinuousBernoulli => rand([19, options.InputSize], generator: generator),
             VaeLikelihood.Gaussian => randn([19, options.InputSize], generator: generator).mul_(2),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Likelihood, "no test data for this likelihood"),
         };
