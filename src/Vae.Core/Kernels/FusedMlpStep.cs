@@ -138,6 +138,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             default:
                 return FusedStepEligibility.Ineligible($"the step does not implement the {architecture.Likelihood} likelihood");
         }
+        if (options.Objective != VaeObjective.Elbo)
+            return FusedStepEligibility.Ineligible($"the objective is {options.Objective}: the step implements the ELBO only");
         if (options.FreeBits != 0)
             return FusedStepEligibility.Ineligible($"{nameof(VaeTrainerOptions.FreeBits)} is {options.FreeBits}: the step implements the plain KL term");
         return FusedStepEligibility.Eligible;

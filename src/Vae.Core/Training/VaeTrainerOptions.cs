@@ -72,6 +72,16 @@ public sealed record VaeTrainerOptions
     /// <summary>Write a checkpoint every this many epochs (and always on cancellation and at the end).</summary>
     public int CheckpointEveryEpochs { get; init; } = 1;
 
+    /// <summary>
+    /// The bound training maximizes: the ELBO (the default) or the importance-weighted bound with
+    /// <see cref="ImportanceSamples"/> samples (<see cref="VaeObjective.Iwae"/>, autograd only, no free bits). The
+    /// reported training loss is the negative of that bound; validation always reports the ELBO.
+    /// </summary>
+    public VaeObjective Objective { get; init; } = VaeObjective.Elbo;
+
+    /// <summary>The number of samples k of z per input for <see cref="VaeObjective.Iwae"/> (cost grows about k-fold); unused by the ELBO.</summary>
+    public int ImportanceSamples { get; init; } = 5;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is out of range.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()
@@ -88,6 +98,9 @@ public sealed record VaeTrainerOptions
         if (CpuThreads is { } threads && threads <= 0) throw Bad(nameof(CpuThreads), threads, "must be at least 1, or null");
         if (EarlyStoppingPatience < 0) throw Bad(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must not be negative");
         if (CheckpointEveryEpochs <= 0) throw Bad(nameof(CheckpointEveryEpochs), CheckpointEveryEpochs, "must be at least 1");
+        if (!Enum.IsDefined(Objective)) throw Bad(nameof(Objective), (int)Objective, $"must be a {nameof(VaeObjective)}");
+        if (ImportanceSamples <= 0) throw Bad(nameof(ImportanceSamples), ImportanceSamples, "must be at least 1");
+        if (Objective == VaeObjective.Iwae && FreeBits != 0) throw Bad(nameof(FreeBits), FreeBits, "must be 0 with the Iwae objective, whose bound has no separate KL term to floor");
         if (string.IsNullOrWhiteSpace(Device)) throw Bad(nameof(Device), Device, "must name a device such as cpu or cuda");
     }
 

@@ -79,6 +79,9 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeTrainerOptions.RestoreBestWeights)] = Irrelevant(true, false),
         [nameof(VaeTrainerOptions.CheckpointPath)] = Irrelevant(null, "checkpoint.vae"),
         [nameof(VaeTrainerOptions.CheckpointEveryEpochs)] = Irrelevant(1, 3),
+        [nameof(VaeTrainerOptions.Objective)] = MakesIneligible(VaeObjective.Elbo, VaeObjective.Iwae),
+        // Read by the Iwae objective only, which the step does not train.
+        [nameof(VaeTrainerOptions.ImportanceSamples)] = Irrelevant(5, 1),
     };
 
     // The parameters' dtype is no option, but the step depends on it as on one.
