@@ -95,8 +95,8 @@ public sealed class AnomalyDetector
     /// <exception cref="ArgumentException">The input has the wrong shape or lies outside the likelihood's range.</exception>
     public double[] Score(Tensor input, Generator? generator = null)
     {
-        Guard.Features(input, Model.Options.InputSize, nameof(input));
-        Guard.Data(input, Model.Options.Likelihood, nameof(input));
+        Guard.Features(input, Model.Options.RowWidth, nameof(input));
+        Guard.Data(Model.FeaturesOf(input), Model.Options.Likelihood, nameof(input));
         using var scope = NewDisposeScope();
         var scores = ScoreKind == AnomalyScoreKind.NegativeElboAtMean
             ? NegativeElboAtMean(input)
@@ -117,9 +117,9 @@ public sealed class AnomalyDetector
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (mean, logVar) = Model.Encoder.forward(input);
-        var decoded = Model.Decoder.forward(mean);
+        var decoded = Model.Decoder.forward(Model.DecoderInput(mean, input));
         var logVariance = Model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
-        var reconstruction = ElboLoss.ReconstructionElementwise(Model.Options.Likelihood, decoded, logVariance, input).sum(1);
+        var reconstruction = ElboLoss.ReconstructionElementwise(Model.Options.Likelihood, decoded, logVariance, Model.FeaturesOf(input)).sum(1);
         var kl = ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
         return (reconstruction + kl).MoveToOuterDisposeScope();
     }

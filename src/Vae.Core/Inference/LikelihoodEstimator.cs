@@ -65,7 +65,7 @@ public static class LikelihoodEstimator
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Guard.Features(data, model.Options.InputSize, nameof(data));
+        Guard.Features(data, model.Options.RowWidth, nameof(data));
         if (data.shape[0] == 0)
             throw new ArgumentException($"{nameof(data)} must have at least one row, but has shape {Guard.Shape(data)}.", nameof(data));
         using var scope = NewDisposeScope();
@@ -90,8 +90,8 @@ public static class LikelihoodEstimator
         bool useFusedKernels = true)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Guard.Features(input, model.Options.InputSize, nameof(input));
-        Guard.Data(input, model.Options.Likelihood, nameof(input));
+        Guard.Features(input, model.Options.RowWidth, nameof(input));
+        Guard.Data(model.FeaturesOf(input), model.Options.Likelihood, nameof(input));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(elementBudget);
 
@@ -161,8 +161,8 @@ public static class LikelihoodEstimator
     private static Tensor LogLikelihoodGivenLatents(VariationalAutoencoder model, Tensor z, Tensor x)
     {
         var (count, rows, latent) = (z.shape[0], z.shape[1], z.shape[2]);
-        var decoded = model.Decoder.forward(z.reshape(count * rows, latent)).reshape(count, rows, -1);
-        return ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.Decoder.OutputLogVariance(decoded.dtype, decoded.device), x.expand_as(decoded))
+        var decoded = model.Decoder.forward(model.DecoderInput(z, x).reshape(count * rows, -1)).reshape(count, rows, -1);
+        return ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.Decoder.OutputLogVariance(decoded.dtype, decoded.device), model.FeaturesOf(x).expand_as(decoded))
             .sum(-1).neg_();
     }
 }

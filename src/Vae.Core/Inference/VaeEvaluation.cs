@@ -31,9 +31,9 @@ public static class VaeEvaluation
     public static ElboMetrics Evaluate(this VariationalAutoencoder model, Tensor data, int batchSize = DefaultBatchSize, long seed = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Guard.Features(data, model.Options.InputSize, nameof(data));
+        Guard.Features(data, model.Options.RowWidth, nameof(data));
         if (data.shape[0] == 0) throw new ArgumentException($"data holds no samples (shape {Guard.Shape(data)}); there is nothing to evaluate.", nameof(data));
-        Guard.Data(data, model.Options.Likelihood, nameof(data));
+        Guard.Data(model.FeaturesOf(data), model.Options.Likelihood, nameof(data));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         return EvaluateUnchecked(model, data, batchSize, seed);
     }
@@ -52,7 +52,7 @@ public static class VaeEvaluation
         {
             using var batchScope = NewDisposeScope();
             var batch = data.narrow(0, start, Math.Min(batchSize, count - start)).to(modelType, modelDevice);
-            var terms = ElboLoss.NegativeElboUnchecked(model.Forward(batch, generator), batch, 1.0, Reduction.Sum);
+            var terms = ElboLoss.NegativeElboUnchecked(model.Forward(batch, generator), model.FeaturesOf(batch), 1.0, Reduction.Sum);
             total.add_(stack([terms.Loss, terms.Reconstruction, terms.Kl]).to_type(ScalarType.Float64));
         }
         var sums = total.cpu().data<double>().ToArray();

@@ -72,7 +72,7 @@ internal sealed unsafe class FusedLikelihood : IDisposable
             VaeLikelihood.Bernoulli or VaeLikelihood.Gaussian => true,
             _ => false,
         };
-        if (!Sgemm.IsSupported || options.Architecture != VaeArchitecture.Mlp || !implemented || !FusedMlpStep.IsReluMlp(model))
+        if (!Sgemm.IsSupported || options.Architecture != VaeArchitecture.Mlp || !implemented || options.ConditionWidth != 0 || !FusedMlpStep.IsReluMlp(model))
             return null;
         var first = model.parameters().First();
         if (first.device_type != DeviceType.CPU || first.dtype != ScalarType.Float32 || model.parameters().Any(p => !p.is_contiguous()))

@@ -138,6 +138,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             default:
                 return FusedStepEligibility.Ineligible($"the step does not implement the {architecture.Likelihood} likelihood");
         }
+        if (architecture.ConditionWidth != 0)
+            return FusedStepEligibility.Ineligible("the model is conditional: the step implements an unconditional MLP only");
         if (options.Objective != VaeObjective.Elbo)
             return FusedStepEligibility.Ineligible($"the objective is {options.Objective}: the step implements the ELBO only");
         if (options.FreeBits != 0)

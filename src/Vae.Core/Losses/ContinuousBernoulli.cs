@@ -37,7 +37,7 @@ public static class ContinuousBernoulli
     /// <summary>
     /// The mean of the distribution, element by element from the logits: <c>1 / (1 - exp(-l)) - 1 / l</c>, 1/2 at l = 0.
     /// It lies strictly between 0 and 1 and, unlike lambda, is what the distribution's samples average to, so it is
-    /// the picture <see cref="VariationalAutoencoder.Decode"/> returns.
+    /// the picture <see cref="VariationalAutoencoder.Decode(Tensor)"/> returns.
     /// </summary>
     /// <param name="logits">Logits of lambda, any shape, floating.</param>
     /// <returns>A tensor of the same shape, in (0, 1).</returns>

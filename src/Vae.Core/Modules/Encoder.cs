@@ -40,7 +40,12 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
                 channels = options.ConvChannels[i];
             }
             var (height, mapWidth) = options.FeatureMapSizes()[^1];
-            width = channels * height * mapWidth;
+            width = channels * height * mapWidth + options.ConditionWidth;
+        }
+        else
+        {
+            // A conditional model's rows carry the condition after the features, so the first layer sees [x, c].
+            width = options.RowWidth;
         }
         hidden = Sequential();
         hiddenLayers = new Linear[options.HiddenSizes.Count];
@@ -69,17 +74,22 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
     internal Linear LogVarianceHead => logVar;
 
     /// <summary>Computes the parameters of q(z|x).</summary>
-    /// <param name="input">A batch of shape <c>[N, InputSize]</c> (images flattened channel by channel, row by row).</param>
+    /// <param name="input">
+    /// A batch of shape <c>[N, InputSize]</c> (images flattened channel by channel, row by row); for a conditional model
+    /// each row followed by its condition, <c>[N, InputSize + condition width]</c>.
+    /// </param>
     /// <exception cref="ArgumentException">The input is not two-dimensional or has the wrong feature count.</exception>
     public override (Tensor Mean, Tensor LogVariance) forward(Tensor input)
     {
-        Guard.Features(input, Options.InputSize, nameof(input));
+        Guard.Features(input, Options.RowWidth, nameof(input));
         using var scope = NewDisposeScope();
         var features = input;
         if (convolutions is not null)
         {
-            var images = input.reshape(input.shape[0], Options.ImageChannels, Options.ImageHeight, Options.ImageWidth);
+            var pixels = Options.ConditionWidth > 0 ? input.narrow(1, 0, Options.InputSize) : input;
+            var images = pixels.reshape(input.shape[0], Options.ImageChannels, Options.ImageHeight, Options.ImageWidth);
             features = convolutions.forward(images).flatten(1);
+            if (Options.ConditionWidth > 0) features = cat([features, input.narrow(1, Options.InputSize, Options.ConditionWidth)], 1);
         }
         var h = hidden.forward(features);
         return (mean.forward(h).MoveToOuterDisposeScope(), logVar.forward(h).MoveToOuterDisposeScope());

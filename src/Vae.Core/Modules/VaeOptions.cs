@@ -63,6 +63,26 @@ public sealed record VaeOptions
     /// <summary>Learn one log-variance per feature for a <see cref="VaeLikelihood.Gaussian"/> likelihood instead of fixing it.</summary>
     public bool LearnGaussianVariance { get; init; }
 
+    /// <summary>
+    /// A conditional VAE (Sohn, Lee and Yan, 2015) on class labels: the number of classes, each label given as a one-hot
+    /// vector of this width; 0 (the default) for an unconditional model. The encoder sees <c>[x, c]</c> and the decoder
+    /// <c>[z, c]</c>, and data rows carry the condition after the features (see <see cref="ConditionalData"/>).
+    /// At most one of this and <see cref="ConditionSize"/> is set.
+    /// </summary>
+    public int ConditionClasses { get; init; }
+
+    /// <summary>
+    /// A conditional VAE on a real-valued condition of this width, which data rows carry after their features; 0 (the
+    /// default) for none. See <see cref="ConditionClasses"/> for labels.
+    /// </summary>
+    public int ConditionSize { get; init; }
+
+    /// <summary>The width of the condition, 0 for an unconditional model.</summary>
+    internal int ConditionWidth => ConditionClasses > 0 ? ConditionClasses : ConditionSize;
+
+    /// <summary>The width of a data row: the features followed by the condition.</summary>
+    internal int RowWidth => InputSize + ConditionWidth;
+
     /// <summary>The number of convolutions, 0 for an MLP.</summary>
     internal int ConvolutionCount => Architecture == VaeArchitecture.Convolutional ? ConvChannels.Count : 0;
 
@@ -85,6 +105,14 @@ public sealed record VaeOptions
         if (!double.IsFinite(GaussianVariance) || GaussianVariance <= 0)
             throw new ArgumentException($"{nameof(GaussianVariance)} must be positive and finite, but was {GaussianVariance}.", nameof(GaussianVariance));
         if (Architecture == VaeArchitecture.Convolutional) ValidateImage();
+        if (ConditionClasses < 0)
+            throw new ArgumentException($"{nameof(ConditionClasses)} must not be negative, but was {ConditionClasses}.", nameof(ConditionClasses));
+        if (ConditionSize < 0)
+            throw new ArgumentException($"{nameof(ConditionSize)} must not be negative, but was {ConditionSize}.", nameof(ConditionSize));
+        if (ConditionClasses > 0 && ConditionSize > 0)
+            throw new ArgumentException(
+                $"Set at most one of {nameof(ConditionClasses)} ({ConditionClasses}) and {nameof(ConditionSize)} ({ConditionSize}): labels or a real-valued condition.",
+                nameof(ConditionSize));
     }
 
     /// <summary>
@@ -122,7 +150,8 @@ public sealed record VaeOptions
         && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth
         && ConvChannels.SequenceEqual(other.ConvChannels)
         && Likelihood == other.Likelihood && GaussianVariance.Equals(other.GaussianVariance)
-        && LearnGaussianVariance == other.LearnGaussianVariance;
+        && LearnGaussianVariance == other.LearnGaussianVariance
+        && ConditionClasses == other.ConditionClasses && ConditionSize == other.ConditionSize;
 
     /// <inheritdoc />
     public override int GetHashCode()
@@ -139,6 +168,8 @@ public sealed record VaeOptions
         hash.Add(Likelihood);
         hash.Add(GaussianVariance);
         hash.Add(LearnGaussianVariance);
+        hash.Add(ConditionClasses);
+        hash.Add(ConditionSize);
         return hash.ToHashCode();
     }
 
@@ -152,6 +183,8 @@ public sealed record VaeOptions
             ? new[] { $"{ImageChannels}x{ImageHeight}x{ImageWidth}" }.Concat(ConvChannels.Select(c => $"conv{c}"))
             : new[] { InputSize.ToString(CultureInfo.InvariantCulture) };
         var text = string.Join('-', layers.Concat(HiddenSizes.Select(h => h.ToString(CultureInfo.InvariantCulture))).Append(LatentSize.ToString(CultureInfo.InvariantCulture)));
+        if (ConditionClasses > 0) text += $" given {ConditionClasses} classes";
+        else if (ConditionSize > 0) text += $" given a condition of {ConditionSize}";
         if (Likelihood == VaeLikelihood.Bernoulli) return text;
         if (Likelihood == VaeLikelihood.ContinuousBernoulli) return $"{text} (continuous Bernoulli)";
         return LearnGaussianVariance

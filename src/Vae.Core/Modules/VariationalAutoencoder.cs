@@ -192,7 +192,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         ThrowIfDisposed();
         var (mean, logVar) = encoder.forward(input);
         var z = Reparameterization.Sample(mean, logVar, generator);
-        return new VaeOutput(decoder.forward(z), mean, logVar, z)
+        return new VaeOutput(decoder.forward(DecoderInput(z, input)), mean, logVar, z)
         {
             Likelihood = Options.Likelihood,
             ReconstructionLogVariance = decoder.OutputLogVariance(mean.dtype, mean.device),
@@ -212,12 +212,12 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     public ElboTerms NegativeElbo(Tensor input, double beta = 1.0, Reduction reduction = Reduction.Mean, Generator? generator = null)
     {
         ThrowIfDisposed();
-        Guard.Features(input, Options.InputSize, nameof(input));
-        Guard.Data(input, Options.Likelihood, nameof(input));
+        Guard.Features(input, Options.RowWidth, nameof(input));
+        Guard.Data(FeaturesOf(input), Options.Likelihood, nameof(input));
         Guard.Beta(beta);
         using var scope = NewDisposeScope();
         var output = Forward(input, generator);
-        var terms = ElboLoss.NegativeElboUnchecked(output, input, beta, reduction);
+        var terms = ElboLoss.NegativeElboUnchecked(output, FeaturesOf(input), beta, reduction);
         return new ElboTerms(
             terms.Reconstruction.MoveToOuterDisposeScope(),
             terms.Kl.MoveToOuterDisposeScope(),
@@ -242,21 +242,77 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// </summary>
     /// <param name="latent">Codes <c>[N, LatentSize]</c>.</param>
     /// <returns>Means <c>[N, InputSize]</c> (in [0, 1] for Bernoulli), without gradient.</returns>
+    /// <exception cref="ArgumentException">The model is conditional: use <see cref="Decode(Tensor, Tensor)"/>.</exception>
     public Tensor Decode(Tensor latent)
     {
         ThrowIfDisposed();
+        if (Options.ConditionWidth > 0)
+            throw new ArgumentException($"This {Options} model is conditional: give the condition with Decode(latent, condition) or Sample(count, condition).", nameof(latent));
         using var noGrad = no_grad();
         return decoder.MeanOf(decoder.forward(latent));
+    }
+
+    /// <summary>Decodes latent codes under a condition to the mean of p(x|z, c) (see <see cref="Decode(Tensor)"/>).</summary>
+    /// <param name="latent">Codes <c>[N, LatentSize]</c>.</param>
+    /// <param name="condition">
+    /// The condition of each code, <c>[N, width]</c>, or one condition <c>[width]</c> for all; for
+    /// <see cref="VaeOptions.ConditionClasses"/> one-hot rows (see <see cref="ConditionalData.OneHot"/>).
+    /// </param>
+    /// <returns>Means <c>[N, InputSize]</c>, without gradient.</returns>
+    /// <exception cref="ArgumentException">The model is not conditional, or a shape is wrong.</exception>
+    public Tensor Decode(Tensor latent, Tensor condition)
+    {
+        ThrowIfDisposed();
+        Guard.Features(latent, Options.LatentSize, nameof(latent));
+        using var scope = NewDisposeScope();
+        var conditions = Conditions(condition, latent.shape[0]).to(latent.dtype, latent.device);
+        using var noGrad = no_grad();
+        return decoder.MeanOf(decoder.forward(cat([latent, conditions], 1))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Draws <paramref name="count"/> codes from the prior and decodes them under a condition.</summary>
+    /// <param name="count">How many samples.</param>
+    /// <param name="condition">One condition <c>[width]</c> for all samples, or one per sample <c>[count, width]</c>.</param>
+    /// <param name="generator">Source of the codes; the global generator when null.</param>
+    /// <returns>The means of p(x|z, c), <c>[count, InputSize]</c>.</returns>
+    /// <exception cref="ArgumentException">The model is not conditional, or the condition has the wrong shape.</exception>
+    public Tensor Sample(int count, Tensor condition, Generator? generator = null)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        using var scope = NewDisposeScope();
+        var conditions = Conditions(condition, count);
+        var latent = randn([count, Options.LatentSize], device: Device, generator: generator);
+        return Decode(latent, conditions).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Draws <paramref name="count"/> samples of class <paramref name="label"/> from a model conditioned on classes.</summary>
+    /// <param name="count">How many samples.</param>
+    /// <param name="label">The class, from 0 to <see cref="VaeOptions.ConditionClasses"/> - 1.</param>
+    /// <param name="generator">Source of the codes; the global generator when null.</param>
+    /// <returns>The means of p(x|z, c), <c>[count, InputSize]</c>.</returns>
+    /// <exception cref="ArgumentException">The model is not conditioned on classes, or the label is out of range.</exception>
+    public Tensor Sample(int count, int label, Generator? generator = null)
+    {
+        ThrowIfDisposed();
+        if (Options.ConditionClasses == 0)
+            throw new ArgumentException($"This {Options} model is not conditioned on classes, so it takes no label.", nameof(label));
+        using var scope = NewDisposeScope();
+        var oneHot = ConditionalData.OneHot(tensor(new long[] { label }), Options.ConditionClasses).squeeze(0);
+        return Sample(count, oneHot, generator).MoveToOuterDisposeScope();
     }
 
     /// <summary>Draws <paramref name="count"/> codes from the prior N(0, I) and decodes them.</summary>
     /// <param name="count">How many samples.</param>
     /// <param name="generator">Source of the codes; the global generator when null.</param>
-    /// <returns>The means of p(x|z) for each code, <c>[count, InputSize]</c> (probabilities for Bernoulli); see <see cref="Decode"/>.</returns>
+    /// <returns>The means of p(x|z) for each code, <c>[count, InputSize]</c> (probabilities for Bernoulli); see <see cref="Decode(Tensor)"/>.</returns>
+    /// <exception cref="ArgumentException">The model is conditional: use <see cref="Sample(int, Tensor, Generator?)"/>.</exception>
     public Tensor Sample(int count, Generator? generator = null)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        if (Options.ConditionWidth > 0)
+            throw new ArgumentException($"This {Options} model is conditional: give the condition with Sample(count, condition) or Sample(count, label).", nameof(count));
         using var latent = randn([count, Options.LatentSize], device: Device, generator: generator);
         return Decode(latent);
     }
@@ -268,7 +324,40 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     {
         ThrowIfDisposed();
         using var latent = Encode(input);
-        return Decode(latent);
+        if (Options.ConditionWidth == 0) return Decode(latent);
+        using var condition = ConditionOf(input);
+        return Decode(latent, condition);
+    }
+
+    /// <summary>The features of data rows: the rows themselves, or for a conditional model the columns before the condition.</summary>
+    internal Tensor FeaturesOf(Tensor rows) => Options.ConditionWidth > 0 ? rows.narrow(1, 0, Options.InputSize) : rows;
+
+    /// <summary>The condition columns of a conditional model's data rows.</summary>
+    internal Tensor ConditionOf(Tensor rows) => rows.narrow(1, Options.InputSize, Options.ConditionWidth);
+
+    /// <summary>
+    /// What the decoder reads for latent codes <paramref name="z"/> (<c>[..., rows, LatentSize]</c>) of the data
+    /// <paramref name="rows"/>: z itself, or for a conditional model z followed by each row's condition.
+    /// </summary>
+    internal Tensor DecoderInput(Tensor z, Tensor rows)
+    {
+        if (Options.ConditionWidth == 0) return z;
+        var condition = ConditionOf(rows).to(z.dtype);
+        if (z.dim() > 2) condition = condition.expand([.. z.shape[..^1], Options.ConditionWidth]);
+        return cat([z, condition], -1);
+    }
+
+    // One condition for every row, or one per row, checked against the model's conditioning.
+    private Tensor Conditions(Tensor condition, long rows)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        if (Options.ConditionWidth == 0)
+            throw new ArgumentException($"This {Options} model is not conditional: use the overload without a condition.", nameof(condition));
+        var width = Options.ConditionWidth;
+        if (condition.dim() == 1 && condition.shape[0] == width) return condition.unsqueeze(0).expand(rows, width);
+        if (condition.dim() == 2 && condition.shape[0] == rows && condition.shape[1] == width) return condition.alias();
+        throw new ArgumentException(
+            $"condition must have shape [{width}] or [{rows}, {width}] for this {Options} model, but has shape {Guard.Shape(condition)}.", nameof(condition));
     }
 
     /// <summary>

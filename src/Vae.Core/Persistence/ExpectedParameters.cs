@@ -25,7 +25,11 @@ internal static class ExpectedParameters
                 channels = options.ConvChannels[i];
             }
             var (height, mapWidth) = options.FeatureMapSizes()[^1];
-            width = channels * height * mapWidth;
+            width = channels * height * mapWidth + options.ConditionWidth;
+        }
+        else
+        {
+            width = options.RowWidth;
         }
         for (var i = 0; i < options.HiddenSizes.Count; i++)
         {
@@ -38,7 +42,7 @@ internal static class ExpectedParameters
         // A module's own parameters come before its submodules' in the state dict.
         if (options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
             parameters.Add(("decoder.logVariance", [options.InputSize]));
-        width = options.LatentSize;
+        width = options.LatentSize + options.ConditionWidth;
         var index = 1;
         foreach (var size in options.HiddenSizes.Reverse())
         {

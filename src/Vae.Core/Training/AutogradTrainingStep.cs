@@ -15,7 +15,7 @@ internal sealed class AutogradTrainingStep(VariationalAutoencoder model, FlatAda
         // Summed over the batch like the reference implementation; Adam makes the step size independent of that scale.
         var terms = options.Objective == VaeObjective.Iwae
             ? IwaeObjective.NegativeBound(model, data, options.ImportanceSamples, beta, noise)
-            : ElboLoss.NegativeElboUnchecked(model.Forward(data, noise), data, beta, Reduction.Sum, options.FreeBits);
+            : ElboLoss.NegativeElboUnchecked(model.Forward(data, noise), model.FeaturesOf(data), beta, Reduction.Sum, options.FreeBits);
         terms.Loss.backward();
         // One reduction over all gradients: a NaN or infinity anywhere makes it non-finite.
         var gradients = options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm) : optimizer.Gradients.sum();

@@ -25,16 +25,16 @@ internal static class IwaeObjective
     public static ElboTerms NegativeBound(VariationalAutoencoder model, Tensor data, int samples, double beta, Generator? noise)
     {
         if (samples == 1)
-            return ElboLoss.NegativeElboUnchecked(model.Forward(data, noise), data, beta, Reduction.Sum);
+            return ElboLoss.NegativeElboUnchecked(model.Forward(data, noise), model.FeaturesOf(data), beta, Reduction.Sum);
         using var scope = NewDisposeScope();
         var (mean, logVariance) = model.Encoder.forward(data);
         var rows = data.shape[0];
         var latent = mean.shape[1];
         var epsilon = randn([samples, rows, latent], dtype: mean.dtype, device: mean.device, generator: noise);
         var z = epsilon.mul(logVariance.mul(0.5).exp()).add(mean);
-        var decoded = model.Decoder.forward(z.reshape(samples * rows, latent));
+        var decoded = model.Decoder.forward(model.DecoderInput(z, data).reshape(samples * rows, -1));
         var logVarianceOfX = model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
-        var target = data.repeat(samples, 1);
+        var target = model.FeaturesOf(data).repeat(samples, 1);
         var reconstruction = ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, logVarianceOfX, target).sum(1).reshape(samples, rows);
         var logPrior = GaussianDensity.StandardLogDensityUnchecked(z);
         var logPosterior = epsilon.square().add(logVariance).add(2 * GaussianDensity.HalfLogTwoPi).sum(-1).mul(-0.5);

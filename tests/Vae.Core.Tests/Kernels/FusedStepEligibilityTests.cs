@@ -55,6 +55,9 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeOptions.Likelihood)] = new(Role.CoveredByTheFusedStep, [VaeLikelihood.Bernoulli, VaeLikelihood.Gaussian], [VaeLikelihood.ContinuousBernoulli]),
         [nameof(VaeOptions.GaussianVariance)] = Covered(1.0, 0.3),
         [nameof(VaeOptions.LearnGaussianVariance)] = Covered(false, true),
+        // A conditional model's first layers are wider than the kernels' data: they leave it to autograd.
+        [nameof(VaeOptions.ConditionClasses)] = MakesIneligible(0, 3),
+        [nameof(VaeOptions.ConditionSize)] = MakesIneligible(0, 2),
     };
 
     private static readonly Dictionary<string, Classification> TrainingOptions = new()

@@ -39,6 +39,9 @@ public sealed class ModelFileLimitsTests : IDisposable
             Architecture = VaeArchitecture.Convolutional, InputSize = 3 * 13 * 9, ImageChannels = 3, ImageHeight = 13, ImageWidth = 9,
             ConvChannels = [2, 5, 3], HiddenSizes = [8, 6], LatentSize = 2, Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true,
         },
+        new VaeOptions { InputSize = 9, HiddenSizes = [4], LatentSize = 2, ConditionClasses = 3 },
+        new VaeOptions { InputSize = 9, HiddenSizes = [], LatentSize = 2, ConditionSize = 2, Likelihood = VaeLikelihood.ContinuousBernoulli },
+        new VaeOptions { Architecture = VaeArchitecture.Convolutional, HiddenSizes = [5], LatentSize = 3, ConvChannels = [4], ConditionClasses = 10 },
     };
 
     [Theory]
