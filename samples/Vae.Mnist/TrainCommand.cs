@@ -178,6 +178,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
             LatentSize = settings.Latent,
             Likelihood = settings.LikelihoodKind,
             ConditionClasses = settings.Conditional ? MnistDataset.ClassCount : 0,
+            Prior = settings.PriorKind,
         });
         var trainer = new VaeTrainer(model, new VaeTrainerOptions
         {

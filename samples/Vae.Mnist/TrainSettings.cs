@@ -115,6 +115,18 @@ internal sealed class TrainSettings : CommandSettings
     [DefaultValue("bernoulli")]
     public string Likelihood { get; init; } = "bernoulli";
 
+    [CommandOption("--prior <PRIOR>")]
+    [Description("p(z): standard (N(0, I)) or vamp (the VampPrior: a mixture of the encoder's posteriors at 500 learned pseudo-inputs; its KL is estimated from the sampled z; not with --conditional).")]
+    [DefaultValue("standard")]
+    public string Prior { get; init; } = "standard";
+
+    public VaePrior PriorKind => Prior.ToLowerInvariant() switch
+    {
+        "standard" => VaePrior.Standard,
+        "vamp" => VaePrior.Vamp,
+        _ => throw new FormatException($"--prior must be standard or vamp, but was '{Prior}'."),
+    };
+
     public VaeObjective ObjectiveKind => Objective.ToLowerInvariant() switch
     {
         "elbo" => VaeObjective.Elbo,
@@ -163,6 +175,8 @@ internal sealed class TrainSettings : CommandSettings
             return ValidationResult.Error($"--hidden must be comma-separated numbers such as 512,256, but was '{Hidden}'.");
         }
         if (Objective.ToLowerInvariant() is not ("elbo" or "iwae")) return ValidationResult.Error($"--objective must be elbo or iwae, but was '{Objective}'.");
+        if (Prior.ToLowerInvariant() is not ("standard" or "vamp")) return ValidationResult.Error($"--prior must be standard or vamp, but was '{Prior}'.");
+        if (Conditional && Prior.ToLowerInvariant() == "vamp") return ValidationResult.Error("--prior vamp cannot be combined with --conditional: the pseudo-inputs carry no label.");
         if (Samples <= 0) return ValidationResult.Error($"--samples must be at least 1, but was {Samples}.");
         if (Likelihood.ToLowerInvariant() is not ("bernoulli" or "continuous-bernoulli" or "gaussian"))
             return ValidationResult.Error($"--likelihood must be bernoulli, continuous-bernoulli or gaussian, but was '{Likelihood}'.");

@@ -90,10 +90,22 @@ public sealed class GenerateCommandLineTests : IDisposable
         File.Exists(Path.Combine(temp.Path, "iwae", "samples.png")).Should().BeTrue();
     }
 
+    [Fact]
+    public void AVampPriorRunSavesItsPriorAndSamplesFromIt()
+    {
+        var result = Train("--prior", "vamp", "--output", "vamp");
+        result.ExitCode.Should().Be(0, result.ToString());
+        using var model = VariationalAutoencoder.Load(Path.Combine(temp.Path, "vamp", "model.vae"));
+        model.Options.Prior.Should().Be(VaePrior.Vamp);
+        model.Options.PseudoInputs.Should().Be(500);
+        File.Exists(Path.Combine(temp.Path, "vamp", "samples.png")).Should().BeTrue();
+    }
+
     [Theory]
     [InlineData("--objective", "vae", "--objective must be elbo or iwae")]
     [InlineData("--samples", "0", "--samples must be at least 1")]
     [InlineData("--likelihood", "poisson", "--likelihood must be bernoulli, continuous-bernoulli or gaussian")]
+    [InlineData("--prior", "flow", "--prior must be standard or vamp")]
     public void BadChoicesAreNamed(string option, string value, string message)
     {
         var result = Train(option, value, "--output", "bad");

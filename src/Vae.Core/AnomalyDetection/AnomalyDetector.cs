@@ -120,7 +120,10 @@ public sealed class AnomalyDetector
         var decoded = Model.Decoder.forward(Model.DecoderInput(mean, input));
         var logVariance = Model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
         var reconstruction = ElboLoss.ReconstructionElementwise(Model.Options.Likelihood, decoded, logVariance, Model.FeaturesOf(input)).sum(1);
-        var kl = ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
+        // Under a learned prior the KL has no closed form: its estimate at the posterior mean.
+        var kl = Model.LearnedPrior is { } prior
+            ? prior.KlEstimate(mean, mean, logVar, Model.Encoder, Reduction.None)
+            : ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
         return (reconstruction + kl).MoveToOuterDisposeScope();
     }
 }

@@ -146,7 +146,7 @@ public static class LikelihoodEstimator
             var logPxGivenZ = fused is not null
                 ? fused.LogLikelihood(z.reshape(count * rows, latent), x, threads).reshape(count, rows)
                 : LogLikelihoodGivenLatents(model, z, x);
-            var logPz = GaussianDensity.StandardLogDensityUnchecked(z);
+            var logPz = model.PriorLogDensity(z);
             var logQz = GaussianDensity.LogDensityUnchecked(z, mean, logVar);
             var logWeights = (logPxGivenZ + logPz - logQz).to_type(ScalarType.Float64);
             var chunk = logWeights.logsumexp(0);

@@ -138,6 +138,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             default:
                 return FusedStepEligibility.Ineligible($"the step does not implement the {architecture.Likelihood} likelihood");
         }
+        if (architecture.Prior != VaePrior.Standard)
+            return FusedStepEligibility.Ineligible($"the prior is {architecture.Prior}: the step implements the closed-form KL of N(0, I) only");
         if (architecture.ConditionWidth != 0)
             return FusedStepEligibility.Ineligible("the model is conditional: the step implements an unconditional MLP only");
         if (options.Objective != VaeObjective.Elbo)

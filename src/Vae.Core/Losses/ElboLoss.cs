@@ -188,7 +188,11 @@ public static class ElboLoss
     {
         using var scope = NewDisposeScope();
         var reconstruction = Reduce(ReconstructionElementwise(output.Likelihood, output.ReconstructionLogits, output.ReconstructionLogVariance, target), reduction);
-        var kl = KlUnchecked(output.Mean, output.LogVariance, reduction);
+        if (output.LearnedPrior is not null && freeBits > 0)
+            throw new ArgumentException("Free bits floor the closed-form KL of each latent dimension under N(0, I); a learned prior has neither.", nameof(freeBits));
+        var kl = output.LearnedPrior is { } learned
+            ? learned.Prior.KlEstimate(output.Z, output.Mean, output.LogVariance, learned.Encoder, reduction)
+            : KlUnchecked(output.Mean, output.LogVariance, reduction);
         var penalty = freeBits > 0 ? FreeBitsKlUnchecked(output.Mean, output.LogVariance, freeBits, reduction) : kl;
         var loss = beta == 1.0 ? reconstruction + penalty : reconstruction + beta * penalty;
         return new ElboTerms(

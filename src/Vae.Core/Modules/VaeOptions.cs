@@ -77,6 +77,15 @@ public sealed record VaeOptions
     /// </summary>
     public int ConditionSize { get; init; }
 
+    /// <summary>
+    /// The prior p(z): the standard normal (the default) or the learned VampPrior (<see cref="VaePrior.Vamp"/>, not with a
+    /// condition), whose KL term is estimated from the sampled z.
+    /// </summary>
+    public VaePrior Prior { get; init; } = VaePrior.Standard;
+
+    /// <summary>The number K of learned pseudo-inputs of a <see cref="VaePrior.Vamp"/> prior (500 in Tomczak and Welling's MNIST runs).</summary>
+    public int PseudoInputs { get; init; } = 500;
+
     /// <summary>The width of the condition, 0 for an unconditional model.</summary>
     internal int ConditionWidth => ConditionClasses > 0 ? ConditionClasses : ConditionSize;
 
@@ -109,6 +118,12 @@ public sealed record VaeOptions
             throw new ArgumentException($"{nameof(ConditionClasses)} must not be negative, but was {ConditionClasses}.", nameof(ConditionClasses));
         if (ConditionSize < 0)
             throw new ArgumentException($"{nameof(ConditionSize)} must not be negative, but was {ConditionSize}.", nameof(ConditionSize));
+        if (!Enum.IsDefined(Prior))
+            throw new ArgumentException($"{nameof(Prior)} {(int)Prior} is not a {nameof(VaePrior)}.", nameof(Prior));
+        if (PseudoInputs <= 0)
+            throw new ArgumentException($"{nameof(PseudoInputs)} must be positive, but was {PseudoInputs}.", nameof(PseudoInputs));
+        if (Prior == VaePrior.Vamp && (ConditionClasses > 0 || ConditionSize > 0))
+            throw new ArgumentException($"A {nameof(VaePrior.Vamp)} prior cannot be combined with a condition: its pseudo-inputs carry none.", nameof(Prior));
         if (ConditionClasses > 0 && ConditionSize > 0)
             throw new ArgumentException(
                 $"Set at most one of {nameof(ConditionClasses)} ({ConditionClasses}) and {nameof(ConditionSize)} ({ConditionSize}): labels or a real-valued condition.",
@@ -151,7 +166,8 @@ public sealed record VaeOptions
         && ConvChannels.SequenceEqual(other.ConvChannels)
         && Likelihood == other.Likelihood && GaussianVariance.Equals(other.GaussianVariance)
         && LearnGaussianVariance == other.LearnGaussianVariance
-        && ConditionClasses == other.ConditionClasses && ConditionSize == other.ConditionSize;
+        && ConditionClasses == other.ConditionClasses && ConditionSize == other.ConditionSize
+        && Prior == other.Prior && PseudoInputs == other.PseudoInputs;
 
     /// <inheritdoc />
     public override int GetHashCode()
@@ -170,6 +186,8 @@ public sealed record VaeOptions
         hash.Add(LearnGaussianVariance);
         hash.Add(ConditionClasses);
         hash.Add(ConditionSize);
+        hash.Add(Prior);
+        hash.Add(PseudoInputs);
         return hash.ToHashCode();
     }
 
@@ -185,6 +203,7 @@ public sealed record VaeOptions
         var text = string.Join('-', layers.Concat(HiddenSizes.Select(h => h.ToString(CultureInfo.InvariantCulture))).Append(LatentSize.ToString(CultureInfo.InvariantCulture)));
         if (ConditionClasses > 0) text += $" given {ConditionClasses} classes";
         else if (ConditionSize > 0) text += $" given a condition of {ConditionSize}";
+        if (Prior == VaePrior.Vamp) text += $" with a VampPrior of {PseudoInputs}";
         if (Likelihood == VaeLikelihood.Bernoulli) return text;
         if (Likelihood == VaeLikelihood.ContinuousBernoulli) return $"{text} (continuous Bernoulli)";
         return LearnGaussianVariance

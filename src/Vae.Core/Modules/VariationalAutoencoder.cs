@@ -27,6 +27,8 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
 {
     private readonly Encoder encoder;
     private readonly Decoder decoder;
+    // Null for the standard prior, so that such a model's state dict keeps the names of files saved before priors existed.
+    private readonly VampPrior? prior;
     private bool disposed;
 
     /// <summary>Creates a model with freshly initialized weights; seed with <c>torch.manual_seed</c> for repeatable ones.</summary>
@@ -40,6 +42,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         // Encoder before decoder, layer by layer: the order in which pytorch/examples draws its initial weights.
         encoder = new Encoder(options);
         decoder = new Decoder(options);
+        if (options.Prior == VaePrior.Vamp) prior = new VampPrior(options);
         RegisterComponents();
     }
 
@@ -196,6 +199,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         {
             Likelihood = Options.Likelihood,
             ReconstructionLogVariance = decoder.OutputLogVariance(mean.dtype, mean.device),
+            LearnedPrior = prior is null ? null : (prior, encoder),
         };
     }
 
@@ -313,7 +317,9 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         if (Options.ConditionWidth > 0)
             throw new ArgumentException($"This {Options} model is conditional: give the condition with Sample(count, condition) or Sample(count, label).", nameof(count));
-        using var latent = randn([count, Options.LatentSize], device: Device, generator: generator);
+        using var latent = prior is not null
+            ? prior.Sample(count, encoder, generator)
+            : randn([count, Options.LatentSize], device: Device, generator: generator);
         return Decode(latent);
     }
 
@@ -328,6 +334,13 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         using var condition = ConditionOf(input);
         return Decode(latent, condition);
     }
+
+    /// <summary>The learned prior, or null for N(0, I).</summary>
+    internal VampPrior? LearnedPrior => prior;
+
+    /// <summary>log p(z) under the model's prior for codes <c>[..., LatentSize]</c>, shape <c>[...]</c>.</summary>
+    internal Tensor PriorLogDensity(Tensor z) =>
+        prior is null ? GaussianDensity.StandardLogDensityUnchecked(z) : prior.LogDensity(z, encoder);
 
     /// <summary>The features of data rows: the rows themselves, or for a conditional model the columns before the condition.</summary>
     internal Tensor FeaturesOf(Tensor rows) => Options.ConditionWidth > 0 ? rows.narrow(1, 0, Options.InputSize) : rows;

@@ -65,6 +65,8 @@ internal static class ExpectedParameters
         {
             AddLinear(parameters, $"decoder.layers.fc{index}", width, options.InputSize);
         }
+        if (options.Prior == VaePrior.Vamp)
+            parameters.Add(("prior.pseudoInputs", [options.PseudoInputs, options.InputSize]));
         return parameters;
     }
 

@@ -36,7 +36,7 @@ internal static class IwaeObjective
         var logVarianceOfX = model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
         var target = model.FeaturesOf(data).repeat(samples, 1);
         var reconstruction = ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, logVarianceOfX, target).sum(1).reshape(samples, rows);
-        var logPrior = GaussianDensity.StandardLogDensityUnchecked(z);
+        var logPrior = model.PriorLogDensity(z);
         var logPosterior = epsilon.square().add(logVariance).add(2 * GaussianDensity.HalfLogTwoPi).sum(-1).mul(-0.5);
         var logWeights = beta == 1.0
             ? reconstruction.neg().add(logPrior).sub(logPosterior)

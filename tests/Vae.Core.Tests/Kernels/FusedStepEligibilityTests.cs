@@ -58,6 +58,9 @@ public sealed class FusedStepEligibilityTests
         // A conditional model's first layers are wider than the kernels' data: they leave it to autograd.
         [nameof(VaeOptions.ConditionClasses)] = MakesIneligible(0, 3),
         [nameof(VaeOptions.ConditionSize)] = MakesIneligible(0, 2),
+        [nameof(VaeOptions.Prior)] = MakesIneligible(VaePrior.Standard, VaePrior.Vamp),
+        // Read by the VampPrior only, which the step does not train.
+        [nameof(VaeOptions.PseudoInputs)] = Irrelevant(500, 7),
     };
 
     private static readonly Dictionary<string, Classification> TrainingOptions = new()

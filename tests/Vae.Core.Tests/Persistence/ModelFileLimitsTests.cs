@@ -42,6 +42,7 @@ public sealed class ModelFileLimitsTests : IDisposable
         new VaeOptions { InputSize = 9, HiddenSizes = [4], LatentSize = 2, ConditionClasses = 3 },
         new VaeOptions { InputSize = 9, HiddenSizes = [], LatentSize = 2, ConditionSize = 2, Likelihood = VaeLikelihood.ContinuousBernoulli },
         new VaeOptions { Architecture = VaeArchitecture.Convolutional, HiddenSizes = [5], LatentSize = 3, ConvChannels = [4], ConditionClasses = 10 },
+        new VaeOptions { InputSize = 9, HiddenSizes = [4], LatentSize = 2, Prior = VaePrior.Vamp, PseudoInputs = 6, Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true },
     };
 
     [Theory]
