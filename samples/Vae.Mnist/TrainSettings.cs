@@ -108,7 +108,7 @@ internal sealed class TrainSettings : CommandSettings
     [CommandOption("--samples <K>")]
     [Description("With --objective iwae: importance samples of z per image (training costs about K times as much).")]
     [DefaultValue(5)]
-    public int Samples { get; init; }
+    public int Samples { get; init; } = 5;
 
     [CommandOption("--likelihood <LIKELIHOOD>")]
     [Description("p(x|z): bernoulli, continuous-bernoulli (normalised for grey levels; its nats are not comparable with bernoulli's) or gaussian (variance 1).")]
