@@ -8,12 +8,13 @@ namespace Vae.Benchmarks;
 /// <summary>Training throughput and memory over whole epochs of the default 784-400-20 model, batch 128, Adam.</summary>
 internal static class EpochBenchmark
 {
-    public static void Run(int epochs, int threads, bool fused, bool gaussian)
+    public static void Run(int epochs, int threads, bool fused, bool gaussian, BusyNeighbours neighbours)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
         Console.WriteLine($"training {train.Count:N0} digits, 784-400-20, batch 128, Adam 1e-3, {epochs} epochs, " +
-                          $"{(threads > 0 ? threads : VaeRuntime.CpuThreads)} libtorch thread(s), {Environment.ProcessorCount} cores");
+                          $"{(threads > 0 ? threads : VaeRuntime.CpuThreads)} libtorch thread(s), {Environment.ProcessorCount} cores, " +
+                          $"{neighbours.Count} busy neighbour process(es)");
         Console.WriteLine($"{"epoch",5} {"images/s",10} {"live tensors",13} {"working set MiB",16} {"peak MiB",9} {"alloc KiB/step",15}");
 
         var process = Process.GetCurrentProcess();
@@ -56,19 +57,69 @@ internal static class EpochBenchmark
         }
     }
 
-    public static void SweepThreads(int epochs)
+    public static void SweepThreads(int epochs, BusyNeighbours neighbours)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
+        Console.WriteLine($"{neighbours.Count} busy neighbour process(es)");
         Console.WriteLine($"{"threads",7} {"median images/s",16}");
         for (var threads = 1; threads <= Environment.ProcessorCount; threads++)
+            Console.WriteLine($"{threads,7} {MedianRate(train.Images, epochs, threads),16:N0}");
+    }
+
+    /// <summary>
+    /// The default thread count against one thread, idle and beside 1 .. <paramref name="maxLoad"/> busy processes.
+    /// At each load the two train one epoch at a time, in turns, <paramref name="pairs"/> times: on a shared machine
+    /// whatever else runs changes from second to second, and taking turns puts it on both alike; each pair gives a ratio.
+    /// </summary>
+    public static void UnderLoad(int pairs, int maxLoad, bool ownSessions)
+    {
+        using var train = ShippedDigits.Load(MnistSplit.Train);
+        var many = Environment.ProcessorCount;
+        Console.WriteLine($"training {train.Count:N0} digits, 784-400-20, batch 128, one epoch per measurement; " +
+                          $"{many} logical processors; {pairs} pairs per load; neighbours in {(ownSessions ? "their own sessions" : "this session")}");
+        // Compiling every kernel first, so that no measurement pays for it.
+        foreach (var threads in new[] { many, 1 }) EpochRate(train.Images, threads);
+        Console.WriteLine($"{"load",5} {"pair",5} {$"{many} threads",10} {"1 thread",10} {"ratio",7}");
+        var summary = new List<string>();
+        for (var load = 0; load <= maxLoad; load++)
         {
-            VaeRuntime.SetCpuThreads(threads);
-            torch.manual_seed(1);
-            using var model = new VariationalAutoencoder();
-            using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = epochs, Seed = 1 });
-            var rates = trainer.Fit(train.Images).History.Skip(1).Select(h => h.ImagesPerSecond).Order().ToArray();
-            Console.WriteLine($"{threads,7} {rates[rates.Length / 2],16:N0}");
+            using var neighbours = new BusyNeighbours(load, ownSessions);
+            var (rates, single, ratios) = (new List<double>(), new List<double>(), new List<double>());
+            for (var pair = 1; pair <= pairs; pair++)
+            {
+                // Which goes first alternates too, so neither always follows the other.
+                var (first, second) = pair % 2 == 1 ? (many, 1) : (1, many);
+                var a = EpochRate(train.Images, first);
+                var b = EpochRate(train.Images, second);
+                var (rate, one) = first == many ? (a, b) : (b, a);
+                rates.Add(rate);
+                single.Add(one);
+                ratios.Add(rate / one);
+                Console.WriteLine($"{load,5} {pair,5} {rate,10:N0} {one,10:N0} {rate / one,7:P0}");
+            }
+            summary.Add($"{load,5} {Range(rates),24} {Range(single),24} {Median(ratios),7:P0} ({ratios.Min():P0}-{ratios.Max():P0})");
         }
+        Console.WriteLine();
+        Console.WriteLine($"{"load",5} {$"{many} threads: median (range)",24} {"1 thread: median (range)",24} {"ratio: median (range)",22}");
+        foreach (var line in summary) Console.WriteLine(line);
+    }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    private static string Range(List<double> values) => $"{Median(values):N0} ({values.Min():N0}-{values.Max():N0})";
+
+    private static double EpochRate(torch.Tensor images, int threads) => MedianRate(images, 1, threads);
+
+    private static double MedianRate(torch.Tensor images, int epochs, int threads)
+    {
+        VaeRuntime.SetCpuThreads(threads);
+        torch.manual_seed(1);
+        using var model = new VariationalAutoencoder();
+        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = epochs, Seed = 1 });
+        var history = trainer.Fit(images).History;
+        // The first epoch includes compiling and warming the caches, unless it is the only one.
+        var rates = history.Skip(history.Count > 1 ? 1 : 0).Select(h => h.ImagesPerSecond).Order().ToArray();
+        return rates[rates.Length / 2];
     }
 
     private sealed class Reporter(Action<EpochSummary> onEpoch) : IProgress<TrainingProgress>

@@ -94,7 +94,6 @@ internal static class StepProfile
         var cpu = new double[Phases.Length];
         var count = images.shape[0];
         var steps = 0;
-        var phase = 0;
         var (wallMark, cpuMark) = (Stopwatch.GetTimestamp(), ThreadCpuSeconds());
         void Mark(int p)
         {
@@ -112,7 +111,7 @@ internal static class StepProfile
             {
                 var scope = NewDisposeScope();
                 var batch = images.index_select(0, permutation.narrow(0, start, Math.Min(128, count - start)));
-                Mark(phase = 0);
+                Mark(0);
                 if (flat) flatAdam!.ZeroGrad(); else builtIn!.zero_grad();
                 Mark(1);
                 var output = model.Forward(batch, generator);

@@ -8,7 +8,7 @@ namespace Vae.Mnist;
 internal sealed class EvaluateSettings : CommandSettings
 {
     [CommandOption("--model <FILE>")]
-    [Description("A model file written by a training run (e.g. vae-output/model.vae).")]
+    [Description("A model file written by a training run (e.g. vae-output/model.vae), or a PyTorch state dict (.pt, .pth, .safetensors) in the Vae, tutorial or pytorch/examples layout.")]
     public string? Model { get; init; }
 
     [CommandOption("-k|--samples <SAMPLES>")]
@@ -30,7 +30,7 @@ internal sealed class EvaluateSettings : CommandSettings
     public int? Threads { get; init; }
 
     [CommandOption("--json")]
-    [Description("Print one JSON object (test_elbo, test_nll_iwae, k, ...) as the last line of output.")]
+    [Description("Print one JSON object (test_elbo, test_negative_elbo_at_mean, test_nll_iwae, k, ...) as the last line of output.")]
     public bool Json { get; init; }
 
     [CommandOption("--verbose")]

@@ -22,15 +22,19 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
         var modelPath = Path.Combine(settings.Output, ModelFileName);
         if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
 
+        // Scalars, and grids of the first 32 test digits reconstructed and of 64 samples: this program carries SkiaSharp's native library.
+        using var tensorBoard = settings.TensorBoard is { } logs ? new TensorBoardCallback(logs, new TensorBoardImages()) : null;
+        IReadOnlyList<ITrainingCallback> callbacks = tensorBoard is null ? [] : [tensorBoard];
+
         // Every refusal comes before the data is read and before a fresh checkpoint is written.
-        var trainer = StartingPoint(settings, GivenOptions(context.Arguments), checkpoint, modelPath);
+        var trainer = StartingPoint(settings, GivenOptions(context.Arguments), checkpoint, modelPath, callbacks);
         var resumed = trainer is not null;
         try
         {
             var folder = await DataSource.ResolveAsync(settings.Data, settings.Download, settings.Json, cancellationToken);
             using var train = MnistDataset.Load(folder, MnistSplit.Train);
             using var test = MnistDataset.Load(folder, MnistSplit.Test);
-            trainer ??= CreateTrainer(settings, checkpoint);
+            trainer ??= CreateTrainer(settings, checkpoint, callbacks);
             var model = trainer.Model;
             var firstEpoch = trainer.CompletedEpochs + 1;
             if (!settings.Json)
@@ -109,12 +113,12 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
     /// The trainer of the run to continue, or null for a fresh start; refuses, before anything is written, to replace an
     /// earlier run without --overwrite or to continue one with options it was not trained with.
     /// </summary>
-    private static VaeTrainer? StartingPoint(TrainSettings settings, ISet<string> given, string checkpoint, string modelPath)
+    private static VaeTrainer? StartingPoint(TrainSettings settings, ISet<string> given, string checkpoint, string modelPath, IReadOnlyList<ITrainingCallback> callbacks)
     {
         var folder = Path.GetFullPath(settings.Output);
         if (settings.Resume)
         {
-            if (File.Exists(checkpoint)) return Resume(settings, given, checkpoint);
+            if (File.Exists(checkpoint)) return Resume(settings, given, checkpoint, callbacks);
             if (File.Exists(modelPath))
                 throw new InvalidOperationException(
                     $"--resume: '{folder}' holds a {ModelFileName} but no {CheckpointFileName} to continue from; train it anew with --overwrite instead of --resume, or choose another --output.");
@@ -127,11 +131,12 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
         return null;
     }
 
-    private static VaeTrainer Resume(TrainSettings settings, ISet<string> given, string checkpoint)
+    private static VaeTrainer Resume(TrainSettings settings, ISet<string> given, string checkpoint, IReadOnlyList<ITrainingCallback> callbacks)
     {
         var trainer = VaeTrainer.Resume(checkpoint, options => options with
         {
             Epochs = settings.Epochs, CheckpointPath = checkpoint, CpuThreads = settings.Threads, UseFusedCpuKernels = !settings.Autograd,
+            Callbacks = callbacks,
         });
         var conflicts = Contradictions(settings, given, trainer.Model.Options, trainer.Options).ToList();
         if (conflicts.Count == 0) return trainer;
@@ -164,7 +169,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
         static string Text(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);
     }
 
-    private static VaeTrainer CreateTrainer(TrainSettings settings, string checkpoint)
+    private static VaeTrainer CreateTrainer(TrainSettings settings, string checkpoint, IReadOnlyList<ITrainingCallback> callbacks)
     {
         torch.manual_seed(settings.Seed);
         var model = new VariationalAutoencoder(new VaeOptions
@@ -195,6 +200,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
             RestoreBestWeights = false,
             Objective = settings.ObjectiveKind,
             ImportanceSamples = settings.Samples,
+            Callbacks = callbacks,
         });
         // A checkpoint from the very start: a run killed during its first epoch can be resumed too.
         trainer.SaveCheckpoint(checkpoint);

@@ -88,6 +88,10 @@ internal sealed class TrainSettings : CommandSettings
     [Description("Start afresh even though --output holds an earlier run, replacing its checkpoint and model.")]
     public bool Overwrite { get; init; }
 
+    [CommandOption("--tensorboard <DIR>")]
+    [Description("Also write TensorBoard event files to DIR: each epoch's losses, beta, learning rate and images/s, and grids of test digits reconstructed and of samples (view with: tensorboard --logdir DIR).")]
+    public string? TensorBoard { get; init; }
+
     [CommandOption("--json")]
     [Description("Print one JSON object with the run's figures as the last line of output.")]
     public bool Json { get; init; }
@@ -164,6 +168,7 @@ internal sealed class TrainSettings : CommandSettings
         if (!(Beta >= 0) || double.IsInfinity(Beta)) return ValidationResult.Error($"--beta must be non-negative, but was {Beta}.");
         if (Warmup < 0) return ValidationResult.Error($"--warmup must not be negative, but was {Warmup}.");
         if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
+        if (TensorBoard is not null && string.IsNullOrWhiteSpace(TensorBoard)) return ValidationResult.Error("--tensorboard must name a folder.");
         if (Data is not null && Download is not null) return ValidationResult.Error("--data and --download both name the data: give one.");
         if (Resume && Overwrite) return ValidationResult.Error("--resume continues the run in --output and --overwrite replaces it: give one.");
         try

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -13,10 +16,24 @@ namespace Vae.Core;
 /// <code>
 /// var detector = AnomalyDetector.Fit(model, normalValidation, percentile: 99);
 /// foreach (var result in detector.Detect(batch)) Console.WriteLine($"{result.Score:F1} {result.IsAnomalous}");
+/// detector.Save("detector.vae");                          // the model and the threshold, one file
+/// using var loaded = AnomalyDetector.Load("detector.vae"); // owns its model: dispose it
 /// </code>
 /// </example>
-public sealed class AnomalyDetector
+public sealed class AnomalyDetector : IDisposable
 {
+    /// <summary>
+    /// The name of the model-file attachment (<see cref="VaeModelFile.Save(VariationalAutoencoder, string, IReadOnlyDictionary{string, string}?)"/>)
+    /// that holds a saved detector's settings as JSON: <c>Format</c> (1), <c>Threshold</c>, <c>ScoreKind</c>, <c>ImportanceSamples</c>.
+    /// </summary>
+    public const string AttachmentName = "Vae.AnomalyDetector";
+
+    private const int AttachmentFormat = 1;
+    private static readonly JsonSerializerOptions AttachmentJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    // Set for a detector made by Load, whose model nobody else holds.
+    private bool ownsModel;
+
     /// <summary>The number of importance samples per input used by <see cref="AnomalyScoreKind.NegativeImportanceWeighted"/> by default.</summary>
     public const int DefaultImportanceSamples = 100;
 
@@ -95,9 +112,9 @@ public sealed class AnomalyDetector
     /// <exception cref="ArgumentException">The input has the wrong shape or lies outside the likelihood's range.</exception>
     public double[] Score(Tensor input, Generator? generator = null)
     {
-        Guard.Features(input, Model.Options.RowWidth, nameof(input));
-        Guard.Data(Model.FeaturesOf(input), Model.Options.Likelihood, nameof(input));
         using var scope = NewDisposeScope();
+        input = ModelInput.Flat(input, Model.Options, nameof(input));
+        Guard.Data(Model.FeaturesOf(input), Model.Options.Likelihood, nameof(input));
         var scores = ScoreKind == AnomalyScoreKind.NegativeElboAtMean
             ? NegativeElboAtMean(input)
             : LikelihoodEstimator.LogLikelihood(Model, input, ImportanceSamples, generator).neg();
@@ -112,13 +129,112 @@ public sealed class AnomalyDetector
     public IReadOnlyList<AnomalyResult> Detect(Tensor input, Generator? generator = null) =>
         Score(input, generator).Select(score => new AnomalyResult(score, score > Threshold)).ToArray();
 
+    /// <summary>
+    /// Saves the model and this detector's threshold, score kind and importance samples to one model file, atomically
+    /// (the settings travel as the attachment <see cref="AttachmentName"/>); <see cref="Load"/> reads both back.
+    /// <see cref="VariationalAutoencoder.Load(string)"/> still loads the model alone from it.
+    /// </summary>
+    /// <param name="path">The file to create or replace; an existing file survives a failed save.</param>
+    /// <param name="attachments">More attachments to save with them (a table's scaling, say); null for none. They must not use <see cref="AttachmentName"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="attachments"/> uses <see cref="AttachmentName"/>, or a name is invalid.</exception>
+    /// <exception cref="IOException">The file could not be written.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed; nothing is written.</exception>
+    public void Save(string path, IReadOnlyDictionary<string, string>? attachments = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (attachments is not null && attachments.ContainsKey(AttachmentName))
+            throw new ArgumentException($"The attachment name '{AttachmentName}' is the detector's own; give yours another name.", nameof(attachments));
+        var settings = new JsonObject
+        {
+            ["Format"] = AttachmentFormat,
+            ["Threshold"] = JsonValue.Create(Threshold),
+            ["ScoreKind"] = ScoreKind.ToString(),
+            ["ImportanceSamples"] = ImportanceSamples,
+        };
+        var all = new Dictionary<string, string>(attachments ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+        {
+            [AttachmentName] = settings.ToJsonString(AttachmentJson),
+        };
+        VaeModelFile.Save(Model, path, all);
+    }
+
+    /// <summary>
+    /// Loads a detector saved by <see cref="Save"/>: its model (on the CPU, in evaluation mode) and its settings, so it
+    /// scores and flags exactly as the saved one. The detector owns that model: dispose the detector when done.
+    /// </summary>
+    /// <param name="path">A file written by <see cref="Save"/>.</param>
+    /// <returns>The detector, owning its model.</returns>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not a valid model file (see <see cref="VaeModelFile.Load(string)"/>), holds a model without a detector
+    /// (saved by <see cref="VariationalAutoencoder.Save(string)"/>), or the detector's settings are unreadable or out of
+    /// range; the message names the file and the setting.
+    /// </exception>
+    public static AnomalyDetector Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var attachments = VaeModelFile.ReadAttachments(path);
+        if (!attachments.TryGetValue(AttachmentName, out var text))
+            throw new InvalidDataException(
+                $"'{path}' holds a model but no anomaly detector (no attachment '{AttachmentName}'): save one with AnomalyDetector.Save, or load the model with VariationalAutoencoder.Load.");
+        var (threshold, kind, importanceSamples) = ParseSettings(text, path);
+        var model = VaeModelFile.Load(path);
+        return new AnomalyDetector(model, threshold, kind, importanceSamples) { ownsModel = true };
+    }
+
+    /// <summary>Disposes the model if this detector owns it (one made by <see cref="Load"/>); a detector made from a model of the caller's leaves it alone.</summary>
+    public void Dispose()
+    {
+        if (!ownsModel) return;
+        ownsModel = false;
+        Model.Dispose();
+    }
+
+    private static (double Threshold, AnomalyScoreKind Kind, int ImportanceSamples) ParseSettings(string text, string path)
+    {
+        InvalidDataException Bad(string detail, Exception? inner = null) =>
+            new($"'{path}' holds an anomaly detector whose settings (attachment '{AttachmentName}') are invalid: {detail}.", inner);
+
+        JsonObject settings;
+        try
+        {
+            settings = JsonNode.Parse(text) as JsonObject ?? throw Bad("they are not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw Bad($"they are not JSON ({e.Message})", e);
+        }
+        T Field<T>(string name)
+        {
+            try
+            {
+                return settings[name] is { } node ? node.Deserialize<T>(AttachmentJson)! : throw Bad($"the field {name} is missing");
+            }
+            catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+            {
+                throw Bad($"the field {name} is {settings[name]?.ToJsonString()}, not a {typeof(T).Name}", e);
+            }
+        }
+
+        var format = Field<int>("Format");
+        if (format != AttachmentFormat) throw Bad($"the field Format is {format}, but this library reads format {AttachmentFormat}");
+        var threshold = Field<double>("Threshold");
+        if (double.IsNaN(threshold)) throw Bad("the field Threshold is NaN");
+        var kindName = Field<string>("ScoreKind");
+        if (!Enum.TryParse<AnomalyScoreKind>(kindName, ignoreCase: false, out var kind) || !Enum.IsDefined(kind) || int.TryParse(kindName, CultureInfo.InvariantCulture, out _))
+            throw Bad($"the field ScoreKind is '{kindName}', not one of {string.Join(", ", Enum.GetNames<AnomalyScoreKind>())}");
+        var importanceSamples = Field<int>("ImportanceSamples");
+        if (importanceSamples <= 0) throw Bad($"the field ImportanceSamples is {importanceSamples}, but must be positive");
+        return (threshold, kind, importanceSamples);
+    }
+
     private Tensor NegativeElboAtMean(Tensor input)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (mean, logVar) = Model.Encoder.forward(input);
-        var decoded = Model.Decoder.forward(Model.DecoderInput(mean, input));
-        var logVariance = Model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
+        var (mean, logVar) = Model.Posterior(input);
+        var decoded = Model.LikelihoodParameters(Model.DecoderInput(mean, input));
+        var logVariance = Model.OutputLogVariance(decoded.dtype, decoded.device);
         var reconstruction = ElboLoss.ReconstructionElementwise(Model.Options.Likelihood, decoded, logVariance, Model.FeaturesOf(input)).sum(1);
         // Under a learned prior the KL has no closed form: its estimate at the posterior mean.
         var kl = Model.LearnedPrior is { } prior

@@ -89,7 +89,9 @@ public sealed class MnistDataset : IDisposable
         var expected = $"{images}[.gz] and {labels}[.gz]";
         if (!Directory.Exists(directory))
             throw new FileNotFoundException(
-                $"The MNIST folder '{directory}' does not exist; it should hold the {split} files {expected}.", directory);
+                $"The MNIST folder '{directory}' does not exist; it should hold the {split} files {expected}. " +
+                $"Fetch them with {nameof(MnistDownloader)}.{nameof(MnistDownloader.DownloadAsync)}(\"{directory}\"), or use the " +
+                "10,000 digits shipped with the sources in samples/data/mnist-10k.", directory);
         return FromFiles(Find(directory, images, expected), Find(directory, labels, expected));
     }
 

@@ -25,7 +25,7 @@ public static class LikelihoodEstimator
 
     /// <summary>Estimates log p(x) for each row of <paramref name="input"/> from <paramref name="samples"/> importance samples.</summary>
     /// <param name="model">The model to evaluate; it is not changed.</param>
-    /// <param name="input">A batch <c>[N, InputSize]</c> with values in [0, 1] (Bernoulli) or finite values (Gaussian).</param>
+    /// <param name="input">A batch <c>[N, InputSize]</c> (or a convolutional model's images <c>[N, C, H, W]</c>) with values in [0, 1] (Bernoulli) or finite values (Gaussian).</param>
     /// <param name="samples">The number k of latent samples per row (1 gives the single-sample ELBO; 5000 is customary for reported figures).</param>
     /// <param name="generator">Source of the latent samples, for repeatable estimates; the global generator when null.</param>
     /// <param name="progress">Told the number of rows finished after each block of rows.</param>
@@ -65,10 +65,10 @@ public static class LikelihoodEstimator
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Guard.Features(data, model.Options.RowWidth, nameof(data));
+        using var scope = NewDisposeScope();
+        data = ModelInput.Flat(data, model.Options, nameof(data));
         if (data.shape[0] == 0)
             throw new ArgumentException($"{nameof(data)} must have at least one row, but has shape {Guard.Shape(data)}.", nameof(data));
-        using var scope = NewDisposeScope();
         var values = LogLikelihood(model, data, samples, generator, progress, DefaultElementBudget, cancellationToken)
             .cpu().data<double>().ToArray();
         var mean = values.Average();
@@ -90,17 +90,17 @@ public static class LikelihoodEstimator
         bool useFusedKernels = true)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Guard.Features(input, model.Options.RowWidth, nameof(input));
-        Guard.Data(model.FeaturesOf(input), model.Options.Likelihood, nameof(input));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(elementBudget);
+        using var scope = NewDisposeScope();
+        input = ModelInput.Flat(input, model.Options, nameof(input));
+        Guard.Data(model.FeaturesOf(input), model.Options.Likelihood, nameof(input));
 
         var rows = input.shape[0];
         var width = model.Options.WidestLayer();
         var rowsPerBlock = Math.Clamp(elementBudget / ((long)samples * width), 1, Math.Max(rows, 1));
         var samplesPerChunk = (int)Math.Clamp(elementBudget / (rowsPerBlock * width), 1, samples);
 
-        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         // On x86-64 CPUs with AVX-512 or AVX2 an MLP's log p(x|z) comes from the fused kernel: several times faster, same values.
         using var fused = useFusedKernels && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU
@@ -130,7 +130,7 @@ public static class LikelihoodEstimator
     {
         if (fused is not null) x = x.contiguous();
         using var scope = NewDisposeScope();
-        var (mean, logVar) = model.Encoder.forward(x);
+        var (mean, logVar) = model.Posterior(x);
         var std = (0.5 * logVar).exp_();
         var rows = x.shape[0];
         var latent = mean.shape[1];
@@ -160,9 +160,9 @@ public static class LikelihoodEstimator
     // log p(x|z) [samples, rows] for z [samples, rows, latent] through autograd's modules.
     private static Tensor LogLikelihoodGivenLatents(VariationalAutoencoder model, Tensor z, Tensor x)
     {
-        var (count, rows, latent) = (z.shape[0], z.shape[1], z.shape[2]);
-        var decoded = model.Decoder.forward(model.DecoderInput(z, x).reshape(count * rows, -1)).reshape(count, rows, -1);
-        return ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.Decoder.OutputLogVariance(decoded.dtype, decoded.device), model.FeaturesOf(x).expand_as(decoded))
+        var (count, rows) = (z.shape[0], z.shape[1]);
+        var decoded = model.LikelihoodParameters(model.DecoderInput(z, x).reshape(count * rows, -1)).reshape(count, rows, -1);
+        return ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.OutputLogVariance(decoded.dtype, decoded.device), model.FeaturesOf(x).expand_as(decoded))
             .sum(-1).neg_();
     }
 }

@@ -23,7 +23,7 @@ public static class VaeEvaluation
     /// to the model's a batch at a time. Safe to call from several threads at once on one model, as long as nothing trains it meanwhile.
     /// </summary>
     /// <param name="model">The model to evaluate; it is left in evaluation mode.</param>
-    /// <param name="data">Data <c>[N, InputSize]</c>, N &gt; 0, in [0, 1] for a Bernoulli model and finite for a Gaussian one.</param>
+    /// <param name="data">Data <c>[N, InputSize]</c> (or a convolutional model's images <c>[N, C, H, W]</c>), N &gt; 0, in [0, 1] for a Bernoulli model and finite for a Gaussian one.</param>
     /// <param name="batchSize">Samples per forward pass.</param>
     /// <param name="seed">Seed of the reparameterization noise.</param>
     /// <exception cref="ArgumentException">The data has the wrong shape, no samples, NaN, or values outside [0, 1] for a Bernoulli model.</exception>
@@ -31,7 +31,8 @@ public static class VaeEvaluation
     public static ElboMetrics Evaluate(this VariationalAutoencoder model, Tensor data, int batchSize = DefaultBatchSize, long seed = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Guard.Features(data, model.Options.RowWidth, nameof(data));
+        using var scope = NewDisposeScope();
+        data = ModelInput.Flat(data, model.Options, nameof(data));
         if (data.shape[0] == 0) throw new ArgumentException($"data holds no samples (shape {Guard.Shape(data)}); there is nothing to evaluate.", nameof(data));
         Guard.Data(model.FeaturesOf(data), model.Options.Likelihood, nameof(data));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);

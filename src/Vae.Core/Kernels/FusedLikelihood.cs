@@ -19,6 +19,7 @@ internal sealed unsafe class FusedLikelihood : IDisposable
     // Samples decoded together: the 784 x 256 logits (800 KiB) stay in a core's L2 cache.
     private const int TileColumns = 256;
     private const int BlockRows = 8;
+    // Threads sharing a tile's columns, each with its own scratch.
     private const int MaxParts = 8;
 
     private readonly DenseLayer[] layers;
@@ -62,17 +63,11 @@ internal sealed unsafe class FusedLikelihood : IDisposable
 
     /// <summary>
     /// The kernel for <paramref name="model"/> when this processor allows it and the model is one it implements (an MLP
-    /// of fully connected layers with ReLU, nothing else, with a likelihood listed here), else null.
+    /// of fully connected layers with ReLU, nothing else, with a likelihood the step implements), else null.
     /// </summary>
     public static FusedLikelihood? TryCreate(VariationalAutoencoder model)
     {
-        var options = model.Options;
-        var implemented = options.Likelihood switch
-        {
-            VaeLikelihood.Bernoulli or VaeLikelihood.Gaussian => true,
-            _ => false,
-        };
-        if (!Sgemm.IsSupported || options.Architecture != VaeArchitecture.Mlp || !implemented || options.ConditionWidth != 0 || !FusedMlpStep.IsReluMlp(model))
+        if (!Sgemm.IsSupported || !FusedMlpStep.CheckNetwork(model.Options).IsEligible || !FusedMlpStep.IsReluMlp(model))
             return null;
         var first = model.parameters().First();
         if (first.device_type != DeviceType.CPU || first.dtype != ScalarType.Float32 || model.parameters().Any(p => !p.is_contiguous()))
@@ -118,15 +113,16 @@ internal sealed unsafe class FusedLikelihood : IDisposable
             var decoded = (nint)activation;
             var targetValues = (nint)(broadcast ? x : targetsT);
             var vectors = columns / 16;
-            var parts = Math.Min(Math.Min(threads, MaxParts), vectors);
-            KernelThreads.Run(parts, part =>
+            var workers = Math.Min(threads, MaxParts);
+            var parts = KernelThreads.PartsFor(vectors, workers);
+            KernelThreads.Run(parts, workers, (part, worker) =>
             {
                 var firstColumn = vectors * part / parts * 16;
                 var partWidth = vectors * (part + 1) / parts * 16 - firstColumn;
                 switch (likelihood)
                 {
                     case VaeLikelihood.Bernoulli:
-                        SumColumns((float*)decoded, (float*)targetValues, broadcast, inputSize, columns, firstColumn, partWidth, sums, scratch + (nint)part * 2 * BlockRows * TileColumns);
+                        SumColumns((float*)decoded, (float*)targetValues, broadcast, inputSize, columns, firstColumn, partWidth, sums, scratch + (nint)worker * 2 * BlockRows * TileColumns);
                         break;
                     case VaeLikelihood.Gaussian:
                         SumGaussianColumns((float*)decoded, (float*)targetValues, broadcast, columns, firstColumn, partWidth);

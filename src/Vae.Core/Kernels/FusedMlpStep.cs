@@ -111,8 +111,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     /// whose parameters are <paramref name="dtype"/> on <paramref name="device"/> on this processor, and if not, why.
     /// </summary>
     /// <remarks>
-    /// An allow-list of what the step implements: an MLP of fully connected layers with ReLU, any sizes, the likelihoods
-    /// listed, the plain KL term with any beta. Every option of <see cref="VaeOptions"/> and
+    /// An allow-list of what the step implements: an MLP of fully connected layers with ReLU (no dropout, no layer
+    /// normalization, not the caller's own networks), any sizes, the likelihoods listed, the plain KL term with any beta. Every option of <see cref="VaeOptions"/> and
     /// <see cref="VaeTrainerOptions"/> is classified by FusedStepEligibilityTests as covered here, making the step
     /// ineligible, or irrelevant to it, so a new option cannot be trained through the step before it is classified.
     /// </remarks>
@@ -128,6 +128,22 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             return FusedStepEligibility.Ineligible($"the parameters are on {device}, not the CPU");
         if (dtype != ScalarType.Float32)
             return FusedStepEligibility.Ineligible($"the parameters are {dtype}, not float32");
+        var network = CheckNetwork(architecture);
+        if (!network.IsEligible) return network;
+        if (options.Objective != VaeObjective.Elbo)
+            return FusedStepEligibility.Ineligible($"the objective is {options.Objective}: the step implements the ELBO only");
+        if (options.FreeBits != 0)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeTrainerOptions.FreeBits)} is {options.FreeBits}: the step implements the plain KL term");
+        return FusedStepEligibility.Eligible;
+    }
+
+    /// <summary>
+    /// Whether the kernels implement the networks <paramref name="architecture"/> describes (what the step and
+    /// <see cref="FusedLikelihood"/> share): an unconditional MLP with ReLU, without dropout or layer normalization, with
+    /// a likelihood listed here and the standard normal prior.
+    /// </summary>
+    internal static FusedStepEligibility CheckNetwork(VaeOptions architecture)
+    {
         if (architecture.Architecture != VaeArchitecture.Mlp)
             return FusedStepEligibility.Ineligible($"the architecture is {architecture.Architecture}: the step implements an MLP only");
         switch (architecture.Likelihood)
@@ -138,14 +154,18 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             default:
                 return FusedStepEligibility.Ineligible($"the step does not implement the {architecture.Likelihood} likelihood");
         }
+        if (architecture.Activation != VaeActivation.ReLU)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.Activation)} is {architecture.Activation}: the step implements ReLU only");
+        if (architecture.InputDropout != 0)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.InputDropout)} is {architecture.InputDropout}: the step implements no dropout");
+        if (architecture.HiddenDropout != 0)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.HiddenDropout)} is {architecture.HiddenDropout}: the step implements no dropout");
+        if (architecture.LayerNormalization)
+            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.LayerNormalization)} is on: the step implements no layer normalization");
         if (architecture.Prior != VaePrior.Standard)
             return FusedStepEligibility.Ineligible($"the prior is {architecture.Prior}: the step implements the closed-form KL of N(0, I) only");
         if (architecture.ConditionWidth != 0)
             return FusedStepEligibility.Ineligible("the model is conditional: the step implements an unconditional MLP only");
-        if (options.Objective != VaeObjective.Elbo)
-            return FusedStepEligibility.Ineligible($"the objective is {options.Objective}: the step implements the ELBO only");
-        if (options.FreeBits != 0)
-            return FusedStepEligibility.Ineligible($"{nameof(VaeTrainerOptions.FreeBits)} is {options.FreeBits}: the step implements the plain KL term");
         return FusedStepEligibility.Eligible;
     }
 
@@ -222,19 +242,20 @@ internal sealed unsafe class FusedMlpStep : IDisposable
         return Run(gathered, count, beta, generator, threads);
     }
 
-    // The batch feature-major into inputT (and, given indices, its rows gathered into `gathered` first): eight batch
-    // rows at a time, the groups of eight shared out among the threads.
+    // The batch feature-major into inputT (and, given indices, its rows gathered into `gathered` first): sixteen batch
+    // rows at a time, the groups shared out among the threads. Sixteen, not eight, so that a part fills whole 64-byte
+    // lines of every feature row and two threads never write the same line.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LoadBatch(float* source, long* indices, int rows, int threads)
     {
         var padded = (rows + 15) / 16 * 16;
-        var groups = (rows + 7) / 8;
-        var parts = Math.Min(threads, groups);
+        var groups = padded / 16;
+        var parts = KernelThreads.PartsFor(groups, threads);
         var (from, rowIndices) = ((nint)source, (nint)indices);
-        KernelThreads.Run(parts, part =>
+        KernelThreads.Run(parts, threads, part =>
         {
-            var first = Math.Min(rows, groups * part / parts * 8);
-            var last = Math.Min(rows, groups * (part + 1) / parts * 8);
+            var first = Math.Min(rows, groups * part / parts * 16);
+            var last = Math.Min(rows, groups * (part + 1) / parts * 16);
             var input = (float*)from;
             if (rowIndices != 0)
             {
@@ -478,11 +499,12 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     {
         var blockRows = LossBlockRows(padded);
         var blocks = (inputSize + blockRows - 1) / blockRows;
-        var parts = Math.Min(Math.Min(threads, MaxLossParts), blocks);
+        var workers = Math.Min(threads, MaxLossParts);
+        var parts = KernelThreads.PartsFor(blocks, workers);
         var (output, targets) = ((nint)outputT, (nint)targetT);
-        KernelThreads.Run(parts, part =>
+        KernelThreads.Run(parts, workers, (part, worker) =>
         {
-            var scratch = lossScratch + (nint)part * 2 * blockRows * padded;
+            var scratch = lossScratch + (nint)worker * 2 * blockRows * padded;
             for (var block = blocks * part / parts; block < blocks * (part + 1) / parts; block++)
             {
                 var firstRow = block * blockRows;

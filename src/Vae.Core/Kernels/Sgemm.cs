@@ -47,14 +47,15 @@ internal static unsafe class Sgemm
             Rows(kernels, 0, m, n, k, a, aRowStride, aColumnStride, b, ldb, c, ldc, accumulate);
             return;
         }
-        // Whole tiles per thread; rows never straddle threads, so the thread count does not change any sum.
+        // Whole tiles per part, several parts per thread (claimed by whichever thread is free); rows never straddle
+        // parts, so neither the thread count nor the thread that ran a part changes any sum.
         var tiles = (m + RowsPerTile - 1) / RowsPerTile;
-        var workers = Math.Min(threads, tiles);
+        var parts = KernelThreads.PartsFor(tiles, threads);
         var (pa, pb, pc) = ((nint)a, (nint)b, (nint)c);
-        KernelThreads.Run(workers, worker =>
+        KernelThreads.Run(parts, threads, part =>
         {
-            var first = tiles * worker / workers * RowsPerTile;
-            var last = Math.Min(m, tiles * (worker + 1) / workers * RowsPerTile);
+            var first = tiles * part / parts * RowsPerTile;
+            var last = Math.Min(m, tiles * (part + 1) / parts * RowsPerTile);
             Rows(kernels, first, last, n, k, (float*)pa, aRowStride, aColumnStride, (float*)pb, ldb, (float*)pc, ldc, accumulate);
         });
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -32,6 +31,7 @@ public sealed class Decoder : Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        Encoder.RefuseCustom(options, nameof(Decoder));
         Options = options;
         layers = Sequential();
         // A conditional decoder sees [z, c].
@@ -41,7 +41,8 @@ public sealed class Decoder : Module<Tensor, Tensor>
         {
             fullyConnected.Add(Linear(width, size));
             layers.append($"fc{index}", fullyConnected[^1]);
-            layers.append($"relu{index}", ReLU());
+            if (options.LayerNormalization) layers.append($"norm{index}", LayerNorm([size]));
+            layers.append(Activations.Name(options.Activation, index), Activations.Module(options.Activation));
             width = size;
             index++;
         }
@@ -51,7 +52,7 @@ public sealed class Decoder : Module<Tensor, Tensor>
             var channels = options.ConvChannels;
             fullyConnected.Add(Linear(width, (long)channels[^1] * maps[^1].Height * maps[^1].Width));
             layers.append($"fc{index}", fullyConnected[^1]);
-            layers.append($"relu{index}", ReLU());
+            layers.append(Activations.Name(options.Activation, index), Activations.Module(options.Activation));
             deconvolutions = Sequential();
             var sizes = new List<(long, long)>();
             for (var i = channels.Count - 1; i >= 0; i--)
@@ -76,8 +77,8 @@ public sealed class Decoder : Module<Tensor, Tensor>
     public VaeOptions Options { get; }
 
     /// <summary>
-    /// The fully connected layers, latent side first, each followed by a ReLU except an MLP's last, which gives the
-    /// decoder's output.
+    /// The fully connected layers, latent side first, each followed by the activation (after a layer norm for the
+    /// hidden ones with <see cref="VaeOptions.LayerNormalization"/>) except an MLP's last, which gives the decoder's output.
     /// </summary>
     internal IReadOnlyList<Linear> FullyConnectedLayers => fullyConnected;
 
@@ -109,28 +110,9 @@ public sealed class Decoder : Module<Tensor, Tensor>
             var (outputHeight, outputWidth) = outputSizes[index];
             maps = functional.conv_transpose2d(maps, deconvolution.weight!, deconvolution.bias, strides: [2, 2])
                 .narrow(2, 1, outputHeight).narrow(3, 1, outputWidth);
-            if (++index < outputSizes.Length) maps = functional.relu(maps);
+            if (++index < outputSizes.Length) maps = Activations.Apply(Options.Activation, maps);
         }
         return maps.flatten(1).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The mean of p(x|z) from the decoder's <paramref name="output"/>, which it takes over: the sigmoid of the logits for
-    /// Bernoulli, the output itself for Gaussian, the distribution's mean (not lambda) for continuous Bernoulli.
-    /// </summary>
-    internal Tensor MeanOf(Tensor output)
-    {
-        switch (Options.Likelihood)
-        {
-            case VaeLikelihood.Bernoulli:
-                using (output) return output.sigmoid();
-            case VaeLikelihood.Gaussian:
-                return output;
-            case VaeLikelihood.ContinuousBernoulli:
-                using (output) return ContinuousBernoulli.MeanUnchecked(output);
-            default:
-                throw new UnreachableException($"No mean for the {Options.Likelihood} likelihood.");
-        }
     }
 
     /// <summary>

@@ -13,6 +13,8 @@ namespace Vae.Core;
 /// </summary>
 public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
 {
+    // Null without input dropout; it has no parameters, so the state dict is the same either way.
+    private readonly Dropout? inputDropout;
     // Null for an MLP, so that an MLP's state dict keeps the names of files saved before convolutions existed.
     private readonly Sequential? convolutions;
     private readonly Sequential hidden;
@@ -27,7 +29,9 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        RefuseCustom(options, nameof(Encoder));
         Options = options;
+        if (options.InputDropout > 0) inputDropout = Dropout(options.InputDropout);
         var width = options.InputSize;
         if (options.Architecture == VaeArchitecture.Convolutional)
         {
@@ -36,7 +40,7 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
             for (var i = 0; i < options.ConvChannels.Count; i++)
             {
                 convolutions.append($"conv{i + 1}", Conv2d(channels, options.ConvChannels[i], kernel_size: 4, stride: 2, padding: 1));
-                convolutions.append($"relu{i + 1}", ReLU());
+                convolutions.append(Activations.Name(options.Activation, i + 1), Activations.Module(options.Activation));
                 channels = options.ConvChannels[i];
             }
             var (height, mapWidth) = options.FeatureMapSizes()[^1];
@@ -53,7 +57,9 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
         {
             hiddenLayers[i] = Linear(width, options.HiddenSizes[i]);
             hidden.append($"fc{i + 1}", hiddenLayers[i]);
-            hidden.append($"relu{i + 1}", ReLU());
+            if (options.LayerNormalization) hidden.append($"norm{i + 1}", LayerNorm([options.HiddenSizes[i]]));
+            hidden.append(Activations.Name(options.Activation, i + 1), Activations.Module(options.Activation));
+            if (options.HiddenDropout > 0) hidden.append($"dropout{i + 1}", Dropout(options.HiddenDropout));
             width = options.HiddenSizes[i];
         }
         mean = Linear(width, options.LatentSize);
@@ -64,7 +70,10 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
     /// <summary>The architecture this encoder was built with.</summary>
     public VaeOptions Options { get; }
 
-    /// <summary>The fully connected hidden layers, input side first; each is followed by a ReLU.</summary>
+    /// <summary>
+    /// The fully connected hidden layers, input side first; each is followed by the activation (after a layer norm
+    /// with <see cref="VaeOptions.LayerNormalization"/>, and before a dropout with <see cref="VaeOptions.HiddenDropout"/>).
+    /// </summary>
     internal IReadOnlyList<Linear> HiddenLayers => hiddenLayers;
 
     /// <summary>The layer that maps the last hidden activation (or the input) to the posterior means.</summary>
@@ -75,23 +84,35 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
 
     /// <summary>Computes the parameters of q(z|x).</summary>
     /// <param name="input">
-    /// A batch of shape <c>[N, InputSize]</c> (images flattened channel by channel, row by row); for a conditional model
-    /// each row followed by its condition, <c>[N, InputSize + condition width]</c>.
+    /// A batch of shape <c>[N, InputSize]</c> (images flattened channel by channel, row by row); a convolutional
+    /// encoder also takes the images, <c>[N, C, H, W]</c>. For a conditional model each row is followed by its condition,
+    /// <c>[N, InputSize + condition width]</c>.
     /// </param>
-    /// <exception cref="ArgumentException">The input is not two-dimensional or has the wrong feature count.</exception>
+    /// <exception cref="ArgumentException">The input has the wrong rank or feature count.</exception>
     public override (Tensor Mean, Tensor LogVariance) forward(Tensor input)
     {
-        Guard.Features(input, Options.RowWidth, nameof(input));
         using var scope = NewDisposeScope();
-        var features = input;
+        input = ModelInput.Flat(input, Options, nameof(input));
+        var conditional = Options.ConditionWidth > 0;
+        // Dropout hides features, never the condition the model is told.
+        var features = conditional ? input.narrow(1, 0, Options.InputSize) : input;
+        if (inputDropout is not null) features = inputDropout.forward(features);
         if (convolutions is not null)
         {
-            var pixels = Options.ConditionWidth > 0 ? input.narrow(1, 0, Options.InputSize) : input;
-            var images = pixels.reshape(input.shape[0], Options.ImageChannels, Options.ImageHeight, Options.ImageWidth);
+            var images = features.reshape(features.shape[0], Options.ImageChannels, Options.ImageHeight, Options.ImageWidth);
             features = convolutions.forward(images).flatten(1);
-            if (Options.ConditionWidth > 0) features = cat([features, input.narrow(1, Options.InputSize, Options.ConditionWidth)], 1);
         }
+        if (conditional) features = cat([features, input.narrow(1, Options.InputSize, Options.ConditionWidth)], 1);
         var h = hidden.forward(features);
         return (mean.forward(h).MoveToOuterDisposeScope(), logVar.forward(h).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Throws when <paramref name="options"/> describe networks of the caller's own, which no built-in module builds.</summary>
+    internal static void RefuseCustom(VaeOptions options, string module)
+    {
+        if (options.Architecture == VaeArchitecture.Custom)
+            throw new ArgumentException(
+                $"The {nameof(VaeArchitecture.Custom)} architecture has no built-in {module}: pass your own encoder and decoder to " +
+                $"new {nameof(VariationalAutoencoder)}(encoder, decoder, options).", nameof(options));
     }
 }

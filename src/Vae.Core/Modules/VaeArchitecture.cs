@@ -15,4 +15,13 @@ public enum VaeArchitecture
     /// then the fully connected <see cref="VaeOptions.HiddenSizes"/>; the decoder mirrors them with transposed convolutions.
     /// </summary>
     Convolutional,
+
+    /// <summary>
+    /// An encoder and decoder of the caller's own, given to
+    /// <see cref="VariationalAutoencoder(TorchSharp.torch.nn.Module{TorchSharp.torch.Tensor, ValueTuple{TorchSharp.torch.Tensor, TorchSharp.torch.Tensor}}, TorchSharp.torch.nn.Module{TorchSharp.torch.Tensor, TorchSharp.torch.Tensor}, VaeOptions)"/>:
+    /// only <see cref="VaeOptions.InputSize"/>, <see cref="VaeOptions.LatentSize"/> and the likelihood's options describe
+    /// it. A saved custom model holds its weights, but loading it needs the same modules again
+    /// (<see cref="VariationalAutoencoder.LoadWeights(string)"/>).
+    /// </summary>
+    Custom,
 }

@@ -8,9 +8,12 @@ namespace Vae.Core;
 /// Bernoulli pixels of Kingma and Welling's MNIST experiments and of pytorch/examples.
 /// </summary>
 /// <remarks>
-/// Data always enters and leaves the model flattened, <c>[N, InputSize]</c>; a convolutional model reshapes it to
-/// images internally, so trainers, data sets and evaluation code need not know the architecture. Every property has a
-/// default, so architecture JSON written before a property existed still describes the same model.
+/// Data always leaves the model flattened, <c>[N, InputSize]</c>, and enters it so (a convolutional model also takes
+/// <c>[N, C, H, W]</c>); a convolutional model reshapes it to images internally, so trainers, data sets and evaluation
+/// code need not know the architecture. Every property has a default, so architecture JSON written before a property
+/// existed still describes the same model. Binding from <c>IConfiguration</c> gives the lists the configuration names,
+/// not the defaults followed by them; an empty list cannot be given there (the JSON configuration provider stores
+/// <c>[]</c> as an empty string, which is no list), so a model without hidden layers is described in code or model JSON.
 /// </remarks>
 /// <example>
 /// <code>
@@ -20,19 +23,58 @@ namespace Vae.Core;
 /// </example>
 public sealed record VaeOptions
 {
-    /// <summary>Number of features of one sample (784 for 28 x 28 images); C x H x W for a convolutional model.</summary>
-    public int InputSize { get; init; } = 784;
+    private const int DefaultInputSize = 784;
+    private static readonly IReadOnlyList<int> DefaultHiddenSizes = Array.AsReadOnly([400]);
+    private static readonly IReadOnlyList<int> DefaultConvChannels = Array.AsReadOnly([32, 64]);
+
+    // Null until set to a value other than the one it has: then a convolutional model's InputSize follows its image.
+    private readonly int? inputSize;
+
+    /// <summary>
+    /// Options with the defaults, or with <paramref name="HiddenSizes"/> and <paramref name="ConvChannels"/> as given.
+    /// Write <c>new VaeOptions { HiddenSizes = [32, 16] }</c> in code; the parameters are here for configuration
+    /// binders and JSON readers, which would otherwise append the listed sizes to the default lists instead of
+    /// replacing them (<c>Get&lt;VaeOptions&gt;()</c> with <c>"HiddenSizes": [32, 16]</c> gave 784-400-32-16-20).
+    /// Without a parameterless constructor the options pattern (<c>IOptions&lt;VaeOptions&gt;</c>) cannot create the
+    /// options: bind them with <c>configuration.GetSection("Vae").Get&lt;VaeOptions&gt;()</c> and register the result.
+    /// </summary>
+    /// <param name="HiddenSizes">The encoder's hidden widths; the default <c>[400]</c> when null.</param>
+    /// <param name="ConvChannels">The convolutions' channels; the default <c>[32, 64]</c> when null.</param>
+    // PascalCase so that binders match each parameter to its property (they compare the names exactly).
+#pragma warning disable IDE1006
+    public VaeOptions(IReadOnlyList<int>? HiddenSizes = null, IReadOnlyList<int>? ConvChannels = null)
+#pragma warning restore IDE1006
+    {
+        this.HiddenSizes = HiddenSizes ?? DefaultHiddenSizes;
+        this.ConvChannels = ConvChannels ?? DefaultConvChannels;
+    }
+
+    /// <summary>
+    /// Number of features of one sample (784 for 28 x 28 images). A convolutional model's follows from its image,
+    /// <see cref="ImageChannels"/> x <see cref="ImageHeight"/> x <see cref="ImageWidth"/>, unless set to another value,
+    /// which <see cref="Validate"/> then refuses.
+    /// </summary>
+    public int InputSize
+    {
+        get => inputSize ?? DerivedInputSize;
+        // Setting the value it has changes nothing, so a binder or JSON reader that writes back every property does not
+        // pin a convolutional model's size before it has read the image size.
+        init => inputSize = value == DerivedInputSize && inputSize is null ? null : value;
+    }
 
     /// <summary>
     /// Widths of the encoder's fully connected hidden layers, input side first; the decoder uses them in reverse.
     /// In a convolutional model they sit between the flattened convolution output and the latent code.
     /// </summary>
-    public IReadOnlyList<int> HiddenSizes { get; init; } = [400];
+    public IReadOnlyList<int> HiddenSizes { get; init; }
 
     /// <summary>Dimension of the latent code z.</summary>
     public int LatentSize { get; init; } = 20;
 
-    /// <summary>Fully connected (the default) or convolutional encoder and decoder.</summary>
+    /// <summary>
+    /// Fully connected (the default) or convolutional encoder and decoder, or <see cref="VaeArchitecture.Custom"/> for
+    /// networks of the caller's own.
+    /// </summary>
     public VaeArchitecture Architecture { get; init; } = VaeArchitecture.Mlp;
 
     /// <summary>Channels of an input image (1 for grey levels); used by <see cref="VaeArchitecture.Convolutional"/>.</summary>
@@ -49,7 +91,7 @@ public sealed record VaeOptions
     /// halves the height and width, rounding down); the decoder's transposed convolutions use them in reverse.
     /// Used by <see cref="VaeArchitecture.Convolutional"/>.
     /// </summary>
-    public IReadOnlyList<int> ConvChannels { get; init; } = [32, 64];
+    public IReadOnlyList<int> ConvChannels { get; init; }
 
     /// <summary>The distribution of the data given z: Bernoulli (the default, data in [0, 1]) or Gaussian (real-valued data).</summary>
     public VaeLikelihood Likelihood { get; init; } = VaeLikelihood.Bernoulli;
@@ -91,6 +133,31 @@ public sealed record VaeOptions
 
     /// <summary>The width of a data row: the features followed by the condition.</summary>
     internal int RowWidth => InputSize + ConditionWidth;
+    /// <summary>The nonlinearity after each hidden layer and convolution of the built-in networks; ReLU by default.</summary>
+    public VaeActivation Activation { get; init; } = VaeActivation.ReLU;
+
+    /// <summary>
+    /// Probability of zeroing each input feature as it enters the encoder, during training only (dropout, scaled by
+    /// 1 / (1 - p)); 0, the default, for none. In [0, 1).
+    /// </summary>
+    public double InputDropout { get; init; }
+
+    /// <summary>
+    /// Probability of zeroing each unit after every hidden layer of the encoder, during training only; 0, the default,
+    /// for none. In [0, 1).
+    /// </summary>
+    public double HiddenDropout { get; init; }
+
+    /// <summary>
+    /// Normalize each fully connected hidden layer's output (<see cref="HiddenSizes"/>, encoder and decoder) over its
+    /// features, with a learned scale and shift, before the activation. Off by default.
+    /// </summary>
+    public bool LayerNormalization { get; init; }
+
+    /// <summary>The size a convolutional model's input has by its image; 784 for other architectures.</summary>
+    private int DerivedInputSize => Architecture == VaeArchitecture.Convolutional
+        ? (int)Math.Clamp((long)ImageChannels * ImageHeight * ImageWidth, int.MinValue, int.MaxValue)
+        : DefaultInputSize;
 
     /// <summary>The number of convolutions, 0 for an MLP.</summary>
     internal int ConvolutionCount => Architecture == VaeArchitecture.Convolutional ? ConvChannels.Count : 0;
@@ -113,6 +180,10 @@ public sealed record VaeOptions
             throw new ArgumentException($"{nameof(Likelihood)} {(int)Likelihood} is not a {nameof(VaeLikelihood)}.", nameof(Likelihood));
         if (!double.IsFinite(GaussianVariance) || GaussianVariance <= 0)
             throw new ArgumentException($"{nameof(GaussianVariance)} must be positive and finite, but was {GaussianVariance}.", nameof(GaussianVariance));
+        if (!Enum.IsDefined(Activation))
+            throw new ArgumentException($"{nameof(Activation)} {(int)Activation} is not a {nameof(VaeActivation)}.", nameof(Activation));
+        CheckProbability(InputDropout, nameof(InputDropout));
+        CheckProbability(HiddenDropout, nameof(HiddenDropout));
         if (Architecture == VaeArchitecture.Convolutional) ValidateImage();
         if (ConditionClasses < 0)
             throw new ArgumentException($"{nameof(ConditionClasses)} must not be negative, but was {ConditionClasses}.", nameof(ConditionClasses));
@@ -124,6 +195,14 @@ public sealed record VaeOptions
             throw new ArgumentException($"{nameof(PseudoInputs)} must be positive, but was {PseudoInputs}.", nameof(PseudoInputs));
         if (Prior == VaePrior.Vamp && (ConditionClasses > 0 || ConditionSize > 0))
             throw new ArgumentException($"A {nameof(VaePrior.Vamp)} prior cannot be combined with a condition: its pseudo-inputs carry none.", nameof(Prior));
+        if (Architecture == VaeArchitecture.Custom && (ConditionClasses > 0 || ConditionSize > 0))
+            throw new ArgumentException(
+                $"A model with its own encoder and decoder cannot take {nameof(ConditionClasses)} or {nameof(ConditionSize)}: " +
+                "give the condition to your networks as part of their input instead.", nameof(ConditionClasses));
+        if (Architecture == VaeArchitecture.Custom && Prior == VaePrior.Vamp)
+            throw new ArgumentException(
+                $"A {nameof(VaePrior.Vamp)} prior needs the built-in encoder for its pseudo-inputs; a model with its own encoder takes the standard prior.",
+                nameof(Prior));
         if (ConditionClasses > 0 && ConditionSize > 0)
             throw new ArgumentException(
                 $"Set at most one of {nameof(ConditionClasses)} ({ConditionClasses}) and {nameof(ConditionSize)} ({ConditionSize}): labels or a real-valued condition.",
@@ -167,7 +246,9 @@ public sealed record VaeOptions
         && Likelihood == other.Likelihood && GaussianVariance.Equals(other.GaussianVariance)
         && LearnGaussianVariance == other.LearnGaussianVariance
         && ConditionClasses == other.ConditionClasses && ConditionSize == other.ConditionSize
-        && Prior == other.Prior && PseudoInputs == other.PseudoInputs;
+        && Prior == other.Prior && PseudoInputs == other.PseudoInputs
+        && Activation == other.Activation && InputDropout.Equals(other.InputDropout)
+        && HiddenDropout.Equals(other.HiddenDropout) && LayerNormalization == other.LayerNormalization;
 
     /// <inheritdoc />
     public override int GetHashCode()
@@ -188,27 +269,50 @@ public sealed record VaeOptions
         hash.Add(ConditionSize);
         hash.Add(Prior);
         hash.Add(PseudoInputs);
+        hash.Add(Activation);
+        hash.Add(InputDropout);
+        hash.Add(HiddenDropout);
+        hash.Add(LayerNormalization);
         return hash.ToHashCode();
     }
 
     /// <summary>
     /// A compact description: <c>784-400-20</c> for the default MLP, <c>1x28x28-conv32-conv64-400-20</c> for a
-    /// convolutional model, followed by the likelihood when it is Gaussian, e.g. <c>8-32-2 (Gaussian, variance 1)</c>.
+    /// convolutional model, <c>784-custom-20</c> for one of the caller's own networks, followed by the choices that
+    /// differ from the defaults, e.g. <c>8-32-2 (Gaussian, variance 1)</c> or <c>784-400-20 (GELU, layer norm)</c>.
     /// </summary>
     public override string ToString()
     {
-        var layers = Architecture == VaeArchitecture.Convolutional
-            ? new[] { $"{ImageChannels}x{ImageHeight}x{ImageWidth}" }.Concat(ConvChannels.Select(c => $"conv{c}"))
-            : new[] { InputSize.ToString(CultureInfo.InvariantCulture) };
-        var text = string.Join('-', layers.Concat(HiddenSizes.Select(h => h.ToString(CultureInfo.InvariantCulture))).Append(LatentSize.ToString(CultureInfo.InvariantCulture)));
+        var layers = Architecture switch
+        {
+            VaeArchitecture.Convolutional => new[] { $"{ImageChannels}x{ImageHeight}x{ImageWidth}" }.Concat(ConvChannels.Select(c => $"conv{c}"))
+                .Concat(HiddenSizes.Select(h => h.ToString(CultureInfo.InvariantCulture))),
+            VaeArchitecture.Custom => [InputSize.ToString(CultureInfo.InvariantCulture), "custom"],
+            _ => new[] { InputSize.ToString(CultureInfo.InvariantCulture) }.Concat(HiddenSizes.Select(h => h.ToString(CultureInfo.InvariantCulture))),
+        };
+        var text = string.Join('-', layers.Append(LatentSize.ToString(CultureInfo.InvariantCulture)));
         if (ConditionClasses > 0) text += $" given {ConditionClasses} classes";
         else if (ConditionSize > 0) text += $" given a condition of {ConditionSize}";
         if (Prior == VaePrior.Vamp) text += $" with a VampPrior of {PseudoInputs}";
-        if (Likelihood == VaeLikelihood.Bernoulli) return text;
-        if (Likelihood == VaeLikelihood.ContinuousBernoulli) return $"{text} (continuous Bernoulli)";
-        return LearnGaussianVariance
-            ? $"{text} (Gaussian, learned variance)"
-            : $"{text} (Gaussian, variance {GaussianVariance.ToString("G6", CultureInfo.InvariantCulture)})";
+        var choices = new List<string>();
+        if (Likelihood == VaeLikelihood.ContinuousBernoulli)
+            choices.Add("continuous Bernoulli");
+        else if (Likelihood == VaeLikelihood.Gaussian)
+            choices.Add(LearnGaussianVariance ? "Gaussian, learned variance" : $"Gaussian, variance {GaussianVariance.ToString("G6", CultureInfo.InvariantCulture)}");
+        if (Architecture != VaeArchitecture.Custom)
+        {
+            if (Activation != VaeActivation.ReLU) choices.Add(Activation.ToString());
+            if (LayerNormalization) choices.Add("layer norm");
+            if (InputDropout > 0) choices.Add($"input dropout {InputDropout.ToString("G6", CultureInfo.InvariantCulture)}");
+            if (HiddenDropout > 0) choices.Add($"hidden dropout {HiddenDropout.ToString("G6", CultureInfo.InvariantCulture)}");
+        }
+        return choices.Count == 0 ? text : $"{text} ({string.Join(", ", choices)})";
+    }
+
+    private static void CheckProbability(double value, string name)
+    {
+        if (!(value >= 0 && value < 1))
+            throw new ArgumentException($"{name} must be a probability in [0, 1), but was {value}.", name);
     }
 
     private void ValidateImage()

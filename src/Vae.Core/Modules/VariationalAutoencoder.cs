@@ -8,7 +8,10 @@ namespace Vae.Core;
 /// <summary>
 /// A variational autoencoder (Kingma and Welling, 2014): an <see cref="Core.Encoder"/> for q(z|x), the
 /// reparameterization trick, and a <see cref="Core.Decoder"/> for p(x|z) with Bernoulli or Gaussian features, all
-/// described by one <see cref="VaeOptions"/> (MLP or convolutional, see <see cref="VaeOptions.Architecture"/>).
+/// described by one <see cref="VaeOptions"/> (MLP or convolutional, see <see cref="VaeOptions.Architecture"/>); or an
+/// encoder and decoder of the caller's own (see
+/// <see cref="VariationalAutoencoder(Module{Tensor, ValueTuple{Tensor, Tensor}}, Module{Tensor, Tensor}, VaeOptions)"/>)
+/// with the same loss, trainer, checkpoints, likelihood estimates, anomaly scores and interpolation.
 /// </summary>
 /// <example>
 /// <code>
@@ -25,8 +28,11 @@ namespace Vae.Core;
 /// </remarks>
 public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
 {
-    private readonly Encoder encoder;
-    private readonly Decoder decoder;
+    private readonly Module<Tensor, (Tensor Mean, Tensor LogVariance)> encoder;
+    private readonly Module<Tensor, Tensor> decoder;
+    // A custom model's learned Gaussian log-variances (a built-in decoder holds its own). Not readonly: Module.to
+    // replaces parameter fields when it changes their device or dtype.
+    private Parameter? logVariance;
     // Null for the standard prior, so that such a model's state dict keeps the names of files saved before priors existed.
     private readonly VampPrior? prior;
     private bool disposed;
@@ -46,39 +52,116 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Creates a model from an encoder and decoder of the caller's own, which it then owns (disposing the model
+    /// disposes them). Everything built on the model works with it: <see cref="VaeTrainer"/> (with autograd; the fused
+    /// CPU kernels implement the built-in MLP only), checkpoints, <see cref="LikelihoodEstimator"/>,
+    /// <see cref="AnomalyDetector"/>, <see cref="LatentInterpolation"/>, <see cref="Save(string)"/> and
+    /// <see cref="LoadWeights(string)"/>.
+    /// </summary>
+    /// <param name="encoder">
+    /// Maps a batch <c>[N, InputSize]</c> to the mean and log-variance of q(z|x), each <c>[N, LatentSize]</c>.
+    /// </param>
+    /// <param name="decoder">
+    /// Maps codes <c>[N, LatentSize]</c> to the likelihood's parameters <c>[N, InputSize]</c>: logits for Bernoulli,
+    /// means for Gaussian. A learned Gaussian variance (<see cref="VaeOptions.LearnGaussianVariance"/>) is a parameter of
+    /// this model, <c>logVariance</c>, not of the decoder.
+    /// </param>
+    /// <param name="options">
+    /// <see cref="VaeOptions.InputSize"/>, <see cref="VaeOptions.LatentSize"/> and the likelihood's options; the
+    /// architecture becomes <see cref="VaeArchitecture.Custom"/>, and the built-in networks' options are not used.
+    /// </param>
+    /// <exception cref="ArgumentException">
+    /// The options are invalid or name the convolutional architecture, or the encoder and decoder are the same module.
+    /// </exception>
+    /// <example>
+    /// <code>
+    /// using var model = new VariationalAutoencoder(new MyEncoder(), new MyDecoder(), new VaeOptions { InputSize = 64, LatentSize = 8 });
+    /// using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 20 });
+    /// trainer.Fit(data);
+    /// model.Save("model.vae");                    // weights; loading needs the same modules:
+    /// using var again = new VariationalAutoencoder(new MyEncoder(), new MyDecoder(), model.Options);
+    /// again.LoadWeights("model.vae");
+    /// </code>
+    /// </example>
+    public VariationalAutoencoder(
+        Module<Tensor, (Tensor Mean, Tensor LogVariance)> encoder,
+        Module<Tensor, Tensor> decoder,
+        VaeOptions options) : base(VaeRuntime.CheckedName(nameof(VariationalAutoencoder)))
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(decoder);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Architecture is not (VaeArchitecture.Mlp or VaeArchitecture.Custom))
+            throw new ArgumentException(
+                $"The options of a model with your own encoder and decoder describe the data and the latent code; their " +
+                $"{nameof(VaeOptions.Architecture)} must be {nameof(VaeArchitecture.Custom)} (or left at its default), not {options.Architecture}.",
+                nameof(options));
+        if (ReferenceEquals(encoder, decoder))
+            throw new ArgumentException("The encoder and the decoder must be two modules, but the same module was given for both.", nameof(decoder));
+        options = options with { Architecture = VaeArchitecture.Custom };
+        options.Validate();
+        Options = options;
+        this.encoder = encoder;
+        this.decoder = decoder;
+        if (options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
+            logVariance = Parameter(full(options.InputSize, Math.Log(options.GaussianVariance)));
+        RegisterComponents();
+    }
+
     /// <summary>The architecture of this model; still readable after disposal, for messages about the model.</summary>
     public VaeOptions Options { get; }
 
-    /// <summary>The inference network q(z|x).</summary>
+    /// <summary>True for a model built from the caller's own encoder and decoder (<see cref="VaeArchitecture.Custom"/>).</summary>
+    public bool IsCustom => Options.Architecture == VaeArchitecture.Custom;
+
+    /// <summary>The built-in inference network q(z|x).</summary>
+    /// <exception cref="InvalidOperationException">The model was built from the caller's own encoder, which the caller holds.</exception>
     /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
     public Encoder Encoder
     {
         get
         {
             ThrowIfDisposed();
-            return encoder;
+            return encoder as Encoder ?? throw OwnModule("encoder");
         }
     }
 
-    /// <summary>The generative network p(x|z).</summary>
+    /// <summary>The built-in generative network p(x|z).</summary>
+    /// <exception cref="InvalidOperationException">The model was built from the caller's own decoder, which the caller holds.</exception>
     /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
     public Decoder Decoder
     {
         get
         {
             ThrowIfDisposed();
-            return decoder;
+            return decoder as Decoder ?? throw OwnModule("decoder");
         }
     }
 
-    /// <summary>The device the parameters live on.</summary>
+    /// <summary>
+    /// The learned log-variance of each feature, shape <c>[InputSize]</c>, when the likelihood is Gaussian with
+    /// <see cref="VaeOptions.LearnGaussianVariance"/>; otherwise null. The decoder's for a built-in model, this model's own
+    /// for a custom one.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public Parameter? LogVariance
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return decoder is Decoder builtIn ? builtIn.LogVariance : logVariance;
+        }
+    }
+
+    /// <summary>The device the parameters live on (the CPU for a model without parameters).</summary>
     /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
     public Device Device
     {
         get
         {
             ThrowIfDisposed();
-            return encoder.parameters().First().device;
+            return parameters().FirstOrDefault()?.device ?? CPU;
         }
     }
 
@@ -183,24 +266,95 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     }
 
     /// <summary>Encodes, samples z with the global generator, and decodes.</summary>
-    /// <param name="input">A batch <c>[N, InputSize]</c>.</param>
+    /// <param name="input">A batch <c>[N, InputSize]</c> (a convolutional model also takes <c>[N, C, H, W]</c>).</param>
     public override VaeOutput forward(Tensor input) => Forward(input, null);
 
     /// <summary>Encodes, samples z with <paramref name="generator"/>, and decodes.</summary>
-    /// <param name="input">A batch <c>[N, InputSize]</c>.</param>
+    /// <param name="input">A batch <c>[N, InputSize]</c> (a convolutional model also takes <c>[N, C, H, W]</c>).</param>
     /// <param name="generator">Source of the reparameterization noise; the global generator when null.</param>
-    /// <exception cref="ArgumentException">The input has the wrong rank or feature count.</exception>
+    /// <exception cref="ArgumentException">The input has the wrong rank or feature count, or a custom network's output has the wrong shape.</exception>
     public VaeOutput Forward(Tensor input, Generator? generator)
     {
         ThrowIfDisposed();
-        var (mean, logVar) = encoder.forward(input);
+        var (mean, logVar) = Posterior(input);
         var z = Reparameterization.Sample(mean, logVar, generator);
-        return new VaeOutput(decoder.forward(DecoderInput(z, input)), mean, logVar, z)
+        return new VaeOutput(LikelihoodParameters(DecoderInput(z, input)), mean, logVar, z)
         {
             Likelihood = Options.Likelihood,
-            ReconstructionLogVariance = decoder.OutputLogVariance(mean.dtype, mean.device),
-            LearnedPrior = prior is null ? null : (prior, encoder),
+            ReconstructionLogVariance = OutputLogVariance(mean.dtype, mean.device),
+            LearnedPrior = prior is null ? null : (prior, BuiltInEncoder),
         };
+    }
+
+    /// <summary>
+    /// The encoder's mean and log-variance of q(z|x) for a batch of any accepted shape; a custom encoder's outputs are
+    /// checked, since a wrong shape would otherwise broadcast silently in the loss.
+    /// </summary>
+    internal (Tensor Mean, Tensor LogVariance) Posterior(Tensor input)
+    {
+        // The road of every scoring path (anomaly scores, IWAE, evaluation) into the weights.
+        ThrowIfDisposed();
+        if (encoder is Encoder builtIn) return builtIn.forward(input);
+        Tensor flat;
+        using (var scope = NewDisposeScope())
+            flat = ModelInput.Flat(input, Options, nameof(input)).MoveToOuterDisposeScope();
+        try
+        {
+            var (mean, logVar) = encoder.forward(flat);
+            CheckOutput(mean, [flat.shape[0], Options.LatentSize], "encoder", "mean");
+            CheckOutput(logVar, [flat.shape[0], Options.LatentSize], "encoder", "log-variance");
+            return (mean, logVar);
+        }
+        finally
+        {
+            if (!ReferenceEquals(flat, input)) flat.Dispose();
+        }
+    }
+
+    /// <summary>The decoder's parameters of p(x|z), <c>[N, InputSize]</c>, for codes <c>[N, LatentSize]</c>.</summary>
+    internal Tensor LikelihoodParameters(Tensor latent)
+    {
+        if (decoder is Decoder builtIn) return builtIn.forward(latent);
+        // Custom models are never conditional (VaeOptions.Validate), so their decoder reads z alone.
+        Guard.Features(latent, Options.LatentSize, nameof(latent));
+        var output = decoder.forward(latent);
+        CheckOutput(output, [latent.shape[0], Options.InputSize], "decoder", "output");
+        return output;
+    }
+
+    /// <summary>
+    /// The log-variance of the Gaussian likelihood as a new tensor handle, broadcastable to <c>[N, InputSize]</c>; null
+    /// for a likelihood without a variance parameter.
+    /// </summary>
+    internal Tensor? OutputLogVariance(ScalarType dtype, Device device)
+    {
+        if (decoder is Decoder builtIn) return builtIn.OutputLogVariance(dtype, device);
+        return Options.Likelihood switch
+        {
+            VaeLikelihood.Gaussian => logVariance is not null
+                ? logVariance.view(-1)
+                : tensor(Math.Log(Options.GaussianVariance), dtype: dtype, device: device),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// The mean of p(x|z) from the decoder's <paramref name="output"/>, which it takes over: the sigmoid of the logits
+    /// for Bernoulli, the output itself for Gaussian, the distribution's mean (not lambda) for continuous Bernoulli.
+    /// </summary>
+    internal Tensor MeanOf(Tensor output)
+    {
+        switch (Options.Likelihood)
+        {
+            case VaeLikelihood.Bernoulli:
+                using (output) return output.sigmoid();
+            case VaeLikelihood.Gaussian:
+                return output;
+            case VaeLikelihood.ContinuousBernoulli:
+                using (output) return ContinuousBernoulli.MeanUnchecked(output);
+            default:
+                throw new System.Diagnostics.UnreachableException($"No mean for the {Options.Likelihood} likelihood.");
+        }
     }
 
     /// <summary>
@@ -216,10 +370,10 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     public ElboTerms NegativeElbo(Tensor input, double beta = 1.0, Reduction reduction = Reduction.Mean, Generator? generator = null)
     {
         ThrowIfDisposed();
-        Guard.Features(input, Options.RowWidth, nameof(input));
+        using var scope = NewDisposeScope();
+        input = ModelInput.Flat(input, Options, nameof(input));
         Guard.Data(FeaturesOf(input), Options.Likelihood, nameof(input));
         Guard.Beta(beta);
-        using var scope = NewDisposeScope();
         var output = Forward(input, generator);
         var terms = ElboLoss.NegativeElboUnchecked(output, FeaturesOf(input), beta, reduction);
         return new ElboTerms(
@@ -235,7 +389,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     {
         ThrowIfDisposed();
         using var noGrad = no_grad();
-        var (mean, logVar) = encoder.forward(input);
+        var (mean, logVar) = Posterior(input);
         logVar.Dispose();
         return mean;
     }
@@ -253,7 +407,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         if (Options.ConditionWidth > 0)
             throw new ArgumentException($"This {Options} model is conditional: give the condition with Decode(latent, condition) or Sample(count, condition).", nameof(latent));
         using var noGrad = no_grad();
-        return decoder.MeanOf(decoder.forward(latent));
+        return MeanOf(LikelihoodParameters(latent));
     }
 
     /// <summary>Decodes latent codes under a condition to the mean of p(x|z, c) (see <see cref="Decode(Tensor)"/>).</summary>
@@ -271,7 +425,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         using var scope = NewDisposeScope();
         var conditions = Conditions(condition, latent.shape[0]).to(latent.dtype, latent.device);
         using var noGrad = no_grad();
-        return decoder.MeanOf(decoder.forward(cat([latent, conditions], 1))).MoveToOuterDisposeScope();
+        return MeanOf(LikelihoodParameters(cat([latent, conditions], 1))).MoveToOuterDisposeScope();
     }
 
     /// <summary>Draws <paramref name="count"/> codes from the prior and decodes them under a condition.</summary>
@@ -318,7 +472,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         if (Options.ConditionWidth > 0)
             throw new ArgumentException($"This {Options} model is conditional: give the condition with Sample(count, condition) or Sample(count, label).", nameof(count));
         using var latent = prior is not null
-            ? prior.Sample(count, encoder, generator)
+            ? prior.Sample(count, BuiltInEncoder, generator)
             : randn([count, Options.LatentSize], device: Device, generator: generator);
         return Decode(latent);
     }
@@ -335,12 +489,15 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         return Decode(latent, condition);
     }
 
+    // A VampPrior runs its pseudo-inputs through the built-in encoder; VaeOptions.Validate refuses it for custom models.
+    private Encoder BuiltInEncoder => (Encoder)encoder;
+
     /// <summary>The learned prior, or null for N(0, I).</summary>
     internal VampPrior? LearnedPrior => prior;
 
     /// <summary>log p(z) under the model's prior for codes <c>[..., LatentSize]</c>, shape <c>[...]</c>.</summary>
     internal Tensor PriorLogDensity(Tensor z) =>
-        prior is null ? GaussianDensity.StandardLogDensityUnchecked(z) : prior.LogDensity(z, encoder);
+        prior is null ? GaussianDensity.StandardLogDensityUnchecked(z) : prior.LogDensity(z, BuiltInEncoder);
 
     /// <summary>The features of data rows: the rows themselves, or for a conditional model the columns before the condition.</summary>
     internal Tensor FeaturesOf(Tensor rows) => Options.ConditionWidth > 0 ? rows.narrow(1, 0, Options.InputSize) : rows;
@@ -402,6 +559,9 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// <param name="path">The model file.</param>
     /// <returns>A new model on the CPU, in evaluation mode; the caller disposes it.</returns>
     /// <exception cref="InvalidDataException">The file is not a Vae model, truncated, corrupted, or of an unknown format version.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The file holds a model with the caller's own encoder and decoder: build it with them and use <see cref="LoadWeights(string)"/>.
+    /// </exception>
     public static VariationalAutoencoder Load(string path) => VaeModelFile.Load(path);
 
     /// <summary>Loads a model written with <see cref="Save(Stream)"/> from the stream's current position.</summary>
@@ -424,6 +584,16 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         // The base class walks the parameters and submodules, so the flag goes up only after it has finished.
         base.Dispose(disposing);
         disposed = true;
+    }
+
+    private InvalidOperationException OwnModule(string part) => new(
+        $"This {Options} model was built from your own {part}, so it has no built-in {char.ToUpperInvariant(part[0])}{part[1..]}: use the module you gave it.");
+
+    private static void CheckOutput(Tensor output, long[] expected, string network, string what)
+    {
+        if (!output.shape.SequenceEqual(expected))
+            throw new ArgumentException(
+                $"The custom {network}'s {what} must have shape [{string.Join(", ", expected)}], but has shape {Guard.Shape(output)}.");
     }
 
     internal void ThrowIfDisposed()

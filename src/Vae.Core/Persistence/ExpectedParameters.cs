@@ -10,9 +10,14 @@ internal static class ExpectedParameters
 {
     private const long KernelSize = 4;
 
-    /// <summary>The parameters in the order of the model's state dict; the options must be valid.</summary>
+    /// <summary>
+    /// The parameters in the order of the model's state dict; the options must be valid and describe a built-in
+    /// architecture (a <see cref="VaeArchitecture.Custom"/> model's are known only to its modules).
+    /// </summary>
     public static IReadOnlyList<(string Name, long[] Shape)> Of(VaeOptions options)
     {
+        if (options.Architecture == VaeArchitecture.Custom)
+            throw new ArgumentException("A custom model's parameters are those of its own modules.", nameof(options));
         var parameters = new List<(string, long[])>();
         long width = options.InputSize;
         if (options.Architecture == VaeArchitecture.Convolutional)
@@ -34,6 +39,7 @@ internal static class ExpectedParameters
         for (var i = 0; i < options.HiddenSizes.Count; i++)
         {
             AddLinear(parameters, $"encoder.hidden.fc{i + 1}", width, options.HiddenSizes[i]);
+            if (options.LayerNormalization) AddNorm(parameters, $"encoder.hidden.norm{i + 1}", options.HiddenSizes[i]);
             width = options.HiddenSizes[i];
         }
         AddLinear(parameters, "encoder.mean", width, options.LatentSize);
@@ -46,7 +52,9 @@ internal static class ExpectedParameters
         var index = 1;
         foreach (var size in options.HiddenSizes.Reverse())
         {
-            AddLinear(parameters, $"decoder.layers.fc{index++}", width, size);
+            AddLinear(parameters, $"decoder.layers.fc{index}", width, size);
+            if (options.LayerNormalization) AddNorm(parameters, $"decoder.layers.norm{index}", size);
+            index++;
             width = size;
         }
         if (options.Architecture == VaeArchitecture.Convolutional)
@@ -93,6 +101,12 @@ internal static class ExpectedParameters
     {
         parameters.Add(($"{name}.weight", [outputs, inputs]));
         parameters.Add(($"{name}.bias", [outputs]));
+    }
+
+    private static void AddNorm(List<(string, long[])> parameters, string name, long features)
+    {
+        parameters.Add(($"{name}.weight", [features]));
+        parameters.Add(($"{name}.bias", [features]));
     }
 
     private static void AddKernel(List<(string, long[])> parameters, string name, long first, long second, long biasSize)

@@ -136,6 +136,10 @@ public static class VaeModelFile
     /// architecture), or has an unknown format version; the message says which and names the file. Nothing is
     /// allocated for the model before these checks pass.
     /// </exception>
+    /// <exception cref="InvalidOperationException">
+    /// The file holds a model with the caller's own encoder and decoder (<see cref="VaeArchitecture.Custom"/>): build
+    /// it with them and call <see cref="LoadWeights(VariationalAutoencoder, string)"/>.
+    /// </exception>
     public static VariationalAutoencoder Load(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -148,11 +152,13 @@ public static class VaeModelFile
     /// <param name="sourceName">What to call the source in error messages; the file name of a <see cref="FileStream"/> when null.</param>
     /// <returns>A new model with the saved architecture and weights, on the CPU, in evaluation mode; the caller disposes it.</returns>
     /// <exception cref="InvalidDataException">The data is not a Vae model, is truncated, corrupted, or of an unknown format version.</exception>
+    /// <exception cref="InvalidOperationException">The data holds a model with the caller's own encoder and decoder; see <see cref="Load(string)"/>.</exception>
     public static VariationalAutoencoder Load(Stream stream, string? sourceName = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var source = SourceName(stream, sourceName);
         var contents = ReadContents(stream, source);
+        RefuseCustom(contents.Options, source, "VariationalAutoencoder.Load");
         var model = CreateWithoutTouchingTheGlobalGenerator(contents.Options);
         try
         {
@@ -255,7 +261,7 @@ public static class VaeModelFile
     /// The fresh weights are overwritten at once, so drawing them must not advance the global generator: a program that
     /// seeds it, loads a model and then samples should get the same samples as one that was handed the model.
     /// </summary>
-    private static VariationalAutoencoder CreateWithoutTouchingTheGlobalGenerator(VaeOptions options)
+    internal static VariationalAutoencoder CreateWithoutTouchingTheGlobalGenerator(VaeOptions options)
     {
         VaeRuntime.EnsureNativeLibraryLoadable();
         using var state = get_rng_state();
@@ -344,11 +350,27 @@ public static class VaeModelFile
     }
 
     /// <summary>
+    /// Throws when <paramref name="options"/> describe networks of the caller's own: only the caller can build them,
+    /// and the file holds their weights, not their code.
+    /// </summary>
+    internal static void RefuseCustom(VaeOptions options, string source, string operation)
+    {
+        if (options.Architecture == VaeArchitecture.Custom)
+            throw new InvalidOperationException(
+                $"'{source}' holds a model with your own encoder and decoder ({options}): {operation} cannot build those. " +
+                $"Create the model again with new {nameof(VariationalAutoencoder)}(encoder, decoder, options) using the same modules " +
+                $"(the options are in the file: {nameof(VaeModelFile)}.{nameof(ReadOptions)}), then load the weights into it with " +
+                $"{nameof(VariationalAutoencoder.LoadWeights)}.");
+    }
+
+    /// <summary>
     /// The file's tensors must be exactly those its architecture implies: a file is self-consistent before any model
-    /// is built from it, so a crafted architecture cannot make loading allocate more than the file holds.
+    /// is built from it, so a crafted architecture cannot make loading allocate more than the file holds. A custom
+    /// model's tensors are known only to its modules: they are checked against the model they are loaded into.
     /// </summary>
     private static void CheckAgainstArchitecture(FileContents contents, string source)
     {
+        if (contents.Options.Architecture == VaeArchitecture.Custom) return;
         var saved = contents.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var expected = ExpectedParameters.Of(contents.Options);
         foreach (var (name, shape) in expected)

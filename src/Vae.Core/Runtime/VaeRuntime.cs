@@ -27,15 +27,26 @@ public static class VaeRuntime
     }
 
     /// <summary>
+    /// The most CPU threads <see cref="SetCpuThreads"/> accepts: four per logical processor. More only adds threads
+    /// that wait for a core, and a count in the thousands makes libtorch and the fused kernels spend minutes creating them.
+    /// </summary>
+    public static int MaxCpuThreads => 4 * Environment.ProcessorCount;
+
+    /// <summary>
     /// Sets how many threads libtorch uses for one operation on the CPU (its OpenMP and BLAS pools) for the whole
     /// process. libtorch's default is the number of physical cores; see README's performance section for
     /// measurements of the 784-400-20 model.
     /// </summary>
-    /// <param name="threads">A positive thread count.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is not positive.</exception>
+    /// <param name="threads">A thread count from 1 to <see cref="MaxCpuThreads"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is not positive, or above <see cref="MaxCpuThreads"/>.</exception>
     public static void SetCpuThreads(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
+        if (threads > MaxCpuThreads)
+            throw new ArgumentOutOfRangeException(
+                nameof(threads), threads,
+                $"{threads} CPU threads is more than this machine can use: at most {MaxCpuThreads} (4 x its " +
+                $"{Environment.ProcessorCount} logical processors).");
         EnsureNativeLibraryLoadable();
         torch.set_num_threads(threads);
     }

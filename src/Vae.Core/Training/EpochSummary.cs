@@ -10,4 +10,8 @@ namespace Vae.Core;
 /// <param name="IsBest">Whether this epoch has the lowest validation loss so far.</param>
 /// <param name="LiveTensors">TorchSharp's count of live tensors on the training thread at the end of the epoch.</param>
 public sealed record EpochSummary(
-    int Epoch, ElboMetrics Train, ElboMetrics? Validation, double Beta, double ImagesPerSecond, TimeSpan Duration, bool IsBest, long LiveTensors);
+    int Epoch, ElboMetrics Train, ElboMetrics? Validation, double Beta, double ImagesPerSecond, TimeSpan Duration, bool IsBest, long LiveTensors)
+{
+    /// <summary>The learning rate of the epoch's steps (see <see cref="VaeTrainerOptions.LearningRateSchedule"/>); 0 in histories from checkpoints that predate it.</summary>
+    public double LearningRate { get; init; }
+}

@@ -14,8 +14,10 @@ namespace Vae.Core;
 /// The parameters are re-pointed to views of one flat tensor and their gradients to views of another, which autograd
 /// accumulates into in place. The update then takes a handful of operations over one long vector instead of nine
 /// per parameter tensor, zeroing the gradients is one operation, and so are the finiteness check and the gradient
-/// norm. The update is that of <c>torch.optim.Adam</c> (no weight decay, no AMSGrad) with its bias corrections folded
-/// into the step size and epsilon, which saves two passes over the buffers; results agree to float rounding.
+/// norm. The update is that of <c>torch.optim.AdamW</c> (no AMSGrad; <c>torch.optim.Adam</c> when the weight decay is 0)
+/// with its bias corrections folded into the step size and epsilon, which saves two passes over the buffers; results
+/// agree to float rounding. The weight decay is decoupled: every weight shrinks by the factor 1 - lr * decay before
+/// the Adam update, and a decay of 0 multiplies by exactly 1, leaving Adam's results bit for bit as they were.
 /// Constant scalars are created once: TorchSharp frees a scalar's native memory only in its finalizer.
 /// </remarks>
 internal sealed unsafe class FlatAdam : IDisposable
@@ -33,14 +35,13 @@ internal sealed unsafe class FlatAdam : IDisposable
     private readonly Scalar beta2;
     private readonly Scalar oneMinusBeta2;
     private readonly Scalar eps;
-    private readonly double learningRate;
     private readonly double beta1Value;
     private readonly double beta2Value;
     private readonly double epsValue;
     private readonly Tensor oneMinusBeta1Tensor;
     private readonly bool onCpu;
 
-    public FlatAdam(IReadOnlyList<Parameter> moduleParameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+    public FlatAdam(IReadOnlyList<Parameter> moduleParameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
     {
         using var noGrad = no_grad();
         var first = moduleParameters[0];
@@ -60,7 +61,8 @@ internal sealed unsafe class FlatAdam : IDisposable
         expAvg = zeros_like(parameters).DetachFromDisposeScope();
         expAvgSq = zeros_like(parameters).DetachFromDisposeScope();
         denominator = empty_like(parameters).DetachFromDisposeScope();
-        this.learningRate = learningRate;
+        LearningRate = learningRate;
+        WeightDecay = weightDecay;
         beta1Value = beta1;
         beta2Value = beta2;
         this.beta1 = beta1;
@@ -75,6 +77,12 @@ internal sealed unsafe class FlatAdam : IDisposable
 
     /// <summary>All parameters as one vector (each parameter is a view of it).</summary>
     public Tensor Parameters => parameters;
+
+    /// <summary>The step size of the next updates; a learning-rate schedule changes it between epochs.</summary>
+    public double LearningRate { get; set; }
+
+    /// <summary>The decoupled weight decay (AdamW's): each update first multiplies the weights by 1 - <see cref="LearningRate"/> * this.</summary>
+    public double WeightDecay { get; }
 
     /// <summary>Threads for the CPU update; 1 by default.</summary>
     public int Threads { get; set; } = 1;
@@ -152,13 +160,20 @@ internal sealed unsafe class FlatAdam : IDisposable
         var sqrtBiasCorrection2 = Math.Sqrt(1 - Math.Pow(beta2Value, Steps));
         // lr * m / (sqrt(v) / sqrt(bc2) + eps) / bc1 = (lr * sqrt(bc2) / bc1) * m / (sqrt(v) + eps * sqrt(bc2)):
         // the same update with two passes over the buffers fewer.
+        // AdamW's order: the decay uses the weights before this step's Adam update.
+        var decay = 1 - LearningRate * WeightDecay;
         if (onCpu)
         {
-            StepOnCpu((float)(-learningRate * sqrtBiasCorrection2 / biasCorrection1), (float)(epsValue * sqrtBiasCorrection2));
+            StepOnCpu((float)(-LearningRate * sqrtBiasCorrection2 / biasCorrection1), (float)(epsValue * sqrtBiasCorrection2), (float)decay);
             return;
         }
         using Scalar scaledEps = epsValue * sqrtBiasCorrection2;
-        using Scalar negativeStepSize = -learningRate * sqrtBiasCorrection2 / biasCorrection1;
+        using Scalar negativeStepSize = -LearningRate * sqrtBiasCorrection2 / biasCorrection1;
+        if (WeightDecay != 0)
+        {
+            using Scalar decayFactor = decay;
+            parameters.mul_(decayFactor);
+        }
 
         expAvg.lerp_(gradients, oneMinusBeta1Tensor);
         expAvgSq.mul_(beta2).addcmul_(gradients, gradients, value: oneMinusBeta2);
@@ -168,7 +183,7 @@ internal sealed unsafe class FlatAdam : IDisposable
 
     // The same update in one pass over the four buffers instead of six passes of libtorch operations.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void StepOnCpu(float negativeStepSize, float scaledEps)
+    private void StepOnCpu(float negativeStepSize, float scaledEps, float decay)
     {
         var count = (int)parameters.numel();
         var (p, g, m, v) = ((nint)NativeTensor.Floats(parameters), (nint)NativeTensor.Floats(gradients), (nint)NativeTensor.Floats(expAvg), (nint)NativeTensor.Floats(expAvgSq));
@@ -176,7 +191,7 @@ internal sealed unsafe class FlatAdam : IDisposable
         var workers = Math.Clamp(count / MinimumPerThread, 1, Threads);
         if (workers == 1)
         {
-            Update((float*)p, (float*)g, (float*)m, (float*)v, count, b1, b2, negativeStepSize, scaledEps);
+            Update((float*)p, (float*)g, (float*)m, (float*)v, count, b1, b2, negativeStepSize, scaledEps, decay);
             return;
         }
         var chunk = (count / workers + 63) / 64 * 64;
@@ -185,12 +200,13 @@ internal sealed unsafe class FlatAdam : IDisposable
             var start = worker * chunk;
             var length = Math.Min(chunk, count - start);
             if (length > 0)
-                Update((float*)p + start, (float*)g + start, (float*)m + start, (float*)v + start, length, b1, b2, negativeStepSize, scaledEps);
+                Update((float*)p + start, (float*)g + start, (float*)m + start, (float*)v + start, length, b1, b2, negativeStepSize, scaledEps, decay);
         });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Update(float* p, float* g, float* m, float* v, int count, float oneMinusBeta1, float beta2, float negativeStepSize, float scaledEps)
+    // The weight times decay, then plus the update, each rounded as libtorch's mul_ and addcdiv_ round them; a decay of 1 is exact.
+    private static void Update(float* p, float* g, float* m, float* v, int count, float oneMinusBeta1, float beta2, float negativeStepSize, float scaledEps, float decay)
     {
         var oneMinusBeta2 = 1 - beta2;
         var i = 0;
@@ -206,14 +222,14 @@ internal sealed unsafe class FlatAdam : IDisposable
                 second = second * beta2 + gradient * gradient * oneMinusBeta2;
                 first.Store(m + i);
                 second.Store(v + i);
-                (Vector.Load(p + i) + first / (Vector.SquareRoot(second) + new Vector<float>(scaledEps)) * negativeStepSize).Store(p + i);
+                (Vector.Load(p + i) * decay + first / (Vector.SquareRoot(second) + new Vector<float>(scaledEps)) * negativeStepSize).Store(p + i);
             }
         }
         for (; i < count; i++)
         {
             m[i] += (g[i] - m[i]) * oneMinusBeta1;
             v[i] = v[i] * beta2 + g[i] * g[i] * oneMinusBeta2;
-            p[i] += m[i] / (MathF.Sqrt(v[i]) + scaledEps) * negativeStepSize;
+            p[i] = p[i] * decay + m[i] / (MathF.Sqrt(v[i]) + scaledEps) * negativeStepSize;
         }
     }
 

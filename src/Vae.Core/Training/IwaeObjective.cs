@@ -27,13 +27,13 @@ internal static class IwaeObjective
         if (samples == 1)
             return ElboLoss.NegativeElboUnchecked(model.Forward(data, noise), model.FeaturesOf(data), beta, Reduction.Sum);
         using var scope = NewDisposeScope();
-        var (mean, logVariance) = model.Encoder.forward(data);
+        var (mean, logVariance) = model.Posterior(data);
         var rows = data.shape[0];
         var latent = mean.shape[1];
         var epsilon = randn([samples, rows, latent], dtype: mean.dtype, device: mean.device, generator: noise);
         var z = epsilon.mul(logVariance.mul(0.5).exp()).add(mean);
-        var decoded = model.Decoder.forward(model.DecoderInput(z, data).reshape(samples * rows, -1));
-        var logVarianceOfX = model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
+        var decoded = model.LikelihoodParameters(model.DecoderInput(z, data).reshape(samples * rows, -1));
+        var logVarianceOfX = model.OutputLogVariance(decoded.dtype, decoded.device);
         var target = model.FeaturesOf(data).repeat(samples, 1);
         var reconstruction = ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, logVarianceOfX, target).sum(1).reshape(samples, rows);
         var logPrior = model.PriorLogDensity(z);

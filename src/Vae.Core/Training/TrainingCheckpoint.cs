@@ -239,12 +239,31 @@ internal sealed class TrainingCheckpoint
         Require(double.IsFinite(sums.Loss) && double.IsFinite(sums.Reconstruction) && double.IsFinite(sums.Kl), "State.Sums",
             $"loss {sums.Loss}", "must be finite");
 
+        // 0 where a cosine schedule shorter than the run has reached a minimum of 0.
+        Require(state.LearningRate is null || (double.IsFinite(state.LearningRate.Value) && state.LearningRate >= 0), "State.LearningRate",
+            state.LearningRate?.ToString("R") ?? "null", "must be non-negative and finite, or null");
+        Require(!double.IsNaN(state.PlateauBest) && !double.IsNegativeInfinity(state.PlateauBest), "State.PlateauBest", state.PlateauBest,
+            "must be a number or +infinity");
+        Require(state.PlateauBadEpochs >= 0 && state.PlateauBadEpochs <= state.CompletedEpochs, "State.PlateauBadEpochs", state.PlateauBadEpochs,
+            $"must lie in 0-{state.CompletedEpochs} (State.CompletedEpochs)");
+        var cooldown = (header.Options.LearningRateSchedule as ReduceOnPlateauSchedule)?.Cooldown ?? 0;
+        Require(state.PlateauCooldown >= 0 && state.PlateauCooldown <= cooldown, "State.PlateauCooldown", state.PlateauCooldown,
+            $"must lie in 0-{cooldown} (the schedule's Cooldown)");
+
         Require(header.History.Count == state.CompletedEpochs, "History", $"{header.History.Count} epoch(s)",
             $"must list one summary per completed epoch ({state.CompletedEpochs})");
         for (var i = 0; i < header.History.Count; i++)
+        {
             Require(header.History[i] is { } summary && summary.Epoch == i + 1, $"History[{i}].Epoch", header.History[i]?.Epoch.ToString() ?? "null", $"must be {i + 1}");
+            // 0 in checkpoints written before the rate was recorded.
+            Require(double.IsFinite(header.History[i].LearningRate) && header.History[i].LearningRate >= 0, $"History[{i}].LearningRate",
+                header.History[i].LearningRate, "must be non-negative and finite");
+        }
 
-        var parameters = ExpectedParameters.Of(header.Architecture).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        // A custom model's names are known only to its modules: they are checked against the model on restoring.
+        var parameters = header.Architecture.Architecture == VaeArchitecture.Custom
+            ? header.BestWeightNames.ToHashSet(StringComparer.Ordinal)
+            : ExpectedParameters.Of(header.Architecture).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in header.BestWeightNames)
         {

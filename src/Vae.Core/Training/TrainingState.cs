@@ -29,6 +29,18 @@ internal sealed record TrainingState
     public int ShuffleStateEpoch { get; init; }
 
     public EpochSums Sums { get; init; }
+
+    /// <summary>The learning rate of the current epoch (set as it starts), or of the next one once a plateau schedule has decided it; null before the first epoch.</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>A plateau schedule's lowest validation loss so far.</summary>
+    public double PlateauBest { get; init; } = double.PositiveInfinity;
+
+    /// <summary>A plateau schedule's epochs since the last improvement.</summary>
+    public int PlateauBadEpochs { get; init; }
+
+    /// <summary>A plateau schedule's epochs of cooldown left.</summary>
+    public int PlateauCooldown { get; init; }
 }
 
 /// <summary>Running totals of the current epoch's training loss (nats, summed over samples).</summary>

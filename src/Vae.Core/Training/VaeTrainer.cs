@@ -9,9 +9,11 @@ using static TorchSharp.torch;
 namespace Vae.Core;
 
 /// <summary>
-/// Trains a <see cref="VariationalAutoencoder"/> with Adam on the negative ELBO: seeded shuffling every epoch,
-/// KL warm-up, gradient clipping, validation with early stopping and best-weight restore, atomic checkpoints that
-/// resume bit for bit, a guard against NaN, and memory that stays flat over long runs.
+/// Trains a <see cref="VariationalAutoencoder"/> with Adam (AdamW's decoupled weight decay if asked) on the negative
+/// ELBO: seeded shuffling every epoch, KL warm-up, learning-rate schedules, gradient clipping, validation with early
+/// stopping and best-weight restore, callbacks at epoch end (<see cref="ITrainingCallback"/>, TensorBoard among them),
+/// atomic checkpoints that resume bit for bit, a guard against NaN, and memory that stays flat over long runs. Every
+/// log event carries one of the <see cref="TrainingEvents"/> ids.
 /// </summary>
 /// <remarks>
 /// One trainer runs one thing at a time: <c>Fit</c>, <see cref="LoadCheckpoint"/> and <see cref="SaveCheckpoint"/>
@@ -71,7 +73,7 @@ public sealed class VaeTrainer : IDisposable
         model.to(device);
         parameters = model.parameters().ToArray();
         dtype = parameters[0].dtype;
-        optimizer = new FlatAdam(parameters, this.options.LearningRate);
+        optimizer = new FlatAdam(parameters, this.options.LearningRate, weightDecay: this.options.WeightDecay);
         shuffleGenerator = new Generator((ulong)this.options.Seed, device.type == DeviceType.CUDA ? CPU : device);
         noiseGenerator = new Generator((ulong)this.options.Seed + 1, device);
         step = FusedMlpStep.TryCreate(model, this.options, optimizer.Parameters, optimizer.Gradients) is { } kernels
@@ -185,7 +187,7 @@ public sealed class VaeTrainer : IDisposable
         var saved = state with { BestValidationLoss = best.Loss, EpochsWithoutImprovement = best.EpochsWithoutImprovement };
         var checkpoint = new TrainingCheckpoint(model.Options, options, saved, history, model, optimizer, shuffleGenerator, noiseGenerator, best.Weights);
         AtomicFile.Write(path, checkpoint.WriteTo);
-        logger.LogDebug("Checkpoint written to {Path} after {Epochs} epoch(s) and {Batches} batch(es)", path, state.CompletedEpochs, state.BatchInEpoch);
+        logger.LogDebug(TrainingEvents.CheckpointWritten, "Checkpoint written to {Path} after {Epochs} epoch(s) and {Batches} batch(es)", path, state.CompletedEpochs, state.BatchInEpoch);
     }
 
     /// <summary>
@@ -207,7 +209,7 @@ public sealed class VaeTrainer : IDisposable
         history.Clear();
         history.AddRange(checkpoint.History);
         best.Reset(state.BestValidationLoss, state.EpochsWithoutImprovement, bestWeights);
-        logger.LogInformation("Resumed from {Path} after {Epochs} epoch(s)", path, state.CompletedEpochs);
+        logger.LogInformation(TrainingEvents.ResumedFromCheckpoint, "Resumed from {Path} after {Epochs} epoch(s)", path, state.CompletedEpochs);
     }
 
     /// <summary>
@@ -218,9 +220,18 @@ public sealed class VaeTrainer : IDisposable
     /// <param name="adjust">Changes to the stored options, e.g. more epochs; null keeps them.</param>
     /// <param name="logger">As for the constructor.</param>
     /// <exception cref="InvalidDataException">The file is not a checkpoint or is damaged.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The checkpoint is of a model with the caller's own encoder and decoder: build that model with them, create a
+    /// trainer for it and call <see cref="LoadCheckpoint"/>.
+    /// </exception>
     public static VaeTrainer Resume(string path, Func<VaeTrainerOptions, VaeTrainerOptions>? adjust = null, ILogger? logger = null)
     {
         var (architecture, options) = TrainingCheckpoint.ReadOptions(path);
+        if (architecture.Architecture == VaeArchitecture.Custom)
+            throw new InvalidOperationException(
+                $"Checkpoint '{path}' is of a model with your own encoder and decoder ({architecture}), which {nameof(Resume)} cannot build. " +
+                $"Create the model with new {nameof(VariationalAutoencoder)}(encoder, decoder, options) from the same modules, a " +
+                $"{nameof(VaeTrainer)} for it, and call {nameof(LoadCheckpoint)}(\"{path}\").");
         var model = new VariationalAutoencoder(architecture);
         var trainer = new VaeTrainer(model, adjust is null ? options : adjust(options), logger);
         trainer.LoadCheckpoint(path);
@@ -248,12 +259,16 @@ public sealed class VaeTrainer : IDisposable
         int? batchesPerEpoch, Func<int, Tensor?, EpochBatches> batchesOf, long? sampleCount)
     {
         var schedule = KlSchedule.For(options, batchesPerEpoch);
+        if (options.LearningRateSchedule is ReduceOnPlateauSchedule && validation is null)
+            throw new ArgumentException(
+                "LearningRateSchedule is a ReduceOnPlateauSchedule, which follows the validation loss, but Fit was given no validation data.", nameof(validation));
         state = state with { BatchesPerEpoch = batchesPerEpoch ?? 0 };
         if (options.CpuThreads is { } threads) VaeRuntime.SetCpuThreads(threads);
         optimizer.Threads = step.Threads = Math.Max(1, VaeRuntime.CpuThreads);
 
         var clock = Stopwatch.StartNew();
         var stoppedEarly = false;
+        string? stopReason = null;
         optimizer.AttachParameters(parameters);
         optimizer.AttachGradients(parameters);
         model.train();
@@ -261,6 +276,7 @@ public sealed class VaeTrainer : IDisposable
         {
             using var epochScope = NewDisposeScope();
             StartShuffle(epoch);
+            StartLearningRate(epoch);
             // Before the permutation is drawn, so that a checkpoint written here holds the generator of the epoch's start.
             StopIfCancelled(cancellationToken);
             var permutation = sampleCount is { } n ? randperm(n, generator: shuffleGenerator, device: shuffleGenerator.device).to(device) : null;
@@ -270,9 +286,10 @@ public sealed class VaeTrainer : IDisposable
             epochClock.Stop();
 
             var summary = FinishEpoch(epoch, validation, schedule, trainedSamples / epochClock.Elapsed.TotalSeconds, epochClock.Elapsed);
-            stoppedEarly = options.EarlyStoppingPatience > 0 && best.EpochsWithoutImprovement >= options.EarlyStoppingPatience;
+            stopReason = StopReason(summary, validation);
+            stoppedEarly = stopReason is not null;
             if (options.CheckpointPath is { } checkpointPath && (epoch % options.CheckpointEveryEpochs == 0 || epoch == options.Epochs || stoppedEarly))
-                SaveCheckpoint(checkpointPath);
+                WriteCheckpoint(checkpointPath);
             progress?.Report(new TrainingProgress(
                 epoch, options.Epochs, trainedBatches, batches.Count, summary.Train.Loss, summary.Train.Reconstruction, summary.Train.Kl,
                 summary.ImagesPerSecond, clock.Elapsed, summary) { Beta = summary.Beta });
@@ -281,7 +298,7 @@ public sealed class VaeTrainer : IDisposable
         if (validation is not null && options.RestoreBestWeights) best.RestoreInto(model);
         var bestEpoch = history.Count == 0 ? 0
             : history.Where(h => h.Validation is not null).DefaultIfEmpty(history[^1]).MinBy(h => h.Validation?.Loss ?? 0)!.Epoch;
-        return new TrainingResult(history.ToArray(), bestEpoch, stoppedEarly, clock.Elapsed);
+        return new TrainingResult(history.ToArray(), bestEpoch, stoppedEarly, clock.Elapsed) { StopReason = stopReason };
     }
 
     // The batches of one epoch from where the state stands; returns the epoch's batch count and the samples trained now.
@@ -324,10 +341,56 @@ public sealed class VaeTrainer : IDisposable
             state = state with { ShuffleStateAtEpochStart = GeneratorState.Save(shuffleGenerator), ShuffleStateEpoch = epoch, Sums = default };
     }
 
+    // The rate of this epoch: from the schedule's formula, or as a plateau schedule left it at the end of the last one.
+    private void StartLearningRate(int epoch)
+    {
+        var learningRate = options.LearningRateSchedule switch
+        {
+            null => options.LearningRate,
+            StepLearningRateSchedule step => step.At(options.LearningRate, epoch),
+            CosineAnnealingSchedule cosine => cosine.At(options.LearningRate, epoch, options.Epochs),
+            ReduceOnPlateauSchedule => state.LearningRate ?? options.LearningRate,
+            var other => throw new UnreachableException($"No learning rate for the schedule {other}."),
+        };
+        if (history.Count > 0 && history[^1].LearningRate != learningRate && state.BatchInEpoch == 0)
+            logger.LogInformation(TrainingEvents.LearningRateChanged, "Learning rate {Previous:G4} -> {LearningRate:G4} from epoch {Epoch}",
+                history[^1].LearningRate, learningRate, epoch);
+        optimizer.LearningRate = learningRate;
+        state = state with { LearningRate = learningRate };
+    }
+
+    // Early stopping first, then the callbacks (all of them run, the first reason is kept); null to go on.
+    private string? StopReason(EpochSummary summary, Tensor? validation)
+    {
+        string? reason = null;
+        if (options.EarlyStoppingPatience > 0 && best.EpochsWithoutImprovement >= options.EarlyStoppingPatience)
+        {
+            reason = $"the validation loss has not improved for {best.EpochsWithoutImprovement} epochs (EarlyStoppingPatience {options.EarlyStoppingPatience})";
+            logger.LogInformation(TrainingEvents.StoppedEarly, "Stopping early after epoch {Epoch}: {Reason}", summary.Epoch, reason);
+        }
+        if (options.Callbacks.Count == 0) return reason;
+        var context = new EpochContext(model, summary, history.AsReadOnly(), options.Epochs, state.GlobalStep, validation);
+        foreach (var callback in options.Callbacks) callback.OnEpochEnd(context);
+        model.train(); // a callback that ran the model for inference may have left it in evaluation mode
+        if (reason is null && context.StopReason is { } requested)
+        {
+            reason = requested;
+            logger.LogInformation(TrainingEvents.StoppedByCallback, "Stopping after epoch {Epoch} at a callback's request: {Reason}", summary.Epoch, reason);
+        }
+        return reason;
+    }
+
+    // A checkpoint the trainer writes on its own, announced to the callbacks.
+    private void WriteCheckpoint(string path)
+    {
+        SaveCheckpoint(path);
+        foreach (var callback in options.Callbacks) callback.OnCheckpointSaved(path);
+    }
+
     private void StopIfCancelled(CancellationToken cancellationToken)
     {
         if (!cancellationToken.IsCancellationRequested) return;
-        if (options.CheckpointPath is { } path) SaveCheckpoint(path);
+        if (options.CheckpointPath is { } path) WriteCheckpoint(path);
         cancellationToken.ThrowIfCancellationRequested();
     }
 
@@ -353,12 +416,17 @@ public sealed class VaeTrainer : IDisposable
             validated = step.Validate(validation, options.Seed);
             model.train();
             isBest = best.Offer(model, validated.Loss);
+            if (options.LearningRateSchedule is ReduceOnPlateauSchedule plateau)
+            {
+                var after = plateau.After(new PlateauState(optimizer.LearningRate, state.PlateauBest, state.PlateauBadEpochs, state.PlateauCooldown), validated.Loss);
+                state = state with { LearningRate = after.LearningRate, PlateauBest = after.Best, PlateauBadEpochs = after.BadEpochs, PlateauCooldown = after.Cooldown };
+            }
         }
         state = state with { CompletedEpochs = epoch, BatchInEpoch = 0, Sums = default };
         var summary = new EpochSummary(epoch, train, validated, schedule.At(state.GlobalStep - 1), imagesPerSecond, duration, isBest,
-            DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            DisposeScopeManager.Statistics.ThreadTotalLiveCount) { LearningRate = optimizer.LearningRate };
         history.Add(summary);
-        logger.LogInformation(
+        logger.LogInformation(TrainingEvents.EpochCompleted,
             "Epoch {Epoch}/{Epochs}: train {Train:F2} nats, validation {Validation} nats, {Rate:F0} images/s",
             epoch, options.Epochs, train.Loss, validated?.Loss.ToString("F2") ?? "-", imagesPerSecond);
         return summary;

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Vae.Core;
 
 /// <summary>How <see cref="VaeTrainer"/> trains: the hyper-parameters of the epoch loop and its optimizer.</summary>
@@ -9,8 +11,22 @@ public sealed record VaeTrainerOptions
     /// <summary>Samples per optimizer step; the last, partial batch of an epoch is kept.</summary>
     public int BatchSize { get; init; } = 128;
 
-    /// <summary>Adam's learning rate.</summary>
+    /// <summary>Adam's learning rate: that of every epoch, or the base rate a <see cref="LearningRateSchedule"/> starts from.</summary>
     public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>
+    /// Decoupled weight decay, as <c>torch.optim.AdamW</c>'s <c>weight_decay</c>: before each Adam update every weight
+    /// (biases included) is multiplied by <c>1 - lr * WeightDecay</c>, with lr the rate in force. 0 (the default) is
+    /// plain Adam. PyTorch's AdamW defaults to 0.01.
+    /// </summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>
+    /// How the learning rate changes from epoch to epoch: <see cref="StepLearningRateSchedule"/>,
+    /// <see cref="CosineAnnealingSchedule"/> or <see cref="ReduceOnPlateauSchedule"/> (which needs validation data);
+    /// null (the default) keeps <see cref="LearningRate"/> throughout.
+    /// </summary>
+    public LearningRateSchedule? LearningRateSchedule { get; init; }
 
     /// <summary>Weight of the KL term (beta-VAE); 1 trains on the plain ELBO.</summary>
     public double Beta { get; init; } = 1.0;
@@ -82,6 +98,14 @@ public sealed record VaeTrainerOptions
     /// <summary>The number of samples k of z per input for <see cref="VaeObjective.Iwae"/> (cost grows about k-fold); unused by the ELBO.</summary>
     public int ImportanceSamples { get; init; } = 5;
 
+    /// <summary>
+    /// Code run at the end of every epoch and after every checkpoint the trainer writes, in this order, on the training
+    /// thread; one may stop the run (<see cref="EpochContext.RequestStop"/>). Empty by default. Checkpoints do not store
+    /// callbacks: give them again when resuming (<c>VaeTrainer.Resume(path, o =&gt; o with { Callbacks = [...] })</c>).
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<ITrainingCallback> Callbacks { get; init; } = [];
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is out of range.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()
@@ -89,13 +113,27 @@ public sealed record VaeTrainerOptions
         if (Epochs <= 0) throw Bad(nameof(Epochs), Epochs, "must be at least 1");
         if (BatchSize <= 0) throw Bad(nameof(BatchSize), BatchSize, "must be at least 1");
         if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw Bad(nameof(LearningRate), LearningRate, "must be positive and finite");
+        if (!double.IsFinite(WeightDecay) || WeightDecay < 0) throw Bad(nameof(WeightDecay), WeightDecay, "must be non-negative and finite");
+        if (LearningRateSchedule is { } schedule)
+        {
+            try
+            {
+                schedule.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"{nameof(LearningRateSchedule)}: {e.Message}", nameof(LearningRateSchedule), e);
+            }
+        }
+        if (Callbacks is null || Callbacks.Any(c => c is null)) throw Bad(nameof(Callbacks), Callbacks is null ? null : "a list holding null", "must be a list of callbacks without null");
         if (!double.IsFinite(Beta) || Beta < 0) throw Bad(nameof(Beta), Beta, "must be non-negative and finite");
         if (!double.IsFinite(FreeBits) || FreeBits < 0) throw Bad(nameof(FreeBits), FreeBits, "must be non-negative and finite");
         if (KlWarmupEpochs < 0) throw Bad(nameof(KlWarmupEpochs), KlWarmupEpochs, "must not be negative");
         if (KlWarmupSteps < 0) throw Bad(nameof(KlWarmupSteps), KlWarmupSteps, "must not be negative");
         if (KlWarmupSteps > 0 && KlWarmupEpochs > 0) throw Bad(nameof(KlWarmupSteps), KlWarmupSteps, $"cannot be set together with KlWarmupEpochs ({KlWarmupEpochs}): give the warm-up in epochs or in steps");
         if (MaxGradientNorm is { } norm && (!double.IsFinite(norm) || norm <= 0)) throw Bad(nameof(MaxGradientNorm), norm, "must be positive and finite, or null");
-        if (CpuThreads is { } threads && threads <= 0) throw Bad(nameof(CpuThreads), threads, "must be at least 1, or null");
+        if (CpuThreads is { } threads && (threads <= 0 || threads > VaeRuntime.MaxCpuThreads))
+            throw new ArgumentOutOfRangeException(nameof(CpuThreads), threads, $"{nameof(CpuThreads)} must be from 1 to {VaeRuntime.MaxCpuThreads} (4 x the {Environment.ProcessorCount} logical processors), or null, but was {threads}.");
         if (EarlyStoppingPatience < 0) throw Bad(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must not be negative");
         if (CheckpointEveryEpochs <= 0) throw Bad(nameof(CheckpointEveryEpochs), CheckpointEveryEpochs, "must be at least 1");
         if (!Enum.IsDefined(Objective)) throw Bad(nameof(Objective), (int)Objective, $"must be a {nameof(VaeObjective)}");

@@ -46,6 +46,17 @@ public sealed class MnistDatasetTests
     }
 
     [Fact]
+    public void MissingFolderSaysWhereMnistComesFrom()
+    {
+        using var dir = new TempDirectory();
+
+        var load = () => MnistDataset.Load(dir.File("no-such-folder"), MnistSplit.Train);
+
+        load.Should().Throw<FileNotFoundException>().Which.Message.Should()
+            .Contain("MnistDownloader.DownloadAsync").And.Contain("samples/data/mnist-10k");
+    }
+
+    [Fact]
     public void ImageAndLabelCountMismatchGivesInvalidDataNamingBothFiles()
     {
         using var dir = new TempDirectory();

@@ -11,8 +11,8 @@ namespace Vae.Core.Tests;
 
 /// <summary>
 /// Which training setups take the fused step: every option of <see cref="VaeOptions"/> and
-/// <see cref="VaeTrainerOptions"/> is classified here, and every combination of the options that change the step
-/// either trains on it with autograd's gradients or is reported ineligible. A new option (an activation, dropout, a
+/// <see cref="VaeTrainerOptions"/> is classified here, and every combination of the values the step implements, alone
+/// and with any one value it does not, either trains on it with autograd's gradients or is reported ineligible. A new option (an activation, dropout, a
 /// likelihood) fails <see cref="EveryOptionIsClassified"/> until it is listed, and once listed the walk holds the step
 /// to it.
 /// </summary>
@@ -45,7 +45,8 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeOptions.InputSize)] = Covered(16),
         [nameof(VaeOptions.HiddenSizes)] = Covered(new[] { 12, 7 }, Array.Empty<int>()),
         [nameof(VaeOptions.LatentSize)] = Covered(3),
-        [nameof(VaeOptions.Architecture)] = MakesIneligible(VaeArchitecture.Mlp, VaeArchitecture.Convolutional),
+        // A custom model here is made of the built-in MLP's own modules: even those are left to autograd.
+        [nameof(VaeOptions.Architecture)] = MakesIneligible(VaeArchitecture.Mlp, VaeArchitecture.Convolutional, VaeArchitecture.Custom),
         // Read by convolutional models only, which the step does not train.
         [nameof(VaeOptions.ImageChannels)] = Irrelevant(1, 4),
         [nameof(VaeOptions.ImageHeight)] = Irrelevant(4, 16),
@@ -61,6 +62,10 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeOptions.Prior)] = MakesIneligible(VaePrior.Standard, VaePrior.Vamp),
         // Read by the VampPrior only, which the step does not train.
         [nameof(VaeOptions.PseudoInputs)] = Irrelevant(500, 7),
+        [nameof(VaeOptions.Activation)] = MakesIneligible(VaeActivation.ReLU, VaeActivation.LeakyReLU, VaeActivation.ELU, VaeActivation.GELU, VaeActivation.SiLU, VaeActivation.Tanh),
+        [nameof(VaeOptions.InputDropout)] = MakesIneligible(0.0, 0.2),
+        [nameof(VaeOptions.HiddenDropout)] = MakesIneligible(0.0, 0.3),
+        [nameof(VaeOptions.LayerNormalization)] = MakesIneligible(false, true),
     };
 
     private static readonly Dictionary<string, Classification> TrainingOptions = new()
@@ -70,6 +75,12 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeTrainerOptions.BatchSize)] = Irrelevant(128, 7),
         // The optimizer's, after the step.
         [nameof(VaeTrainerOptions.LearningRate)] = Irrelevant(1e-3, 0.1),
+        // The optimizer's (the fused step's Adam is the trainer's FlatAdam), after the step.
+        [nameof(VaeTrainerOptions.WeightDecay)] = Irrelevant(0.0, 0.01),
+        // The trainer sets the optimizer's rate between epochs.
+        [nameof(VaeTrainerOptions.LearningRateSchedule)] = Irrelevant(null, new CosineAnnealingSchedule(), new ReduceOnPlateauSchedule()),
+        // Run between epochs.
+        [nameof(VaeTrainerOptions.Callbacks)] = Irrelevant(Array.Empty<ITrainingCallback>(), new ITrainingCallback[] { new NoCallback() }),
         [nameof(VaeTrainerOptions.Beta)] = Covered(1.0, 0.25),
         [nameof(VaeTrainerOptions.FreeBits)] = MakesIneligible(0.0, 0.5),
         // The trainer turns them into the beta the step is given.
@@ -89,6 +100,10 @@ public sealed class FusedStepEligibilityTests
         // Read by the Iwae objective only, which the step does not train.
         [nameof(VaeTrainerOptions.ImportanceSamples)] = Irrelevant(5, 1),
     };
+
+    private sealed class NoCallback : ITrainingCallback
+    {
+    }
 
     // The parameters' dtype is no option, but the step depends on it as on one.
     private static readonly Classification DataTypes = MakesIneligible(ScalarType.Float32, ScalarType.Float64);
@@ -177,7 +192,7 @@ public sealed class FusedStepEligibilityTests
         {
             using var scope = NewDisposeScope();
             manual_seed(11);
-            using var model = new VariationalAutoencoder(combination.Architecture);
+            using var model = Build(combination.Architecture);
             model.to(combination.DataType);
             using var kernel = FusedLikelihood.TryCreate(model);
             (kernel is not null).Should().Be(Sgemm.IsSupported && combination.AllImplemented, combination.Description);
@@ -221,34 +236,61 @@ public sealed class FusedStepEligibilityTests
             kernel.Should().BeNull();
     }
 
-    // Every combination of the values of the options that change the step (and of the dtype) that the library accepts;
-    // the training options at their base values unless asked for.
+    // Every combination of the values the step implements of the options that change it (and of the dtype), and each
+    // of those with one value it does not implement, that the library accepts; the training options at their base
+    // values unless asked for. Two values it does not implement at once add nothing (either makes it ineligible) but
+    // would multiply the walk by the product of every such option's values.
     private static IEnumerable<Combination> Combinations(bool training = true)
     {
-        var axes = ArchitectureOptions.Select(o => (o.Key, o.Value, Architecture: true))
-            .Concat(training ? TrainingOptions.Select(o => (o.Key, o.Value, Architecture: false)) : [])
-            .Where(o => o.Value.Role != Role.Irrelevant)
+        var axes = ArchitectureOptions.Select(o => (Name: o.Key, Classification: o.Value, Kind: Axis.Architecture))
+            .Concat(training ? TrainingOptions.Select(o => (Name: o.Key, Classification: o.Value, Kind: Axis.Training)) : [])
+            .Where(o => o.Classification.Role != Role.Irrelevant)
+            .Append((Name: "dtype", Classification: DataTypes, Kind: Axis.DataType))
             .ToArray();
-        IEnumerable<Combination> combinations = [Base() with { Description = "" }];
-        foreach (var (name, classification, architecture) in axes)
+        IEnumerable<(object? Value, bool Implemented)[]> implemented = [[]];
+        foreach (var axis in axes)
+            implemented = implemented.SelectMany(choice => axis.Classification.Implemented.Select(value => choice.Append((value, true)).ToArray()));
+        var core = implemented.ToList();
+        var withOneOther = core.SelectMany(choice => axes.SelectMany((axis, i) => axis.Classification.Ineligible.Select(value =>
         {
-            combinations = combinations.SelectMany(c => classification.Values.Select(value => c with
+            var changed = choice.ToArray();
+            changed[i] = (value, false);
+            return changed;
+        })));
+        return core.Concat(withOneOther).Select(choice =>
+        {
+            var combination = Base() with { Description = "" };
+            for (var i = 0; i < axes.Length; i++)
             {
-                Architecture = architecture ? With(c.Architecture, name, value) : c.Architecture,
-                Training = architecture ? c.Training : With(c.Training, name, value),
-                AllImplemented = c.AllImplemented && classification.Implemented.Contains(value),
-                Description = $"{c.Description}{name}={Describe(value)}, ",
-            }));
-        }
-        return combinations
-            .SelectMany(c => DataTypes.Values.Select(dtype => c with
-            {
-                DataType = (ScalarType)dtype!,
-                AllImplemented = c.AllImplemented && DataTypes.Implemented.Contains(dtype),
-                Description = $"{c.Description}dtype={dtype}",
-            }))
-            .Where(IsValid);
+                var (name, _, kind) = axes[i];
+                var (value, isImplemented) = choice[i];
+                combination = combination with
+                {
+                    Architecture = kind == Axis.Architecture ? With(combination.Architecture, name, value) : combination.Architecture,
+                    Training = kind == Axis.Training ? With(combination.Training, name, value) : combination.Training,
+                    DataType = kind == Axis.DataType ? (ScalarType)value! : combination.DataType,
+                    AllImplemented = combination.AllImplemented && isImplemented,
+                    Description = $"{combination.Description}{(i > 0 ? ", " : "")}{name}={Describe(value)}",
+                };
+            }
+            return combination;
+        }).Where(IsValid);
     }
+
+    private enum Axis
+    {
+        Architecture,
+        Training,
+        DataType,
+    }
+
+    /// <summary>
+    /// The model the options describe; for <see cref="VaeArchitecture.Custom"/> one made of the built-in MLP's modules,
+    /// so that only the architecture's name differs.
+    /// </summary>
+    internal static VariationalAutoencoder Build(VaeOptions options) => options.Architecture == VaeArchitecture.Custom
+        ? new VariationalAutoencoder(new Encoder(options with { Architecture = VaeArchitecture.Mlp }), new Decoder(options with { Architecture = VaeArchitecture.Mlp }), options)
+        : new VariationalAutoencoder(options);
 
     // The first value of every option.
     private static Combination Base()
@@ -269,7 +311,7 @@ public sealed class FusedStepEligibilityTests
         if (device != DeviceType.CPU) return eligibility.IsEligible; // no such device here: Check's answer is all there is
 
         manual_seed(11);
-        using (var model = new VariationalAutoencoder(combination.Architecture))
+        using (var model = Build(combination.Architecture))
         {
             model.to(combination.DataType);
             using var trainer = new VaeTrainer(model, combination.Training);

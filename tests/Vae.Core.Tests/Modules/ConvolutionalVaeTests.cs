@@ -190,11 +190,52 @@ public sealed class ConvolutionalVaeTests : IDisposable
     }
 
     [Fact]
-    public void ThreeDimensionalImagesAreRejectedLikeForAnMlp()
+    public void ImagesAsNchwGiveWhatTheirFlatRowsGive()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        using var model = new VariationalAutoencoder(Mnist);
+        model.eval();
+        var images = rand([3, 1, 28, 28], generator: new Generator(2));
+        var flat = images.reshape(3, 784);
+
+        TensorAssert.Identical(model.Encode(images), model.Encode(flat)).Should().BeTrue();
+        TensorAssert.Identical(model.Reconstruct(images), model.Reconstruct(flat)).Should().BeTrue();
+        model.NegativeElbo(images, generator: new Generator(4)).Loss.item<float>()
+            .Should().Be(model.NegativeElbo(flat, generator: new Generator(4)).Loss.item<float>());
+        model.Evaluate(images, seed: 3).Should().Be(model.Evaluate(flat, seed: 3));
+        TensorAssert.Identical(
+            LikelihoodEstimator.LogLikelihood(model, images, 4, new Generator(5)),
+            LikelihoodEstimator.LogLikelihood(model, flat, 4, new Generator(5))).Should().BeTrue();
+        var detector = new AnomalyDetector(model, threshold: 100);
+        detector.Score(images).Should().Equal(detector.Score(flat));
+    }
+
+    [Fact]
+    public void ImagesOfAnotherSizeAreRejectedNamingBothShapes()
     {
         using var scope = NewDisposeScope();
         using var model = new VariationalAutoencoder(Mnist);
-        var act = () => model.forward(zeros(3, 1, 28, 28));
-        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "input" && e.Message.Contains("[3, 1, 28, 28]"));
+        var act = () => model.forward(zeros(3, 1, 28, 27));
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "input"
+            && e.Message.Contains("[3, 1, 28, 27]") && e.Message.Contains("[N, 1, 28, 28]") && e.Message.Contains("[N, 784]"));
+        var threeDimensional = () => model.forward(zeros(3, 28, 28));
+        threeDimensional.Should().Throw<ArgumentException>().Where(e => e.Message.Contains("[3, 28, 28]"));
+        var narrowRows = () => model.Encode(zeros(3, 783));
+        narrowRows.Should().Throw<ArgumentException>().Where(e => e.Message.Contains("[3, 783]") && e.Message.Contains("[N, 1, 28, 28]"));
+    }
+
+    [Fact]
+    public void InputSizeFollowsTheImageUnlessSetToAnotherValue()
+    {
+        var options = new VaeOptions { Architecture = VaeArchitecture.Convolutional, ImageChannels = 3, ImageHeight = 32, ImageWidth = 16 };
+        options.InputSize.Should().Be(3 * 32 * 16);
+        options.Validate();
+        (options with { ImageHeight = 8 }).InputSize.Should().Be(3 * 8 * 16, "the size follows the image");
+        var pinned = options with { InputSize = 100 };
+        var validate = () => pinned.Validate();
+        validate.Should().Throw<ArgumentException>().WithMessage("*3 x 32 x 16 = 1536*100*");
+        new VaeOptions { Architecture = VaeArchitecture.Convolutional }.InputSize.Should().Be(784);
+        new VaeOptions().InputSize.Should().Be(784);
     }
 }

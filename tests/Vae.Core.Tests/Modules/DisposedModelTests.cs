@@ -19,7 +19,7 @@ public sealed class DisposedModelTests : IDisposable
 
     public static TheoryData<string> Members => new()
     {
-        "forward", "Forward", "NegativeElbo", "Encode", "Decode", "Sample", "Reconstruct", "Device", "Encoder", "Decoder",
+        "forward", "Forward", "NegativeElbo", "Encode", "Decode", "Sample", "Reconstruct", "Device", "Encoder", "Decoder", "LogVariance",
         "SaveToStream", "LoadWeights", "state_dict", "load_state_dict", "parameters", "named_parameters", "buffers", "children",
         "modules", "train", "eval", "training", "zero_grad", "to device", "to dtype",
     };
@@ -46,6 +46,7 @@ public sealed class DisposedModelTests : IDisposable
             "Device" => () => _ = model.Device,
             "Encoder" => () => _ = model.Encoder,
             "Decoder" => () => _ = model.Decoder,
+            "LogVariance" => () => _ = model.LogVariance,
             "SaveToStream" => () => model.Save(new MemoryStream()),
             "LoadWeights" => () => model.LoadWeights(modelFile),
             "state_dict" => () => model.state_dict(),

@@ -1,0 +1,28 @@
+namespace Vae.Core.Data;
+
+/// <summary>How a <see cref="TabularPreprocessor"/> reads a CSV file into features.</summary>
+/// <example>
+/// <code>
+/// var options = new TabularOptions { LabelColumn = "label", IgnoreColumns = ["id"], MissingValues = TabularMissingValues.Impute };
+/// </code>
+/// </example>
+public sealed record TabularOptions
+{
+    /// <summary>A column kept aside from the features (e.g. the class used to measure a detector); null for none.</summary>
+    public string? LabelColumn { get; init; }
+
+    /// <summary>Columns that are neither features nor the label, such as identifiers.</summary>
+    public IReadOnlyList<string> IgnoreColumns { get; init; } = [];
+
+    /// <summary>
+    /// Columns to one-hot encode even though their values look like numbers (codes such as 1, 2, 3). A column is also
+    /// categorical when its value on the first training row is not a number.
+    /// </summary>
+    public IReadOnlyList<string> CategoricalColumns { get; init; } = [];
+
+    /// <summary>Empty fields and unknown categories are errors (the default) or imputed; recorded in the model.</summary>
+    public TabularMissingValues MissingValues { get; init; } = TabularMissingValues.Error;
+
+    /// <summary>The rows to learn the preprocessing from (e.g. only the normal ones); null for every row.</summary>
+    public TabularRowFilter? RowFilter { get; init; }
+}

@@ -1,0 +1,68 @@
+using System.Collections;
+using System.Reflection;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Vae.Core;
+
+/// <summary>
+/// Reads and writes the file <c>torch.save(model.state_dict(), path)</c> makes (a zip with a pickle and one entry per
+/// tensor) through TorchSharp.PyBridge 1.4.4.
+/// </summary>
+/// <remarks>
+/// PyBridge's public API only loads a file into a module whose state dict already has the file's keys and shapes, but
+/// an import must see the keys and shapes first to know which model to build. So the reader calls PyBridge's own
+/// unpickler, which that version keeps internal, by reflection; the package version is pinned, and every
+/// <c>.pt</c> fixture test goes through this path. Writing uses the public <c>save_py</c> on a module of no layers that
+/// hands out the dictionary to save.
+/// </remarks>
+internal static class PickledStateDict
+{
+    private static readonly MethodInfo? Unpickle = typeof(PyBridgeModuleExtensions).Assembly
+        .GetType("TorchSharp.PyBridge.PyTorchUnpickler")
+        ?.GetMethod("UnpickleStateDict", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static, [typeof(Stream), typeof(bool), typeof(bool)]);
+
+    /// <summary>Reads every tensor of the file, in the dtype it was stored in, on the CPU.</summary>
+    /// <exception cref="InvalidDataException">The file is not a zip-format <c>torch.save</c> file of a state dict.</exception>
+    public static Dictionary<string, Tensor> Read(Stream stream, string source)
+    {
+        if (Unpickle is null)
+            throw new NotSupportedException("This TorchSharp.PyBridge has no PyTorchUnpickler.UnpickleStateDict(Stream, bool, bool); Vae.Core reads .pt files with version 1.4.4.");
+        object? result;
+        try
+        {
+            result = Unpickle.Invoke(null, [stream, true, false]);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is { } inner and not OutOfMemoryException)
+        {
+            throw new InvalidDataException(
+                $"'{source}' is not a PyTorch state dict saved with torch.save(model.state_dict(), path) in the zip format of PyTorch 1.6 and later ({inner.GetType().Name}: {inner.Message}).", inner);
+        }
+        if (result is not Hashtable table)
+            throw new InvalidDataException($"'{source}' holds no state dict (a {result?.GetType().Name ?? "null"} instead of a dictionary of tensors).");
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (DictionaryEntry entry in table)
+        {
+            if (entry.Key is string key && entry.Value is Tensor tensor) tensors.Add(key, tensor);
+            else
+            {
+                foreach (var t in tensors.Values) t.Dispose();
+                throw new InvalidDataException($"'{source}': the entry '{entry.Key}' is a {entry.Value?.GetType().Name ?? "null"}, not a tensor; save model.state_dict(), not other objects.");
+            }
+        }
+        return tensors;
+    }
+
+    /// <summary>Writes the tensors as a state dict that <c>torch.load(path, weights_only=True)</c> reads.</summary>
+    public static void Write(Stream stream, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
+    {
+        using var holder = new StateDictHolder(tensors.ToDictionary(t => t.Name, t => t.Tensor));
+        holder.save_py(stream, leaveOpen: true);
+    }
+
+    private sealed class StateDictHolder(Dictionary<string, Tensor> tensors) : nn.Module(nameof(StateDictHolder))
+    {
+        public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null) => tensors;
+    }
+}

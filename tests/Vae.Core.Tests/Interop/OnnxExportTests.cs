@@ -1,0 +1,104 @@
+using Microsoft.ML.OnnxRuntime;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+using Tensor = TorchSharp.torch.Tensor;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Vae.Core.Tests.Interop;
+
+public sealed class OnnxExportTests
+{
+    public static TheoryData<string> Architectures() => ["mlp", "mlp-deep", "mlp-gaussian", "conv", "conv-odd"];
+
+    private static VaeOptions OptionsOf(string name) => name switch
+    {
+        "mlp" => new VaeOptions { InputSize = 12, HiddenSizes = [6], LatentSize = 3 },
+        "mlp-deep" => new VaeOptions { InputSize = 12, HiddenSizes = [8, 6], LatentSize = 3 },
+        "mlp-gaussian" => new VaeOptions { InputSize = 5, HiddenSizes = [], LatentSize = 2, Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true },
+        "conv" => new VaeOptions { Architecture = VaeArchitecture.Convolutional, InputSize = 64, ImageHeight = 8, ImageWidth = 8, ConvChannels = [2, 3], HiddenSizes = [5], LatentSize = 2 },
+        // 7 x 5 halves to 3 x 2, then 1 x 1: the transposed convolutions must keep an extra row or column on the way back.
+        _ => new VaeOptions { Architecture = VaeArchitecture.Convolutional, InputSize = 70, ImageChannels = 2, ImageHeight = 7, ImageWidth = 5, ConvChannels = [3, 4], HiddenSizes = [], LatentSize = 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void The_encoder_graph_runs_in_ONNX_Runtime_and_gives_TorchSharps_outputs(string architecture)
+    {
+        torch.manual_seed(11);
+        using var model = new VariationalAutoencoder(OptionsOf(architecture));
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var session = new InferenceSession(OnnxExport.EncoderModel(model));
+
+        foreach (var batch in new[] { 1, 4 })
+        {
+            var x = torch.rand(batch, model.Options.InputSize);
+            var (mean, logVariance) = model.Encoder.forward(x);
+            var outputs = Run(session, OnnxExport.EncoderInput, x);
+            MaxDifference(outputs[OnnxExport.MeanOutput], mean).Should().BeLessThan(1e-5);
+            MaxDifference(outputs[OnnxExport.LogVarianceOutput], logVariance).Should().BeLessThan(1e-5);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void The_decoder_graph_runs_in_ONNX_Runtime_and_gives_the_mean_of_p_x_given_z(string architecture)
+    {
+        torch.manual_seed(12);
+        using var model = new VariationalAutoencoder(OptionsOf(architecture));
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var session = new InferenceSession(OnnxExport.DecoderModel(model));
+        var output = model.Options.Likelihood == VaeLikelihood.Bernoulli ? OnnxExport.ProbabilitiesOutput : OnnxExport.MeanOutput;
+
+        foreach (var batch in new[] { 1, 5 })
+        {
+            var z = torch.randn(batch, model.Options.LatentSize);
+            var outputs = Run(session, OnnxExport.DecoderInput, z);
+            MaxDifference(outputs[output], model.Decode(z)).Should().BeLessThan(1e-5);
+        }
+    }
+
+    [Fact]
+    public void The_graphs_declare_opset_17_and_a_symbolic_batch_dimension()
+    {
+        using var model = new VariationalAutoencoder(OptionsOf("mlp"));
+        using var session = new InferenceSession(OnnxExport.DecoderModel(model));
+
+        session.InputMetadata[OnnxExport.DecoderInput].Dimensions.Should().Equal(-1, 3);
+        session.InputMetadata[OnnxExport.DecoderInput].SymbolicDimensions[0].Should().Be("batch");
+        session.OutputMetadata[OnnxExport.ProbabilitiesOutput].Dimensions.Should().Equal(-1, 12);
+        session.ModelMetadata.ProducerName.Should().Be("Vae.Core");
+        OnnxExport.Opset.Should().Be(17);
+    }
+
+    [Fact]
+    public void ExportDecoder_writes_the_file_ONNX_Runtime_loads()
+    {
+        using var folder = new Data.TempDirectory();
+        using var model = new VariationalAutoencoder(OptionsOf("mlp"));
+        var path = folder.File("decoder.onnx");
+
+        OnnxExport.ExportDecoder(model, path);
+        OnnxExport.ExportEncoder(model, folder.File("encoder.onnx"));
+
+        File.ReadAllBytes(path).Should().Equal(OnnxExport.DecoderModel(model));
+        using var session = new InferenceSession(folder.File("encoder.onnx"));
+        session.OutputMetadata.Keys.Should().BeEquivalentTo([OnnxExport.MeanOutput, OnnxExport.LogVarianceOutput]);
+    }
+
+    private static Dictionary<string, float[]> Run(InferenceSession session, string inputName, Tensor input)
+    {
+        var values = input.contiguous().data<float>().ToArray();
+        var onnxInput = new DenseTensor(values, [(int)input.shape[0], (int)input.shape[1]]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(inputName, onnxInput)]);
+        return results.ToDictionary(r => r.Name, r => r.AsTensor<float>().ToArray());
+    }
+
+    private static double MaxDifference(float[] actual, Tensor expected)
+    {
+        var reference = expected.contiguous().data<float>().ToArray();
+        actual.Should().HaveCount(reference.Length);
+        return actual.Zip(reference, (a, b) => Math.Abs((double)a - b)).Max();
+    }
+}
