@@ -23,14 +23,15 @@ internal sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
         using var model = ModelFiles.Load(settings.Model!, "--model");
         var folder = await DataSource.ResolveAsync(settings.Data, null, true, cancellationToken);
         using var test = MnistDataset.Load(folder, MnistSplit.Test);
+        using var testRows = ModelRows.Of(model, test);
 
-        var elbo = model.Evaluate(test.Images, seed: settings.Seed);
-        var elboAtMean = model.NegativeElboAtMean(test.Images);
+        var elbo = model.Evaluate(testRows, seed: settings.Seed);
+        var elboAtMean = model.NegativeElboAtMean(testRows);
         using var generator = new torch.Generator((ulong)settings.Seed);
         LikelihoodEstimate estimate;
         if (settings.Json || Console.IsOutputRedirected)
         {
-            estimate = LikelihoodEstimator.Estimate(model, test.Images, settings.K, generator, null, cancellationToken);
+            estimate = LikelihoodEstimator.Estimate(model, testRows, settings.K, generator, null, cancellationToken);
         }
         else
         {
@@ -39,7 +40,7 @@ internal sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
             {
                 var task = progressContext.AddTask($"log p(x), k = {settings.K:N0}", maxValue: test.Count);
                 var rows = new Progress<int>(done => task.Value = done);
-                return LikelihoodEstimator.Estimate(model, test.Images, settings.K, generator, rows, cancellationToken);
+                return LikelihoodEstimator.Estimate(model, testRows, settings.K, generator, rows, cancellationToken);
             });
         }
 

@@ -13,6 +13,7 @@ internal static class Pictures
 
     public static IReadOnlyList<string> Write(VariationalAutoencoder model, MnistDataset test, IReadOnlyList<EpochSummary> history, string folder, int seed)
     {
+        if (model.Options.ConditionClasses > 0) return ConditionalPictures.Write(model, test, history, folder, seed);
         using var scope = NewDisposeScope();
         var written = new List<string>();
         string PathOf(string name)

@@ -3,6 +3,7 @@ using Vae.Samples;
 using Vae.Mnist;
 
 const string Evaluate = "evaluate";
+const string Generate = "generate";
 const string Convert = "convert";
 var app = new CommandApp<TrainCommand>();
 app.Configure(config =>
@@ -12,6 +13,9 @@ app.Configure(config =>
         .WithDescription("Score a saved model on the test digits: negative ELBO and importance-weighted log-likelihood.")
         .WithExample(Evaluate, "--model", "vae-output/model.vae", "--k", "5000")
         .WithExample(Evaluate, "--model", "model.pt", "--json");
+    config.AddCommand<GenerateCommand>(Generate)
+        .WithDescription("Draw digits from a saved model (of a chosen digit for a model trained with --conditional) into an IDX file and a picture.")
+        .WithExample(Generate, "--model", "runs/cvae/model.vae", "--digit", "7", "--count", "100", "--idx", "sevens-idx3-ubyte", "--png", "sevens.png");
     config.AddCommand<ConvertCommand>(Convert)
         .WithDescription("Convert a model between .vae, PyTorch (.pt, .pth, .safetensors) and ONNX (.onnx); the extensions pick the formats.")
         .WithExample(Convert, "--from", "model.pt", "--to", "model.vae")
@@ -23,4 +27,4 @@ app.Configure(config =>
     ConsoleApp.ConfigureCommon(config);
 });
 
-return await ConsoleApp.RunAsync(app, args, typeof(TrainSettings), new Dictionary<string, Type> { [Evaluate] = typeof(EvaluateSettings), [Convert] = typeof(ConvertSettings) });
+return await ConsoleApp.RunAsync(app, args, typeof(TrainSettings), new Dictionary<string, Type> { [Evaluate] = typeof(EvaluateSettings), [Generate] = typeof(GenerateSettings), [Convert] = typeof(ConvertSettings) });

@@ -42,11 +42,13 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
                                        $"{libtorchThreads()} CPU thread(s), epochs {firstEpoch}..{settings.Epochs}{(resumed ? " (resumed)" : "")}");
 
             TrainingResult result;
+            using var trainRows = ModelRows.Of(model, train);
+            using var testRows = ModelRows.Of(model, test);
             try
             {
                 result = settings.Json || Console.IsOutputRedirected
-                    ? trainer.Fit(train.Images, test.Images, null, cancellationToken)
-                    : TrainWithProgressBars(trainer, train.Images, test.Images, cancellationToken);
+                    ? trainer.Fit(trainRows, testRows, null, cancellationToken)
+                    : TrainWithProgressBars(trainer, trainRows, testRows, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -60,7 +62,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
 
             model.Save(modelPath);
             var pictures = Pictures.Write(model, test, result.History, settings.Output, settings.Seed);
-            var testLoss = model.Evaluate(test.Images, seed: trainer.Options.Seed); // the seed the trainer validates with
+            var testLoss = model.Evaluate(testRows, seed: trainer.Options.Seed); // the seed the trainer validates with
             if (!settings.Json)
             {
                 AnsiConsole.MarkupLine($"Test loss [bold]{testLoss.Loss:F2}[/] nats per image (reconstruction {testLoss.Reconstruction:F2} + KL {testLoss.Kl:F2}).");
@@ -179,6 +181,9 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
             ConvChannels = settings.ConvChannels,
             HiddenSizes = settings.HiddenSizes,
             LatentSize = settings.Latent,
+            Likelihood = settings.LikelihoodKind,
+            ConditionClasses = settings.Conditional ? MnistDataset.ClassCount : 0,
+            Prior = settings.PriorKind,
         });
         var trainer = new VaeTrainer(model, new VaeTrainerOptions
         {
@@ -193,6 +198,8 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
             CheckpointPath = checkpoint,
             // keep the best test epoch's weights only when asked for; the plain run reports its last epoch
             RestoreBestWeights = false,
+            Objective = settings.ObjectiveKind,
+            ImportanceSamples = settings.Samples,
             Callbacks = callbacks,
         });
         // A checkpoint from the very start: a run killed during its first epoch can be resumed too.

@@ -100,6 +100,52 @@ internal sealed class TrainSettings : CommandSettings
     [Description("Show stack traces of errors.")]
     public bool Verbose { get; init; }
 
+    [CommandOption("--conditional")]
+    [Description("Condition the encoder and decoder on the digit's label (a conditional VAE): the generate command then draws the digit asked for.")]
+    public bool Conditional { get; init; }
+
+    [CommandOption("--objective <OBJECTIVE>")]
+    [Description("The bound to train on: elbo, or iwae (the importance-weighted bound with --samples samples, autograd only).")]
+    [DefaultValue("elbo")]
+    public string Objective { get; init; } = "elbo";
+
+    [CommandOption("--samples <K>")]
+    [Description("With --objective iwae: importance samples of z per image (training costs about K times as much).")]
+    [DefaultValue(5)]
+    public int Samples { get; init; } = 5;
+
+    [CommandOption("--likelihood <LIKELIHOOD>")]
+    [Description("p(x|z): bernoulli, continuous-bernoulli (normalised for grey levels; its nats are not comparable with bernoulli's) or gaussian (variance 1).")]
+    [DefaultValue("bernoulli")]
+    public string Likelihood { get; init; } = "bernoulli";
+
+    [CommandOption("--prior <PRIOR>")]
+    [Description("p(z): standard (N(0, I)) or vamp (the VampPrior: a mixture of the encoder's posteriors at 500 learned pseudo-inputs; its KL is estimated from the sampled z; not with --conditional).")]
+    [DefaultValue("standard")]
+    public string Prior { get; init; } = "standard";
+
+    public VaePrior PriorKind => Prior.ToLowerInvariant() switch
+    {
+        "standard" => VaePrior.Standard,
+        "vamp" => VaePrior.Vamp,
+        _ => throw new FormatException($"--prior must be standard or vamp, but was '{Prior}'."),
+    };
+
+    public VaeObjective ObjectiveKind => Objective.ToLowerInvariant() switch
+    {
+        "elbo" => VaeObjective.Elbo,
+        "iwae" => VaeObjective.Iwae,
+        _ => throw new FormatException($"--objective must be elbo or iwae, but was '{Objective}'."),
+    };
+
+    public VaeLikelihood LikelihoodKind => Likelihood.ToLowerInvariant() switch
+    {
+        "bernoulli" => VaeLikelihood.Bernoulli,
+        "continuous-bernoulli" => VaeLikelihood.ContinuousBernoulli,
+        "gaussian" => VaeLikelihood.Gaussian,
+        _ => throw new FormatException($"--likelihood must be bernoulli, continuous-bernoulli or gaussian, but was '{Likelihood}'."),
+    };
+
     public int[] HiddenSizes => Hidden.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
         .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 
@@ -133,6 +179,12 @@ internal sealed class TrainSettings : CommandSettings
         {
             return ValidationResult.Error($"--hidden must be comma-separated numbers such as 512,256, but was '{Hidden}'.");
         }
+        if (Objective.ToLowerInvariant() is not ("elbo" or "iwae")) return ValidationResult.Error($"--objective must be elbo or iwae, but was '{Objective}'.");
+        if (Prior.ToLowerInvariant() is not ("standard" or "vamp")) return ValidationResult.Error($"--prior must be standard or vamp, but was '{Prior}'.");
+        if (Conditional && Prior.ToLowerInvariant() == "vamp") return ValidationResult.Error("--prior vamp cannot be combined with --conditional: the pseudo-inputs carry no label.");
+        if (Samples <= 0) return ValidationResult.Error($"--samples must be at least 1, but was {Samples}.");
+        if (Likelihood.ToLowerInvariant() is not ("bernoulli" or "continuous-bernoulli" or "gaussian"))
+            return ValidationResult.Error($"--likelihood must be bernoulli, continuous-bernoulli or gaussian, but was '{Likelihood}'.");
         if (Arch.ToLowerInvariant() is not ("mlp" or "conv")) return ValidationResult.Error($"--arch must be mlp or conv, but was '{Arch}'.");
         try
         {

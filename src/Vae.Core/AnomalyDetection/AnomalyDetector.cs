@@ -114,7 +114,7 @@ public sealed class AnomalyDetector : IDisposable
     {
         using var scope = NewDisposeScope();
         input = ModelInput.Flat(input, Model.Options, nameof(input));
-        Guard.Data(input, Model.Options.Likelihood, nameof(input));
+        Guard.Data(Model.FeaturesOf(input), Model.Options.Likelihood, nameof(input));
         var scores = ScoreKind == AnomalyScoreKind.NegativeElboAtMean
             ? NegativeElboAtMean(input)
             : LikelihoodEstimator.LogLikelihood(Model, input, ImportanceSamples, generator).neg();
@@ -233,10 +233,13 @@ public sealed class AnomalyDetector : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (mean, logVar) = Model.Posterior(input);
-        var decoded = Model.LikelihoodParameters(mean);
+        var decoded = Model.LikelihoodParameters(Model.DecoderInput(mean, input));
         var logVariance = Model.OutputLogVariance(decoded.dtype, decoded.device);
-        var reconstruction = ElboLoss.ReconstructionElementwise(Model.Options.Likelihood, decoded, logVariance, input).sum(1);
-        var kl = ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
+        var reconstruction = ElboLoss.ReconstructionElementwise(Model.Options.Likelihood, decoded, logVariance, Model.FeaturesOf(input)).sum(1);
+        // Under a learned prior the KL has no closed form: its estimate at the posterior mean.
+        var kl = Model.LearnedPrior is { } prior
+            ? prior.KlEstimate(mean, mean, logVar, Model.Encoder, Reduction.None)
+            : ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
         return (reconstruction + kl).MoveToOuterDisposeScope();
     }
 }

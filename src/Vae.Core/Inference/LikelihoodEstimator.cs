@@ -94,7 +94,7 @@ public static class LikelihoodEstimator
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(elementBudget);
         using var scope = NewDisposeScope();
         input = ModelInput.Flat(input, model.Options, nameof(input));
-        Guard.Data(input, model.Options.Likelihood, nameof(input));
+        Guard.Data(model.FeaturesOf(input), model.Options.Likelihood, nameof(input));
 
         var rows = input.shape[0];
         var width = model.Options.WidestLayer();
@@ -146,7 +146,7 @@ public static class LikelihoodEstimator
             var logPxGivenZ = fused is not null
                 ? fused.LogLikelihood(z.reshape(count * rows, latent), x, threads).reshape(count, rows)
                 : LogLikelihoodGivenLatents(model, z, x);
-            var logPz = GaussianDensity.StandardLogDensityUnchecked(z);
+            var logPz = model.PriorLogDensity(z);
             var logQz = GaussianDensity.LogDensityUnchecked(z, mean, logVar);
             var logWeights = (logPxGivenZ + logPz - logQz).to_type(ScalarType.Float64);
             var chunk = logWeights.logsumexp(0);
@@ -160,9 +160,9 @@ public static class LikelihoodEstimator
     // log p(x|z) [samples, rows] for z [samples, rows, latent] through autograd's modules.
     private static Tensor LogLikelihoodGivenLatents(VariationalAutoencoder model, Tensor z, Tensor x)
     {
-        var (count, rows, latent) = (z.shape[0], z.shape[1], z.shape[2]);
-        var decoded = model.LikelihoodParameters(z.reshape(count * rows, latent)).reshape(count, rows, -1);
-        return ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.OutputLogVariance(decoded.dtype, decoded.device), x.expand_as(decoded))
+        var (count, rows) = (z.shape[0], z.shape[1]);
+        var decoded = model.LikelihoodParameters(model.DecoderInput(z, x).reshape(count * rows, -1)).reshape(count, rows, -1);
+        return ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.OutputLogVariance(decoded.dtype, decoded.device), model.FeaturesOf(x).expand_as(decoded))
             .sum(-1).neg_();
     }
 }

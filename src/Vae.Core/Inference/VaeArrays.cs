@@ -411,7 +411,7 @@ public static class VaeArrays
         return new AnomalyResult(score, score > detector.Threshold);
     }
 
-    /// <summary>Draws <paramref name="count"/> codes from the prior N(0, I) and decodes them (see <see cref="VariationalAutoencoder.Sample"/>).</summary>
+    /// <summary>Draws <paramref name="count"/> codes from the prior N(0, I) and decodes them (see <see cref="VariationalAutoencoder.Sample(int, Generator?)"/>).</summary>
     /// <param name="model">The model; it is not changed.</param>
     /// <param name="count">How many samples.</param>
     /// <param name="generator">Source of the codes; the global generator when null.</param>
@@ -424,7 +424,7 @@ public static class VaeArrays
         return ArrayTable.ToFloatRows(model.Sample(count, generator));
     }
 
-    /// <summary>Decodes latent codes given as one array per code (see <see cref="VariationalAutoencoder.Decode"/>).</summary>
+    /// <summary>Decodes latent codes given as one array per code (see <see cref="VariationalAutoencoder.Decode(Tensor)"/>).</summary>
     /// <param name="model">The model; it is not changed.</param>
     /// <param name="codes">Codes of LatentSize values each.</param>
     /// <returns>One array of InputSize values per code: the means of p(x|z) (probabilities for Bernoulli).</returns>

@@ -34,7 +34,7 @@ public static class VaeEvaluation
         using var scope = NewDisposeScope();
         data = ModelInput.Flat(data, model.Options, nameof(data));
         if (data.shape[0] == 0) throw new ArgumentException($"data holds no samples (shape {Guard.Shape(data)}); there is nothing to evaluate.", nameof(data));
-        Guard.Data(data, model.Options.Likelihood, nameof(data));
+        Guard.Data(model.FeaturesOf(data), model.Options.Likelihood, nameof(data));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         return EvaluateUnchecked(model, data, batchSize, seed);
     }
@@ -53,7 +53,7 @@ public static class VaeEvaluation
         {
             using var batchScope = NewDisposeScope();
             var batch = data.narrow(0, start, Math.Min(batchSize, count - start)).to(modelType, modelDevice);
-            var terms = ElboLoss.NegativeElboUnchecked(model.Forward(batch, generator), batch, 1.0, Reduction.Sum);
+            var terms = ElboLoss.NegativeElboUnchecked(model.Forward(batch, generator), model.FeaturesOf(batch), 1.0, Reduction.Sum);
             total.add_(stack([terms.Loss, terms.Reconstruction, terms.Kl]).to_type(ScalarType.Float64));
         }
         var sums = total.cpu().data<double>().ToArray();

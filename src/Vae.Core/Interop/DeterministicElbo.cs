@@ -16,17 +16,17 @@ public static class DeterministicElbo
     /// analytic KL(q(z|x) || N(0, I)), in nats per sample, accumulated in float64.
     /// </summary>
     /// <param name="model">The model; put in evaluation mode.</param>
-    /// <param name="data">Samples <c>[N, InputSize]</c>, in [0, 1] for the Bernoulli likelihood.</param>
+    /// <param name="data">Samples <c>[N, InputSize]</c> (a conditional model's rows followed by their condition), in [0, 1] for the Bernoulli likelihood.</param>
     /// <param name="batchSize">Rows per forward pass; does not change the result beyond float rounding.</param>
     /// <exception cref="ArgumentException">The data has the wrong shape, no rows, or values outside [0, 1] for the Bernoulli likelihood.</exception>
     public static double NegativeElboAtMean(this VariationalAutoencoder model, Tensor data, int batchSize = VaeEvaluation.DefaultBatchSize)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Guard.Features(data, model.Options.InputSize, nameof(data));
-        if (data.shape[0] == 0) throw new ArgumentException($"data holds no samples (shape {Guard.Shape(data)}); there is nothing to evaluate.", nameof(data));
-        Guard.Data(data, model.Options.Likelihood, nameof(data));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         using var scope = NewDisposeScope();
+        data = ModelInput.Flat(data, model.Options, nameof(data));
+        if (data.shape[0] == 0) throw new ArgumentException($"data holds no samples (shape {Guard.Shape(data)}); there is nothing to evaluate.", nameof(data));
+        Guard.Data(model.FeaturesOf(data), model.Options.Likelihood, nameof(data));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         using var noGrad = no_grad();
         model.eval();
         var device = model.Device;
@@ -37,10 +37,13 @@ public static class DeterministicElbo
         {
             using var batchScope = NewDisposeScope();
             var batch = data.narrow(0, start, Math.Min(batchSize, count - start)).to(dtype, device);
-            var (mean, logVariance) = model.Encoder.forward(batch);
-            var decoded = model.Decoder.forward(mean);
-            var reconstruction = ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.Decoder.OutputLogVariance(dtype, device), batch);
-            var kl = ElboLoss.KlUnchecked(mean, logVariance, Reduction.None);
+            var (mean, logVariance) = model.Posterior(batch);
+            var decoded = model.LikelihoodParameters(model.DecoderInput(mean, batch));
+            var reconstruction = ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.OutputLogVariance(dtype, device), model.FeaturesOf(batch));
+            // Under a learned prior the KL has no closed form: its estimate at the posterior mean, still deterministic.
+            var kl = model.LearnedPrior is { } prior
+                ? prior.KlEstimate(mean, mean, logVariance, model.Encoder, Reduction.None)
+                : ElboLoss.KlUnchecked(mean, logVariance, Reduction.None);
             // Rows summed in float32, the batch in float64: a float32 sum over a whole batch would round to about 1e-7 of the total.
             total.add_((reconstruction.sum(1) + kl).to_type(ScalarType.Float64).sum());
         }

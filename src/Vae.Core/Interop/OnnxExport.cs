@@ -46,11 +46,13 @@ public static class OnnxExport
     public static void ExportDecoder(VariationalAutoencoder model, string path) => Write(path, DecoderModel(model));
 
     /// <summary>The serialized ONNX model of the encoder: <c>x</c> to <c>mean</c> and <c>log_variance</c>.</summary>
+    /// <exception cref="ArgumentException">The model is custom, conditional, or uses an activation other than ReLU or layer normalization.</exception>
     /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
     public static byte[] EncoderModel(VariationalAutoencoder model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var options = model.Options;
+        Refuse(options, "encoder");
         using var scope = NewDisposeScope();
         var state = model.state_dict();
         var graph = new OnnxGraph();
@@ -84,11 +86,20 @@ public static class OnnxExport
     /// The serialized ONNX model of the decoder: <c>z</c> to <c>probabilities</c> (Bernoulli) or <c>mean</c> (Gaussian),
     /// the mean of p(x|z).
     /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The model is custom, conditional, uses an activation other than ReLU or layer normalization, or has a continuous
+    /// Bernoulli likelihood.
+    /// </exception>
     /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
     public static byte[] DecoderModel(VariationalAutoencoder model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var options = model.Options;
+        Refuse(options, "decoder");
+        if (options.Likelihood == VaeLikelihood.ContinuousBernoulli)
+            throw new ArgumentException(
+                $"The decoder of the {options} model has a continuous Bernoulli likelihood, whose mean the exported graph does not compute; export its encoder, or its weights with PyTorchInterop.",
+                nameof(model));
         using var scope = NewDisposeScope();
         var state = model.state_dict();
         var graph = new OnnxGraph();
@@ -128,6 +139,21 @@ public static class OnnxExport
         else graph.Node("Identity", [current], output);
         graph.Output(output, options.InputSize);
         return graph.ToModel("decoder", $"p(x|z) of the {options} VAE: z [batch, {options.LatentSize}] to the {output} [batch, {options.InputSize}].");
+    }
+
+    // The graphs are the built-in unconditional ReLU networks without layer norm; anything else would export wrong numbers.
+    private static void Refuse(VaeOptions options, string network)
+    {
+        string? reason = options switch
+        {
+            { Architecture: VaeArchitecture.Custom } => "is built from networks of your own, which the exporter does not know",
+            { ConditionWidth: > 0 } => "is conditional, and the graphs take no condition",
+            { Activation: not VaeActivation.ReLU } => $"uses {options.Activation}, and the graphs implement ReLU only",
+            { LayerNormalization: true } => "uses layer normalization, which the graphs do not implement",
+            _ => null,
+        };
+        if (reason is not null)
+            throw new ArgumentException($"Cannot export the {network} of the {options} model to ONNX: it {reason}.", "model");
     }
 
     private static string Linear(OnnxGraph graph, Dictionary<string, Tensor> state, string name, string input, string output) =>

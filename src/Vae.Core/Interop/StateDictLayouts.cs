@@ -12,7 +12,7 @@ internal static class StateDictLayouts
     private static readonly string[] VaeLayers = ["encoder.hidden.fc1", "encoder.mean", "encoder.logVar", "decoder.layers.fc1", "decoder.layers.fc2"];
     private static readonly string[] TutorialLayers = ["encoder.fc1", "encoder.fc2_mean", "encoder.fc2_logvar", "decoder.fc1", "decoder.fc2"];
     private static readonly string[] ExamplesLayers = ["fc1", "fc21", "fc22", "fc3", "fc4"];
-    private static readonly string[] VaePrefixes = ["encoder.hidden.", "encoder.mean.", "encoder.logVar.", "encoder.convolutions.", "decoder.layers.", "decoder.deconvolutions.", "decoder.logVariance"];
+    private static readonly string[] VaePrefixes = ["encoder.hidden.", "encoder.mean.", "encoder.logVar.", "encoder.convolutions.", "decoder.layers.", "decoder.deconvolutions.", "decoder.logVariance", "prior."];
 
     /// <summary>For each of the model's state-dict names (Vae layout), its name in <paramref name="layout"/>.</summary>
     /// <exception cref="ArgumentException">The layout cannot describe the model (more than one hidden layer, convolutions, learned variances).</exception>
@@ -20,6 +20,10 @@ internal static class StateDictLayouts
     {
         var names = ExpectedParameters.Of(options).Select(p => p.Name).ToList();
         if (layout == PyTorchLayout.Vae) return names.ToDictionary(n => n, n => n);
+        if (options.ConditionWidth > 0 || options.Prior != VaePrior.Standard || options.LayerNormalization)
+            throw new ArgumentException(
+                $"The {layout} layout describes an unconditional MLP with the standard normal prior and no layer norm; the model {options} has no names in it. Use the {nameof(PyTorchLayout.Vae)} layout.",
+                nameof(layout));
         if (options.Architecture != VaeArchitecture.Mlp || options.HiddenSizes.Count != 1 || options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
             throw new ArgumentException(
                 $"The {layout} layout describes an MLP with exactly one hidden layer and no learned variances; the model {options} has no names in it. Use the {nameof(PyTorchLayout.Vae)} layout.",

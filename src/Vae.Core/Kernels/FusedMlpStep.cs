@@ -130,6 +130,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             return FusedStepEligibility.Ineligible($"the parameters are {dtype}, not float32");
         var network = CheckNetwork(architecture);
         if (!network.IsEligible) return network;
+        if (options.Objective != VaeObjective.Elbo)
+            return FusedStepEligibility.Ineligible($"the objective is {options.Objective}: the step implements the ELBO only");
         if (options.FreeBits != 0)
             return FusedStepEligibility.Ineligible($"{nameof(VaeTrainerOptions.FreeBits)} is {options.FreeBits}: the step implements the plain KL term");
         return FusedStepEligibility.Eligible;
@@ -137,8 +139,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
 
     /// <summary>
     /// Whether the kernels implement the networks <paramref name="architecture"/> describes (what the step and
-    /// <see cref="FusedLikelihood"/> share): an MLP with ReLU, without dropout or layer normalization, with a likelihood
-    /// listed here.
+    /// <see cref="FusedLikelihood"/> share): an unconditional MLP with ReLU, without dropout or layer normalization, with
+    /// a likelihood listed here and the standard normal prior.
     /// </summary>
     internal static FusedStepEligibility CheckNetwork(VaeOptions architecture)
     {
@@ -160,6 +162,10 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.HiddenDropout)} is {architecture.HiddenDropout}: the step implements no dropout");
         if (architecture.LayerNormalization)
             return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.LayerNormalization)} is on: the step implements no layer normalization");
+        if (architecture.Prior != VaePrior.Standard)
+            return FusedStepEligibility.Ineligible($"the prior is {architecture.Prior}: the step implements the closed-form KL of N(0, I) only");
+        if (architecture.ConditionWidth != 0)
+            return FusedStepEligibility.Ineligible("the model is conditional: the step implements an unconditional MLP only");
         return FusedStepEligibility.Eligible;
     }
 

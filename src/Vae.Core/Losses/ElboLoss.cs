@@ -170,6 +170,10 @@ public static class ElboLoss
                 Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVariance, "output.ReconstructionLogVariance");
                 Guard.Finite(target, nameof(target));
                 break;
+            case VaeLikelihood.ContinuousBernoulli:
+                NoLogVariance(output);
+                Guard.UnitInterval(target, nameof(target));
+                break;
             default:
                 throw new ArgumentException($"output.Likelihood {(int)output.Likelihood} is not a {nameof(VaeLikelihood)}.", nameof(output));
         }
@@ -184,7 +188,11 @@ public static class ElboLoss
     {
         using var scope = NewDisposeScope();
         var reconstruction = Reduce(ReconstructionElementwise(output.Likelihood, output.ReconstructionLogits, output.ReconstructionLogVariance, target), reduction);
-        var kl = KlUnchecked(output.Mean, output.LogVariance, reduction);
+        if (output.LearnedPrior is not null && freeBits > 0)
+            throw new ArgumentException("Free bits floor the closed-form KL of each latent dimension under N(0, I); a learned prior has neither.", nameof(freeBits));
+        var kl = output.LearnedPrior is { } learned
+            ? learned.Prior.KlEstimate(output.Z, output.Mean, output.LogVariance, learned.Encoder, reduction)
+            : KlUnchecked(output.Mean, output.LogVariance, reduction);
         var penalty = freeBits > 0 ? FreeBitsKlUnchecked(output.Mean, output.LogVariance, freeBits, reduction) : kl;
         var loss = beta == 1.0 ? reconstruction + penalty : reconstruction + beta * penalty;
         return new ElboTerms(
@@ -202,6 +210,7 @@ public static class ElboLoss
     {
         VaeLikelihood.Bernoulli => functional.binary_cross_entropy_with_logits(decoded, target, reduction: Reduction.None),
         VaeLikelihood.Gaussian => GaussianNllElementwise(decoded, target, logVariance ?? throw new ArgumentNullException(nameof(logVariance), "A Gaussian likelihood needs its log-variance.")),
+        VaeLikelihood.ContinuousBernoulli => ContinuousBernoulli.NegativeLogLikelihoodElementwise(decoded, target),
         _ => throw new ArgumentOutOfRangeException(nameof(likelihood), likelihood, $"Not a {nameof(VaeLikelihood)}."),
     };
 
@@ -249,7 +258,7 @@ public static class ElboLoss
     }
 
     /// <summary>Sums over every non-batch dimension, then reduces over the batch.</summary>
-    private static Tensor Reduce(Tensor elementwise, Reduction reduction)
+    internal static Tensor Reduce(Tensor elementwise, Reduction reduction)
     {
         var perSample = elementwise.dim() == 1 ? elementwise : elementwise.flatten(1).sum(1);
         return reduction switch

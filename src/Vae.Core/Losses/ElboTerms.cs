@@ -4,7 +4,10 @@ namespace Vae.Core;
 
 /// <summary>The terms of the negative evidence lower bound, in nats.</summary>
 /// <param name="Reconstruction">Negative log-likelihood of the data given z (binary cross-entropy for Bernoulli data).</param>
-/// <param name="Kl">KL(q(z|x) || p(z)), always the true value, also when free bits change the loss.</param>
+/// <param name="Kl">
+/// KL(q(z|x) || p(z)), always the true value, also when free bits change the loss; under a learned prior
+/// (<see cref="VaePrior.Vamp"/>) its one-sample estimate <c>log q(z|x) - log p(z)</c> at the decoded z.
+/// </param>
 /// <param name="Loss">
 /// Reconstruction + beta * Kl, the quantity to minimize; with free bits the KL term in it is the floored one
 /// (<see cref="ElboLoss.FreeBitsKl"/>).

@@ -9,7 +9,7 @@ namespace Vae.Core;
 /// The generative network p(x|z): maps latent codes <c>[N, LatentSize]</c> to <c>[N, InputSize]</c> values that
 /// parameterize the likelihood (<see cref="VaeOptions.Likelihood"/>): the logits of independent Bernoulli features,
 /// or the means of independent Gaussian features. For Bernoulli apply <c>sigmoid</c> (or use
-/// <see cref="VariationalAutoencoder.Decode"/>) for probabilities; the loss works on logits because that is
+/// <see cref="VariationalAutoencoder.Decode(Tensor)"/>) for probabilities; the loss works on logits because that is
 /// numerically stable. A convolutional decoder mirrors the encoder: fully connected layers, then transposed
 /// convolutions that double the height and width back to the image's, flattened at the end.
 /// </summary>
@@ -34,7 +34,8 @@ public sealed class Decoder : Module<Tensor, Tensor>
         Encoder.RefuseCustom(options, nameof(Decoder));
         Options = options;
         layers = Sequential();
-        var width = options.LatentSize;
+        // A conditional decoder sees [z, c].
+        var width = options.LatentSize + options.ConditionWidth;
         var index = 1;
         foreach (var size in options.HiddenSizes.Reverse())
         {
@@ -88,12 +89,12 @@ public sealed class Decoder : Module<Tensor, Tensor>
     public Parameter? LogVariance => logVariance;
 
     /// <summary>Computes the logits (Bernoulli) or means (Gaussian) of p(x|z).</summary>
-    /// <param name="latent">Latent codes of shape <c>[N, LatentSize]</c>.</param>
+    /// <param name="latent">Latent codes of shape <c>[N, LatentSize]</c>; for a conditional model each followed by its condition.</param>
     /// <returns>Shape <c>[N, InputSize]</c>.</returns>
     /// <exception cref="ArgumentException">The codes are not two-dimensional or have the wrong size.</exception>
     public override Tensor forward(Tensor latent)
     {
-        Guard.Features(latent, Options.LatentSize, nameof(latent));
+        Guard.Features(latent, Options.LatentSize + Options.ConditionWidth, nameof(latent));
         if (deconvolutions is null) return layers.forward(latent);
         using var scope = NewDisposeScope();
         var (height, width) = Options.FeatureMapSizes()[^1];

@@ -44,7 +44,12 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
                 channels = options.ConvChannels[i];
             }
             var (height, mapWidth) = options.FeatureMapSizes()[^1];
-            width = channels * height * mapWidth;
+            width = channels * height * mapWidth + options.ConditionWidth;
+        }
+        else
+        {
+            // A conditional model's rows carry the condition after the features, so the first layer sees [x, c].
+            width = options.RowWidth;
         }
         hidden = Sequential();
         hiddenLayers = new Linear[options.HiddenSizes.Count];
@@ -80,19 +85,24 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
     /// <summary>Computes the parameters of q(z|x).</summary>
     /// <param name="input">
     /// A batch of shape <c>[N, InputSize]</c> (images flattened channel by channel, row by row); a convolutional
-    /// encoder also takes the images, <c>[N, C, H, W]</c>.
+    /// encoder also takes the images, <c>[N, C, H, W]</c>. For a conditional model each row is followed by its condition,
+    /// <c>[N, InputSize + condition width]</c>.
     /// </param>
     /// <exception cref="ArgumentException">The input has the wrong rank or feature count.</exception>
     public override (Tensor Mean, Tensor LogVariance) forward(Tensor input)
     {
         using var scope = NewDisposeScope();
         input = ModelInput.Flat(input, Options, nameof(input));
-        var features = inputDropout is null ? input : inputDropout.forward(input);
+        var conditional = Options.ConditionWidth > 0;
+        // Dropout hides features, never the condition the model is told.
+        var features = conditional ? input.narrow(1, 0, Options.InputSize) : input;
+        if (inputDropout is not null) features = inputDropout.forward(features);
         if (convolutions is not null)
         {
             var images = features.reshape(features.shape[0], Options.ImageChannels, Options.ImageHeight, Options.ImageWidth);
             features = convolutions.forward(images).flatten(1);
         }
+        if (conditional) features = cat([features, input.narrow(1, Options.InputSize, Options.ConditionWidth)], 1);
         var h = hidden.forward(features);
         return (mean.forward(h).MoveToOuterDisposeScope(), logVar.forward(h).MoveToOuterDisposeScope());
     }

@@ -7,11 +7,17 @@ internal static class ModelInput
 {
     /// <summary>
     /// <paramref name="input"/> as <c>[N, InputSize]</c>: itself when flat, a view when it is a convolutional model's
-    /// images. Throws an <see cref="ArgumentException"/> naming the shapes otherwise.
+    /// images; a conditional model's rows <c>[N, InputSize + condition width]</c> as they are. Throws an <see cref="ArgumentException"/> naming the shapes otherwise.
     /// </summary>
     public static Tensor Flat(Tensor input, VaeOptions options, string name)
     {
         Guard.NotNull(input, name);
+        // A conditional model's rows carry the condition after the features, which images have no room for.
+        if (options.ConditionWidth > 0)
+        {
+            Guard.Features(input, options.RowWidth, name);
+            return input;
+        }
         if (options.Architecture == VaeArchitecture.Convolutional && (input.dim() != 2 || input.shape[1] != options.InputSize))
         {
             var image = $"[N, {options.ImageChannels}, {options.ImageHeight}, {options.ImageWidth}]";

@@ -14,4 +14,11 @@ public enum VaeLikelihood
     /// (<see cref="VaeOptions.GaussianVariance"/>) or learned per feature (<see cref="VaeOptions.LearnGaussianVariance"/>).
     /// </summary>
     Gaussian,
+
+    /// <summary>
+    /// Continuous Bernoulli features (<see cref="Core.ContinuousBernoulli"/>), for grey levels in [0, 1]: the decoder gives
+    /// logits as for Bernoulli, and the likelihood adds the normaliser that makes it a density on [0, 1]. Its nats are
+    /// those of a density, not of a probability, so they are not comparable with a Bernoulli model's.
+    /// </summary>
+    ContinuousBernoulli,
 }

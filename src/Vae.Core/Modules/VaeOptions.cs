@@ -105,6 +105,34 @@ public sealed record VaeOptions
     /// <summary>Learn one log-variance per feature for a <see cref="VaeLikelihood.Gaussian"/> likelihood instead of fixing it.</summary>
     public bool LearnGaussianVariance { get; init; }
 
+    /// <summary>
+    /// A conditional VAE (Sohn, Lee and Yan, 2015) on class labels: the number of classes, each label given as a one-hot
+    /// vector of this width; 0 (the default) for an unconditional model. The encoder sees <c>[x, c]</c> and the decoder
+    /// <c>[z, c]</c>, and data rows carry the condition after the features (see <see cref="ConditionalData"/>).
+    /// At most one of this and <see cref="ConditionSize"/> is set.
+    /// </summary>
+    public int ConditionClasses { get; init; }
+
+    /// <summary>
+    /// A conditional VAE on a real-valued condition of this width, which data rows carry after their features; 0 (the
+    /// default) for none. See <see cref="ConditionClasses"/> for labels.
+    /// </summary>
+    public int ConditionSize { get; init; }
+
+    /// <summary>
+    /// The prior p(z): the standard normal (the default) or the learned VampPrior (<see cref="VaePrior.Vamp"/>, not with a
+    /// condition), whose KL term is estimated from the sampled z.
+    /// </summary>
+    public VaePrior Prior { get; init; } = VaePrior.Standard;
+
+    /// <summary>The number K of learned pseudo-inputs of a <see cref="VaePrior.Vamp"/> prior (500 in Tomczak and Welling's MNIST runs).</summary>
+    public int PseudoInputs { get; init; } = 500;
+
+    /// <summary>The width of the condition, 0 for an unconditional model.</summary>
+    internal int ConditionWidth => ConditionClasses > 0 ? ConditionClasses : ConditionSize;
+
+    /// <summary>The width of a data row: the features followed by the condition.</summary>
+    internal int RowWidth => InputSize + ConditionWidth;
     /// <summary>The nonlinearity after each hidden layer and convolution of the built-in networks; ReLU by default.</summary>
     public VaeActivation Activation { get; init; } = VaeActivation.ReLU;
 
@@ -157,6 +185,28 @@ public sealed record VaeOptions
         CheckProbability(InputDropout, nameof(InputDropout));
         CheckProbability(HiddenDropout, nameof(HiddenDropout));
         if (Architecture == VaeArchitecture.Convolutional) ValidateImage();
+        if (ConditionClasses < 0)
+            throw new ArgumentException($"{nameof(ConditionClasses)} must not be negative, but was {ConditionClasses}.", nameof(ConditionClasses));
+        if (ConditionSize < 0)
+            throw new ArgumentException($"{nameof(ConditionSize)} must not be negative, but was {ConditionSize}.", nameof(ConditionSize));
+        if (!Enum.IsDefined(Prior))
+            throw new ArgumentException($"{nameof(Prior)} {(int)Prior} is not a {nameof(VaePrior)}.", nameof(Prior));
+        if (PseudoInputs <= 0)
+            throw new ArgumentException($"{nameof(PseudoInputs)} must be positive, but was {PseudoInputs}.", nameof(PseudoInputs));
+        if (Prior == VaePrior.Vamp && (ConditionClasses > 0 || ConditionSize > 0))
+            throw new ArgumentException($"A {nameof(VaePrior.Vamp)} prior cannot be combined with a condition: its pseudo-inputs carry none.", nameof(Prior));
+        if (Architecture == VaeArchitecture.Custom && (ConditionClasses > 0 || ConditionSize > 0))
+            throw new ArgumentException(
+                $"A model with its own encoder and decoder cannot take {nameof(ConditionClasses)} or {nameof(ConditionSize)}: " +
+                "give the condition to your networks as part of their input instead.", nameof(ConditionClasses));
+        if (Architecture == VaeArchitecture.Custom && Prior == VaePrior.Vamp)
+            throw new ArgumentException(
+                $"A {nameof(VaePrior.Vamp)} prior needs the built-in encoder for its pseudo-inputs; a model with its own encoder takes the standard prior.",
+                nameof(Prior));
+        if (ConditionClasses > 0 && ConditionSize > 0)
+            throw new ArgumentException(
+                $"Set at most one of {nameof(ConditionClasses)} ({ConditionClasses}) and {nameof(ConditionSize)} ({ConditionSize}): labels or a real-valued condition.",
+                nameof(ConditionSize));
     }
 
     /// <summary>
@@ -195,6 +245,8 @@ public sealed record VaeOptions
         && ConvChannels.SequenceEqual(other.ConvChannels)
         && Likelihood == other.Likelihood && GaussianVariance.Equals(other.GaussianVariance)
         && LearnGaussianVariance == other.LearnGaussianVariance
+        && ConditionClasses == other.ConditionClasses && ConditionSize == other.ConditionSize
+        && Prior == other.Prior && PseudoInputs == other.PseudoInputs
         && Activation == other.Activation && InputDropout.Equals(other.InputDropout)
         && HiddenDropout.Equals(other.HiddenDropout) && LayerNormalization == other.LayerNormalization;
 
@@ -213,6 +265,10 @@ public sealed record VaeOptions
         hash.Add(Likelihood);
         hash.Add(GaussianVariance);
         hash.Add(LearnGaussianVariance);
+        hash.Add(ConditionClasses);
+        hash.Add(ConditionSize);
+        hash.Add(Prior);
+        hash.Add(PseudoInputs);
         hash.Add(Activation);
         hash.Add(InputDropout);
         hash.Add(HiddenDropout);
@@ -235,8 +291,13 @@ public sealed record VaeOptions
             _ => new[] { InputSize.ToString(CultureInfo.InvariantCulture) }.Concat(HiddenSizes.Select(h => h.ToString(CultureInfo.InvariantCulture))),
         };
         var text = string.Join('-', layers.Append(LatentSize.ToString(CultureInfo.InvariantCulture)));
+        if (ConditionClasses > 0) text += $" given {ConditionClasses} classes";
+        else if (ConditionSize > 0) text += $" given a condition of {ConditionSize}";
+        if (Prior == VaePrior.Vamp) text += $" with a VampPrior of {PseudoInputs}";
         var choices = new List<string>();
-        if (Likelihood != VaeLikelihood.Bernoulli)
+        if (Likelihood == VaeLikelihood.ContinuousBernoulli)
+            choices.Add("continuous Bernoulli");
+        else if (Likelihood == VaeLikelihood.Gaussian)
             choices.Add(LearnGaussianVariance ? "Gaussian, learned variance" : $"Gaussian, variance {GaussianVariance.ToString("G6", CultureInfo.InvariantCulture)}");
         if (Architecture != VaeArchitecture.Custom)
         {

@@ -33,6 +33,8 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     // A custom model's learned Gaussian log-variances (a built-in decoder holds its own). Not readonly: Module.to
     // replaces parameter fields when it changes their device or dtype.
     private Parameter? logVariance;
+    // Null for the standard prior, so that such a model's state dict keeps the names of files saved before priors existed.
+    private readonly VampPrior? prior;
     private bool disposed;
 
     /// <summary>Creates a model with freshly initialized weights; seed with <c>torch.manual_seed</c> for repeatable ones.</summary>
@@ -46,6 +48,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         // Encoder before decoder, layer by layer: the order in which pytorch/examples draws its initial weights.
         encoder = new Encoder(options);
         decoder = new Decoder(options);
+        if (options.Prior == VaePrior.Vamp) prior = new VampPrior(options);
         RegisterComponents();
     }
 
@@ -275,10 +278,11 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         ThrowIfDisposed();
         var (mean, logVar) = Posterior(input);
         var z = Reparameterization.Sample(mean, logVar, generator);
-        return new VaeOutput(LikelihoodParameters(z), mean, logVar, z)
+        return new VaeOutput(LikelihoodParameters(DecoderInput(z, input)), mean, logVar, z)
         {
             Likelihood = Options.Likelihood,
             ReconstructionLogVariance = OutputLogVariance(mean.dtype, mean.device),
+            LearnedPrior = prior is null ? null : (prior, BuiltInEncoder),
         };
     }
 
@@ -311,6 +315,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     internal Tensor LikelihoodParameters(Tensor latent)
     {
         if (decoder is Decoder builtIn) return builtIn.forward(latent);
+        // Custom models are never conditional (VaeOptions.Validate), so their decoder reads z alone.
         Guard.Features(latent, Options.LatentSize, nameof(latent));
         var output = decoder.forward(latent);
         CheckOutput(output, [latent.shape[0], Options.InputSize], "decoder", "output");
@@ -335,7 +340,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
 
     /// <summary>
     /// The mean of p(x|z) from the decoder's <paramref name="output"/>, which it takes over: the sigmoid of the logits
-    /// for Bernoulli, the output itself for Gaussian.
+    /// for Bernoulli, the output itself for Gaussian, the distribution's mean (not lambda) for continuous Bernoulli.
     /// </summary>
     internal Tensor MeanOf(Tensor output)
     {
@@ -345,6 +350,8 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
                 using (output) return output.sigmoid();
             case VaeLikelihood.Gaussian:
                 return output;
+            case VaeLikelihood.ContinuousBernoulli:
+                using (output) return ContinuousBernoulli.MeanUnchecked(output);
             default:
                 throw new System.Diagnostics.UnreachableException($"No mean for the {Options.Likelihood} likelihood.");
         }
@@ -365,10 +372,10 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         ThrowIfDisposed();
         using var scope = NewDisposeScope();
         input = ModelInput.Flat(input, Options, nameof(input));
-        Guard.Data(input, Options.Likelihood, nameof(input));
+        Guard.Data(FeaturesOf(input), Options.Likelihood, nameof(input));
         Guard.Beta(beta);
         var output = Forward(input, generator);
-        var terms = ElboLoss.NegativeElboUnchecked(output, input, beta, reduction);
+        var terms = ElboLoss.NegativeElboUnchecked(output, FeaturesOf(input), beta, reduction);
         return new ElboTerms(
             terms.Reconstruction.MoveToOuterDisposeScope(),
             terms.Kl.MoveToOuterDisposeScope(),
@@ -393,22 +400,80 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// </summary>
     /// <param name="latent">Codes <c>[N, LatentSize]</c>.</param>
     /// <returns>Means <c>[N, InputSize]</c> (in [0, 1] for Bernoulli), without gradient.</returns>
+    /// <exception cref="ArgumentException">The model is conditional: use <see cref="Decode(Tensor, Tensor)"/>.</exception>
     public Tensor Decode(Tensor latent)
     {
         ThrowIfDisposed();
+        if (Options.ConditionWidth > 0)
+            throw new ArgumentException($"This {Options} model is conditional: give the condition with Decode(latent, condition) or Sample(count, condition).", nameof(latent));
         using var noGrad = no_grad();
         return MeanOf(LikelihoodParameters(latent));
+    }
+
+    /// <summary>Decodes latent codes under a condition to the mean of p(x|z, c) (see <see cref="Decode(Tensor)"/>).</summary>
+    /// <param name="latent">Codes <c>[N, LatentSize]</c>.</param>
+    /// <param name="condition">
+    /// The condition of each code, <c>[N, width]</c>, or one condition <c>[width]</c> for all; for
+    /// <see cref="VaeOptions.ConditionClasses"/> one-hot rows (see <see cref="ConditionalData.OneHot"/>).
+    /// </param>
+    /// <returns>Means <c>[N, InputSize]</c>, without gradient.</returns>
+    /// <exception cref="ArgumentException">The model is not conditional, or a shape is wrong.</exception>
+    public Tensor Decode(Tensor latent, Tensor condition)
+    {
+        ThrowIfDisposed();
+        Guard.Features(latent, Options.LatentSize, nameof(latent));
+        using var scope = NewDisposeScope();
+        var conditions = Conditions(condition, latent.shape[0]).to(latent.dtype, latent.device);
+        using var noGrad = no_grad();
+        return MeanOf(LikelihoodParameters(cat([latent, conditions], 1))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Draws <paramref name="count"/> codes from the prior and decodes them under a condition.</summary>
+    /// <param name="count">How many samples.</param>
+    /// <param name="condition">One condition <c>[width]</c> for all samples, or one per sample <c>[count, width]</c>.</param>
+    /// <param name="generator">Source of the codes; the global generator when null.</param>
+    /// <returns>The means of p(x|z, c), <c>[count, InputSize]</c>.</returns>
+    /// <exception cref="ArgumentException">The model is not conditional, or the condition has the wrong shape.</exception>
+    public Tensor Sample(int count, Tensor condition, Generator? generator = null)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        using var scope = NewDisposeScope();
+        var conditions = Conditions(condition, count);
+        var latent = randn([count, Options.LatentSize], device: Device, generator: generator);
+        return Decode(latent, conditions).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Draws <paramref name="count"/> samples of class <paramref name="label"/> from a model conditioned on classes.</summary>
+    /// <param name="count">How many samples.</param>
+    /// <param name="label">The class, from 0 to <see cref="VaeOptions.ConditionClasses"/> - 1.</param>
+    /// <param name="generator">Source of the codes; the global generator when null.</param>
+    /// <returns>The means of p(x|z, c), <c>[count, InputSize]</c>.</returns>
+    /// <exception cref="ArgumentException">The model is not conditioned on classes, or the label is out of range.</exception>
+    public Tensor Sample(int count, int label, Generator? generator = null)
+    {
+        ThrowIfDisposed();
+        if (Options.ConditionClasses == 0)
+            throw new ArgumentException($"This {Options} model is not conditioned on classes, so it takes no label.", nameof(label));
+        using var scope = NewDisposeScope();
+        var oneHot = ConditionalData.OneHot(tensor(new long[] { label }), Options.ConditionClasses).squeeze(0);
+        return Sample(count, oneHot, generator).MoveToOuterDisposeScope();
     }
 
     /// <summary>Draws <paramref name="count"/> codes from the prior N(0, I) and decodes them.</summary>
     /// <param name="count">How many samples.</param>
     /// <param name="generator">Source of the codes; the global generator when null.</param>
-    /// <returns>The means of p(x|z) for each code, <c>[count, InputSize]</c> (probabilities for Bernoulli); see <see cref="Decode"/>.</returns>
+    /// <returns>The means of p(x|z) for each code, <c>[count, InputSize]</c> (probabilities for Bernoulli); see <see cref="Decode(Tensor)"/>.</returns>
+    /// <exception cref="ArgumentException">The model is conditional: use <see cref="Sample(int, Tensor, Generator?)"/>.</exception>
     public Tensor Sample(int count, Generator? generator = null)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        using var latent = randn([count, Options.LatentSize], device: Device, generator: generator);
+        if (Options.ConditionWidth > 0)
+            throw new ArgumentException($"This {Options} model is conditional: give the condition with Sample(count, condition) or Sample(count, label).", nameof(count));
+        using var latent = prior is not null
+            ? prior.Sample(count, BuiltInEncoder, generator)
+            : randn([count, Options.LatentSize], device: Device, generator: generator);
         return Decode(latent);
     }
 
@@ -419,7 +484,50 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     {
         ThrowIfDisposed();
         using var latent = Encode(input);
-        return Decode(latent);
+        if (Options.ConditionWidth == 0) return Decode(latent);
+        using var condition = ConditionOf(input);
+        return Decode(latent, condition);
+    }
+
+    // A VampPrior runs its pseudo-inputs through the built-in encoder; VaeOptions.Validate refuses it for custom models.
+    private Encoder BuiltInEncoder => (Encoder)encoder;
+
+    /// <summary>The learned prior, or null for N(0, I).</summary>
+    internal VampPrior? LearnedPrior => prior;
+
+    /// <summary>log p(z) under the model's prior for codes <c>[..., LatentSize]</c>, shape <c>[...]</c>.</summary>
+    internal Tensor PriorLogDensity(Tensor z) =>
+        prior is null ? GaussianDensity.StandardLogDensityUnchecked(z) : prior.LogDensity(z, BuiltInEncoder);
+
+    /// <summary>The features of data rows: the rows themselves, or for a conditional model the columns before the condition.</summary>
+    internal Tensor FeaturesOf(Tensor rows) => Options.ConditionWidth > 0 ? rows.narrow(1, 0, Options.InputSize) : rows;
+
+    /// <summary>The condition columns of a conditional model's data rows.</summary>
+    internal Tensor ConditionOf(Tensor rows) => rows.narrow(1, Options.InputSize, Options.ConditionWidth);
+
+    /// <summary>
+    /// What the decoder reads for latent codes <paramref name="z"/> (<c>[..., rows, LatentSize]</c>) of the data
+    /// <paramref name="rows"/>: z itself, or for a conditional model z followed by each row's condition.
+    /// </summary>
+    internal Tensor DecoderInput(Tensor z, Tensor rows)
+    {
+        if (Options.ConditionWidth == 0) return z;
+        var condition = ConditionOf(rows).to(z.dtype);
+        if (z.dim() > 2) condition = condition.expand([.. z.shape[..^1], Options.ConditionWidth]);
+        return cat([z, condition], -1);
+    }
+
+    // One condition for every row, or one per row, checked against the model's conditioning.
+    private Tensor Conditions(Tensor condition, long rows)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        if (Options.ConditionWidth == 0)
+            throw new ArgumentException($"This {Options} model is not conditional: use the overload without a condition.", nameof(condition));
+        var width = Options.ConditionWidth;
+        if (condition.dim() == 1 && condition.shape[0] == width) return condition.unsqueeze(0).expand(rows, width);
+        if (condition.dim() == 2 && condition.shape[0] == rows && condition.shape[1] == width) return condition.alias();
+        throw new ArgumentException(
+            $"condition must have shape [{width}] or [{rows}, {width}] for this {Options} model, but has shape {Guard.Shape(condition)}.", nameof(condition));
     }
 
     /// <summary>

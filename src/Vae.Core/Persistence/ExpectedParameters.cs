@@ -30,7 +30,11 @@ internal static class ExpectedParameters
                 channels = options.ConvChannels[i];
             }
             var (height, mapWidth) = options.FeatureMapSizes()[^1];
-            width = channels * height * mapWidth;
+            width = channels * height * mapWidth + options.ConditionWidth;
+        }
+        else
+        {
+            width = options.RowWidth;
         }
         for (var i = 0; i < options.HiddenSizes.Count; i++)
         {
@@ -44,7 +48,7 @@ internal static class ExpectedParameters
         // A module's own parameters come before its submodules' in the state dict.
         if (options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
             parameters.Add(("decoder.logVariance", [options.InputSize]));
-        width = options.LatentSize;
+        width = options.LatentSize + options.ConditionWidth;
         var index = 1;
         foreach (var size in options.HiddenSizes.Reverse())
         {
@@ -69,6 +73,8 @@ internal static class ExpectedParameters
         {
             AddLinear(parameters, $"decoder.layers.fc{index}", width, options.InputSize);
         }
+        if (options.Prior == VaePrior.Vamp)
+            parameters.Add(("prior.pseudoInputs", [options.PseudoInputs, options.InputSize]));
         return parameters;
     }
 

@@ -75,7 +75,7 @@ internal static class Guard
     /// <summary>What the likelihood can model: [0, 1] for Bernoulli, finite values for Gaussian.</summary>
     public static void Data(Tensor tensor, VaeLikelihood likelihood, string name)
     {
-        if (likelihood == VaeLikelihood.Bernoulli) UnitInterval(tensor, name);
+        if (likelihood is VaeLikelihood.Bernoulli or VaeLikelihood.ContinuousBernoulli) UnitInterval(tensor, name);
         else Finite(tensor, name);
     }
 

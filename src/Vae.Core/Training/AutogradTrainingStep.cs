@@ -12,9 +12,10 @@ internal sealed class AutogradTrainingStep(VariationalAutoencoder model, FlatAda
     {
         var data = batch.Rows is { } rows ? batch.Source.index_select(0, rows) : batch.Source;
         optimizer.ZeroGrad();
-        var output = model.Forward(data, noise);
         // Summed over the batch like the reference implementation; Adam makes the step size independent of that scale.
-        var terms = ElboLoss.NegativeElboUnchecked(output, data, beta, Reduction.Sum, options.FreeBits);
+        var terms = options.Objective == VaeObjective.Iwae
+            ? IwaeObjective.NegativeBound(model, data, options.ImportanceSamples, beta, noise)
+            : ElboLoss.NegativeElboUnchecked(model.Forward(data, noise), model.FeaturesOf(data), beta, Reduction.Sum, options.FreeBits);
         terms.Loss.backward();
         // One reduction over all gradients: a NaN or infinity anywhere makes it non-finite.
         var gradients = options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm) : optimizer.Gradients.sum();

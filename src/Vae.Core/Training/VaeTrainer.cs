@@ -20,7 +20,7 @@ namespace Vae.Core;
 /// called while another thread runs <c>Fit</c> throw <see cref="InvalidOperationException"/> (a progress callback
 /// may save a checkpoint on the training thread). Read <see cref="History"/> and <see cref="CompletedEpochs"/> from
 /// the progress callback or after <c>Fit</c> returns. The model must not be used by other threads while it trains;
-/// once trained, its inference (<see cref="VariationalAutoencoder.Encode"/>, <see cref="VariationalAutoencoder.Sample"/>
+/// once trained, its inference (<see cref="VariationalAutoencoder.Encode"/>, <see cref="VariationalAutoencoder.Sample(int, Generator?)"/>
 /// with a generator per thread, <see cref="VariationalAutoencoder.NegativeElbo"/>, <see cref="VaeEvaluation.Evaluate"/>)
 /// may run on several threads at once.
 /// </remarks>
@@ -118,8 +118,8 @@ public sealed class VaeTrainer : IDisposable
     public TrainingResult Fit(Tensor train, Tensor? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var busy = Enter(reentrant: false);
-        Guard.Features(train, model.Options.InputSize, nameof(train));
-        Guard.Data(train, model.Options.Likelihood, nameof(train));
+        Guard.Features(train, model.Options.RowWidth, nameof(train));
+        Guard.Data(model.FeaturesOf(train), model.Options.Likelihood, nameof(train));
         if (train.shape[0] == 0) throw new ArgumentException("train holds no samples.", nameof(train));
         CheckValidation(validation);
 
@@ -172,7 +172,7 @@ public sealed class VaeTrainer : IDisposable
         return Run(convertedValidation ?? validation, progress, cancellationToken, batchesPerEpoch, (epoch, _) =>
         {
             var batches = epoch == firstEpoch ? first : batchesForEpoch(epoch);
-            return new EpochBatches(TrainingBatches.Checked(batches, epoch, model.Options.InputSize, dtype, device),
+            return new EpochBatches(TrainingBatches.Checked(batches, epoch, model.Options.RowWidth, dtype, device),
                 batches.TryGetNonEnumeratedCount(out var known) ? known : 0);
         }, null);
     }
@@ -435,8 +435,8 @@ public sealed class VaeTrainer : IDisposable
     private void CheckValidation(Tensor? validation)
     {
         if (validation is null) return;
-        Guard.Features(validation, model.Options.InputSize, nameof(validation));
-        Guard.Data(validation, model.Options.Likelihood, nameof(validation));
+        Guard.Features(validation, model.Options.RowWidth, nameof(validation));
+        Guard.Data(model.FeaturesOf(validation), model.Options.Likelihood, nameof(validation));
         if (validation.shape[0] == 0) throw new ArgumentException("validation holds no samples.", nameof(validation));
     }
 

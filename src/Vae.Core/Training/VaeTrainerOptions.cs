@@ -89,6 +89,16 @@ public sealed record VaeTrainerOptions
     public int CheckpointEveryEpochs { get; init; } = 1;
 
     /// <summary>
+    /// The bound training maximizes: the ELBO (the default) or the importance-weighted bound with
+    /// <see cref="ImportanceSamples"/> samples (<see cref="VaeObjective.Iwae"/>, autograd only, no free bits). The
+    /// reported training loss is the negative of that bound; validation always reports the ELBO.
+    /// </summary>
+    public VaeObjective Objective { get; init; } = VaeObjective.Elbo;
+
+    /// <summary>The number of samples k of z per input for <see cref="VaeObjective.Iwae"/> (cost grows about k-fold); unused by the ELBO.</summary>
+    public int ImportanceSamples { get; init; } = 5;
+
+    /// <summary>
     /// Code run at the end of every epoch and after every checkpoint the trainer writes, in this order, on the training
     /// thread; one may stop the run (<see cref="EpochContext.RequestStop"/>). Empty by default. Checkpoints do not store
     /// callbacks: give them again when resuming (<c>VaeTrainer.Resume(path, o =&gt; o with { Callbacks = [...] })</c>).
@@ -126,6 +136,9 @@ public sealed record VaeTrainerOptions
             throw new ArgumentOutOfRangeException(nameof(CpuThreads), threads, $"{nameof(CpuThreads)} must be from 1 to {VaeRuntime.MaxCpuThreads} (4 x the {Environment.ProcessorCount} logical processors), or null, but was {threads}.");
         if (EarlyStoppingPatience < 0) throw Bad(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must not be negative");
         if (CheckpointEveryEpochs <= 0) throw Bad(nameof(CheckpointEveryEpochs), CheckpointEveryEpochs, "must be at least 1");
+        if (!Enum.IsDefined(Objective)) throw Bad(nameof(Objective), (int)Objective, $"must be a {nameof(VaeObjective)}");
+        if (ImportanceSamples <= 0) throw Bad(nameof(ImportanceSamples), ImportanceSamples, "must be at least 1");
+        if (Objective == VaeObjective.Iwae && FreeBits != 0) throw Bad(nameof(FreeBits), FreeBits, "must be 0 with the Iwae objective, whose bound has no separate KL term to floor");
         if (string.IsNullOrWhiteSpace(Device)) throw Bad(nameof(Device), Device, "must name a device such as cpu or cuda");
     }
 

@@ -52,9 +52,16 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeOptions.ImageHeight)] = Irrelevant(4, 16),
         [nameof(VaeOptions.ImageWidth)] = Irrelevant(4, 1),
         [nameof(VaeOptions.ConvChannels)] = Irrelevant(new[] { 3 }, new[] { 2, 5 }),
-        [nameof(VaeOptions.Likelihood)] = Covered(VaeLikelihood.Bernoulli, VaeLikelihood.Gaussian),
+        // The kernels implement the two likelihoods with closed-form gradients; the others train through autograd.
+        [nameof(VaeOptions.Likelihood)] = new(Role.CoveredByTheFusedStep, [VaeLikelihood.Bernoulli, VaeLikelihood.Gaussian], [VaeLikelihood.ContinuousBernoulli]),
         [nameof(VaeOptions.GaussianVariance)] = Covered(1.0, 0.3),
         [nameof(VaeOptions.LearnGaussianVariance)] = Covered(false, true),
+        // A conditional model's first layers are wider than the kernels' data: they leave it to autograd.
+        [nameof(VaeOptions.ConditionClasses)] = MakesIneligible(0, 3),
+        [nameof(VaeOptions.ConditionSize)] = MakesIneligible(0, 2),
+        [nameof(VaeOptions.Prior)] = MakesIneligible(VaePrior.Standard, VaePrior.Vamp),
+        // Read by the VampPrior only, which the step does not train.
+        [nameof(VaeOptions.PseudoInputs)] = Irrelevant(500, 7),
         [nameof(VaeOptions.Activation)] = MakesIneligible(VaeActivation.ReLU, VaeActivation.LeakyReLU, VaeActivation.ELU, VaeActivation.GELU, VaeActivation.SiLU, VaeActivation.Tanh),
         [nameof(VaeOptions.InputDropout)] = MakesIneligible(0.0, 0.2),
         [nameof(VaeOptions.HiddenDropout)] = MakesIneligible(0.0, 0.3),
@@ -89,6 +96,9 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeTrainerOptions.RestoreBestWeights)] = Irrelevant(true, false),
         [nameof(VaeTrainerOptions.CheckpointPath)] = Irrelevant(null, "checkpoint.vae"),
         [nameof(VaeTrainerOptions.CheckpointEveryEpochs)] = Irrelevant(1, 3),
+        [nameof(VaeTrainerOptions.Objective)] = MakesIneligible(VaeObjective.Elbo, VaeObjective.Iwae),
+        // Read by the Iwae objective only, which the step does not train.
+        [nameof(VaeTrainerOptions.ImportanceSamples)] = Irrelevant(5, 1),
     };
 
     private sealed class NoCallback : ITrainingCallback
@@ -319,6 +329,7 @@ public sealed class FusedStepEligibilityTests
         return options.Likelihood switch
         {
             VaeLikelihood.Bernoulli => Binary(19, options.InputSize, seed: 5),
+            VaeLikelihood.ContinuousBernoulli => rand([19, options.InputSize], generator: generator),
             VaeLikelihood.Gaussian => randn([19, options.InputSize], generator: generator).mul_(2),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Likelihood, "no test data for this likelihood"),
         };

@@ -39,6 +39,10 @@ public sealed class ModelFileLimitsTests : IDisposable
             Architecture = VaeArchitecture.Convolutional, InputSize = 3 * 13 * 9, ImageChannels = 3, ImageHeight = 13, ImageWidth = 9,
             ConvChannels = [2, 5, 3], HiddenSizes = [8, 6], LatentSize = 2, Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true,
         },
+        new VaeOptions { InputSize = 9, HiddenSizes = [4], LatentSize = 2, ConditionClasses = 3 },
+        new VaeOptions { InputSize = 9, HiddenSizes = [], LatentSize = 2, ConditionSize = 2, Likelihood = VaeLikelihood.ContinuousBernoulli },
+        new VaeOptions { Architecture = VaeArchitecture.Convolutional, HiddenSizes = [5], LatentSize = 3, ConvChannels = [4], ConditionClasses = 10 },
+        new VaeOptions { InputSize = 9, HiddenSizes = [4], LatentSize = 2, Prior = VaePrior.Vamp, PseudoInputs = 6, Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true },
         new VaeOptions { InputSize = 9, HiddenSizes = [7, 5, 3], LatentSize = 2, LayerNormalization = true, Activation = VaeActivation.GELU, InputDropout = 0.1, HiddenDropout = 0.2 },
         new VaeOptions
         {
@@ -46,6 +50,14 @@ public sealed class ModelFileLimitsTests : IDisposable
             HiddenSizes = [5], LatentSize = 2, LayerNormalization = true, Activation = VaeActivation.Tanh,
             Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true,
         },
+        // The features of both sides together: a condition or a learned prior with layer norm, dropout and another activation.
+        new VaeOptions { InputSize = 9, HiddenSizes = [6, 4], LatentSize = 2, ConditionClasses = 3, LayerNormalization = true, InputDropout = 0.1, HiddenDropout = 0.2, Activation = VaeActivation.SiLU },
+        new VaeOptions
+        {
+            Architecture = VaeArchitecture.Convolutional, ImageChannels = 2, ImageHeight = 8, ImageWidth = 6, ConvChannels = [3],
+            HiddenSizes = [5], LatentSize = 2, ConditionSize = 2, LayerNormalization = true, Likelihood = VaeLikelihood.ContinuousBernoulli,
+        },
+        new VaeOptions { InputSize = 9, HiddenSizes = [7, 5], LatentSize = 2, Prior = VaePrior.Vamp, PseudoInputs = 4, LayerNormalization = true, Activation = VaeActivation.ELU, Likelihood = VaeLikelihood.ContinuousBernoulli },
     };
 
     [Theory]

@@ -362,7 +362,7 @@ public sealed class VaeModelFileTests : IDisposable
     public void ArchitectureJsonWithFieldsThisVersionDoesNotKnowIsRead()
     {
         var options = VaeModelFile.ParseOptions(
-            """{"InputSize":30,"HiddenSizes":[7,5],"LatentSize":4,"Prior":"VampPrior","Flow":{"Name":"Planar","Layers":3}}""", "test");
+            """{"InputSize":30,"HiddenSizes":[7,5],"LatentSize":4,"Posterior":"InverseAutoregressive","Flow":{"Name":"Planar","Layers":3}}""", "test");
         options.Should().Be(new VaeOptions { InputSize = 30, HiddenSizes = [7, 5], LatentSize = 4 });
     }
 
