@@ -85,11 +85,8 @@ internal sealed class AnomalySettings : CommandSettings
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
         if (Arch.ToLowerInvariant() is not ("mlp" or "conv")) return ValidationResult.Error($"--arch must be mlp or conv, but was '{Arch}'.");
         if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
-        var score = Score.Trim().ToLowerInvariant();
-        if (score is not ("elbo" or "iwae")) return ValidationResult.Error($"--score must be 'elbo' or 'iwae', but was '{Score}'.");
-        if (K is <= 0) return ValidationResult.Error($"-k must be at least 1, but was {K}.");
-        // Saying so beats silently ignoring a k that the ELBO score never uses.
-        if (K is not null && score == "elbo") return ValidationResult.Error("-k applies only to --score iwae.");
+        var scoreCheck = ScoreOptions.Validate(Score, K);
+        if (!scoreCheck.Successful) return scoreCheck;
         if (!(Percentile is >= 0 and <= 100)) return ValidationResult.Error($"--percentile must lie in [0, 100], but was {Percentile}.");
         if (string.IsNullOrWhiteSpace(Output)) return ValidationResult.Error("--output must name a folder.");
         return ValidationResult.Success();

@@ -134,10 +134,8 @@ internal sealed class TabularSettings : CommandSettings
         if (Hidden is <= 0) return ValidationResult.Error($"--hidden must be at least 1, but was {Hidden}.");
         if (Latent is <= 0) return ValidationResult.Error($"--latent must be at least 1, but was {Latent}.");
         if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
-        var score = Score.Trim().ToLowerInvariant();
-        if (score is not ("elbo" or "iwae")) return ValidationResult.Error($"--score must be 'elbo' or 'iwae', but was '{Score}'.");
-        if (K is <= 0) return ValidationResult.Error($"-k must be at least 1, but was {K}.");
-        if (K is not null && score == "elbo") return ValidationResult.Error("-k applies only to --score iwae.");
+        var scoreCheck = ScoreOptions.Validate(Score, K);
+        if (!scoreCheck.Successful) return scoreCheck;
         if (!(Percentile is >= 0 and <= 100)) return ValidationResult.Error($"--percentile must lie in [0, 100], but was {Percentile}.");
         if (string.IsNullOrWhiteSpace(Output)) return ValidationResult.Error("--output must name a folder.");
         return ValidationResult.Success();

@@ -1,8 +1,8 @@
 using System.ComponentModel;
-using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Vae.Core;
+using Vae.Samples;
 
 namespace Vae.Mnist;
 
@@ -146,11 +146,9 @@ internal sealed class TrainSettings : CommandSettings
         _ => throw new FormatException($"--likelihood must be bernoulli, continuous-bernoulli or gaussian, but was '{Likelihood}'."),
     };
 
-    public int[] HiddenSizes => Hidden.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-        .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    public int[] HiddenSizes => CommaSeparated.Integers(Hidden);
 
-    public int[] ConvChannels => Channels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-        .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    public int[] ConvChannels => CommaSeparated.Integers(Channels);
 
     public VaeArchitecture Architecture => Arch.ToLowerInvariant() switch
     {

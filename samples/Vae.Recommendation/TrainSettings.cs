@@ -1,7 +1,7 @@
 using System.ComponentModel;
-using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Vae.Samples;
 
 namespace Vae.Recommendation;
 
@@ -100,8 +100,7 @@ internal sealed class TrainSettings : CommandSettings
     [Description("Show stack traces of errors.")]
     public bool Verbose { get; init; }
 
-    public int[] HiddenSizes => Hidden.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-        .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    public int[] HiddenSizes => CommaSeparated.Integers(Hidden);
 
     public override ValidationResult Validate()
     {

@@ -30,13 +30,23 @@ public static class VaeEvaluation
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
     public static ElboMetrics Evaluate(this VariationalAutoencoder model, Tensor data, int batchSize = DefaultBatchSize, long seed = 0)
     {
-        ArgumentNullException.ThrowIfNull(model);
         using var scope = NewDisposeScope();
+        data = CheckedData(model, data, batchSize);
+        return EvaluateUnchecked(model, data, batchSize, seed);
+    }
+
+    /// <summary>
+    /// The checks every whole-data-set figure makes before its first forward pass: the data flattened to the model's
+    /// input rows (in the caller's dispose scope), not empty, valid for the model's likelihood, and a positive batch size.
+    /// </summary>
+    internal static Tensor CheckedData(VariationalAutoencoder model, Tensor data, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         data = ModelInput.Flat(data, model.Options, nameof(data));
         if (data.shape[0] == 0) throw new ArgumentException($"data holds no samples (shape {Guard.Shape(data)}); there is nothing to evaluate.", nameof(data));
         Guard.Data(model.FeaturesOf(data), model.Options.Likelihood, nameof(data));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        return EvaluateUnchecked(model, data, batchSize, seed);
+        return data;
     }
 
     internal static ElboMetrics EvaluateUnchecked(VariationalAutoencoder model, Tensor data, int batchSize, long seed)

@@ -21,12 +21,8 @@ public static class DeterministicElbo
     /// <exception cref="ArgumentException">The data has the wrong shape, no rows, or values outside [0, 1] for the Bernoulli likelihood.</exception>
     public static double NegativeElboAtMean(this VariationalAutoencoder model, Tensor data, int batchSize = VaeEvaluation.DefaultBatchSize)
     {
-        ArgumentNullException.ThrowIfNull(model);
         using var scope = NewDisposeScope();
-        data = ModelInput.Flat(data, model.Options, nameof(data));
-        if (data.shape[0] == 0) throw new ArgumentException($"data holds no samples (shape {Guard.Shape(data)}); there is nothing to evaluate.", nameof(data));
-        Guard.Data(model.FeaturesOf(data), model.Options.Likelihood, nameof(data));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        data = VaeEvaluation.CheckedData(model, data, batchSize);
         using var noGrad = no_grad();
         model.eval();
         var device = model.Device;

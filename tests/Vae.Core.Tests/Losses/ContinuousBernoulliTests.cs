@@ -29,14 +29,17 @@ public class ContinuousBernoulliTests
         1e-3, 1e-6, 1e-9, 1 - 1e-3, 1 - 1e-6,
     ];
 
+    // The function at the logits of every lambda in Lambdas, computed in dtype, read back in double.
+    private static double[] AtLambdas(Func<Tensor, Tensor> function, ScalarType dtype) =>
+        TensorAssert.ToDoubles(function(tensor(Lambdas.Select(Logit).ToArray()).to_type(dtype)));
+
     [Theory]
     [InlineData(ScalarType.Float64, 1e-12)]
     [InlineData(ScalarType.Float32, 1e-6)]
     public void TheLogNormalizerMatchesTheClosedFormInLambdaNearOneHalfAndNearZeroAndOne(ScalarType dtype, double tolerance)
     {
         using var scope = NewDisposeScope();
-        var logits = tensor(Lambdas.Select(Logit).ToArray()).to_type(dtype);
-        var actual = TensorAssert.ToDoubles(ContinuousBernoulli.LogNormalizer(logits));
+        var actual = AtLambdas(ContinuousBernoulli.LogNormalizer, dtype);
         for (var i = 0; i < Lambdas.Length; i++)
         {
             var expected = LogNormalizerOf(Lambdas[i]);
@@ -50,8 +53,7 @@ public class ContinuousBernoulliTests
     public void TheMeanMatchesTheClosedFormInLambdaNearOneHalfAndNearZeroAndOne(ScalarType dtype, double tolerance)
     {
         using var scope = NewDisposeScope();
-        var logits = tensor(Lambdas.Select(Logit).ToArray()).to_type(dtype);
-        var actual = TensorAssert.ToDoubles(ContinuousBernoulli.Mean(logits));
+        var actual = AtLambdas(ContinuousBernoulli.Mean, dtype);
         for (var i = 0; i < Lambdas.Length; i++)
         {
             // The closed form in lambda itself cancels near 1/2: two terms of about 1 / (4 |lambda - 1/2|) each.

@@ -1,11 +1,11 @@
-namespace Vae.Mnist.Tests;
+namespace Vae.Samples.Tests;
 
 /// <summary>A fresh folder per test, removed afterwards, so tests can inspect exactly what was written.</summary>
 internal sealed class TempFolder : IDisposable
 {
     public TempFolder() => Directory.CreateDirectory(Path);
 
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "vae-mnist-tests-" + Guid.NewGuid().ToString("N"));
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "vae-sample-tests-" + Guid.NewGuid().ToString("N"));
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
