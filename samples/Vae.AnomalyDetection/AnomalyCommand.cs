@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -48,7 +47,7 @@ internal sealed class AnomalyCommand : AsyncCommand<AnomalySettings>
         }
         else
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
+            Console.WriteLine(JsonLine.Serialize(new
             {
                 auroc = results.ToDictionary(r => r.Digit.ToString(CultureInfo.InvariantCulture), r => r.Auroc),
                 mean_auroc = meanAuroc,

@@ -103,7 +103,7 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
         }
         else
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
+            Console.WriteLine(JsonLine.Serialize(new
             {
                 auroc,
                 average_precision = averagePrecision,

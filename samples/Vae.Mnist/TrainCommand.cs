@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -71,7 +70,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
             }
             else
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(JsonLine.Serialize(new
                 {
                     epochs = result.History.Count,
                     train_loss = result.Last.Train.Loss,

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -88,7 +87,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
         }
         else
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
+            Console.WriteLine(JsonLine.Serialize(new
             {
                 test_ndcg_at_100 = test.MeanNdcg(100),
                 test_recall_at_20 = test.MeanRecall(20),
