@@ -16,7 +16,7 @@ internal sealed class GenerateSettings : CommandSettings
     public int? Digit { get; init; }
 
     [CommandOption("--count <N>")]
-    [Description("How many images to draw.")]
+    [Description("How many images to draw; they are drawn and written 1,000 at a time, so any count fits in memory.")]
     [DefaultValue(100)]
     public int Count { get; init; }
 
@@ -25,13 +25,17 @@ internal sealed class GenerateSettings : CommandSettings
     public string? Idx { get; init; }
 
     [CommandOption("--png <FILE>")]
-    [Description("Write the images as a PNG grid, ten per row.")]
+    [Description("Write the images as a PNG grid, ten per row; above 1,000 images it shows the first 1,000.")]
     public string? Png { get; init; }
 
     [CommandOption("--seed <N>")]
     [Description("Seed of the latent codes: the same seed draws the same images.")]
     [DefaultValue(1)]
     public int Seed { get; init; }
+
+    [CommandOption("--json")]
+    [Description("Print one JSON object (count, batch size, files, peak working set) as the last line of output.")]
+    public bool Json { get; init; }
 
     [CommandOption("--verbose")]
     [Description("Show stack traces of errors.")]

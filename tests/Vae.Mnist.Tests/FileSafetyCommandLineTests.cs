@@ -81,4 +81,57 @@ public sealed class FileSafetyCommandLineTests : IDisposable
         root.TryGetProperty("none_note", out _).Should().BeFalse("a missing figure is not a figure out of range");
         root.GetProperty("list")[1].ValueKind.Should().Be(JsonValueKind.Null);
     }
+
+    [Fact]
+    public void GenerateStreamsALargeCountInBatchesInBoundedMemory()
+    {
+        const int count = 120_000;
+        var model = SavedModel("model.vae");
+
+        var result = Run("generate", "--model", model, "--count", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "--idx", "many-idx3-ubyte",
+            "--png", "many.png", "--seed", "5", "--json");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        var json = LastJsonLine(result.Output);
+        json.GetProperty("batch_size").GetInt32().Should().Be(GenerateCommand.BatchSize);
+        json.GetProperty("pictured").GetInt32().Should().Be(GenerateCommand.PictureLimit);
+        // One shot held 120,000 x 784 floats (376 MB) several times over; a batch of 1,000 is 3 MB.
+        json.GetProperty("peak_working_set_mib").GetDouble().Should().BeLessThan(600);
+
+        var path = temp.File("many-idx3-ubyte");
+        new FileInfo(path).Length.Should().Be(16 + (long)count * 28 * 28);
+        using var file = File.OpenRead(path);
+        var head = new byte[16 + GenerateCommand.BatchSize * 28 * 28];
+        file.ReadExactly(head);
+        BinaryPrimitives.ReadInt32BigEndian(head.AsSpan(0)).Should().Be(0x803);
+        BinaryPrimitives.ReadInt32BigEndian(head.AsSpan(4)).Should().Be(count);
+        BinaryPrimitives.ReadInt32BigEndian(head.AsSpan(8)).Should().Be(28);
+        BinaryPrimitives.ReadInt32BigEndian(head.AsSpan(12)).Should().Be(28);
+
+        // The first batch is the one-shot draw of as many images with the same seed.
+        using var loaded = VariationalAutoencoder.Load(model);
+        using var generator = new torch.Generator(5);
+        using var means = loaded.Sample(GenerateCommand.BatchSize, generator);
+        var expected = means.clamp(0, 1).mul(255).round().to_type(torch.ScalarType.Byte).data<byte>().ToArray();
+        head.Skip(16).Should().Equal(expected);
+        file.Seek(-28 * 28, SeekOrigin.End);
+        var last = new byte[28 * 28];
+        file.ReadExactly(last);
+        last.Should().NotBeEquivalentTo(new byte[28 * 28], "the last batch was written too");
+    }
+
+    [Fact]
+    public void ASmallCountIsTheSameDrawAsBefore()
+    {
+        var model = SavedModel("model.vae");
+
+        var result = Run("generate", "--model", model, "--count", "7", "--idx", "few-idx3-ubyte", "--seed", "2");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        using var loaded = VariationalAutoencoder.Load(model);
+        using var generator = new torch.Generator(2);
+        using var means = loaded.Sample(7, generator);
+        var expected = means.clamp(0, 1).mul(255).round().to_type(torch.ScalarType.Byte).data<byte>().ToArray();
+        File.ReadAllBytes(temp.File("few-idx3-ubyte")).Skip(16).Should().Equal(expected);
+    }
 }
