@@ -47,6 +47,8 @@ internal sealed class GenerateSettings : CommandSettings
         if (Count <= 0) return ValidationResult.Error($"--count must be at least 1, but was {Count}.");
         if (Digit is < 0 or > 9) return ValidationResult.Error($"--digit must be 0-9, but was {Digit}.");
         if (Idx is null && Png is null) return ValidationResult.Error("Give --idx FILE, --png FILE or both: where the images go.");
+        if (Idx is not null && Vae.Samples.OutputPaths.Clash("--idx", Idx, ("--model", Model)) is { } idxClash) return ValidationResult.Error(idxClash);
+        if (Png is not null && Vae.Samples.OutputPaths.Clash("--png", Png, ("--model", Model), ("--idx", Idx)) is { } pngClash) return ValidationResult.Error(pngClash);
         return ValidationResult.Success();
     }
 }

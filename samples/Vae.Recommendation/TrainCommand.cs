@@ -24,6 +24,15 @@ internal sealed class TrainCommand : Command<TrainSettings>
         var clock = Stopwatch.StartNew();
         using var outputLock = OutputFolderLock.Acquire(settings.Output);
         var modelPath = Path.Combine(settings.Output, ModelFileName);
+        var plotPath = Path.Combine(settings.Output, PlotFileName);
+        if (settings.Predictions is { } predictionsPath)
+        {
+            // The predictions must replace neither the model and the plot nor a file of --data.
+            var inputs = new List<(string, string?)> { ("the model", modelPath), ("the plot", plotPath) };
+            if (settings.Data is { } dataFolder && Directory.Exists(dataFolder))
+                inputs.AddRange(Directory.EnumerateFiles(dataFolder).Select(file => ("--data", (string?)file)));
+            OutputPaths.Refuse("--predictions", predictionsPath, [.. inputs]);
+        }
         if (!settings.Overwrite && File.Exists(modelPath))
             throw new InvalidOperationException(
                 $"'{Path.GetFullPath(settings.Output)}' already holds a model ({ModelFileName}): add --overwrite to replace it, or choose another --output.");
@@ -60,7 +69,6 @@ internal sealed class TrainCommand : Command<TrainSettings>
             throw new RunInterruptedException("during training; no model was saved", cancellationToken);
         }
         model.Save(modelPath);
-        var plotPath = Path.Combine(settings.Output, PlotFileName);
         ValidationPlot.Save(plotPath, result.Epochs);
 
         var recommendClock = Stopwatch.StartNew();

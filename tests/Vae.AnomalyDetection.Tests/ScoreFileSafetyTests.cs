@@ -25,6 +25,43 @@ public sealed class ScoreFileSafetyTests : IDisposable
         JsonDocument.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
 
     [Fact]
+    public void AnOutputThatIsTheTableToScoreIsRefusedAndTheTableStays()
+    {
+        var before = File.ReadAllText(table);
+
+        var run = SampleProcess.Run("Vae.AnomalyDetection", "score", "--model", model, "--csv", table, "--output", table);
+
+        run.ExitCode.Should().Be(1, run.ToString());
+        run.Error.Should().Contain("--output").And.Contain("same file as --csv");
+        File.ReadAllText(table).Should().Be(before);
+    }
+
+    [Fact]
+    public void AnOutputThatIsTheModelThroughASymbolicLinkIsRefusedAndTheModelStays()
+    {
+        var before = File.ReadAllBytes(model);
+        var link = temp.File("scores.csv");
+        File.CreateSymbolicLink(link, model);
+
+        var run = SampleProcess.Run("Vae.AnomalyDetection", "score", "--model", model, "--csv", table, "--output", link);
+
+        run.ExitCode.Should().Be(1, run.ToString());
+        run.Error.Should().Contain("same file as --model");
+        File.ReadAllBytes(model).Should().Equal(before);
+    }
+
+    [Fact]
+    public void AnOutputWrittenThroughDotDotIsStillTheSameFile()
+    {
+        var sneaky = Path.Combine(temp.Path, "out", "..", "t.csv");
+
+        var run = SampleProcess.Run("Vae.AnomalyDetection", "score", "--model", model, "--csv", table, "--output", sneaky);
+
+        run.ExitCode.Should().Be(1, run.ToString());
+        run.Error.Should().Contain("same file as --csv");
+    }
+
+    [Fact]
     public void AnInfiniteThresholdFlagsNothingAndIsWrittenAsNullWithANote()
     {
         var scores = temp.File("scores.csv");
@@ -38,5 +75,20 @@ public sealed class ScoreFileSafetyTests : IDisposable
         json.GetProperty("flagged").GetInt32().Should().Be(0);
         json.GetProperty("rows").GetInt32().Should().Be(40);
         File.ReadAllLines(scores).Should().HaveCount(41);
+    }
+
+    [Fact]
+    public void TabularRefusesToReadATableFromAFileItWrites()
+    {
+        var output = temp.File("out");
+        var reused = Path.Combine(output, "test-scores.csv");
+        File.Copy(table, reused, overwrite: true);
+        var before = File.ReadAllText(reused);
+
+        var run = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", reused, "--epochs", "1", "--threads", "1", "--output", output);
+
+        run.ExitCode.Should().Be(1, run.ToString());
+        run.Error.Should().Contain("same file as --csv");
+        File.ReadAllText(reused).Should().Be(before);
     }
 }

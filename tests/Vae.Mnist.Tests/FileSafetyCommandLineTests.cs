@@ -42,6 +42,46 @@ public sealed class FileSafetyCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void GenerateRefusesAnIdxFileThatIsTheModel()
+    {
+        var model = SavedModel("model.vae");
+        var before = File.ReadAllBytes(model);
+
+        var result = Run("generate", "--model", model, "--idx", model);
+
+        result.ExitCode.Should().Be(1, result.ToString());
+        result.Error.Should().Contain("--idx").And.Contain("same file as --model");
+        File.ReadAllBytes(model).Should().Equal(before);
+    }
+
+    [Fact]
+    public void GenerateRefusesAPictureThatIsTheModelThroughASymbolicLink()
+    {
+        var model = SavedModel("model.vae");
+        var before = File.ReadAllBytes(model);
+        var link = temp.File("link.png");
+        File.CreateSymbolicLink(link, model);
+
+        var result = Run("generate", "--model", model, "--png", link);
+
+        result.ExitCode.Should().Be(1, result.ToString());
+        result.Error.Should().Contain("same file as --model");
+        File.ReadAllBytes(model).Should().Equal(before);
+    }
+
+    [Fact]
+    public void ConvertRefusesATargetThatIsItsSourceThroughALinkedFolder()
+    {
+        var model = SavedModel("model.vae");
+        Directory.CreateSymbolicLink(temp.File("alias"), temp.Path);
+
+        var result = Run("convert", "--from", model, "--to", Path.Combine(temp.File("alias"), "model.vae"), "--overwrite");
+
+        result.ExitCode.Should().Be(1, result.ToString());
+        result.Error.Should().Contain("--from and --to name the same file");
+    }
+
+    [Fact]
     public void EvaluateWritesAFigureThatIsNotFiniteAsNullWithANote()
     {
         var data = TinyMnist.Create(temp.File("data"));
