@@ -27,7 +27,7 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
     public override Task<int> ExecuteAsync(CommandContext context, TabularSettings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var outputLock = OutputFolderLock.Acquire(settings.Output);
+        using var outputLock = OutputFolderLock.Acquire(settings.Output, OwnFiles);
         if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
 
         var trainPath = settings.Train ?? settings.Csv ?? ShippedTable;

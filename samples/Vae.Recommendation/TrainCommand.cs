@@ -22,7 +22,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
     public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var outputLock = OutputFolderLock.Acquire(settings.Output);
+        using var outputLock = OutputFolderLock.Acquire(settings.Output, [ModelFileName, PlotFileName]);
         var modelPath = Path.Combine(settings.Output, ModelFileName);
         var plotPath = Path.Combine(settings.Output, PlotFileName);
         if (settings.Predictions is { } predictionsPath)

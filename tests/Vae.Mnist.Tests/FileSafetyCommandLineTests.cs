@@ -174,4 +174,21 @@ public sealed class FileSafetyCommandLineTests : IDisposable
         var expected = means.clamp(0, 1).mul(255).round().to_type(torch.ScalarType.Byte).data<byte>().ToArray();
         File.ReadAllBytes(temp.File("few-idx3-ubyte")).Skip(16).Should().Equal(expected);
     }
+
+    [Fact]
+    public void ARunDeletesTheStaleTemporariesOfItsOwnFilesAndNothingElse()
+    {
+        var data = TinyMnist.Create(temp.File("data"));
+        var output = temp.File("run");
+        Directory.CreateDirectory(output);
+        string[] stale = ["checkpoint.ckpt.0123456789abcdef0123456789abcdef.tmp", $"model.vae.{Guid.NewGuid():N}.tmp", $"loss.png.{Guid.NewGuid():N}.tmp"];
+        string[] unrelated = ["notes.tmp", "checkpoint.ckpt.tmp", $"mine.csv.{Guid.NewGuid():N}.tmp", "model.vae.not-random.tmp"];
+        foreach (var name in stale.Concat(unrelated)) File.WriteAllText(Path.Combine(output, name), "left by a killed run");
+
+        var result = Run("--data", data, "--threads", "1", "--json", "--epochs", "1", "--hidden", "16", "--latent", "2", "--output", output);
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        var left = Directory.GetFiles(output, "*.tmp").Select(Path.GetFileName).ToArray();
+        left.Should().BeEquivalentTo(unrelated);
+    }
 }
