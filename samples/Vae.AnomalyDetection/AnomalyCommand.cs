@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -20,7 +19,7 @@ internal sealed class AnomalyCommand : AsyncCommand<AnomalySettings>
     {
         var clock = Stopwatch.StartNew();
         // Two experiments drawing into one folder would overwrite each other's pictures: the second stops at once.
-        using var outputLock = OutputFolderLock.Acquire(settings.Output);
+        using var outputLock = OutputFolderLock.Acquire(settings.Output, Enumerable.Range(0, 10).Select(digit => $"holdout-{digit}.png"));
         var folder = settings.Data ?? ShippedFolder;
         if (settings.Data is not null && !Directory.Exists(folder))
             throw new DirectoryNotFoundException($"--data: folder '{folder}' does not exist (it should hold the four MNIST files, e.g. train-images-idx3-ubyte.gz).");
@@ -48,7 +47,7 @@ internal sealed class AnomalyCommand : AsyncCommand<AnomalySettings>
         }
         else
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
+            Console.WriteLine(JsonLine.Serialize(new
             {
                 auroc = results.ToDictionary(r => r.Digit.ToString(CultureInfo.InvariantCulture), r => r.Auroc),
                 mean_auroc = meanAuroc,

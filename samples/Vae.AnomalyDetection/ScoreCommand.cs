@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Vae.Core.Data;
@@ -37,7 +36,7 @@ internal sealed class ScoreCommand : AsyncCommand<ScoreSettings>
         var rowsPerSecond = rows / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
         if (settings.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
+            Console.WriteLine(JsonLine.Serialize(new
             {
                 rows,
                 flagged,

@@ -38,6 +38,7 @@ internal sealed class ScoreSettings : CommandSettings
         if (string.IsNullOrWhiteSpace(Csv)) return ValidationResult.Error("--csv must name the CSV file to score.");
         if (string.IsNullOrWhiteSpace(Output)) return ValidationResult.Error("--output must name a file.");
         if (Threshold is { } threshold && double.IsNaN(threshold)) return ValidationResult.Error("--threshold must be a number.");
+        if (Vae.Samples.OutputPaths.Clash("--output", Output, ("--csv", Csv), ("--model", Model)) is { } clash) return ValidationResult.Error(clash);
         return ValidationResult.Success();
     }
 }

@@ -21,14 +21,20 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
     /// <summary>The scikit-learn figures measured on the shipped table's splits, copied beside the program.</summary>
     public static string ReferenceFigures => Path.Combine(AppContext.BaseDirectory, "reference", "sklearn_baselines.json");
 
+    /// <summary>The files a run writes into --output.</summary>
+    internal static IReadOnlyList<string> OwnFiles { get; } = ["split.csv", "model.vae", "scores.png", "test-scores.csv"];
+
     public override Task<int> ExecuteAsync(CommandContext context, TabularSettings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var outputLock = OutputFolderLock.Acquire(settings.Output);
+        using var outputLock = OutputFolderLock.Acquire(settings.Output, OwnFiles);
         if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
 
         var trainPath = settings.Train ?? settings.Csv ?? ShippedTable;
         var testPath = settings.Test ?? trainPath;
+        // Before anything is written: a table read from --output would be replaced by what the run writes there.
+        foreach (var own in OwnFiles)
+            OutputPaths.Refuse("--output", Path.Combine(settings.Output, own), ("--csv", settings.Csv), ("--train", settings.Train), ("--test", settings.Test));
         var normal = settings.NormalLabel;
         TabularRowFilter trainRows, testRows;
         TabularSplit? split = null;
@@ -103,7 +109,7 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
         }
         else
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
+            Console.WriteLine(JsonLine.Serialize(new
             {
                 auroc,
                 average_precision = averagePrecision,

@@ -57,7 +57,7 @@ internal sealed class ConvertSettings : CommandSettings
             return ValidationResult.Error($"--from '{From}': the extension must be one of {string.Join(", ", ModelFiles.Loadable)}.");
         if (!ModelFiles.Loadable.Contains(ModelFiles.Extension(To)) && ModelFiles.Extension(To) != ModelFiles.Onnx)
             return ValidationResult.Error($"--to '{To}': the extension must be one of {string.Join(", ", ModelFiles.Loadable)}, {ModelFiles.Onnx}.");
-        if (Path.GetFullPath(From) == Path.GetFullPath(To)) return ValidationResult.Error("--from and --to name the same file.");
+        if (Vae.Samples.OutputPaths.Same(From, To)) return ValidationResult.Error("--from and --to name the same file.");
         if (Layout.ToLowerInvariant() is not ("vae" or "tutorial" or "examples"))
             return ValidationResult.Error($"--layout must be vae, tutorial or examples, but was '{Layout}'.");
         if (Part.ToLowerInvariant() is not ("decoder" or "encoder"))

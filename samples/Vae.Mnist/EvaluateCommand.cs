@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
 using Vae.Core;
 using Vae.Core.Data;
+using Vae.Samples;
 
 namespace Vae.Mnist;
 
@@ -46,7 +46,7 @@ internal sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
 
         if (settings.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
+            Console.WriteLine(JsonLine.Serialize(new
             {
                 test_elbo = -elbo.Loss,
                 test_negative_elbo = elbo.Loss,

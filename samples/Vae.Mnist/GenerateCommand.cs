@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -30,41 +31,88 @@ internal sealed class GenerateCommand : Command<GenerateSettings>
         if (settings.Digit is { } asked && asked >= model.Options.ConditionClasses && conditional)
             throw new InvalidOperationException($"--digit {asked}: the model knows {model.Options.ConditionClasses} classes, 0-{model.Options.ConditionClasses - 1}.");
 
-        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
         using var generator = new Generator((ulong)settings.Seed);
-        var images = settings.Digit is { } digit ? model.Sample(settings.Count, digit, generator) : model.Sample(settings.Count, generator);
+        Tensor Draw(int count) => settings.Digit is { } digit ? model.Sample(count, digit, generator) : model.Sample(count, generator);
+
+        // The first batch is drawn first whatever is written, so the picture shows the IDX file's first images.
+        using var first = Draw(Math.Min(settings.Count, BatchSize));
         if (settings.Idx is { } idx)
         {
-            WriteIdx(idx, images);
-            AnsiConsole.MarkupLine($"IDX images: [blue]{Markup.Escape(idx)}[/]");
+            WriteIdx(idx, settings.Count, first, Draw, cancellationToken);
+            if (!settings.Json) AnsiConsole.MarkupLine($"IDX images: [blue]{Markup.Escape(idx)}[/]");
         }
         if (settings.Png is { } png)
         {
             var what = settings.Digit is { } d ? $"digit {d}" : "z ~ N(0, I)";
-            ImageGrid.Save(png, images, Side, Side, columns: Math.Min(10, settings.Count),
-                new ImageGridOptions { Caption = $"{settings.Count} samples, {what}, seed {settings.Seed}" });
-            AnsiConsole.MarkupLine($"Picture: [blue]{Markup.Escape(png)}[/]");
+            var shown = Math.Min(settings.Count, PictureLimit);
+            using var pictured = first.narrow(0, 0, shown);
+            var caption = shown == settings.Count
+                ? $"{settings.Count} samples, {what}, seed {settings.Seed}"
+                : $"The first {shown:N0} of {settings.Count:N0} samples, {what}, seed {settings.Seed}";
+            ImageGrid.Save(png, pictured, Side, Side, columns: Math.Min(10, shown), new ImageGridOptions { Caption = caption });
+            if (!settings.Json)
+                AnsiConsole.MarkupLine($"Picture: [blue]{Markup.Escape(png)}[/]" + (shown < settings.Count ? $" (the first {shown:N0} of {settings.Count:N0} images)" : ""));
+        }
+        if (settings.Json)
+        {
+            Console.WriteLine(JsonLine.Serialize(new
+            {
+                count = settings.Count,
+                batch_size = Math.Min(settings.Count, BatchSize),
+                pictured = settings.Png is null ? 0 : Math.Min(settings.Count, PictureLimit),
+                idx = settings.Idx,
+                png = settings.Png,
+                peak_working_set_mib = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
+            }));
         }
         return 0;
     }
 
     /// <summary>
-    /// An IDX3 file of unsigned bytes (magic 0x00000803, then the count, 28 and 28 big-endian), each pixel the mean
-    /// in [0, 1] times 255, rounded; written atomically.
+    /// Images drawn and written at a time: any --count runs in the memory of one batch (about 3 MB of pixels, and the
+    /// decoder's activations for it). The first batch is the same draw as a one-shot <c>Sample(BatchSize)</c> with the seed.
     /// </summary>
-    internal static void WriteIdx(string path, Tensor images)
+    internal const int BatchSize = 1000;
+
+    /// <summary>The most images a PNG grid shows; a larger --count pictures its first images only.</summary>
+    internal const int PictureLimit = 1000;
+
+    /// <summary>
+    /// Streams <paramref name="count"/> images into an IDX3 file of unsigned bytes (magic 0x00000803, then the count,
+    /// 28 and 28 big-endian; each pixel the mean in [0, 1] times 255, rounded), written atomically: <paramref name="first"/>, then batches from
+    /// <paramref name="draw"/> until the count is reached.
+    /// </summary>
+    internal static void WriteIdx(string path, int count, Tensor first, Func<int, Tensor> draw, CancellationToken cancellationToken)
     {
-        var count = (int)images.shape[0];
-        var bytes = images.detach().clamp(0, 1).mul(255).round().to_type(ScalarType.Byte).cpu().contiguous().data<byte>().ToArray();
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write(Header(count));
+            stream.Write(Bytes(first));
+            for (long written = first.shape[0]; written < count; )
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var batch = draw((int)Math.Min(BatchSize, count - written));
+                stream.Write(Bytes(batch));
+                written += batch.shape[0];
+            }
+        });
+    }
+
+    private static byte[] Header(int count)
+    {
         var header = new byte[16];
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(0), 0x00000803);
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), count);
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), Side);
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(12), Side);
-        AtomicFile.Write(path, stream =>
-        {
-            stream.Write(header);
-            stream.Write(bytes);
-        });
+        return header;
+    }
+
+    private static byte[] Bytes(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        return images.detach().clamp(0, 1).mul(255).round().to_type(ScalarType.Byte).cpu().contiguous().data<byte>().ToArray();
     }
 }

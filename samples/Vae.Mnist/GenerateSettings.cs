@@ -16,7 +16,7 @@ internal sealed class GenerateSettings : CommandSettings
     public int? Digit { get; init; }
 
     [CommandOption("--count <N>")]
-    [Description("How many images to draw.")]
+    [Description("How many images to draw; they are drawn and written 1,000 at a time, so any count fits in memory.")]
     [DefaultValue(100)]
     public int Count { get; init; }
 
@@ -25,13 +25,17 @@ internal sealed class GenerateSettings : CommandSettings
     public string? Idx { get; init; }
 
     [CommandOption("--png <FILE>")]
-    [Description("Write the images as a PNG grid, ten per row.")]
+    [Description("Write the images as a PNG grid, ten per row; above 1,000 images it shows the first 1,000.")]
     public string? Png { get; init; }
 
     [CommandOption("--seed <N>")]
     [Description("Seed of the latent codes: the same seed draws the same images.")]
     [DefaultValue(1)]
     public int Seed { get; init; }
+
+    [CommandOption("--json")]
+    [Description("Print one JSON object (count, batch size, files, peak working set) as the last line of output.")]
+    public bool Json { get; init; }
 
     [CommandOption("--verbose")]
     [Description("Show stack traces of errors.")]
@@ -43,6 +47,8 @@ internal sealed class GenerateSettings : CommandSettings
         if (Count <= 0) return ValidationResult.Error($"--count must be at least 1, but was {Count}.");
         if (Digit is < 0 or > 9) return ValidationResult.Error($"--digit must be 0-9, but was {Digit}.");
         if (Idx is null && Png is null) return ValidationResult.Error("Give --idx FILE, --png FILE or both: where the images go.");
+        if (Idx is not null && Vae.Samples.OutputPaths.Clash("--idx", Idx, ("--model", Model)) is { } idxClash) return ValidationResult.Error(idxClash);
+        if (Png is not null && Vae.Samples.OutputPaths.Clash("--png", Png, ("--model", Model), ("--idx", Idx)) is { } pngClash) return ValidationResult.Error(pngClash);
         return ValidationResult.Success();
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -17,7 +16,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
     {
         var clock = Stopwatch.StartNew();
         // Before anything is read or written: a second run into this folder would interleave its checkpoints with ours.
-        using var outputLock = OutputFolderLock.Acquire(settings.Output);
+        using var outputLock = OutputFolderLock.Acquire(settings.Output, OwnFiles);
         var checkpoint = Path.Combine(settings.Output, CheckpointFileName);
         var modelPath = Path.Combine(settings.Output, ModelFileName);
         if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
@@ -71,7 +70,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
             }
             else
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(JsonLine.Serialize(new
                 {
                     epochs = result.History.Count,
                     train_loss = result.Last.Train.Loss,
@@ -104,6 +103,13 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
 
     private const string CheckpointFileName = "checkpoint.ckpt";
     private const string ModelFileName = "model.vae";
+
+    /// <summary>The files a run writes into --output, whose stale temporaries a new run deletes.</summary>
+    internal static IReadOnlyList<string> OwnFiles { get; } =
+    [
+        CheckpointFileName, ModelFileName, "reconstructions.png", "samples.png", "interpolation.png", "latent-manifold.png",
+        "latent-scatter.png", "loss.png", ConditionalPictures.GridFileName,
+    ];
 
     /// <summary>The options the command line names (<c>--lr 0.01</c> and <c>--lr=0.01</c> alike); only these can contradict a checkpoint.</summary>
     internal static HashSet<string> GivenOptions(IEnumerable<string> arguments) =>

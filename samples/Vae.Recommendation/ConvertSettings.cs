@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Vae.Core.Recommendation;
 
 namespace Vae.Recommendation;
 
@@ -29,12 +30,24 @@ internal sealed class ConvertSettings : CommandSettings
     [Description("Show stack traces of errors.")]
     public bool Verbose { get; init; }
 
+    /// <summary>The files convert writes into --output.</summary>
+    public static IReadOnlyList<string> WrittenFiles { get; } =
+    [
+        ImplicitFeedbackFolder.ItemsFile, ImplicitFeedbackFolder.TrainFile, ImplicitFeedbackFolder.ValidationFoldInFile,
+        ImplicitFeedbackFolder.ValidationHeldOutFile, ImplicitFeedbackFolder.TestFoldInFile, ImplicitFeedbackFolder.TestHeldOutFile,
+    ];
+
     public override ValidationResult Validate()
     {
         if (string.IsNullOrWhiteSpace(MovieLens)) return ValidationResult.Error("--movielens is required: the ratings.csv to convert.");
         if (string.IsNullOrWhiteSpace(Output)) return ValidationResult.Error("--output is required: the folder to write the split to.");
         if (HeldOutUsers <= 0) return ValidationResult.Error($"--held-out-users must be at least 1, but was {HeldOutUsers}.");
         if (!double.IsFinite(Threshold)) return ValidationResult.Error($"--threshold must be a number, but was {Threshold}.");
+        foreach (var written in WrittenFiles)
+        {
+            if (Vae.Samples.OutputPaths.Clash("--output", Path.Combine(Output, written), ("--movielens", MovieLens)) is { } clash)
+                return ValidationResult.Error(clash);
+        }
         return ValidationResult.Success();
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -23,8 +22,17 @@ internal sealed class TrainCommand : Command<TrainSettings>
     public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var outputLock = OutputFolderLock.Acquire(settings.Output);
+        using var outputLock = OutputFolderLock.Acquire(settings.Output, [ModelFileName, PlotFileName]);
         var modelPath = Path.Combine(settings.Output, ModelFileName);
+        var plotPath = Path.Combine(settings.Output, PlotFileName);
+        if (settings.Predictions is { } predictionsPath)
+        {
+            // The predictions must replace neither the model and the plot nor a file of --data.
+            var inputs = new List<(string, string?)> { ("the model", modelPath), ("the plot", plotPath) };
+            if (settings.Data is { } dataFolder && Directory.Exists(dataFolder))
+                inputs.AddRange(Directory.EnumerateFiles(dataFolder).Select(file => ("--data", (string?)file)));
+            OutputPaths.Refuse("--predictions", predictionsPath, [.. inputs]);
+        }
         if (!settings.Overwrite && File.Exists(modelPath))
             throw new InvalidOperationException(
                 $"'{Path.GetFullPath(settings.Output)}' already holds a model ({ModelFileName}): add --overwrite to replace it, or choose another --output.");
@@ -61,7 +69,6 @@ internal sealed class TrainCommand : Command<TrainSettings>
             throw new RunInterruptedException("during training; no model was saved", cancellationToken);
         }
         model.Save(modelPath);
-        var plotPath = Path.Combine(settings.Output, PlotFileName);
         ValidationPlot.Save(plotPath, result.Epochs);
 
         var recommendClock = Stopwatch.StartNew();
@@ -88,7 +95,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
         }
         else
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
+            Console.WriteLine(JsonLine.Serialize(new
             {
                 test_ndcg_at_100 = test.MeanNdcg(100),
                 test_recall_at_20 = test.MeanRecall(20),

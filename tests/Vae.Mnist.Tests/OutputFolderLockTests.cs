@@ -29,4 +29,33 @@ public sealed class OutputFolderLockTests : IDisposable
 
         File.Exists(Path.Combine(folder, OutputFolderLock.FileName)).Should().BeTrue();
     }
+
+    [Fact]
+    public void TheHolderDeletesTheStaleTemporariesOfItsOwnFilesOnly()
+    {
+        var folder = temp.File("run");
+        Directory.CreateDirectory(folder);
+        var stale = $"checkpoint.ckpt.{Guid.NewGuid():N}.tmp";
+        string[] kept = ["checkpoint.ckpt", "checkpoint.ckpt.tmp", "other.bin.0123456789abcdef0123456789abcdef.tmp", "checkpoint.ckpt.xyz.tmp", "notes.tmp"];
+        foreach (var name in kept.Append(stale)) File.WriteAllText(Path.Combine(folder, name), "");
+
+        using var held = OutputFolderLock.Acquire(folder, ["checkpoint.ckpt"]);
+
+        temp.Names().Should().BeEmpty("the files are in the subfolder");
+        Directory.GetFiles(folder).Select(Path.GetFileName).Should().BeEquivalentTo(kept.Append(OutputFolderLock.FileName));
+    }
+
+    [Fact]
+    public void ARunThatDoesNotGetTheLockDeletesNothing()
+    {
+        var folder = temp.File("run");
+        using var first = OutputFolderLock.Acquire(folder);
+        var busy = Path.Combine(folder, $"model.vae.{Guid.NewGuid():N}.tmp"); // the first run's save under way
+        File.WriteAllText(busy, "");
+
+        var second = () => OutputFolderLock.Acquire(folder, ["model.vae"]);
+
+        second.Should().Throw<IOException>();
+        File.Exists(busy).Should().BeTrue();
+    }
 }
