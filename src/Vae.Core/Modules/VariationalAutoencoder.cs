@@ -36,6 +36,9 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     // Null for the standard prior, so that such a model's state dict keeps the names of files saved before priors existed.
     private readonly VampPrior? prior;
     private bool disposed;
+    private readonly object modeGate = new();
+    private int customInferences;
+    private (Module Module, bool Training)[]? savedModes;
 
     /// <summary>Creates a model with freshly initialized weights; seed with <c>torch.manual_seed</c> for repeatable ones.</summary>
     /// <param name="options">The architecture; the 784-400-20 MNIST model when null.</param>
@@ -162,6 +165,62 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         {
             ThrowIfDisposed();
             return parameters().FirstOrDefault()?.device ?? CPU;
+        }
+    }
+
+    /// <summary>The floating dtype of the parameters (float32 for a model without parameters); inputs are converted to it.</summary>
+    internal ScalarType DType => parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
+
+    /// <summary>
+    /// Enters deterministic inference on this thread until the result is disposed, whatever mode the model is in: the
+    /// built-in encoder drops nothing while any such scope is open on the calling thread (no shared flag changes, so
+    /// concurrent inference and a model left in training mode are both fine). A model of the caller's own modules, whose
+    /// layers read only the shared <c>training</c> flag, is put in evaluation mode by the first open scope and given back
+    /// the caller's mode of every module by the last one to close.
+    /// </summary>
+    internal IDisposable Inference()
+    {
+        ThrowIfDisposed();
+        Encoder.EnterInference();
+        if (IsCustom)
+        {
+            lock (modeGate)
+            {
+                if (customInferences++ == 0)
+                {
+                    savedModes = [(this, base.training), .. base.named_modules().Select(pair => (pair.module, pair.module.training))];
+                    if (savedModes.Any(saved => saved.Training)) base.train(false);
+                }
+            }
+        }
+        return new InferenceExit(this);
+    }
+
+    private void ExitInference()
+    {
+        if (IsCustom)
+        {
+            lock (modeGate)
+            {
+                if (--customInferences == 0 && savedModes is { } modes)
+                {
+                    savedModes = null;
+                    // Pre-order: a parent's train() sets its children, then each child gets its own mode back.
+                    if (modes.Any(saved => saved.Training))
+                        foreach (var (module, training) in modes) if (!disposed) module.train(training);
+                }
+            }
+        }
+        Encoder.ExitInference();
+    }
+
+    private sealed class InferenceExit(VariationalAutoencoder model) : IDisposable
+    {
+        private int done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref done, 1) == 0) model.ExitInference();
         }
     }
 
@@ -388,10 +447,21 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     public Tensor Encode(Tensor input)
     {
         ThrowIfDisposed();
+        using var inference = Inference();
         using var noGrad = no_grad();
-        var (mean, logVar) = Posterior(input);
-        logVar.Dispose();
-        return mean;
+        Tensor prepared;
+        using (var scope = NewDisposeScope())
+            prepared = ModelInput.ForModel(input, this, nameof(input)).MoveToOuterDisposeScope();
+        try
+        {
+            var (mean, logVar) = Posterior(prepared);
+            logVar.Dispose();
+            return mean;
+        }
+        finally
+        {
+            if (!ReferenceEquals(prepared, input)) prepared.Dispose();
+        }
     }
 
     /// <summary>
@@ -406,8 +476,11 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         ThrowIfDisposed();
         if (Options.ConditionWidth > 0)
             throw new ArgumentException($"This {Options} model is conditional: give the condition with Decode(latent, condition) or Sample(count, condition).", nameof(latent));
+        using var inference = Inference();
         using var noGrad = no_grad();
-        return MeanOf(LikelihoodParameters(latent));
+        Guard.Features(latent, Options.LatentSize, nameof(latent));
+        using var scope = NewDisposeScope();
+        return MeanOf(LikelihoodParameters(ModelInput.Converted(latent, this, nameof(latent)))).MoveToOuterDisposeScope();
     }
 
     /// <summary>Decodes latent codes under a condition to the mean of p(x|z, c) (see <see cref="Decode(Tensor)"/>).</summary>
@@ -422,7 +495,9 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     {
         ThrowIfDisposed();
         Guard.Features(latent, Options.LatentSize, nameof(latent));
+        using var inference = Inference();
         using var scope = NewDisposeScope();
+        latent = ModelInput.Converted(latent, this, nameof(latent));
         var conditions = Conditions(condition, latent.shape[0]).to(latent.dtype, latent.device);
         using var noGrad = no_grad();
         return MeanOf(LikelihoodParameters(cat([latent, conditions], 1))).MoveToOuterDisposeScope();
@@ -471,6 +546,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         if (Options.ConditionWidth > 0)
             throw new ArgumentException($"This {Options} model is conditional: give the condition with Sample(count, condition) or Sample(count, label).", nameof(count));
+        using var inference = Inference();
         using var latent = prior is not null
             ? prior.Sample(count, BuiltInEncoder, generator)
             : randn([count, Options.LatentSize], device: Device, generator: generator);
@@ -483,10 +559,13 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     public Tensor Reconstruct(Tensor input)
     {
         ThrowIfDisposed();
+        using var inference = Inference();
+        using var scope = NewDisposeScope();
+        input = ModelInput.ForModel(input, this, nameof(input));
         using var latent = Encode(input);
-        if (Options.ConditionWidth == 0) return Decode(latent);
+        if (Options.ConditionWidth == 0) return Decode(latent).MoveToOuterDisposeScope();
         using var condition = ConditionOf(input);
-        return Decode(latent, condition);
+        return Decode(latent, condition).MoveToOuterDisposeScope();
     }
 
     // A VampPrior runs its pseudo-inputs through the built-in encoder; VaeOptions.Validate refuses it for custom models.
