@@ -423,7 +423,10 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// </summary>
     /// <param name="input">A batch <c>[N, InputSize]</c> with values in [0, 1] (Bernoulli) or finite values (Gaussian).</param>
     /// <param name="beta">Weight of the KL term; 1 gives the plain ELBO.</param>
-    /// <param name="reduction">Per sample (<see cref="Reduction.None"/>), total, or mean nats per sample (the default).</param>
+    /// <param name="reduction">
+    /// Per sample (<see cref="Reduction.None"/>), total, or mean nats per sample (the default, <see cref="Reduction.Mean"/>,
+    /// which here is <see cref="ElboReduction.PerSample"/>: summed over the features, averaged over the batch).
+    /// </param>
     /// <param name="generator">Source of the reparameterization noise; the global generator when null.</param>
     /// <exception cref="ArgumentException">The input has the wrong shape, contains NaN, or lies outside the likelihood's range.</exception>
     public ElboTerms NegativeElbo(Tensor input, double beta = 1.0, Reduction reduction = Reduction.Mean, Generator? generator = null)
@@ -440,6 +443,18 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
             terms.Kl.MoveToOuterDisposeScope(),
             terms.Loss.MoveToOuterDisposeScope());
     }
+
+    /// <summary>
+    /// <see cref="NegativeElbo(Tensor, double, Reduction, Generator?)"/> reduced as <paramref name="reduction"/> names:
+    /// <see cref="ElboReduction.PerSample"/> (nats per sample), <see cref="ElboReduction.Sum"/> or <see cref="ElboReduction.None"/>.
+    /// </summary>
+    /// <param name="input">A batch <c>[N, InputSize]</c> with values in [0, 1] (Bernoulli) or finite values (Gaussian).</param>
+    /// <param name="reduction">How to reduce the batch; <see cref="ElboReduction.ElementMean"/> is refused.</param>
+    /// <param name="beta">Weight of the KL term; 1 gives the plain ELBO.</param>
+    /// <param name="generator">Source of the reparameterization noise; the global generator when null.</param>
+    /// <exception cref="ArgumentException">The input is invalid, or the reduction is <see cref="ElboReduction.ElementMean"/>.</exception>
+    public ElboTerms NegativeElbo(Tensor input, ElboReduction reduction, double beta = 1.0, Generator? generator = null) =>
+        NegativeElbo(input, beta, ElboLoss.ToLibraryReduction(reduction, nameof(reduction)), generator);
 
     /// <summary>The posterior means of a batch: its deterministic latent codes.</summary>
     /// <param name="input">A batch <c>[N, InputSize]</c>.</param>

@@ -21,7 +21,7 @@ namespace Vae.Core;
 /// may save a checkpoint on the training thread). Read <see cref="History"/> and <see cref="CompletedEpochs"/> from
 /// the progress callback or after <c>Fit</c> returns. The model must not be used by other threads while it trains;
 /// once trained, its inference (<see cref="VariationalAutoencoder.Encode"/>, <see cref="VariationalAutoencoder.Sample(int, Generator?)"/>
-/// with a generator per thread, <see cref="VariationalAutoencoder.NegativeElbo"/>, <see cref="VaeEvaluation.Evaluate"/>)
+/// with a generator per thread, <see cref="VariationalAutoencoder.NegativeElbo(Tensor, double, TorchSharp.torch.nn.Reduction, Generator?)"/>, <see cref="VaeEvaluation.Evaluate"/>)
 /// may run on several threads at once. <c>Fit</c> trains in training mode and then gives every module of the model back
 /// the mode it had before (a model in evaluation mode stays in it); inference is deterministic in either mode, since
 /// encoding, decoding, sampling, scoring and evaluation run without dropout whatever the mode.
