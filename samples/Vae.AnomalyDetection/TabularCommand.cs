@@ -38,9 +38,16 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
         var normal = settings.NormalLabel;
         TabularRowFilter trainRows, testRows;
         TabularSplit? split = null;
+        var labels = TabularDataset.ReadColumn(trainPath, settings.Label);
+        var normalRows = labels.Count(l => l == normal);
+        var otherLabels = labels.Where(l => l != normal).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        if (!settings.Json)
+            Console.WriteLine(
+                $"Normal rows: {normalRows:N0} of {labels.Count:N0} rows of {trainPath} have {settings.Label} = '{normal}'; the other {labels.Count - normalRows:N0} " +
+                $"(labels {string.Join(", ", otherLabels.Take(5).Select(l => $"'{l}'"))}{(otherLabels.Length > 5 ? ", ..." : "")}) are taken as anomalies.");
         if (settings.Test is null)
         {
-            split = TabularSplit.Make(TabularDataset.ReadColumn(trainPath, settings.Label), normal, settings.Seed, trainPath);
+            split = TabularSplit.Make(labels, normal, settings.Seed, trainPath);
             split.Write(Path.Combine(settings.Output, "split.csv"));
             trainRows = (row, _) => split.IsTraining(row);
             testRows = (row, _) => !split.IsTraining(row);
@@ -122,6 +129,8 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
                 test_rows = test.Count,
                 anomalies = isAnomaly.Count(a => a),
                 training_rows = train.Count,
+                normal_label = normal,
+                normal_rows = normalRows,
                 features = preprocessor.FeatureCount,
                 architecture = modelOptions.ToString(),
                 score = settings.ScoreKind == AnomalyScoreKind.NegativeElboAtMean ? "elbo" : "iwae",

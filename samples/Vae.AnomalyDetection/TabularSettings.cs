@@ -30,7 +30,7 @@ internal sealed class TabularSettings : CommandSettings
     public string Label { get; init; } = "label";
 
     [CommandOption("--normal <VALUE>")]
-    [Description("The label of normal rows; every other label is an anomaly. Default: 0 (benign for the shipped table).")]
+    [Description("The label of normal rows; every other label is an anomaly. Required with --csv or --train, whose labels may mean anything (0 is malignant in some tables); for the shipped table: benign.")]
     public string? Normal { get; init; }
 
     [CommandOption("--ignore <COLUMNS>")]
@@ -107,7 +107,7 @@ internal sealed class TabularSettings : CommandSettings
     public bool UsesShippedTable => Csv is null && Train is null;
 
     /// <summary>The label of normal rows in effect.</summary>
-    public string NormalLabel => Normal ?? (UsesShippedTable ? ShippedNormal : "0");
+    public string NormalLabel => Normal ?? (UsesShippedTable ? ShippedNormal : throw new InvalidOperationException("--normal is required with --csv or --train."));
 
     public IReadOnlyList<string> IgnoredColumns => SplitList(Ignore);
 
@@ -129,6 +129,10 @@ internal sealed class TabularSettings : CommandSettings
         if (Csv is not null && (Train is not null || Test is not null)) return ValidationResult.Error("give either --csv or --train with --test, not both.");
         if ((Train is null) != (Test is null)) return ValidationResult.Error("--train and --test go together: the model trains on one file's normal rows and scores the other's rows.");
         if (string.IsNullOrWhiteSpace(Label)) return ValidationResult.Error("--label must name a column.");
+        if (!UsesShippedTable && string.IsNullOrEmpty(Normal))
+            return ValidationResult.Error(
+                $"--normal is required with {(Csv is not null ? "--csv" : "--train")}: give the value of the '{Label}' column that marks the normal rows (for example --normal 0 or --normal benign); " +
+                "every other value is taken as an anomaly, so a guess would train on the anomalies of a table coded the other way round.");
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
         if (BatchSize <= 0) return ValidationResult.Error($"--batch must be at least 1, but was {BatchSize}.");
         if (Hidden is <= 0) return ValidationResult.Error($"--hidden must be at least 1, but was {Hidden}.");

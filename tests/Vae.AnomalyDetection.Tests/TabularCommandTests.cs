@@ -69,11 +69,30 @@ public sealed class TabularCommandTests : IDisposable
     }
 
     [Fact]
+    public void ATableOfTheUsersOwnNeedsTheNormalLabelAndTheRunSaysWhichRowsItTookAsNormal()
+    {
+        File.WriteAllText(PathFor("coded.csv"), "a,b,label\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i % 7},{i % 5},{(i < 30 ? 1 : 0)}\n")));
+
+        var guessed = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", PathFor("coded.csv"), "--epochs", "1", "--output", PathFor("guessed"));
+        guessed.ExitCode.Should().NotBe(0, guessed.ToString());
+        (guessed.Output + guessed.Error).Should().Contain("--normal is required with --csv");
+        Directory.Exists(PathFor("guessed")).Should().BeFalse("nothing was trained");
+
+        var run = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", PathFor("coded.csv"), "--normal", "1", "--epochs", "1", "--output", PathFor("coded"));
+        run.ExitCode.Should().Be(0, run.ToString());
+        run.Output.Should().Contain("Normal rows: 30 of 40 rows").And.Contain("label = '1'").And.Contain("the other 10 (labels '0')");
+        var json = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", PathFor("coded.csv"), "--normal", "1", "--epochs", "1", "--output", PathFor("coded-json"), "--json");
+        var figures = LastJsonLine(json.Output);
+        figures.GetProperty("normal_label").GetString().Should().Be("1");
+        figures.GetProperty("normal_rows").GetInt32().Should().Be(30);
+    }
+
+    [Fact]
     public void ARaggedRowStopsTheRunWithTheFileTheLineAndNoStackTrace()
     {
         File.WriteAllText(PathFor("bad.csv"), "a,b,label\n1,2,0\n3,4,0\n5,1\n");
 
-        var run = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", PathFor("bad.csv"), "--epochs", "1", "--output", PathFor("bad"));
+        var run = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", PathFor("bad.csv"), "--normal", "0", "--epochs", "1", "--output", PathFor("bad"));
 
         run.ExitCode.Should().Be(1, run.ToString());
         run.Error.Should().Contain(PathFor("bad.csv")).And.Contain("line 4").And.Contain("2 field(s) but the header has 3");
@@ -85,7 +104,7 @@ public sealed class TabularCommandTests : IDisposable
     {
         var output = PathFor("model");
         File.WriteAllText(PathFor("t.csv"), "a,b,label\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i % 7},{i % 5},{(i < 36 ? 0 : 1)}\n")));
-        SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", PathFor("t.csv"), "--epochs", "1", "--output", output).ExitCode.Should().Be(0);
+        SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", PathFor("t.csv"), "--normal", "0", "--epochs", "1", "--output", output).ExitCode.Should().Be(0);
         File.WriteAllText(PathFor("new.csv"), "b,a\n1,2\nthree,4\n");
 
         var run = SampleProcess.Run("Vae.AnomalyDetection", "score", "--model", Path.Combine(output, "model.vae"), "--csv", PathFor("new.csv"), "--output", PathFor("s.csv"));

@@ -10,7 +10,7 @@ namespace Vae.Core;
 /// <summary>
 /// Flags samples that a VAE trained on normal data explains poorly: each sample gets a score (see
 /// <see cref="AnomalyScoreKind"/>) and is anomalous when the score exceeds a threshold, usually a high percentile of
-/// the scores of held-out normal data (<see cref="Fit"/>).
+/// the scores of held-out normal data (<see cref="Fit(VariationalAutoencoder, Tensor, double, AnomalyScoreKind, int, Generator?)"/>, or from arrays).
 /// </summary>
 /// <example>
 /// <code>
@@ -105,6 +105,114 @@ public sealed class AnomalyDetector : IDisposable
         return new AnomalyDetector(model, AnomalyMetrics.Percentile(scores, percentile), scoreKind, importanceSamples);
     }
 
+    /// <summary>
+    /// <see cref="Fit(VariationalAutoencoder, Tensor, double, AnomalyScoreKind, int, Generator?)"/> for rows of floats
+    /// (converted to the model's dtype, as every entry point converts); a ragged or wrongly sized row is named.
+    /// </summary>
+    /// <param name="model">The model trained on normal data.</param>
+    /// <param name="normalData">Held-out normal samples, <c>InputSize</c> values each.</param>
+    /// <param name="percentile">The percentile in [0, 100] of the normal scores to use as the threshold.</param>
+    /// <param name="scoreKind">How to score a sample.</param>
+    /// <param name="importanceSamples">The k of <see cref="AnomalyScoreKind.NegativeImportanceWeighted"/>.</param>
+    /// <param name="generator">Source of the importance samples; unused by <see cref="AnomalyScoreKind.NegativeElboAtMean"/>.</param>
+    /// <returns>The fitted detector.</returns>
+    /// <exception cref="ArgumentException">A row has the wrong length, there are no rows, or a value lies outside the likelihood's range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="percentile"/> is outside [0, 100].</exception>
+    public static AnomalyDetector Fit(
+        VariationalAutoencoder model,
+        float[][] normalData,
+        double percentile = 99,
+        AnomalyScoreKind scoreKind = AnomalyScoreKind.NegativeElboAtMean,
+        int importanceSamples = DefaultImportanceSamples,
+        Generator? generator = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(normalData);
+        using var scope = NewDisposeScope();
+        return Fit(model, ArrayTable.Rows(model, normalData, model.Options.RowWidth, nameof(normalData)), percentile, scoreKind, importanceSamples, generator);
+    }
+
+    /// <summary>
+    /// <see cref="Fit(VariationalAutoencoder, Tensor, double, AnomalyScoreKind, int, Generator?)"/> for rows of doubles
+    /// (converted to the model's dtype, as every entry point converts); a ragged or wrongly sized row is named.
+    /// </summary>
+    /// <param name="model">The model trained on normal data.</param>
+    /// <param name="normalData">Held-out normal samples, <c>InputSize</c> values each.</param>
+    /// <param name="percentile">The percentile in [0, 100] of the normal scores to use as the threshold.</param>
+    /// <param name="scoreKind">How to score a sample.</param>
+    /// <param name="importanceSamples">The k of <see cref="AnomalyScoreKind.NegativeImportanceWeighted"/>.</param>
+    /// <param name="generator">Source of the importance samples; unused by <see cref="AnomalyScoreKind.NegativeElboAtMean"/>.</param>
+    /// <returns>The fitted detector.</returns>
+    /// <exception cref="ArgumentException">A row has the wrong length, there are no rows, or a value lies outside the likelihood's range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="percentile"/> is outside [0, 100].</exception>
+    public static AnomalyDetector Fit(
+        VariationalAutoencoder model,
+        double[][] normalData,
+        double percentile = 99,
+        AnomalyScoreKind scoreKind = AnomalyScoreKind.NegativeElboAtMean,
+        int importanceSamples = DefaultImportanceSamples,
+        Generator? generator = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(normalData);
+        using var scope = NewDisposeScope();
+        return Fit(model, ArrayTable.Rows(model, normalData, model.Options.RowWidth, nameof(normalData)), percentile, scoreKind, importanceSamples, generator);
+    }
+
+    /// <summary>
+    /// <see cref="Fit(VariationalAutoencoder, Tensor, double, AnomalyScoreKind, int, Generator?)"/> for a matrix of floats, one row per sample
+    /// (converted to the model's dtype, as every entry point converts); a ragged or wrongly sized row is named.
+    /// </summary>
+    /// <param name="model">The model trained on normal data.</param>
+    /// <param name="normalData">Held-out normal samples, <c>InputSize</c> values each.</param>
+    /// <param name="percentile">The percentile in [0, 100] of the normal scores to use as the threshold.</param>
+    /// <param name="scoreKind">How to score a sample.</param>
+    /// <param name="importanceSamples">The k of <see cref="AnomalyScoreKind.NegativeImportanceWeighted"/>.</param>
+    /// <param name="generator">Source of the importance samples; unused by <see cref="AnomalyScoreKind.NegativeElboAtMean"/>.</param>
+    /// <returns>The fitted detector.</returns>
+    /// <exception cref="ArgumentException">A row has the wrong length, there are no rows, or a value lies outside the likelihood's range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="percentile"/> is outside [0, 100].</exception>
+    public static AnomalyDetector Fit(
+        VariationalAutoencoder model,
+        float[,] normalData,
+        double percentile = 99,
+        AnomalyScoreKind scoreKind = AnomalyScoreKind.NegativeElboAtMean,
+        int importanceSamples = DefaultImportanceSamples,
+        Generator? generator = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(normalData);
+        using var scope = NewDisposeScope();
+        return Fit(model, ArrayTable.Rows(model, normalData, model.Options.RowWidth, nameof(normalData)), percentile, scoreKind, importanceSamples, generator);
+    }
+
+    /// <summary>
+    /// <see cref="Fit(VariationalAutoencoder, Tensor, double, AnomalyScoreKind, int, Generator?)"/> for a matrix of doubles, one row per sample
+    /// (converted to the model's dtype, as every entry point converts); a ragged or wrongly sized row is named.
+    /// </summary>
+    /// <param name="model">The model trained on normal data.</param>
+    /// <param name="normalData">Held-out normal samples, <c>InputSize</c> values each.</param>
+    /// <param name="percentile">The percentile in [0, 100] of the normal scores to use as the threshold.</param>
+    /// <param name="scoreKind">How to score a sample.</param>
+    /// <param name="importanceSamples">The k of <see cref="AnomalyScoreKind.NegativeImportanceWeighted"/>.</param>
+    /// <param name="generator">Source of the importance samples; unused by <see cref="AnomalyScoreKind.NegativeElboAtMean"/>.</param>
+    /// <returns>The fitted detector.</returns>
+    /// <exception cref="ArgumentException">A row has the wrong length, there are no rows, or a value lies outside the likelihood's range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="percentile"/> is outside [0, 100].</exception>
+    public static AnomalyDetector Fit(
+        VariationalAutoencoder model,
+        double[,] normalData,
+        double percentile = 99,
+        AnomalyScoreKind scoreKind = AnomalyScoreKind.NegativeElboAtMean,
+        int importanceSamples = DefaultImportanceSamples,
+        Generator? generator = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(normalData);
+        using var scope = NewDisposeScope();
+        return Fit(model, ArrayTable.Rows(model, normalData, model.Options.RowWidth, nameof(normalData)), percentile, scoreKind, importanceSamples, generator);
+    }
+
     /// <summary>The anomaly score of each sample, in nats (higher is more anomalous).</summary>
     /// <param name="input">Samples <c>[N, InputSize]</c> in [0, 1] (finite for a Gaussian likelihood).</param>
     /// <param name="generator">Source of the importance samples; unused by <see cref="AnomalyScoreKind.NegativeElboAtMean"/>.</param>
@@ -112,8 +220,9 @@ public sealed class AnomalyDetector : IDisposable
     /// <exception cref="ArgumentException">The input has the wrong shape or lies outside the likelihood's range.</exception>
     public double[] Score(Tensor input, Generator? generator = null)
     {
+        using var inference = Model.Inference();
         using var scope = NewDisposeScope();
-        input = ModelInput.Flat(input, Model.Options, nameof(input));
+        input = ModelInput.ForModel(input, Model, nameof(input));
         Guard.Data(Model.FeaturesOf(input), Model.Options.Likelihood, nameof(input));
         var scores = ScoreKind == AnomalyScoreKind.NegativeElboAtMean
             ? NegativeElboAtMean(input)

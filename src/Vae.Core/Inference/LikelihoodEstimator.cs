@@ -65,8 +65,9 @@ public static class LikelihoodEstimator
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
+        using var inference = model.Inference();
         using var scope = NewDisposeScope();
-        data = ModelInput.Flat(data, model.Options, nameof(data));
+        data = ModelInput.ForModel(data, model, nameof(data));
         if (data.shape[0] == 0)
             throw new ArgumentException($"{nameof(data)} must have at least one row, but has shape {Guard.Shape(data)}.", nameof(data));
         var values = LogLikelihood(model, data, samples, generator, progress, DefaultElementBudget, cancellationToken)
@@ -92,8 +93,9 @@ public static class LikelihoodEstimator
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(elementBudget);
+        using var inference = model.Inference();
         using var scope = NewDisposeScope();
-        input = ModelInput.Flat(input, model.Options, nameof(input));
+        input = ModelInput.ForModel(input, model, nameof(input));
         Guard.Data(model.FeaturesOf(input), model.Options.Likelihood, nameof(input));
 
         var rows = input.shape[0];

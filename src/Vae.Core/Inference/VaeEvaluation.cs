@@ -22,7 +22,7 @@ public static class VaeEvaluation
     /// Data of another floating type than the model's (float64 from <c>torch.tensor(double[])</c>, float16) is converted
     /// to the model's a batch at a time. Safe to call from several threads at once on one model, as long as nothing trains it meanwhile.
     /// </summary>
-    /// <param name="model">The model to evaluate; it is left in evaluation mode.</param>
+    /// <param name="model">The model to evaluate, run without dropout; its training or evaluation mode is left as it was.</param>
     /// <param name="data">Data <c>[N, InputSize]</c> (or a convolutional model's images <c>[N, C, H, W]</c>), N &gt; 0, in [0, 1] for a Bernoulli model and finite for a Gaussian one.</param>
     /// <param name="batchSize">Samples per forward pass.</param>
     /// <param name="seed">Seed of the reparameterization noise.</param>
@@ -56,7 +56,7 @@ public static class VaeEvaluation
         var modelDevice = model.Device;
         var modelType = model.parameters().First().dtype;
         using var generator = new Generator((ulong)seed, modelDevice);
-        model.eval();
+        using var inference = model.Inference();
         var count = data.shape[0];
         var total = zeros(3, dtype: ScalarType.Float64, device: modelDevice);
         for (long start = 0; start < count; start += batchSize)

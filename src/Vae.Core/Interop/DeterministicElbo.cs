@@ -15,7 +15,7 @@ public static class DeterministicElbo
     /// (binary cross-entropy for the Bernoulli likelihood, the Gaussian negative log-density for the Gaussian) plus the
     /// analytic KL(q(z|x) || N(0, I)), in nats per sample, accumulated in float64.
     /// </summary>
-    /// <param name="model">The model; put in evaluation mode.</param>
+    /// <param name="model">The model; run without dropout whatever its mode, which it keeps.</param>
     /// <param name="data">Samples <c>[N, InputSize]</c> (a conditional model's rows followed by their condition), in [0, 1] for the Bernoulli likelihood.</param>
     /// <param name="batchSize">Rows per forward pass; does not change the result beyond float rounding.</param>
     /// <exception cref="ArgumentException">The data has the wrong shape, no rows, or values outside [0, 1] for the Bernoulli likelihood.</exception>
@@ -24,7 +24,7 @@ public static class DeterministicElbo
         using var scope = NewDisposeScope();
         data = VaeEvaluation.CheckedData(model, data, batchSize);
         using var noGrad = no_grad();
-        model.eval();
+        using var inference = model.Inference();
         var device = model.Device;
         var dtype = model.parameters().First().dtype;
         var count = data.shape[0];

@@ -9,11 +9,15 @@ namespace Vae.Core;
 /// Bernoulli or Gaussian likelihood, in nats.
 /// </summary>
 /// <remarks>
-/// Every method reduces the same way and defaults to the same reduction: <see cref="Reduction.Mean"/>, the mean of the
-/// per-sample values, i.e. nats per sample, the unit in which <see cref="VaeTrainer"/> reports losses. <see cref="Reduction.Sum"/> gives the total over the batch (what
-/// the trainer minimizes) and <see cref="Reduction.None"/> one value per sample (shape <c>[N]</c>, summed over every
-/// non-batch dimension). Mean differs from PyTorch's <c>reduction='mean'</c>, which averages over every element (nats
-/// per pixel).
+/// Every method reduces the same way and defaults to the same reduction, <see cref="ElboReduction.PerSample"/>: each
+/// sample's loss summed over its features, averaged over the batch, i.e. nats per sample, the unit in which
+/// <see cref="VaeTrainer"/> reports losses. Each method has an overload that takes an <see cref="ElboReduction"/>,
+/// which names that and the others: <see cref="ElboReduction.Sum"/> (the total over the batch, what the trainer
+/// minimizes), <see cref="ElboReduction.None"/> (one value per sample, shape <c>[N]</c>, summed over every non-batch
+/// dimension) and <see cref="ElboReduction.ElementMean"/> (the mean over every element, PyTorch's
+/// <c>reduction='mean'</c>, nats per pixel). The overloads that take TorchSharp's <see cref="Reduction"/> read it with
+/// the library's meaning: <see cref="Reduction.Mean"/> there is <see cref="ElboReduction.PerSample"/>, not
+/// TorchSharp's mean over every element, which for <c>binary_cross_entropy</c> on 784 pixels is 784 times smaller.
 /// </remarks>
 public static class ElboLoss
 {
@@ -135,6 +139,86 @@ public static class ElboLoss
         if (reduction == Reduction.None)
             throw new ArgumentException("Free bits floor the KL averaged over the batch, so there is no per-sample value: use Mean or Sum.", nameof(reduction));
         return FreeBitsKlUnchecked(mean, logVariance, freeBits, reduction);
+    }
+
+    /// <summary><see cref="KlDivergence(Tensor, Tensor, Reduction)"/> reduced as <paramref name="reduction"/> names (over the latent dimensions for <see cref="ElboReduction.ElementMean"/>).</summary>
+    /// <param name="mean">Posterior means, shape <c>[N, ...]</c>.</param>
+    /// <param name="logVariance">Posterior log-variances, the same shape as <paramref name="mean"/>.</param>
+    /// <param name="reduction">How to reduce the batch; see <see cref="ElboReduction"/>.</param>
+    /// <exception cref="ArgumentException">The shapes differ, or the tensors have no batch dimension.</exception>
+    public static Tensor KlDivergence(Tensor mean, Tensor logVariance, ElboReduction reduction) =>
+        Reduced(reduction, mean, r => KlDivergence(mean, logVariance, r));
+
+    /// <summary><see cref="BinaryCrossEntropy(Tensor, Tensor, Reduction)"/> reduced as <paramref name="reduction"/> names.</summary>
+    /// <param name="probabilities">Predicted probabilities in [0, 1], shape <c>[N, ...]</c>.</param>
+    /// <param name="target">Targets in [0, 1], the same shape.</param>
+    /// <param name="reduction">How to reduce the batch; <see cref="ElboReduction.ElementMean"/> is TorchSharp's <c>binary_cross_entropy</c> default.</param>
+    /// <exception cref="ArgumentException">The shapes differ, or a value is NaN or outside [0, 1].</exception>
+    public static Tensor BinaryCrossEntropy(Tensor probabilities, Tensor target, ElboReduction reduction) =>
+        Reduced(reduction, target, r => BinaryCrossEntropy(probabilities, target, r));
+
+    /// <summary><see cref="BinaryCrossEntropyWithLogits(Tensor, Tensor, Reduction)"/> reduced as <paramref name="reduction"/> names.</summary>
+    /// <param name="logits">Logits, shape <c>[N, ...]</c>.</param>
+    /// <param name="target">Targets in [0, 1], the same shape.</param>
+    /// <param name="reduction">How to reduce the batch; see <see cref="ElboReduction"/>.</param>
+    /// <exception cref="ArgumentException">The shapes differ, a logit is NaN, or a target is NaN or outside [0, 1].</exception>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, ElboReduction reduction) =>
+        Reduced(reduction, target, r => BinaryCrossEntropyWithLogits(logits, target, r));
+
+    /// <summary><see cref="GaussianNegativeLogLikelihood(Tensor, Tensor, Tensor, Reduction)"/> reduced as <paramref name="reduction"/> names.</summary>
+    /// <param name="mean">Predicted means, shape <c>[N, ...]</c>.</param>
+    /// <param name="target">Targets, the same shape.</param>
+    /// <param name="logVariance">Log-variances, broadcastable to the targets.</param>
+    /// <param name="reduction">How to reduce the batch; see <see cref="ElboReduction"/>.</param>
+    /// <exception cref="ArgumentException">The shapes do not match, or a value is not finite.</exception>
+    public static Tensor GaussianNegativeLogLikelihood(Tensor mean, Tensor target, Tensor logVariance, ElboReduction reduction) =>
+        Reduced(reduction, target, r => GaussianNegativeLogLikelihood(mean, target, logVariance, r));
+
+    /// <summary><see cref="GaussianNegativeLogLikelihood(Tensor, Tensor, double, Reduction)"/> reduced as <paramref name="reduction"/> names.</summary>
+    /// <param name="mean">Predicted means, shape <c>[N, ...]</c>.</param>
+    /// <param name="target">Targets, the same shape.</param>
+    /// <param name="variance">The variance of every feature, positive.</param>
+    /// <param name="reduction">How to reduce the batch; see <see cref="ElboReduction"/>.</param>
+    /// <exception cref="ArgumentException">The shapes differ, a value is not finite, or the variance is not positive.</exception>
+    public static Tensor GaussianNegativeLogLikelihood(Tensor mean, Tensor target, double variance, ElboReduction reduction) =>
+        Reduced(reduction, target, r => GaussianNegativeLogLikelihood(mean, target, variance, r));
+
+    /// <summary>
+    /// <see cref="NegativeElbo(VaeOutput, Tensor, double, Reduction, double)"/> reduced as <paramref name="reduction"/>
+    /// names: <see cref="ElboReduction.PerSample"/>, <see cref="ElboReduction.Sum"/> or <see cref="ElboReduction.None"/>.
+    /// </summary>
+    /// <param name="output">The model's output for <paramref name="target"/>.</param>
+    /// <param name="target">The batch that was encoded.</param>
+    /// <param name="reduction">How to reduce the batch; <see cref="ElboReduction.ElementMean"/> is refused.</param>
+    /// <param name="beta">Weight of the KL term; 1 gives the plain ELBO.</param>
+    /// <param name="freeBits">When positive, the free-bits floor of the KL in the loss; then <see cref="ElboReduction.None"/> is refused.</param>
+    /// <exception cref="ArgumentException">As the other overload, or the reduction is <see cref="ElboReduction.ElementMean"/>.</exception>
+    public static ElboTerms NegativeElbo(VaeOutput output, Tensor target, ElboReduction reduction, double beta = 1.0, double freeBits = 0) =>
+        NegativeElbo(output, target, beta, ToLibraryReduction(reduction, nameof(reduction)), freeBits);
+
+    /// <summary>
+    /// TorchSharp's <see cref="Reduction"/> with the library's meaning of <paramref name="reduction"/>; the ELBO has no
+    /// <see cref="ElboReduction.ElementMean"/>, whose two terms have different element counts.
+    /// </summary>
+    internal static Reduction ToLibraryReduction(ElboReduction reduction, string name) => reduction switch
+    {
+        ElboReduction.PerSample => Reduction.Mean,
+        ElboReduction.Sum => Reduction.Sum,
+        ElboReduction.None => Reduction.None,
+        ElboReduction.ElementMean => throw new ArgumentException(
+            "The negative ELBO adds a reconstruction term over the features and a KL term over the latent dimensions, so it has no mean over elements: use PerSample (nats per sample), Sum or None.", name),
+        _ => throw new ArgumentOutOfRangeException(name, reduction, $"Not an {nameof(ElboReduction)}."),
+    };
+
+    // ElementMean is the per-sample values' mean divided by the elements of one sample of `shaped`.
+    private static Tensor Reduced(ElboReduction reduction, Tensor shaped, Func<Reduction, Tensor> term)
+    {
+        if (reduction != ElboReduction.ElementMean) return term(ToLibraryReduction(reduction, nameof(reduction)));
+        Guard.Batched(shaped, nameof(shaped));
+        using var scope = NewDisposeScope();
+        var perSample = term(Reduction.None);
+        var elements = shaped.shape[0] == 0 ? 1 : shaped.numel() / shaped.shape[0];
+        return perSample.mean().div_(elements).MoveToOuterDisposeScope();
     }
 
     /// <summary>

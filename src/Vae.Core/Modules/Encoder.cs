@@ -21,6 +21,9 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
     private readonly Linear[] hiddenLayers;
     private readonly Linear mean;
     private readonly Linear logVar;
+    // Open inference scopes on this thread (VariationalAutoencoder.Inference): dropout is off while any is open,
+    // whatever the shared training flag says, so that inference never has to flip that flag.
+    [ThreadStatic] private static int inferenceDepth;
 
     /// <summary>Creates an encoder with freshly initialized weights (PyTorch's default initialization).</summary>
     /// <param name="options">The architecture; see <see cref="VaeOptions"/>.</param>
@@ -96,16 +99,25 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
         var conditional = Options.ConditionWidth > 0;
         // Dropout hides features, never the condition the model is told.
         var features = conditional ? input.narrow(1, 0, Options.InputSize) : input;
-        if (inputDropout is not null) features = inputDropout.forward(features);
+        // Dropout only while training and outside inference; called with that decision rather than through the modules,
+        // which would read the shared training flag.
+        var dropping = training && inferenceDepth == 0;
+        if (inputDropout is not null) features = functional.dropout(features, Options.InputDropout, dropping);
         if (convolutions is not null)
         {
             var images = features.reshape(features.shape[0], Options.ImageChannels, Options.ImageHeight, Options.ImageWidth);
             features = convolutions.forward(images).flatten(1);
         }
         if (conditional) features = cat([features, input.narrow(1, Options.InputSize, Options.ConditionWidth)], 1);
-        var h = hidden.forward(features);
+        var h = features;
+        foreach (var layer in hidden.children())
+            h = layer is Dropout ? functional.dropout(h, Options.HiddenDropout, dropping) : ((Module<Tensor, Tensor>)layer).forward(h);
         return (mean.forward(h).MoveToOuterDisposeScope(), logVar.forward(h).MoveToOuterDisposeScope());
     }
+
+    internal static void EnterInference() => inferenceDepth++;
+
+    internal static void ExitInference() => inferenceDepth--;
 
     /// <summary>Throws when <paramref name="options"/> describe networks of the caller's own, which no built-in module builds.</summary>
     internal static void RefuseCustom(VaeOptions options, string module)

@@ -29,4 +29,25 @@ internal static class ModelInput
         Guard.Features(input, options.InputSize, name);
         return input;
     }
+
+    /// <summary>
+    /// <paramref name="input"/> as <see cref="Flat"/> gives it, converted to the model's floating dtype and device when it
+    /// has another (float64 rows for a float32 model, say): the one rule of every entry point. Integer and bool tensors
+    /// are refused with an <see cref="ArgumentException"/> naming their dtype.
+    /// </summary>
+    public static Tensor ForModel(Tensor input, VariationalAutoencoder model, string name)
+    {
+        input = Flat(input, model.Options, name);
+        return Converted(input, model, name);
+    }
+
+    /// <summary>A floating tensor in the model's dtype and on its device (itself when it already is); integer and bool tensors are refused.</summary>
+    public static Tensor Converted(Tensor input, VariationalAutoencoder model, string name)
+    {
+        Guard.NotNull(input, name);
+        if (!input.is_floating_point())
+            throw new ArgumentException($"{name} must be a floating-point tensor (it is converted to the model's {model.DType}), but has dtype {input.dtype}.", name);
+        var device = model.Device;
+        return input.dtype == model.DType && input.device == device ? input : input.to(model.DType, device);
+    }
 }

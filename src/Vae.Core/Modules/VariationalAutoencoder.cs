@@ -36,6 +36,9 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     // Null for the standard prior, so that such a model's state dict keeps the names of files saved before priors existed.
     private readonly VampPrior? prior;
     private bool disposed;
+    private readonly object modeGate = new();
+    private int customInferences;
+    private (Module Module, bool Training)[]? savedModes;
 
     /// <summary>Creates a model with freshly initialized weights; seed with <c>torch.manual_seed</c> for repeatable ones.</summary>
     /// <param name="options">The architecture; the 784-400-20 MNIST model when null.</param>
@@ -162,6 +165,62 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         {
             ThrowIfDisposed();
             return parameters().FirstOrDefault()?.device ?? CPU;
+        }
+    }
+
+    /// <summary>The floating dtype of the parameters (float32 for a model without parameters); inputs are converted to it.</summary>
+    internal ScalarType DType => parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
+
+    /// <summary>
+    /// Enters deterministic inference on this thread until the result is disposed, whatever mode the model is in: the
+    /// built-in encoder drops nothing while any such scope is open on the calling thread (no shared flag changes, so
+    /// concurrent inference and a model left in training mode are both fine). A model of the caller's own modules, whose
+    /// layers read only the shared <c>training</c> flag, is put in evaluation mode by the first open scope and given back
+    /// the caller's mode of every module by the last one to close.
+    /// </summary>
+    internal IDisposable Inference()
+    {
+        ThrowIfDisposed();
+        Encoder.EnterInference();
+        if (IsCustom)
+        {
+            lock (modeGate)
+            {
+                if (customInferences++ == 0)
+                {
+                    savedModes = [(this, base.training), .. base.named_modules().Select(pair => (pair.module, pair.module.training))];
+                    if (savedModes.Any(saved => saved.Training)) base.train(false);
+                }
+            }
+        }
+        return new InferenceExit(this);
+    }
+
+    private void ExitInference()
+    {
+        if (IsCustom)
+        {
+            lock (modeGate)
+            {
+                if (--customInferences == 0 && savedModes is { } modes)
+                {
+                    savedModes = null;
+                    // Pre-order: a parent's train() sets its children, then each child gets its own mode back.
+                    if (modes.Any(saved => saved.Training))
+                        foreach (var (module, training) in modes) if (!disposed) module.train(training);
+                }
+            }
+        }
+        Encoder.ExitInference();
+    }
+
+    private sealed class InferenceExit(VariationalAutoencoder model) : IDisposable
+    {
+        private int done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref done, 1) == 0) model.ExitInference();
         }
     }
 
@@ -364,7 +423,10 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// </summary>
     /// <param name="input">A batch <c>[N, InputSize]</c> with values in [0, 1] (Bernoulli) or finite values (Gaussian).</param>
     /// <param name="beta">Weight of the KL term; 1 gives the plain ELBO.</param>
-    /// <param name="reduction">Per sample (<see cref="Reduction.None"/>), total, or mean nats per sample (the default).</param>
+    /// <param name="reduction">
+    /// Per sample (<see cref="Reduction.None"/>), total, or mean nats per sample (the default, <see cref="Reduction.Mean"/>,
+    /// which here is <see cref="ElboReduction.PerSample"/>: summed over the features, averaged over the batch).
+    /// </param>
     /// <param name="generator">Source of the reparameterization noise; the global generator when null.</param>
     /// <exception cref="ArgumentException">The input has the wrong shape, contains NaN, or lies outside the likelihood's range.</exception>
     public ElboTerms NegativeElbo(Tensor input, double beta = 1.0, Reduction reduction = Reduction.Mean, Generator? generator = null)
@@ -382,16 +444,39 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
             terms.Loss.MoveToOuterDisposeScope());
     }
 
+    /// <summary>
+    /// <see cref="NegativeElbo(Tensor, double, Reduction, Generator?)"/> reduced as <paramref name="reduction"/> names:
+    /// <see cref="ElboReduction.PerSample"/> (nats per sample), <see cref="ElboReduction.Sum"/> or <see cref="ElboReduction.None"/>.
+    /// </summary>
+    /// <param name="input">A batch <c>[N, InputSize]</c> with values in [0, 1] (Bernoulli) or finite values (Gaussian).</param>
+    /// <param name="reduction">How to reduce the batch; <see cref="ElboReduction.ElementMean"/> is refused.</param>
+    /// <param name="beta">Weight of the KL term; 1 gives the plain ELBO.</param>
+    /// <param name="generator">Source of the reparameterization noise; the global generator when null.</param>
+    /// <exception cref="ArgumentException">The input is invalid, or the reduction is <see cref="ElboReduction.ElementMean"/>.</exception>
+    public ElboTerms NegativeElbo(Tensor input, ElboReduction reduction, double beta = 1.0, Generator? generator = null) =>
+        NegativeElbo(input, beta, ElboLoss.ToLibraryReduction(reduction, nameof(reduction)), generator);
+
     /// <summary>The posterior means of a batch: its deterministic latent codes.</summary>
     /// <param name="input">A batch <c>[N, InputSize]</c>.</param>
     /// <returns>Codes <c>[N, LatentSize]</c>, without gradient.</returns>
     public Tensor Encode(Tensor input)
     {
         ThrowIfDisposed();
+        using var inference = Inference();
         using var noGrad = no_grad();
-        var (mean, logVar) = Posterior(input);
-        logVar.Dispose();
-        return mean;
+        Tensor prepared;
+        using (var scope = NewDisposeScope())
+            prepared = ModelInput.ForModel(input, this, nameof(input)).MoveToOuterDisposeScope();
+        try
+        {
+            var (mean, logVar) = Posterior(prepared);
+            logVar.Dispose();
+            return mean;
+        }
+        finally
+        {
+            if (!ReferenceEquals(prepared, input)) prepared.Dispose();
+        }
     }
 
     /// <summary>
@@ -406,8 +491,11 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         ThrowIfDisposed();
         if (Options.ConditionWidth > 0)
             throw new ArgumentException($"This {Options} model is conditional: give the condition with Decode(latent, condition) or Sample(count, condition).", nameof(latent));
+        using var inference = Inference();
         using var noGrad = no_grad();
-        return MeanOf(LikelihoodParameters(latent));
+        Guard.Features(latent, Options.LatentSize, nameof(latent));
+        using var scope = NewDisposeScope();
+        return MeanOf(LikelihoodParameters(ModelInput.Converted(latent, this, nameof(latent)))).MoveToOuterDisposeScope();
     }
 
     /// <summary>Decodes latent codes under a condition to the mean of p(x|z, c) (see <see cref="Decode(Tensor)"/>).</summary>
@@ -422,7 +510,9 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     {
         ThrowIfDisposed();
         Guard.Features(latent, Options.LatentSize, nameof(latent));
+        using var inference = Inference();
         using var scope = NewDisposeScope();
+        latent = ModelInput.Converted(latent, this, nameof(latent));
         var conditions = Conditions(condition, latent.shape[0]).to(latent.dtype, latent.device);
         using var noGrad = no_grad();
         return MeanOf(LikelihoodParameters(cat([latent, conditions], 1))).MoveToOuterDisposeScope();
@@ -471,6 +561,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         if (Options.ConditionWidth > 0)
             throw new ArgumentException($"This {Options} model is conditional: give the condition with Sample(count, condition) or Sample(count, label).", nameof(count));
+        using var inference = Inference();
         using var latent = prior is not null
             ? prior.Sample(count, BuiltInEncoder, generator)
             : randn([count, Options.LatentSize], device: Device, generator: generator);
@@ -483,10 +574,13 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     public Tensor Reconstruct(Tensor input)
     {
         ThrowIfDisposed();
+        using var inference = Inference();
+        using var scope = NewDisposeScope();
+        input = ModelInput.ForModel(input, this, nameof(input));
         using var latent = Encode(input);
-        if (Options.ConditionWidth == 0) return Decode(latent);
+        if (Options.ConditionWidth == 0) return Decode(latent).MoveToOuterDisposeScope();
         using var condition = ConditionOf(input);
-        return Decode(latent, condition);
+        return Decode(latent, condition).MoveToOuterDisposeScope();
     }
 
     // A VampPrior runs its pseudo-inputs through the built-in encoder; VaeOptions.Validate refuses it for custom models.

@@ -34,6 +34,7 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     private readonly Parameter _outputWeight;
     private readonly Parameter _outputBias;
     private bool _disposed;
+    private readonly Lazy<Dictionary<string, int>> _columnOfId;
 
     /// <summary>Creates a model with freshly initialised weights.</summary>
     /// <param name="itemIds">The original id of every item (the lines of <c>unique_sid.txt</c>), in column order; saved with the model.</param>
@@ -61,6 +62,8 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
         Options = options with { HiddenSizes = options.HiddenSizes.ToArray() };
         ItemIds = itemIds.ToArray();
         ItemCount = itemIds.Count;
+        var ids = ItemIds;
+        _columnOfId = new(() => ids.Select((id, column) => (id, column)).ToDictionary(p => p.id, p => p.column, StringComparer.Ordinal));
         var latent = options.LatentSize;
         var encoderSizes = options.HiddenSizes.Append(2 * latent).ToArray();
         var decoderSizes = new[] { latent }.Concat(options.HiddenSizes.Reverse()).ToArray();
@@ -115,7 +118,7 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     /// <summary>
     /// The logits of every item for the users <c>[firstUser, firstUser + count)</c> of <paramref name="history"/>,
     /// computed from the mean of q(z|x) (no dropout, no sampling) as the reference scores. Items the user clicked get
-    /// scores too; <see cref="Recommend"/> and <see cref="RecommendationEvaluator"/> exclude them.
+    /// scores too; <see cref="Recommend(ClickMatrix, int, int)"/> and <see cref="RecommendationEvaluator"/> exclude them.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The rows do not lie within <paramref name="history"/>.</exception>
@@ -178,6 +181,52 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
             }
         }
         return lists;
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/> best items for one user given the ids of the items the user clicked, in the catalogue's
+    /// own ids (<see cref="ItemIds"/>, which the model file stores): no <see cref="ClickMatrix"/> and no column numbers.
+    /// The clicked items are never recommended; an id given twice counts once.
+    /// </summary>
+    /// <param name="clickedItemIds">The ids of the items the user clicked (any order); may be empty, which gives the items the model ranks best for anyone.</param>
+    /// <param name="k">How many items; fewer when the user has clicked almost every item.</param>
+    /// <param name="ignoreUnknownItems">
+    /// What to do with an id the catalogue does not hold (an item newer than the model, say): false (the default)
+    /// throws an <see cref="ArgumentException"/> naming the first such ids; true leaves them out.
+    /// </param>
+    /// <returns>The recommended items, best first, with their scores.</returns>
+    /// <exception cref="ArgumentException">An id is not in <see cref="ItemIds"/> and <paramref name="ignoreUnknownItems"/> is false, or an id is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is not positive.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    /// <example>
+    /// <code>
+    /// using var model = MultVae.Load("model.multvae");
+    /// foreach (var item in model.Recommend(["1193", "661", "914"], k: 10))
+    ///     Console.WriteLine($"{item.ItemId} {item.Score:F2}");
+    /// </code>
+    /// </example>
+    public IReadOnlyList<ItemRecommendation> Recommend(IEnumerable<string> clickedItemIds, int k, bool ignoreUnknownItems = false)
+    {
+        ArgumentNullException.ThrowIfNull(clickedItemIds);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var columns = _columnOfId.Value;
+        var clicked = new SortedSet<int>();
+        var unknown = new List<string>();
+        foreach (var id in clickedItemIds)
+        {
+            if (id is null) throw new ArgumentException("An item id is null.", nameof(clickedItemIds));
+            if (columns.TryGetValue(id, out var column)) clicked.Add(column);
+            else unknown.Add(id);
+        }
+        if (unknown.Count > 0 && !ignoreUnknownItems)
+            throw new ArgumentException(
+                $"{unknown.Count} item id(s) are not in this model's catalogue of {ItemCount} items: {string.Join(", ", unknown.Take(5).Select(id => $"'{id}'"))}" +
+                $"{(unknown.Count > 5 ? ", ..." : "")}. Pass ignoreUnknownItems: true to leave unknown items out.", nameof(clickedItemIds));
+        var items = clicked.ToArray();
+        var history = ClickMatrix.FromPairs(1, ItemCount, new int[items.Length], items);
+        var list = Recommend(history, k)[0];
+        return list.Items.Select((item, i) => new ItemRecommendation(ItemIds[item], list.Scores[i])).ToArray();
     }
 
     /// <summary>Writes the model (architecture, item ids and weights) to <paramref name="path"/>, replacing the file atomically.</summary>

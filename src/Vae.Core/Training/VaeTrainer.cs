@@ -21,8 +21,10 @@ namespace Vae.Core;
 /// may save a checkpoint on the training thread). Read <see cref="History"/> and <see cref="CompletedEpochs"/> from
 /// the progress callback or after <c>Fit</c> returns. The model must not be used by other threads while it trains;
 /// once trained, its inference (<see cref="VariationalAutoencoder.Encode"/>, <see cref="VariationalAutoencoder.Sample(int, Generator?)"/>
-/// with a generator per thread, <see cref="VariationalAutoencoder.NegativeElbo"/>, <see cref="VaeEvaluation.Evaluate"/>)
-/// may run on several threads at once.
+/// with a generator per thread, <see cref="VariationalAutoencoder.NegativeElbo(Tensor, double, TorchSharp.torch.nn.Reduction, Generator?)"/>, <see cref="VaeEvaluation.Evaluate"/>)
+/// may run on several threads at once. <c>Fit</c> trains in training mode and then gives every module of the model back
+/// the mode it had before (a model in evaluation mode stays in it); inference is deterministic in either mode, since
+/// encoding, decoding, sampling, scoring and evaluation run without dropout whatever the mode.
 /// </remarks>
 /// <example>
 /// <code>
@@ -254,7 +256,25 @@ public sealed class VaeTrainer : IDisposable
         }
     }
 
+    // Training switches the model to training mode; afterwards (or on an exception) every module gets back the mode the
+    // caller left it in, so that a model in evaluation mode before Fit is still in it after.
     private TrainingResult Run(
+        Tensor? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken,
+        int? batchesPerEpoch, Func<int, Tensor?, EpochBatches> batchesOf, long? sampleCount)
+    {
+        (nn.Module Module, bool Training)[] modes = [(model, model.training), .. model.named_modules().Select(pair => (pair.module, pair.module.training))];
+        try
+        {
+            return RunInTrainingMode(validation, progress, cancellationToken, batchesPerEpoch, batchesOf, sampleCount);
+        }
+        finally
+        {
+            // Pre-order: a parent's train() sets its children, then each child gets its own mode back.
+            foreach (var (module, training) in modes) module.train(training);
+        }
+    }
+
+    private TrainingResult RunInTrainingMode(
         Tensor? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken,
         int? batchesPerEpoch, Func<int, Tensor?, EpochBatches> batchesOf, long? sampleCount)
     {

@@ -1,5 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Vae.Core.Tests;
 
@@ -62,5 +64,48 @@ public sealed class ConfigurationBindingTests
             Device = "cpu", CpuThreads = 2, UseFusedCpuKernels = false, EarlyStoppingPatience = 3, CheckpointPath = "run.ckpt",
             CheckpointEveryEpochs = 2,
         });
+    }
+
+    [Fact]
+    public void AnEmptyListIsAValidationMessageNamingTheSetting()
+    {
+        var section = Configuration("""{ "Vae": { "InputSize": 10, "HiddenSizes": [], "LatentSize": 3 } }""").GetSection("Vae");
+
+        var read = () => section.GetVaeOptions();
+
+        read.Should().Throw<OptionsValidationException>().WithMessage("Vae:HiddenSizes is empty*[32, 16]*");
+    }
+
+    [Fact]
+    public void TheOptionsPatternGivesTheConfiguredListsAndValidatesOnStart()
+    {
+        var configuration = Configuration("""{ "Vae": { "InputSize": 10, "HiddenSizes": [32, 16], "LatentSize": 3 }, "Bad": { "LatentSize": 0 } }""");
+        var services = new ServiceCollection();
+        services.AddVaeOptions(configuration.GetSection("Vae")).ValidateOnStart();
+        using var provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var options = provider.GetRequiredService<IOptions<VaeOptions>>().Value;
+        options.HiddenSizes.Should().Equal(32, 16);
+        options.ToString().Should().Be("10-32-16-3");
+        configuration.GetSection("Vae").GetVaeOptions().Should().Be(options);
+
+        var badServices = new ServiceCollection();
+        badServices.AddVaeOptions(configuration.GetSection("Bad")).ValidateOnStart();
+        using var bad = badServices.BuildServiceProvider();
+        var start = () => bad.GetRequiredService<IStartupValidator>().Validate();
+        start.Should().Throw<OptionsValidationException>().WithMessage("*Bad: LatentSize must be positive*");
+    }
+
+    [Fact]
+    public void AnEmptyListInTheOptionsPatternFailsAtStartWithTheSameMessage()
+    {
+        var services = new ServiceCollection();
+        services.AddVaeOptions(Configuration("""{ "Vae": { "HiddenSizes": [] } }""").GetSection("Vae")).ValidateOnStart();
+        using var provider = services.BuildServiceProvider();
+
+        var start = () => provider.GetRequiredService<IStartupValidator>().Validate();
+
+        start.Should().Throw<OptionsValidationException>().WithMessage("*Vae:HiddenSizes is empty*");
     }
 }

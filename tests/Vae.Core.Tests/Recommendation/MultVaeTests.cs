@@ -236,6 +236,51 @@ public sealed unsafe class MultVaeTests
     }
 
     [Fact]
+    public void OneUserIsRecommendedFromItemIdsInTheCataloguesOwnIdsAsTheClickMatrixWouldGive()
+    {
+        var ids = Enumerable.Range(0, 20).Select(i => $"movie-{i * 7}").ToArray();
+        using var model = new MultVae(ids, Tiny, seed: 5);
+        var byMatrix = model.Recommend(ClickMatrix.FromPairs(1, 20, [0, 0, 0], [2, 5, 11]), k: 4).Single();
+
+        var byIds = model.Recommend(["movie-77", "movie-14", "movie-35", "movie-14"], k: 4);
+
+        byIds.Select(r => r.ItemId).Should().Equal(byMatrix.Items.Select(i => ids[i]));
+        byIds.Select(r => r.Score).Should().Equal(byMatrix.Scores);
+        byIds.Select(r => r.ItemId).Should().NotContain(["movie-14", "movie-35", "movie-77"]);
+        model.Recommend([], k: 2).Should().HaveCount(2);
+    }
+
+    [Fact]
+    public void AnUnknownItemIdIsNamedOrLeftOutWhenAskedTo()
+    {
+        using var model = new MultVae(Ids(10), Tiny, seed: 5);
+        var unknown = () => model.Recommend(["item3", "new-item"], k: 3);
+        unknown.Should().Throw<ArgumentException>().WithMessage("*catalogue of 10 items*'new-item'*ignoreUnknownItems*");
+        model.Recommend(["item3", "new-item"], k: 3, ignoreUnknownItems: true).Select(r => r.ItemId)
+            .Should().Equal(model.Recommend(["item3"], k: 3).Select(r => r.ItemId));
+    }
+
+    [Fact]
+    public void ALoadedModelRecommendsByTheIdsItWasSavedWith()
+    {
+        using var model = new MultVae(Ids(12), Tiny, seed: 8);
+        var path = Path.Combine(Path.GetTempPath(), $"multvae-{Guid.NewGuid():N}.bin");
+        try
+        {
+            model.Save(path);
+            using var loaded = MultVae.Load(path);
+            var expected = model.Recommend(["item1", "item4"], k: 5);
+            var actual = loaded.Recommend(["item1", "item4"], k: 5);
+            actual.Select(r => r.ItemId).Should().Equal(expected.Select(r => r.ItemId));
+            actual.Select(r => r.Score).Should().Equal(expected.Select(r => r.Score), (a, b) => Math.Abs(a - b) < 1e-6f);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void ASavedModelLoadsWithTheSameScoresIdsAndOptions()
     {
         var clicks = RandomClicks(4, 25, seed: 1);

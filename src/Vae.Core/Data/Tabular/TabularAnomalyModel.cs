@@ -183,6 +183,30 @@ public sealed class TabularAnomalyModel : IDisposable
     /// <exception cref="TabularDataException">The count differs or a value cannot be encoded.</exception>
     public double Score(IReadOnlyList<string?> values) => ScoreOne(Preprocessor.Transform(values));
 
+    /// <summary>
+    /// Scores rows in memory, each column name to value, through the model's preprocessing, as a file's rows are scored;
+    /// names other than the input columns (a label, an identifier) are ignored.
+    /// </summary>
+    /// <param name="rows">The rows; a null value is a missing one.</param>
+    /// <returns>One score per row, in order.</returns>
+    /// <exception cref="TabularDataException">An input column is absent or a value cannot be encoded; the message names <c>rows[i]</c> (0-based) and the column.</exception>
+    public double[] Score(IEnumerable<IReadOnlyDictionary<string, object?>> rows)
+    {
+        using var data = TabularDataset.Load(rows, Preprocessor);
+        return Score(data);
+    }
+
+    /// <summary>Scores rows of numbers with their column names through the model's preprocessing (see <see cref="Score(IEnumerable{IReadOnlyDictionary{string, object}})"/>).</summary>
+    /// <param name="columns">The name of each column, in the rows' order.</param>
+    /// <param name="rows">The rows, one value per column.</param>
+    /// <returns>One score per row, in order.</returns>
+    /// <exception cref="TabularDataException">A row has another length, an input column is absent, or a value is NaN or infinite; the message names <c>rows[i]</c> and the column.</exception>
+    public double[] Score(IReadOnlyList<string> columns, IEnumerable<double[]> rows)
+    {
+        using var data = TabularDataset.Load(columns, rows, Preprocessor);
+        return Score(data);
+    }
+
     /// <summary>The score of one CSV line holding the input columns' values in order.</summary>
     /// <exception cref="TabularDataException">The line is ragged or a value cannot be encoded.</exception>
     public double ScoreCsvLine(string line) => ScoreOne(Preprocessor.TransformCsvLine(line));
@@ -287,7 +311,7 @@ public sealed class TabularAnomalyModel : IDisposable
             if (!reader.Read()) return false;
             rowIndex++;
             var row = features.AsSpan(pending.Count * width, width);
-            for (var c = 0; c < inputs.Length; c++) Preprocessor.Encode(c, reader.Field(inputs[c]), row, reader.Source, reader.Line);
+            for (var c = 0; c < inputs.Length; c++) Preprocessor.Encode(c, reader.Field(inputs[c]), row, reader.Source, reader.MessageLine);
             pending.Add((rowIndex, reader.Line, label >= 0 ? reader.Field(label).ToString() : null));
         }
         return true;

@@ -30,7 +30,7 @@ public sealed class TabularBatchStream
 
     /// <summary>Creates a stream over a file; nothing is read until an epoch is enumerated.</summary>
     /// <param name="path">The CSV file, with the preprocessor's input columns in its header.</param>
-    /// <param name="preprocessor">The encoding, fitted on the same rows (e.g. <see cref="TabularPreprocessor.Fit"/> on this file).</param>
+    /// <param name="preprocessor">The encoding, fitted on the same rows (e.g. <see cref="TabularPreprocessor.Fit(string, TabularOptions?)"/> on this file).</param>
     /// <param name="batchSize">Rows per batch; the last batch of an epoch may be smaller.</param>
     /// <param name="shuffleBufferRows">Rows held for shuffling; 1 keeps the file's order.</param>
     /// <param name="seed">Seeds the shuffle together with the epoch number.</param>
@@ -130,7 +130,7 @@ public sealed class TabularBatchStream
         {
             rowIndex++;
             if (RowFilter is { } filter && !filter(rowIndex, label >= 0 ? reader.Field(label).ToString() : null)) continue;
-            for (var c = 0; c < inputs.Length; c++) Preprocessor.Encode(c, reader.Field(inputs[c]), row, reader.Source, reader.Line);
+            for (var c = 0; c < inputs.Length; c++) Preprocessor.Encode(c, reader.Field(inputs[c]), row, reader.Source, reader.MessageLine);
             return true;
         }
         return false;

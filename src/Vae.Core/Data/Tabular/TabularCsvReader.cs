@@ -9,13 +9,33 @@ namespace Vae.Core.Data;
 /// </summary>
 internal sealed class TabularCsvReader : IDisposable
 {
-    private readonly SepReader reader;
+    private readonly SepReader? reader;
     private readonly int columnCount;
+    private readonly string source;
+    // Rows given in memory instead of a file: the values of each, in header order; null for a file.
+    private readonly IEnumerator<IReadOnlyList<string?>>? memory;
+    private IReadOnlyList<string?>? current;
+    private long memoryRow = -1;
+
+    private TabularCsvReader(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string?>> rows, string source)
+    {
+        this.source = source;
+        if (header.Count == 0) throw new TabularDataException(source, null, null, "there are no columns.");
+        Header = header.ToArray();
+        columnCount = Header.Count;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in Header)
+        {
+            if (string.IsNullOrWhiteSpace(name)) throw new TabularDataException(source, null, name, "a column has no name.");
+            if (!seen.Add(name)) throw new TabularDataException(source, null, name, "this column is named twice.");
+        }
+        memory = rows.GetEnumerator();
+    }
 
     private TabularCsvReader(SepReader reader, string source)
     {
         this.reader = reader;
-        Source = source;
+        this.source = source;
         if (reader.Header.IsEmpty) throw new TabularDataException(source, 1, null, "the file is empty: it needs a header row naming the columns.");
         Header = reader.Header.ColNames.ToArray();
         columnCount = Header.Count;
@@ -27,14 +47,84 @@ internal sealed class TabularCsvReader : IDisposable
         }
     }
 
-    /// <summary>The file's name as the messages give it.</summary>
-    public string Source { get; }
+    /// <summary>
+    /// The file's name as the messages give it; for rows in memory the current row, <c>rows[i]</c> (0-based), or
+    /// <c>rows</c> before the first.
+    /// </summary>
+    public string Source => memory is null || memoryRow < 0 ? source : $"{source}[{memoryRow}]";
+
+    /// <summary>The file's name, or <c>rows</c> for rows in memory: where the whole table is meant.</summary>
+    public string TableName => source;
+
+    /// <summary>The line for messages: the file's line, or null for rows in memory (whose <see cref="Source"/> names the row).</summary>
+    public long? MessageLine => memory is null ? Line : null;
 
     /// <summary>The column names of the header row, in order.</summary>
     public IReadOnlyList<string> Header { get; }
 
     /// <summary>The 1-based line on which the current row starts.</summary>
-    public long Line => reader.Current.LineNumberFrom;
+    public long Line => memory is null ? reader!.Current.LineNumberFrom : memoryRow + 1;
+
+    /// <summary>Reads rows given in memory as if they were a file: the header names the columns, each row holds their values in order.</summary>
+    /// <exception cref="TabularDataException">The header is empty, or names a column twice or not at all.</exception>
+    public static TabularCsvReader FromRows(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string?>> rows, string source = "rows")
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(rows);
+        return new TabularCsvReader(header, rows, source);
+    }
+
+    /// <summary>
+    /// Rows of named values (a dictionary per row) as a table: the first row's names are the columns, in its order; every
+    /// later row must hold each of them (a null value is a missing value), and names only later rows hold are ignored.
+    /// Numbers are written in invariant culture, so they parse back exactly.
+    /// </summary>
+    public static TabularCsvReader FromDictionaries(IEnumerable<IReadOnlyDictionary<string, object?>> rows, string source = "rows")
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        using var first = rows.GetEnumerator();
+        if (!first.MoveNext()) throw new TabularDataException(source, null, null, "there are no rows: the first row names the columns.");
+        var header = (first.Current ?? throw new TabularDataException($"{source}[0]", null, null, "the row is null.")).Keys.ToArray();
+        IEnumerable<IReadOnlyList<string?>> Values()
+        {
+            long index = 0;
+            foreach (var row in rows)
+            {
+                if (row is null) throw new TabularDataException($"{source}[{index}]", null, null, "the row is null.");
+                var values = new string?[header.Length];
+                for (var c = 0; c < header.Length; c++)
+                {
+                    if (!row.TryGetValue(header[c], out var value))
+                        throw new TabularDataException($"{source}[{index}]", null, header[c], "the row has no value for this column, which the first row has.");
+                    values[c] = Text(value);
+                }
+                index++;
+                yield return values;
+            }
+        }
+        return new TabularCsvReader(header, Values(), source);
+    }
+
+    /// <summary>Rows of numbers with their column names as a table; a NaN or infinity is refused as in a file.</summary>
+    public static TabularCsvReader FromNumbers(IReadOnlyList<string> columns, IEnumerable<double[]> rows, string source = "rows")
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(rows);
+        return new TabularCsvReader(columns, rows.Select((row, i) =>
+            (IReadOnlyList<string?>)(row ?? throw new TabularDataException($"{source}[{i}]", null, null, "the row is null."))
+                .Select(v => (string?)v.ToString("R", CultureInfo.InvariantCulture)).ToArray()), source);
+    }
+
+    /// <summary>A value as the text a CSV file would hold: null as missing, numbers in invariant culture.</summary>
+    internal static string? Text(object? value) => value switch
+    {
+        null => null,
+        string text => text,
+        double number => number.ToString("R", CultureInfo.InvariantCulture),
+        float number => number.ToString("R", CultureInfo.InvariantCulture),
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
 
     /// <summary>Opens a file for reading.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -72,7 +162,16 @@ internal sealed class TabularCsvReader : IDisposable
     /// <exception cref="TabularDataException">The row has a different number of fields than the header.</exception>
     public bool Read()
     {
-        if (!reader.MoveNext()) return false;
+        if (memory is not null)
+        {
+            if (!memory.MoveNext()) return false;
+            memoryRow++;
+            current = memory.Current;
+            if (current.Count != columnCount)
+                throw new TabularDataException(Source, null, null, $"the row has {current.Count} value(s) but there are {columnCount} column(s).");
+            return true;
+        }
+        if (!reader!.MoveNext()) return false;
         var count = reader.Current.ColCount;
         if (count != columnCount)
             throw new TabularDataException(Source, Line, null,
@@ -81,7 +180,7 @@ internal sealed class TabularCsvReader : IDisposable
     }
 
     /// <summary>The text of a field of the current row.</summary>
-    public ReadOnlySpan<char> Field(int column) => reader.Current[column].Span;
+    public ReadOnlySpan<char> Field(int column) => memory is null ? reader!.Current[column].Span : current![column].AsSpan();
 
     /// <summary>The index of a named column.</summary>
     /// <exception cref="TabularDataException">The header has no such column; the message lists the columns it has.</exception>
@@ -91,11 +190,15 @@ internal sealed class TabularCsvReader : IDisposable
         {
             if (string.Equals(Header[i], column, StringComparison.Ordinal)) return i;
         }
-        throw new TabularDataException(Source, 1, column,
-            $"the header has no {role} column of that name; its columns are {string.Join(", ", Header.Select(h => $"'{h}'"))}.");
+        throw new TabularDataException(source, memory is null ? 1 : null, column,
+            $"the {(memory is null ? "header" : "data")} has no {role} column of that name; its columns are {string.Join(", ", Header.Select(h => $"'{h}'"))}.");
     }
 
-    public void Dispose() => reader.Dispose();
+    public void Dispose()
+    {
+        reader?.Dispose();
+        memory?.Dispose();
+    }
 
     private static SepReaderOptions Options(bool hasHeader) =>
         // The field count is checked here, to report it with the file and the line.

@@ -58,6 +58,65 @@ public sealed class TabularDataset : IDisposable
     {
         ArgumentNullException.ThrowIfNull(preprocessor);
         using var reader = TabularCsvReader.Open(path);
+        return Load(reader, preprocessor, rowFilter, blockRows);
+    }
+
+    /// <summary>
+    /// Reads rows in memory through an existing preprocessing, as <see cref="Load(string, TabularPreprocessor, TabularRowFilter?)"/>
+    /// reads a file (see <see cref="TabularPreprocessor.Fit(IEnumerable{IReadOnlyDictionary{string, object}}, TabularOptions?)"/>
+    /// for how values are read). <see cref="Lines"/> holds each row's 1-based position.
+    /// </summary>
+    /// <param name="rows">The rows, each column name to value; the first row's names are the columns.</param>
+    /// <param name="preprocessor">The encoding to apply.</param>
+    /// <param name="rowFilter">The rows to keep; null for all.</param>
+    /// <returns>The data set; the caller disposes it.</returns>
+    /// <exception cref="TabularDataException">A column is missing or a value cannot be encoded; the message names <c>rows[i]</c> (0-based) and the column.</exception>
+    public static TabularDataset Load(IEnumerable<IReadOnlyDictionary<string, object?>> rows, TabularPreprocessor preprocessor, TabularRowFilter? rowFilter = null)
+    {
+        ArgumentNullException.ThrowIfNull(preprocessor);
+        using var reader = TabularCsvReader.FromDictionaries(rows);
+        return Load(reader, preprocessor, rowFilter, Math.Max(1, (1 << 20) / preprocessor.FeatureCount));
+    }
+
+    /// <summary>Learns the preprocessing from rows in memory that pass <see cref="TabularOptions.RowFilter"/> and reads those rows (the rows are enumerated twice).</summary>
+    /// <param name="rows">The rows, each column name to value; the first row's names are the columns.</param>
+    /// <param name="options">The label, ignored and categorical columns, missing-value handling and which rows to keep.</param>
+    /// <returns>The data set; the caller disposes it.</returns>
+    /// <exception cref="TabularDataException">See <see cref="TabularPreprocessor.Fit(IEnumerable{IReadOnlyDictionary{string, object}}, TabularOptions?)"/>.</exception>
+    public static TabularDataset Load(IEnumerable<IReadOnlyDictionary<string, object?>> rows, TabularOptions? options = null)
+    {
+        options ??= new TabularOptions();
+        return Load(rows, TabularPreprocessor.Fit(rows, options), options.RowFilter);
+    }
+
+    /// <summary>Reads rows of numbers with their column names through an existing preprocessing (see <see cref="Load(IEnumerable{IReadOnlyDictionary{string, object}}, TabularPreprocessor, TabularRowFilter?)"/>).</summary>
+    /// <param name="columns">The name of each column, in the rows' order.</param>
+    /// <param name="rows">The rows, one value per column.</param>
+    /// <param name="preprocessor">The encoding to apply.</param>
+    /// <param name="rowFilter">The rows to keep; null for all.</param>
+    /// <returns>The data set; the caller disposes it.</returns>
+    /// <exception cref="TabularDataException">A row has another length, a column is missing, or a value cannot be encoded; the message names <c>rows[i]</c> and the column.</exception>
+    public static TabularDataset Load(IReadOnlyList<string> columns, IEnumerable<double[]> rows, TabularPreprocessor preprocessor, TabularRowFilter? rowFilter = null)
+    {
+        ArgumentNullException.ThrowIfNull(preprocessor);
+        using var reader = TabularCsvReader.FromNumbers(columns, rows);
+        return Load(reader, preprocessor, rowFilter, Math.Max(1, (1 << 20) / preprocessor.FeatureCount));
+    }
+
+    /// <summary>Learns the preprocessing from rows of numbers and reads the rows that pass <see cref="TabularOptions.RowFilter"/> (the rows are enumerated twice).</summary>
+    /// <param name="columns">The name of each column, in the rows' order.</param>
+    /// <param name="rows">The rows, one value per column.</param>
+    /// <param name="options">The label, ignored and categorical columns, missing-value handling and which rows to keep.</param>
+    /// <returns>The data set; the caller disposes it.</returns>
+    /// <exception cref="TabularDataException">See <see cref="TabularPreprocessor.Fit(IReadOnlyList{string}, IEnumerable{double[]}, TabularOptions?)"/>.</exception>
+    public static TabularDataset Load(IReadOnlyList<string> columns, IEnumerable<double[]> rows, TabularOptions? options = null)
+    {
+        options ??= new TabularOptions();
+        return Load(columns, rows, TabularPreprocessor.Fit(columns, rows, options), options.RowFilter);
+    }
+
+    private static TabularDataset Load(TabularCsvReader reader, TabularPreprocessor preprocessor, TabularRowFilter? rowFilter, int blockRows)
+    {
         var inputs = preprocessor.Locate(reader);
         var label = preprocessor.LabelColumn is { } name && reader.Header.Contains(name) ? reader.IndexOf(name, "label") : -1;
         if (rowFilter is not null && preprocessor.LabelColumn is not null && label < 0) reader.IndexOf(preprocessor.LabelColumn, "label");
@@ -77,7 +136,7 @@ public sealed class TabularDataset : IDisposable
             var labelValue = label >= 0 ? reader.Field(label).ToString() : null;
             if (rowFilter is not null && !rowFilter(rowIndex, labelValue)) continue;
             var row = block.AsSpan(inBlock * width, width);
-            for (var c = 0; c < inputs.Length; c++) preprocessor.Encode(c, reader.Field(inputs[c]), row, reader.Source, reader.Line);
+            for (var c = 0; c < inputs.Length; c++) preprocessor.Encode(c, reader.Field(inputs[c]), row, reader.Source, reader.MessageLine);
             labels.Add(labelValue);
             lines.Add(reader.Line);
             rows.Add(rowIndex);
@@ -88,7 +147,7 @@ public sealed class TabularDataset : IDisposable
                 inBlock = 0;
             }
         }
-        if (rowIndex < 0) throw new TabularDataException(reader.Source, null, null, "the file has a header but no data rows.");
+        if (rowIndex < 0) throw new TabularDataException(reader.TableName, null, null, "the file has a header but no data rows.");
         var features = empty([lines.Count, width], ScalarType.Float32);
         long start = 0;
         blocks.Add(block);
@@ -109,7 +168,7 @@ public sealed class TabularDataset : IDisposable
 
     /// <summary>Learns the preprocessing from the file's rows that pass <see cref="TabularOptions.RowFilter"/> and reads those rows (two passes over the file).</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="TabularDataException">See <see cref="TabularPreprocessor.Fit"/>.</exception>
+    /// <exception cref="TabularDataException">See <see cref="TabularPreprocessor.Fit(string, TabularOptions?)"/>.</exception>
     public static TabularDataset Load(string path, TabularOptions? options = null)
     {
         options ??= new TabularOptions();

@@ -98,13 +98,45 @@ public sealed class TabularPreprocessor
     /// </exception>
     public static TabularPreprocessor Fit(string path, TabularOptions? options = null)
     {
-        options ??= new TabularOptions();
         using var reader = TabularCsvReader.Open(path);
+        return Fit(reader, options);
+    }
+
+    /// <summary>
+    /// Learns the preprocessing from rows in memory, as <see cref="Fit(string, TabularOptions?)"/> learns it from a file:
+    /// the first row's names are the columns (in its order); every row must hold each of them, a null value being a
+    /// missing one; values are read as a CSV file's text would be (numbers in invariant culture, other values as text).
+    /// </summary>
+    /// <param name="rows">The rows, each column name to value (a string, a number, a bool, or null for missing).</param>
+    /// <param name="options">The label, ignored and categorical columns, missing-value handling and which rows to learn from.</param>
+    /// <returns>The fitted preprocessor.</returns>
+    /// <exception cref="TabularDataException">As for a file, with the row as <c>rows[i]</c> (0-based) in place of the line, and the column.</exception>
+    public static TabularPreprocessor Fit(IEnumerable<IReadOnlyDictionary<string, object?>> rows, TabularOptions? options = null)
+    {
+        using var reader = TabularCsvReader.FromDictionaries(rows);
+        return Fit(reader, options);
+    }
+
+    /// <summary>Learns the preprocessing from rows of numbers in memory with their column names (see <see cref="Fit(IEnumerable{IReadOnlyDictionary{string, object}}, TabularOptions?)"/>).</summary>
+    /// <param name="columns">The name of each column, in the rows' order.</param>
+    /// <param name="rows">The rows, one value per column.</param>
+    /// <param name="options">The label, ignored and categorical columns, missing-value handling and which rows to learn from.</param>
+    /// <returns>The fitted preprocessor.</returns>
+    /// <exception cref="TabularDataException">A row has another length, a value is NaN or infinite, or a named column is missing; the message names <c>rows[i]</c> and the column.</exception>
+    public static TabularPreprocessor Fit(IReadOnlyList<string> columns, IEnumerable<double[]> rows, TabularOptions? options = null)
+    {
+        using var reader = TabularCsvReader.FromNumbers(columns, rows);
+        return Fit(reader, options);
+    }
+
+    internal static TabularPreprocessor Fit(TabularCsvReader reader, TabularOptions? options)
+    {
+        options ??= new TabularOptions();
         var label = options.LabelColumn is { } name ? reader.IndexOf(name, "label") : -1;
         var ignored = options.IgnoreColumns.Select(c => reader.IndexOf(c, "ignored")).ToHashSet();
         var categorical = options.CategoricalColumns.Select(c => reader.IndexOf(c, "categorical")).ToHashSet();
         var inputs = Enumerable.Range(0, reader.Header.Count).Where(i => i != label && !ignored.Contains(i)).ToArray();
-        if (inputs.Length == 0) throw new TabularDataException(reader.Source, 1, null, "no column is left as a feature once the label and ignored columns are set aside.");
+        if (inputs.Length == 0) throw new TabularDataException(reader.TableName, reader.MessageLine is null ? null : 1, null, "no column is left as a feature once the label and ignored columns are set aside.");
         var statistics = inputs.Select(i => new ColumnStatistics(reader.Header[i]) { Kind = categorical.Contains(i) ? TabularColumnKind.Categorical : null }).ToArray();
 
         long rowIndex = -1, used = 0;
@@ -119,17 +151,17 @@ public sealed class TabularPreprocessor
                 var column = statistics[c];
                 if (text.IsEmpty)
                 {
-                    if (options.MissingValues == TabularMissingValues.Error) throw MissingValue(reader.Source, reader.Line, column.Name);
+                    if (options.MissingValues == TabularMissingValues.Error) throw MissingValue(reader.Source, reader.MessageLine, column.Name);
                     continue;
                 }
                 column.Kind ??= TryParse(text, out _) ? TabularColumnKind.Numeric : TabularColumnKind.Categorical;
-                if (column.Kind == TabularColumnKind.Numeric) column.AddNumber(ParseNumber(text, reader.Source, reader.Line, column.Name));
+                if (column.Kind == TabularColumnKind.Numeric) column.AddNumber(ParseNumber(text, reader.Source, reader.MessageLine, column.Name));
                 else column.AddCategory(text.ToString());
             }
         }
-        if (rowIndex < 0) throw new TabularDataException(reader.Source, null, null, "the file has a header but no data rows.");
-        if (used == 0) throw new TabularDataException(reader.Source, null, null, $"none of the {rowIndex + 1} data rows passes the row filter.");
-        return new TabularPreprocessor(statistics.Select(s => s.ToColumn(reader.Source)).ToArray(), options.LabelColumn, options.MissingValues);
+        if (rowIndex < 0) throw new TabularDataException(reader.TableName, null, null, "the file has a header but no data rows.");
+        if (used == 0) throw new TabularDataException(reader.TableName, null, null, $"none of the {rowIndex + 1} data rows passes the row filter.");
+        return new TabularPreprocessor(statistics.Select(s => s.ToColumn(reader.TableName)).ToArray(), options.LabelColumn, options.MissingValues);
     }
 
     /// <summary>The features of a row given by column name; other names (a label, an identifier) are ignored.</summary>
