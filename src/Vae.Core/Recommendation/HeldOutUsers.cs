@@ -16,7 +16,7 @@ public sealed class HeldOutUsers
     /// <summary>Pairs a fold-in and a held-out matrix of the same users and items.</summary>
     /// <param name="foldIn">The clicks the model is given (the <c>*_tr.csv</c> file).</param>
     /// <param name="heldOut">The clicks to predict (the <c>*_te.csv</c> file).</param>
-    /// <param name="firstUserId">The CSV user id of row 0.</param>
+    /// <param name="firstUserId">The CSV user id of row 0, non-negative; row <c>r</c> is user <c>firstUserId + r</c>.</param>
     /// <exception cref="ArgumentException">The matrices differ in shape, or a user has held-out clicks but no fold-in clicks.</exception>
     public HeldOutUsers(ClickMatrix foldIn, ClickMatrix heldOut, int firstUserId)
         : this(foldIn, heldOut, Contiguous(firstUserId, foldIn))

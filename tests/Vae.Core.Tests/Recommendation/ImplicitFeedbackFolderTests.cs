@@ -106,6 +106,18 @@ public sealed class ImplicitFeedbackFolderTests
         data.Test.UserIds.Should().Equal(5, 6);
     }
 
+    [Fact]
+    public void UserIdsAreOnePerRowStrictlyAscending()
+    {
+        var clicks = ClickMatrix.FromPairs(2, 2, [0, 1], [0, 1]);
+
+        new HeldOutUsers(clicks, clicks, new[] { 3, 900 }).UserIdOf(1).Should().Be(900);
+        FluentActions.Invoking(() => new HeldOutUsers(clicks, clicks, new[] { 5 })).Should().Throw<ArgumentException>().WithMessage("1 user ids were given for 2 rows*");
+        FluentActions.Invoking(() => new HeldOutUsers(clicks, clicks, new[] { 5, 5 })).Should().Throw<ArgumentException>().WithMessage("User id 5 (row 1) does not follow 5*");
+        FluentActions.Invoking(() => new ImplicitFeedbackData(["a", "b"], clicks, new[] { -1, 2 }, new HeldOutUsers(ClickMatrix.Empty(0, 2), ClickMatrix.Empty(0, 2), 0),
+            new HeldOutUsers(ClickMatrix.Empty(0, 2), ClickMatrix.Empty(0, 2), 0))).Should().Throw<ArgumentException>().WithMessage("User id -1 (row 0) is negative*");
+    }
+
     internal static void Same(ClickMatrix actual, ClickMatrix expected)
     {
         actual.UserCount.Should().Be(expected.UserCount);
