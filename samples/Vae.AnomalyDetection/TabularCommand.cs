@@ -64,6 +64,7 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
             IgnoreColumns = settings.IgnoredColumns,
             CategoricalColumns = settings.CategoricalColumns,
             MissingValues = settings.MissingValues,
+            MaxCategories = settings.MaxCategories,
             RowFilter = trainRows,
         };
         var preprocessor = TabularPreprocessor.Fit(trainPath, options);

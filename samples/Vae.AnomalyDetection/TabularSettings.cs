@@ -41,6 +41,11 @@ internal sealed class TabularSettings : CommandSettings
     [Description("Comma-separated columns to one-hot encode although they hold numbers; text columns are categorical anyway.")]
     public string? Categorical { get; init; }
 
+    [CommandOption("--max-categories <N>")]
+    [Description("The most distinct values a categorical column may have before the run stops (an identifier or free text is no category: --ignore it).")]
+    [DefaultValue(TabularOptions.DefaultMaxCategories)]
+    public int MaxCategories { get; init; } = TabularOptions.DefaultMaxCategories;
+
     [CommandOption("--impute")]
     [Description("Fill a missing value with the training mean (numbers) or most frequent category (text), and an unknown category with the most frequent one, instead of stopping with an error.")]
     public bool Impute { get; init; }
@@ -134,6 +139,7 @@ internal sealed class TabularSettings : CommandSettings
                 $"--normal is required with {(Csv is not null ? "--csv" : "--train")}: give the value of the '{Label}' column that marks the normal rows (for example --normal 0 or --normal benign); " +
                 "every other value is taken as an anomaly, so a guess would train on the anomalies of a table coded the other way round.");
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
+        if (MaxCategories <= 0) return ValidationResult.Error($"--max-categories must be at least 1, but was {MaxCategories}.");
         if (BatchSize <= 0) return ValidationResult.Error($"--batch must be at least 1, but was {BatchSize}.");
         if (Hidden is <= 0) return ValidationResult.Error($"--hidden must be at least 1, but was {Hidden}.");
         if (Latent is <= 0) return ValidationResult.Error($"--latent must be at least 1, but was {Latent}.");

@@ -10,8 +10,11 @@ namespace Vae.Core.Recommendation;
 /// <c>uid,sid</c> and one click a line as two non-negative integers.
 /// </summary>
 /// <remarks>
-/// Rows of <c>train.csv</c> are user ids as written (the matrix has <c>max uid + 1</c> rows); held-out users are
-/// renumbered from the smallest id of each <c>_tr</c>/<c>_te</c> pair, as the reference loader does. A click given
+/// Users are the distinct ids of <c>train.csv</c> and of each <c>_tr</c>/<c>_te</c> pair, in ascending order and
+/// renumbered densely (<see cref="ImplicitFeedbackData.TrainUserIds"/>, <see cref="HeldOutUsers.UserIds"/>): an id is
+/// never a row index, so one huge id costs one row. For the contiguous ids the reference preprocessing writes, the
+/// rows are the reference loader's. Items are the lines of <c>unique_sid.txt</c>: a <c>sid</c> is a line number below
+/// the item count, never a size. A click given
 /// twice counts once; a held-out click must not also be a fold-in click of the same user. Every problem with a file is an <see cref="InvalidDataException"/> naming the file, the line
 /// and, where it applies, the column.
 /// </remarks>
@@ -38,7 +41,7 @@ public static class ImplicitFeedbackFolder
     /// <summary>The header every click file starts with.</summary>
     public const string Header = "uid,sid";
 
-    /// <summary>The largest user id accepted; far above any real data set, it catches garbage before a huge allocation.</summary>
+    /// <summary>The largest user id accepted; far above any real data set, it catches garbage such as a mistyped column. An id costs one row whatever its size.</summary>
     public const int MaxUserId = 100_000_000;
 
     /// <summary>Reads a folder in the reference layout.</summary>
@@ -59,11 +62,13 @@ public static class ImplicitFeedbackFolder
         }
         var itemIds = ReadItemIds(Path.Combine(folder, ItemsFile));
         var train = ReadClicks(Path.Combine(folder, TrainFile), itemIds.Count);
-        var trainMatrix = ClickMatrix.FromPairs(train.Users.Count == 0 ? 0 : train.Users.Max() + 1, itemIds.Count,
-            train.Users.ToArray(), train.Items.ToArray());
+        var trainUserIds = HeldOutUsers.DistinctAscending(train.Users);
+        var rowOf = HeldOutUsers.RowsOf(trainUserIds);
+        var trainMatrix = ClickMatrix.FromPairs(trainUserIds.Length, itemIds.Count,
+            train.Users.Select(u => rowOf[u]).ToArray(), train.Items.ToArray());
         var validation = ReadHeldOut(folder, ValidationFoldInFile, ValidationHeldOutFile, itemIds.Count);
         var test = ReadHeldOut(folder, TestFoldInFile, TestHeldOutFile, itemIds.Count);
-        return new ImplicitFeedbackData(itemIds, trainMatrix, validation, test);
+        return new ImplicitFeedbackData(itemIds, trainMatrix, trainUserIds, validation, test);
     }
 
     /// <summary>
@@ -92,11 +97,11 @@ public static class ImplicitFeedbackFolder
                 foreach (var id in data.ItemIds)
                     writer.Write(id + "\n");
             }),
-            (TrainFile, writer => WriteClicks(writer, data.Train, 0)),
-            (ValidationFoldInFile, writer => WriteClicks(writer, data.Validation.FoldIn, data.Validation.FirstUserId)),
-            (ValidationHeldOutFile, writer => WriteClicks(writer, data.Validation.HeldOut, data.Validation.FirstUserId)),
-            (TestFoldInFile, writer => WriteClicks(writer, data.Test.FoldIn, data.Test.FirstUserId)),
-            (TestHeldOutFile, writer => WriteClicks(writer, data.Test.HeldOut, data.Test.FirstUserId)),
+            (TrainFile, writer => WriteClicks(writer, data.Train, data.TrainUserIds)),
+            (ValidationFoldInFile, writer => WriteClicks(writer, data.Validation.FoldIn, data.Validation.UserIds)),
+            (ValidationHeldOutFile, writer => WriteClicks(writer, data.Validation.HeldOut, data.Validation.UserIds)),
+            (TestFoldInFile, writer => WriteClicks(writer, data.Test.FoldIn, data.Test.UserIds)),
+            (TestHeldOutFile, writer => WriteClicks(writer, data.Test.HeldOut, data.Test.UserIds)),
         };
         var temporaries = files.Select(f => Path.Combine(folder, f.Name + ".tmp")).ToArray();
         try
@@ -116,12 +121,12 @@ public static class ImplicitFeedbackFolder
         }
     }
 
-    private static void WriteClicks(TextWriter writer, ClickMatrix clicks, int firstUserId)
+    private static void WriteClicks(TextWriter writer, ClickMatrix clicks, IReadOnlyList<int> userIds)
     {
         writer.Write(Header + "\n");
         for (var row = 0; row < clicks.UserCount; row++)
         {
-            var uid = (firstUserId + row).ToString(CultureInfo.InvariantCulture);
+            var uid = userIds[row].ToString(CultureInfo.InvariantCulture);
             foreach (var item in clicks.ItemsOf(row))
                 writer.Write(uid + "," + item.ToString(CultureInfo.InvariantCulture) + "\n");
         }

@@ -63,6 +63,61 @@ public sealed class ImplicitFeedbackFolderTests
         copy.FileNames().Should().NotContain(n => n.EndsWith(".tmp"));
     }
 
+    [Fact]
+    public void AHugeUserIdIsOneUserNotARowIndex()
+    {
+        using var folder = new TempDirectory();
+        WriteValid(folder);
+        File.WriteAllText(folder.File("train.csv"), "uid,sid\n100000000,1\n7,0\n7,3\n");
+        File.WriteAllText(folder.File("test_tr.csv"), "uid,sid\n100000000,1\n5,2\n");
+        File.WriteAllText(folder.File("test_te.csv"), "uid,sid\n100000000,3\n");
+
+        var data = ImplicitFeedbackFolder.Read(folder.Path);
+
+        data.Train.UserCount.Should().Be(2, "users are the distinct ids, renumbered densely");
+        data.TrainUserIds.Should().Equal(7, 100_000_000);
+        data.Train.ItemsOf(0).ToArray().Should().Equal(0, 3);
+        data.Train.ItemsOf(1).ToArray().Should().Equal(1);
+        data.Test.UserCount.Should().Be(2);
+        data.Test.UserIds.Should().Equal(5, 100_000_000);
+        data.Test.UserIdOf(1).Should().Be(100_000_000);
+        data.Test.HeldOut.ItemsOf(1).ToArray().Should().Equal(3);
+        data.Train.ItemCount.Should().Be(ValidItems.Length, "items are the catalogue's columns, whatever their ids");
+
+        using var copy = new TempDirectory();
+        ImplicitFeedbackFolder.Write(data, copy.Path);
+        File.ReadAllText(copy.File("train.csv")).Should().Be("uid,sid\n7,0\n7,3\n100000000,1\n", "the original ids are written back");
+        File.ReadAllText(copy.File("test_te.csv")).Should().Be("uid,sid\n100000000,3\n");
+        var again = ImplicitFeedbackFolder.Read(copy.Path);
+        again.TrainUserIds.Should().Equal(data.TrainUserIds);
+        again.Test.UserIds.Should().Equal(data.Test.UserIds);
+    }
+
+    [Fact]
+    public void ContiguousIdsGiveTheReferenceRows()
+    {
+        using var folder = new TempDirectory();
+        WriteValid(folder);
+
+        var data = ImplicitFeedbackFolder.Read(folder.Path);
+
+        data.TrainUserIds.Should().Equal(0, 1, 2);
+        data.Validation.UserIds.Should().Equal(3, 4);
+        data.Test.UserIds.Should().Equal(5, 6);
+    }
+
+    [Fact]
+    public void UserIdsAreOnePerRowStrictlyAscending()
+    {
+        var clicks = ClickMatrix.FromPairs(2, 2, [0, 1], [0, 1]);
+
+        new HeldOutUsers(clicks, clicks, new[] { 3, 900 }).UserIdOf(1).Should().Be(900);
+        FluentActions.Invoking(() => new HeldOutUsers(clicks, clicks, new[] { 5 })).Should().Throw<ArgumentException>().WithMessage("1 user ids were given for 2 rows*");
+        FluentActions.Invoking(() => new HeldOutUsers(clicks, clicks, new[] { 5, 5 })).Should().Throw<ArgumentException>().WithMessage("User id 5 (row 1) does not follow 5*");
+        FluentActions.Invoking(() => new ImplicitFeedbackData(["a", "b"], clicks, new[] { -1, 2 }, new HeldOutUsers(ClickMatrix.Empty(0, 2), ClickMatrix.Empty(0, 2), 0),
+            new HeldOutUsers(ClickMatrix.Empty(0, 2), ClickMatrix.Empty(0, 2), 0))).Should().Throw<ArgumentException>().WithMessage("User id -1 (row 0) is negative*");
+    }
+
     internal static void Same(ClickMatrix actual, ClickMatrix expected)
     {
         actual.UserCount.Should().Be(expected.UserCount);

@@ -16,12 +16,19 @@ internal sealed class ColumnStatistics(string name)
     /// <summary>Null until the first non-empty value decides it (or the options named the column categorical).</summary>
     public TabularColumnKind? Kind { get; set; }
 
-    public void AddNumber(double value)
+    /// <summary>The number of distinct categories so far.</summary>
+    public int CategoryCount => categories.Count;
+
+    /// <summary>Adds a number; false (and nothing changed) when the running statistics would overflow.</summary>
+    public bool AddNumber(double value)
     {
-        count++;
+        var n = count + 1;
         var delta = value - mean;
-        mean += delta / count;
-        squaredDeviations += delta * (value - mean);
+        var newMean = mean + delta / n;
+        var newSquares = squaredDeviations + delta * (value - newMean);
+        if (!double.IsFinite(newMean) || !double.IsFinite(newSquares)) return false;
+        (count, mean, squaredDeviations) = (n, newMean, newSquares);
+        return true;
     }
 
     public void AddCategory(string value)

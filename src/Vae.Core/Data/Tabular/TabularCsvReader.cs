@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
+using System.Text.Unicode;
 using nietras.SeparatedValues;
 
 namespace Vae.Core.Data;
@@ -6,11 +9,18 @@ namespace Vae.Core.Data;
 /// <summary>
 /// Rows of a CSV file with a header, read forward one at a time through Sep (which keeps only a small buffer, never the
 /// file): every problem is reported as a <see cref="TabularDataException"/> naming the file, the line and the column.
+/// The file must be UTF-8 (a byte order mark is skipped): an invalid byte sequence is an error naming its line and
+/// column, never a silent U+FFFD.
 /// </summary>
 internal sealed class TabularCsvReader : IDisposable
 {
+    /// <summary>UTF-8 that throws on an invalid byte sequence instead of replacing it; its preamble makes the reader skip a byte order mark.</summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: true, throwOnInvalidBytes: true);
+
     private readonly SepReader? reader;
+    private readonly TextReader? text;
     private readonly int columnCount;
+    private long nextLine = 2;
     private readonly string source;
     // Rows given in memory instead of a file: the values of each, in header order; null for a file.
     private readonly IEnumerator<IReadOnlyList<string?>>? memory;
@@ -32,9 +42,10 @@ internal sealed class TabularCsvReader : IDisposable
         memory = rows.GetEnumerator();
     }
 
-    private TabularCsvReader(SepReader reader, string source)
+    private TabularCsvReader(SepReader reader, TextReader? text, string source)
     {
         this.reader = reader;
+        this.text = text;
         this.source = source;
         if (reader.Header.IsEmpty) throw new TabularDataException(source, 1, null, "the file is empty: it needs a header row naming the columns.");
         Header = reader.Header.ColNames.ToArray();
@@ -133,14 +144,30 @@ internal sealed class TabularCsvReader : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"The CSV file '{path}' does not exist.", path);
-        var reader = Options(hasHeader: true).FromFile(path);
+        var text = new StreamReader(path, StrictUtf8, detectEncodingFromByteOrderMarks: false);
+        SepReader reader;
         try
         {
-            return new TabularCsvReader(reader, path);
+            reader = Options(hasHeader: true).From(text);
+        }
+        catch (Exception e) when (Translate(e, path, 1, null) is { } error)
+        {
+            text.Dispose();
+            throw error;
+        }
+        catch
+        {
+            text.Dispose();
+            throw;
+        }
+        try
+        {
+            return new TabularCsvReader(reader, text, path);
         }
         catch
         {
             reader.Dispose();
+            text.Dispose();
             throw;
         }
     }
@@ -171,7 +198,17 @@ internal sealed class TabularCsvReader : IDisposable
                 throw new TabularDataException(Source, null, null, $"the row has {current.Count} value(s) but there are {columnCount} column(s).");
             return true;
         }
-        if (!reader!.MoveNext()) return false;
+        bool moved;
+        try
+        {
+            moved = reader!.MoveNext();
+        }
+        catch (Exception e) when (Translate(e, Source, nextLine, Header) is { } error)
+        {
+            throw error;
+        }
+        if (!moved) return false;
+        nextLine = reader.Current.LineNumberToExcl;
         var count = reader.Current.ColCount;
         if (count != columnCount)
             throw new TabularDataException(Source, Line, null,
@@ -197,7 +234,102 @@ internal sealed class TabularCsvReader : IDisposable
     public void Dispose()
     {
         reader?.Dispose();
+        text?.Dispose();
         memory?.Dispose();
+    }
+
+    /// <summary>
+    /// The library's message for a failure inside Sep or the decoder, which names neither the file nor the place; null
+    /// for an exception that is not such a failure.
+    /// </summary>
+    /// <param name="e">What Sep or the decoder threw.</param>
+    /// <param name="path">The file.</param>
+    /// <param name="line">The line the failing row starts on, as far as known.</param>
+    /// <param name="header">The column names, to name the column of an invalid byte; null while reading the header.</param>
+    private static TabularDataException? Translate(Exception e, string path, long line, IReadOnlyList<string>? header)
+    {
+        if (e is DecoderFallbackException)
+        {
+            var place = FindInvalidUtf8(path);
+            if (place is not { } p) return new TabularDataException(path, null, null, $"the file is not valid UTF-8 ({e.Message}).");
+            if (header is null && p.Line > 1)
+            {
+                try
+                {
+                    header = SplitLine(p.Header, path);
+                }
+                catch (TabularDataException)
+                {
+                }
+            }
+            var column = header is not null && p.Line > 1 && p.Field < header.Count ? header[p.Field] : null;
+            return new TabularDataException(path, p.Line, column,
+                $"the byte {p.Bytes} at character {p.Character} of the line starts no valid UTF-8 sequence; the file must be UTF-8 (save it as UTF-8, or convert it, e.g. with iconv).");
+        }
+        if (e.GetType().FullName == "nietras.SeparatedValues.SepException" || e.Source == "Sep")
+        {
+            if (e.Message.Contains("maximum supported length", StringComparison.Ordinal))
+            {
+                var limit = System.Text.RegularExpressions.Regex.Match(e.Message, "[0-9]+").Value;
+                return new TabularDataException(path, line, null,
+                    $"the row starting here is longer than {limit} characters, the most the CSV reader holds; a line that long is no table row (a missing closing quote makes the rest of the file one field).");
+            }
+            var duplicate = System.Text.RegularExpressions.Regex.Match(e.Message, "^Col name '(.*)' found [0-9]+ times");
+            if (duplicate.Success)
+                return new TabularDataException(path, 1, duplicate.Groups[1].Value, "the header names this column more than once; every column needs its own name.");
+            return new TabularDataException(path, line, null, $"the CSV reader failed: {e.Message}");
+        }
+        return null;
+    }
+
+    /// <summary>The first invalid UTF-8 sequence of a file: its line, 1-based character in the line, 0-based field, first byte, and the header line.</summary>
+    internal static (long Line, long Character, int Field, string Bytes, string Header)? FindInvalidUtf8(string path)
+    {
+        var headerText = new StringBuilder();
+        using var stream = File.OpenRead(path);
+        var bytes = new byte[1 << 16];
+        var chars = new char[1 << 16];
+        long line = 1, character = 1;
+        int field = 0, kept = 0;
+        var quoted = false;
+        var start = true;
+        while (true)
+        {
+            var read = stream.Read(bytes, kept, bytes.Length - kept);
+            var total = kept + read;
+            var final = read == 0;
+            var offset = 0;
+            if (start && total >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) offset = 3;
+            start = false;
+            while (true)
+            {
+                var status = Utf8.ToUtf16(bytes.AsSpan(offset, total - offset), chars, out var used, out var written, replaceInvalidSequences: false, isFinalBlock: final);
+                foreach (var c in chars.AsSpan(0, written))
+                {
+                    if (line == 1 && c != '\n' && c != '\r' && headerText.Length < 1 << 20) headerText.Append(c);
+                    if (c == '"') quoted = !quoted;
+                    if (c == '\n' && !quoted)
+                    {
+                        line++;
+                        character = 1;
+                        field = 0;
+                        continue;
+                    }
+                    if (c == '\n') line++;
+                    if (c == ',' && !quoted) field++;
+                    character++;
+                }
+                offset += used;
+                if (status == OperationStatus.InvalidData)
+                {
+                    return (line, character, field, $"0x{bytes[offset]:X2}", headerText.ToString());
+                }
+                if (status != OperationStatus.DestinationTooSmall) break;
+            }
+            if (final) return null;
+            kept = total - offset;
+            bytes.AsSpan(offset, kept).CopyTo(bytes);
+        }
     }
 
     private static SepReaderOptions Options(bool hasHeader) =>

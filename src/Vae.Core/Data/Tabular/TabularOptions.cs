@@ -23,6 +23,17 @@ public sealed record TabularOptions
     /// <summary>Empty fields and unknown categories are errors (the default) or imputed; recorded in the model.</summary>
     public TabularMissingValues MissingValues { get; init; } = TabularMissingValues.Error;
 
+    /// <summary>The default of <see cref="MaxCategories"/>.</summary>
+    public const int DefaultMaxCategories = 100;
+
+    /// <summary>
+    /// The most distinct values a categorical column may have, each becoming one feature. Fitting stops as soon as a
+    /// column passes it (so an identifier or free-text column neither fills memory nor makes thousands of features), with a
+    /// <see cref="TabularDataException"/> naming the column: ignore it (<see cref="IgnoreColumns"/>) or raise this.
+    /// </summary>
+    /// <value><see cref="DefaultMaxCategories"/> (100); at least 1.</value>
+    public int MaxCategories { get; init; } = DefaultMaxCategories;
+
     /// <summary>The rows to learn the preprocessing from (e.g. only the normal ones); null for every row.</summary>
     public TabularRowFilter? RowFilter { get; init; }
 }

@@ -94,8 +94,11 @@ public sealed class TabularPreprocessor
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="TabularDataException">
     /// The file is empty or has no rows to learn from, a named column is missing, a row is ragged, a numeric column
-    /// holds text, NaN or infinity, or a value is missing while imputation is off; the message names file, line and column.
+    /// holds text, NaN, infinity or a number beyond the float32 range, a categorical column has more than
+    /// <see cref="TabularOptions.MaxCategories"/> distinct values, the file is not valid UTF-8, or a value is missing
+    /// while imputation is off; the message names file, line and column.
     /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="TabularOptions.MaxCategories"/> is below 1.</exception>
     public static TabularPreprocessor Fit(string path, TabularOptions? options = null)
     {
         using var reader = TabularCsvReader.Open(path);
@@ -132,6 +135,7 @@ public sealed class TabularPreprocessor
     internal static TabularPreprocessor Fit(TabularCsvReader reader, TabularOptions? options)
     {
         options ??= new TabularOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxCategories, 1, $"{nameof(options)}.{nameof(TabularOptions.MaxCategories)}");
         var label = options.LabelColumn is { } name ? reader.IndexOf(name, "label") : -1;
         var ignored = options.IgnoreColumns.Select(c => reader.IndexOf(c, "ignored")).ToHashSet();
         var categorical = options.CategoricalColumns.Select(c => reader.IndexOf(c, "categorical")).ToHashSet();
@@ -155,8 +159,21 @@ public sealed class TabularPreprocessor
                     continue;
                 }
                 column.Kind ??= TryParse(text, out _) ? TabularColumnKind.Numeric : TabularColumnKind.Categorical;
-                if (column.Kind == TabularColumnKind.Numeric) column.AddNumber(ParseNumber(text, reader.Source, reader.MessageLine, column.Name));
-                else column.AddCategory(text.ToString());
+                if (column.Kind == TabularColumnKind.Numeric)
+                {
+                    if (!column.AddNumber(ParseNumber(text, reader.Source, reader.MessageLine, column.Name)))
+                        throw new TabularDataException(reader.Source, reader.MessageLine, column.Name,
+                            $"'{text.ToString()}' makes the column's sum of squared deviations overflow a double; rescale the column (other units) or ignore it.");
+                }
+                else
+                {
+                    column.AddCategory(text.ToString());
+                    if (column.CategoryCount > options.MaxCategories)
+                        throw new TabularDataException(reader.Source, reader.MessageLine, column.Name,
+                            $"the categorical column has more than {options.MaxCategories} distinct values ({column.CategoryCount} so far, the latest '{text.ToString()}'), " +
+                            $"each of which would become a feature; an identifier or free text is no category: ignore the column ({nameof(TabularOptions)}.{nameof(TabularOptions.IgnoreColumns)}), " +
+                            $"or raise {nameof(TabularOptions)}.{nameof(TabularOptions.MaxCategories)} if it really has that many categories.");
+                }
             }
         }
         if (rowIndex < 0) throw new TabularDataException(reader.TableName, null, null, "the file has a header but no data rows.");
@@ -227,7 +244,11 @@ public sealed class TabularPreprocessor
             }
             else value = ParseNumber(text, source, line, info.Name);
             var centred = value - info.Mean;
-            features[offset] = (float)(info.IsScaled ? centred / info.StandardDeviation : centred);
+            var feature = (float)(info.IsScaled ? centred / info.StandardDeviation : centred);
+            if (!float.IsFinite(feature))
+                throw new TabularDataException(source, line, info.Name,
+                    $"'{text.ToString()}' standardises to {(info.IsScaled ? centred / info.StandardDeviation : centred):G4} (training mean {info.Mean:G6}, standard deviation {info.StandardDeviation:G6}), beyond the float32 range of the features.");
+            features[offset] = feature;
             return;
         }
 
@@ -267,6 +288,9 @@ public sealed class TabularPreprocessor
             throw new TabularDataException(source, line, column, $"'{text.ToString()}' is not a number, but the column is numeric.");
         if (!double.IsFinite(value))
             throw new TabularDataException(source, line, column, $"'{text.ToString()}' is not a finite number: NaN and infinity cannot be standardised.");
+        if (Math.Abs(value) > float.MaxValue)
+            throw new TabularDataException(source, line, column,
+                $"'{text.ToString()}' is beyond the float32 range (about ±3.4e38) the model computes in; rescale the column (other units) or ignore it.");
         return value;
     }
 
