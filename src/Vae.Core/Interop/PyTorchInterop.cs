@@ -113,6 +113,7 @@ public static class PyTorchInterop
                 .ToList();
             if (missing.Count + unexpected.Count + mismatched.Count > 0)
                 throw new StateDictMismatchException(source, layout, missing, unexpected, mismatched);
+            foreach (var (key, tensor) in tensors) CheckFinite(tensor, key, source);
 
             var model = VaeModelFile.CreateWithoutTouchingTheGlobalGenerator(options);
             try
@@ -145,6 +146,19 @@ public static class PyTorchInterop
         {
             throw new InvalidDataException($"'{source}': {e.Message}", e);
         }
+    }
+
+    /// <summary>Refuses a weight that is NaN or infinite, naming the tensor and the first bad element's flat index.</summary>
+    internal static void CheckFinite(Tensor tensor, string key, string source)
+    {
+        if (!tensor.is_floating_point()) return;
+        using var scope = NewDisposeScope();
+        var bad = tensor.isfinite().logical_not().flatten();
+        if (!bad.any().item<bool>()) return;
+        var index = bad.nonzero()[0, 0].item<long>();
+        var value = tensor.flatten()[index].to_type(ScalarType.Float64).item<double>();
+        throw new InvalidDataException(
+            $"'{source}', tensor '{key}' [{string.Join(", ", tensor.shape)}]: the element at flat index {index} is {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}; a model's weights must be finite.");
     }
 
     private static Tensor AsFloat32(Tensor tensor, string key, string source) => tensor.dtype switch

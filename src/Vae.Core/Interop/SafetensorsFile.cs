@@ -18,6 +18,12 @@ internal static class SafetensorsFile
     // The header of a state dict is a few KB; this bounds what a damaged length can make us allocate.
     private const long MaxHeaderLength = 100L << 20;
 
+    /// <summary>
+    /// The most tensors a file may name. The largest built-in architecture has a few dozen; this is far above that and
+    /// keeps a hostile header of millions of entries from costing time and memory.
+    /// </summary>
+    internal const int MaxTensors = 4096;
+
     private static readonly Dictionary<string, ScalarType> DTypes = new()
     {
         ["F64"] = ScalarType.Float64, ["F32"] = ScalarType.Float32, ["F16"] = ScalarType.Float16, ["BF16"] = ScalarType.BFloat16,
@@ -39,10 +45,14 @@ internal static class SafetensorsFile
         if (stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length)
             throw new InvalidDataException($"'{source}' is truncated: its safetensors header of {headerLength:N0} bytes ends early.");
         var entries = ParseHeader(headerBytes, source);
-        var dataLength = entries.Count == 0 ? 0 : entries.Max(e => e.End);
+        var dataLength = CheckContiguous(entries, source);
+        if (stream.CanSeek && stream.Length - stream.Position > dataLength)
+            throw TrailingBytes(source, stream.Length - stream.Position - dataLength, dataLength);
         var data = new byte[dataLength];
         if (stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false) < data.Length)
             throw new InvalidDataException($"'{source}' is truncated: its tensors need {dataLength:N0} bytes of data after the header.");
+        if (!stream.CanSeek && stream.ReadByte() >= 0)
+            throw TrailingBytes(source, 1, dataLength);
 
         var tensors = new Dictionary<string, Tensor>();
         try
@@ -95,6 +105,32 @@ internal static class SafetensorsFile
         foreach (var bytes in contents) stream.Write(bytes);
     }
 
+    private static InvalidDataException TrailingBytes(string source, long extra, long dataLength) =>
+        new($"'{source}': {(extra == 1 ? "at least one byte follows" : $"{extra:N0} bytes follow")} the {dataLength:N0} bytes of data its tensors cover; a safetensors file ends with its last tensor.");
+
+    /// <summary>
+    /// Checks that the tensors' byte ranges tile the data from 0 without gaps or overlaps, as the safetensors reference
+    /// requires, and returns the data's length.
+    /// </summary>
+    private static long CheckContiguous(List<Entry> entries, string source)
+    {
+        var ordered = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
+        long end = 0;
+        Entry? previous = null;
+        foreach (var entry in ordered)
+        {
+            if (entry.Begin < end)
+                throw new InvalidDataException(
+                    $"'{source}': the tensors '{previous!.Name}' (bytes [{previous.Begin}, {previous.End})) and '{entry.Name}' (bytes [{entry.Begin}, {entry.End})) overlap; every tensor needs its own bytes.");
+            if (entry.Begin > end)
+                throw new InvalidDataException(
+                    $"'{source}': the bytes [{end}, {entry.Begin}) before the tensor '{entry.Name}' belong to no tensor; the data of a safetensors file has no gaps.");
+            end = entry.End;
+            previous = entry;
+        }
+        return end;
+    }
+
     private static string NameOf(ScalarType dtype) =>
         DTypes.FirstOrDefault(pair => pair.Value == dtype).Key
         ?? throw new ArgumentException($"safetensors has no name for the dtype {dtype}.", nameof(dtype));
@@ -117,11 +153,15 @@ internal static class SafetensorsFile
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"'{source}': the safetensors header is not a JSON object.");
             var entries = new List<Entry>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (property.Name == MetadataKey) continue;
-                if (entries.Any(e => e.Name == property.Name))
+                if (!names.Add(property.Name))
                     throw new InvalidDataException($"'{source}': the safetensors header names the tensor '{property.Name}' twice.");
+                if (names.Count > MaxTensors)
+                    throw new InvalidDataException(
+                        $"'{source}': the safetensors header names more than {MaxTensors:N0} tensors ({document.RootElement.EnumerateObject().Count():N0} entries); no model of this library has that many.");
                 entries.Add(ParseEntry(property, source));
             }
             return entries;
