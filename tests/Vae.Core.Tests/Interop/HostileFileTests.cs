@@ -149,4 +149,26 @@ public sealed class HostileFileTests
 
         import.Should().Throw<InvalidDataException>().WithMessage($"*{path}*5,000 entries*");
     }
+
+    [Fact]
+    public void A_vae_file_with_a_non_finite_weight_is_refused_and_leaves_a_model_it_would_load_into_unchanged()
+    {
+        using var folder = new TempDirectory();
+        var path = folder.File("nan.vae");
+        var options = new VaeOptions { InputSize = 5, HiddenSizes = [4], LatentSize = 2 };
+        using (var model = new VariationalAutoencoder(options))
+        {
+            using (no_grad()) model.state_dict()["encoder.mean.bias"].view(-1)[1] = tensor(float.NaN);
+            model.Save(path);
+        }
+
+        var load = () => VariationalAutoencoder.Load(path);
+        load.Should().Throw<InvalidDataException>().WithMessage($"*{path}*encoder.mean.bias*flat index 1 is NaN*");
+
+        using var target = new VariationalAutoencoder(options);
+        using var before = target.state_dict()["encoder.hidden.fc1.weight"].clone();
+        var loadWeights = () => VaeModelFile.LoadWeights(target, path);
+        loadWeights.Should().Throw<InvalidDataException>().WithMessage($"*{path}*encoder.mean.bias*");
+        target.state_dict()["encoder.hidden.fc1.weight"].allclose(before, rtol: 0, atol: 0).Should().BeTrue();
+    }
 }
