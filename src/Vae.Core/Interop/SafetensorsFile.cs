@@ -33,7 +33,13 @@ internal static class SafetensorsFile
 
     /// <summary>Reads every tensor of the file, in the dtype it was stored in, on the CPU.</summary>
     /// <exception cref="InvalidDataException">The file is truncated, its header is not valid JSON, or a tensor's entry is malformed or out of range.</exception>
-    public static Dictionary<string, Tensor> Read(Stream stream, string source)
+    public static Dictionary<string, Tensor> Read(Stream stream, string source) => ReadWithMetadata(stream, source).Tensors;
+
+    /// <summary>The key under which <see cref="PyTorchInterop.Export"/> records a Vae-layout model's exact options.</summary>
+    internal const string OptionsKey = "vae.options";
+
+    /// <summary>Like <see cref="Read"/>, and also the header's <c>__metadata__</c> strings (empty when it has none).</summary>
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadWithMetadata(Stream stream, string source)
     {
         var lengthBytes = new byte[8];
         if (stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
@@ -44,7 +50,7 @@ internal static class SafetensorsFile
         var headerBytes = new byte[headerLength];
         if (stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length)
             throw new InvalidDataException($"'{source}' is truncated: its safetensors header of {headerLength:N0} bytes ends early.");
-        var entries = ParseHeader(headerBytes, source);
+        var (entries, metadata) = ParseHeader(headerBytes, source);
         var dataLength = CheckContiguous(entries, source);
         if (stream.CanSeek && stream.Length - stream.Position > dataLength)
             throw TrailingBytes(source, stream.Length - stream.Position - dataLength, dataLength);
@@ -69,15 +75,20 @@ internal static class SafetensorsFile
             foreach (var tensor in tensors.Values) tensor.Dispose();
             throw;
         }
-        return tensors;
+        return (tensors, metadata);
     }
 
     /// <summary>Writes the tensors (float32 or any dtype the format names) with <c>{"format": "pt"}</c> as metadata.</summary>
-    public static void Write(Stream stream, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
+    public static void Write(Stream stream, IReadOnlyList<(string Name, Tensor Tensor)> tensors) => Write(stream, tensors, null);
+
+    /// <summary>Like <see cref="Write(Stream, IReadOnlyList{ValueTuple{string, Tensor}})"/>, with more metadata strings.</summary>
+    public static void Write(Stream stream, IReadOnlyList<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
+        var strings = new Dictionary<string, string> { ["format"] = "pt" };
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>()) strings[key] = value;
         var header = new Dictionary<string, object>
         {
-            [MetadataKey] = new Dictionary<string, string> { ["format"] = "pt" },
+            [MetadataKey] = strings,
         };
         long offset = 0;
         var contents = new List<byte[]>();
@@ -137,7 +148,7 @@ internal static class SafetensorsFile
 
     private sealed record Entry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
 
-    private static List<Entry> ParseHeader(byte[] headerBytes, string source)
+    private static (List<Entry>, Dictionary<string, string>) ParseHeader(byte[] headerBytes, string source)
     {
         JsonDocument document;
         try
@@ -154,9 +165,20 @@ internal static class SafetensorsFile
                 throw new InvalidDataException($"'{source}': the safetensors header is not a JSON object.");
             var entries = new List<Entry>();
             var names = new HashSet<string>(StringComparer.Ordinal);
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
-                if (property.Name == MetadataKey) continue;
+                if (property.Name == MetadataKey)
+                {
+                    if (property.Value.ValueKind == JsonValueKind.Object)
+                    {
+                        foreach (var item in property.Value.EnumerateObject())
+                        {
+                            if (item.Value.ValueKind == JsonValueKind.String) metadata[item.Name] = item.Value.GetString()!;
+                        }
+                    }
+                    continue;
+                }
                 if (!names.Add(property.Name))
                     throw new InvalidDataException($"'{source}': the safetensors header names the tensor '{property.Name}' twice.");
                 if (names.Count > MaxTensors)
@@ -164,7 +186,7 @@ internal static class SafetensorsFile
                         $"'{source}': the safetensors header names more than {MaxTensors:N0} tensors ({document.RootElement.EnumerateObject().Count():N0} entries); no model of this library has that many.");
                 entries.Add(ParseEntry(property, source));
             }
-            return entries;
+            return (entries, metadata);
         }
     }
 
