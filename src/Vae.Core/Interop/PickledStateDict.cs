@@ -29,12 +29,17 @@ internal static class PickledStateDict
     {
         if (Unpickle is null)
             throw new NotSupportedException("This TorchSharp.PyBridge has no PyTorchUnpickler.UnpickleStateDict(Stream, bool, bool); Vae.Core reads .pt files with version 1.4.4.");
+        CheckArchive(stream, source);
         object? result;
         try
         {
             result = Unpickle.Invoke(null, [stream, true, false]);
         }
-        catch (TargetInvocationException e) when (e.InnerException is { } inner and not OutOfMemoryException)
+        catch (TargetInvocationException e) when (e.InnerException is OutOfMemoryException inner)
+        {
+            throw new InvalidDataException($"'{source}': reading its tensors ran out of memory ({inner.Message}).", inner);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is { } inner)
         {
             throw new InvalidDataException(
                 $"'{source}' is not a PyTorch state dict saved with torch.save(model.state_dict(), path) in the zip format of PyTorch 1.6 and later ({inner.GetType().Name}: {inner.Message}).", inner);
@@ -52,6 +57,63 @@ internal static class PickledStateDict
             }
         }
         return tensors;
+    }
+
+    /// <summary>The most entries the zip may hold: a pickle, a version and a few more besides one entry per tensor.</summary>
+    internal const int MaxEntries = SafetensorsFile.MaxTensors + 16;
+
+    /// <summary>
+    /// The most bytes the entries may decompress to, for a file of <paramref name="fileLength"/> bytes:
+    /// <c>torch.save</c> stores its entries uncompressed, and weights barely compress, so an honest file's entries hold
+    /// about its own size; a file that inflates to more is refused before any of it is decoded.
+    /// </summary>
+    internal static long MaxUncompressedBytes(long fileLength) => 4 * fileLength + (1L << 20);
+
+    /// <summary>
+    /// Checks the zip's entries (their number, their declared sizes, and the bytes they really inflate to, read in
+    /// small chunks and never kept) against <see cref="MaxUncompressedBytes"/> before the unpickler allocates anything.
+    /// </summary>
+    private static void CheckArchive(Stream stream, string source)
+    {
+        if (!stream.CanSeek) return;
+        var start = stream.Position;
+        var budget = MaxUncompressedBytes(stream.Length - start);
+        try
+        {
+            using var archive = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true);
+            if (archive.Entries.Count > MaxEntries)
+                throw new InvalidDataException($"'{source}': the zip holds {archive.Entries.Count:N0} entries; a state dict of a model of this library holds at most {MaxEntries:N0}.");
+            long total = 0;
+            var buffer = new byte[1 << 16];
+            foreach (var entry in archive.Entries)
+            {
+                if (entry.Length > budget - total)
+                    throw new InvalidDataException(
+                        $"'{source}': the zip entry '{entry.FullName}' declares {entry.Length:N0} uncompressed bytes; with the entries before it that is more than the {budget:N0} a {stream.Length - start:N0}-byte PyTorch file can honestly hold.");
+                long actual = 0;
+                using (var content = entry.Open())
+                {
+                    int read;
+                    while ((read = content.Read(buffer, 0, buffer.Length)) > 0)
+                    {
+                        actual += read;
+                        if (actual > entry.Length)
+                            throw new InvalidDataException(
+                                $"'{source}': the zip entry '{entry.FullName}' inflates to more than the {entry.Length:N0} bytes it declares.");
+                    }
+                }
+                total += actual;
+            }
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith($"'{source}'", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException(
+                $"'{source}' is not a PyTorch state dict saved with torch.save(model.state_dict(), path) in the zip format of PyTorch 1.6 and later ({e.Message}).", e);
+        }
+        finally
+        {
+            stream.Position = start;
+        }
     }
 
     /// <summary>Writes the tensors as a state dict that <c>torch.load(path, weights_only=True)</c> reads.</summary>

@@ -22,7 +22,16 @@ namespace Vae.Core;
 /// Export writes the model's tensors under the layout's names, in the model's dtype, so that with the tutorial's classes
 /// <c>VAE(784, 400, 20).load_state_dict(torch.load(path, weights_only=True), strict=True)</c> loads them unchanged. The
 /// Tutorial and Examples layouts describe a one-hidden-layer MLP without learned variances; other models export in the
-/// Vae layout.
+/// Vae layout. A Vae-layout <c>.safetensors</c> export also records the model's exact <see cref="VaeOptions"/> in the
+/// header's <c>__metadata__</c> (key <c>vae.options</c>), so that every kind of model (conditional, convolutional,
+/// VampPrior) imports back from it without options; a <c>.pt</c> file has no such place, so a conditional or
+/// convolutional model imports from it only with <see cref="PyTorchImportOptions.Architecture"/>.
+/// </para>
+/// <para>
+/// Import refuses files made to exhaust memory or to load wrong weights quietly: a <c>.pt</c> zip whose entries
+/// declare or inflate to far more than the file's size, a safetensors header of more than 4,096 tensors or whose byte
+/// ranges overlap, leave gaps or are followed by trailing bytes, and any NaN or infinite weight (named by tensor and
+/// flat index).
 /// </para>
 /// </remarks>
 public static class PyTorchInterop
@@ -44,7 +53,29 @@ public static class PyTorchInterop
         var reader = ReaderFor(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"There is no PyTorch file '{path}'.", path);
         using var stream = File.OpenRead(path);
-        return FromStateDict(reader(stream, path), options ?? new PyTorchImportOptions(), path);
+        var import = options ?? new PyTorchImportOptions();
+        if (Path.GetExtension(path).Equals(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            var (tensors, metadata) = SafetensorsFile.ReadWithMetadata(stream, path);
+            // A Vae-layout file this library wrote records the model's exact options, which shapes alone cannot give
+            // (a condition's kind, a convolutional model's image size, the likelihood).
+            if (import.Architecture is null && import.Layout is null or PyTorchLayout.Vae
+                && metadata.TryGetValue(SafetensorsFile.OptionsKey, out var json)
+                && StateDictLayouts.Recognise(tensors.Keys) == PyTorchLayout.Vae)
+            {
+                try
+                {
+                    import = import with { Architecture = VaeModelFile.ParseOptions(json, path), Layout = PyTorchLayout.Vae };
+                }
+                catch
+                {
+                    foreach (var tensor in tensors.Values) tensor.Dispose();
+                    throw;
+                }
+            }
+            return FromStateDict(tensors, import, path);
+        }
+        return FromStateDict(reader(stream, path), import, path);
     }
 
     /// <summary>Writes the model's tensors as a PyTorch state dict; the extension of <paramref name="path"/> picks the format.</summary>
@@ -62,6 +93,8 @@ public static class PyTorchInterop
         Action<Stream, IReadOnlyList<(string, Tensor)>> writer = extension switch
         {
             ".pt" or ".pth" => PickledStateDict.Write,
+            ".safetensors" when layout == PyTorchLayout.Vae => (stream, tensors) =>
+                SafetensorsFile.Write(stream, tensors, new Dictionary<string, string> { [SafetensorsFile.OptionsKey] = VaeModelFile.SerializeOptions(model.Options) }),
             ".safetensors" => SafetensorsFile.Write,
             _ => throw UnknownExtension(path),
         };
@@ -132,6 +165,7 @@ public static class PyTorchInterop
                 .ToList();
             if (missing.Count + unexpected.Count + mismatched.Count > 0)
                 throw new StateDictMismatchException(source, layout, missing, unexpected, mismatched);
+            foreach (var (key, tensor) in tensors) CheckFinite(tensor, key, source);
 
             var model = VaeModelFile.CreateWithoutTouchingTheGlobalGenerator(options);
             try
@@ -164,6 +198,19 @@ public static class PyTorchInterop
         {
             throw new InvalidDataException($"'{source}': {e.Message}", e);
         }
+    }
+
+    /// <summary>Refuses a weight that is NaN or infinite, naming the tensor and the first bad element's flat index.</summary>
+    internal static void CheckFinite(Tensor tensor, string key, string source)
+    {
+        if (!tensor.is_floating_point()) return;
+        using var scope = NewDisposeScope();
+        var bad = tensor.isfinite().logical_not().flatten();
+        if (!bad.any().item<bool>()) return;
+        var index = bad.nonzero()[0, 0].item<long>();
+        var value = tensor.flatten()[index].to_type(ScalarType.Float64).item<double>();
+        throw new InvalidDataException(
+            $"'{source}', tensor '{key}' [{string.Join(", ", tensor.shape)}]: the element at flat index {index} is {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}; a model's weights must be finite.");
     }
 
     private static Tensor AsFloat32(Tensor tensor, string key, string source) => tensor.dtype switch

@@ -18,6 +18,12 @@ internal static class SafetensorsFile
     // The header of a state dict is a few KB; this bounds what a damaged length can make us allocate.
     private const long MaxHeaderLength = 100L << 20;
 
+    /// <summary>
+    /// The most tensors a file may name. The largest built-in architecture has a few dozen; this is far above that and
+    /// keeps a hostile header of millions of entries from costing time and memory.
+    /// </summary>
+    internal const int MaxTensors = 4096;
+
     private static readonly Dictionary<string, ScalarType> DTypes = new()
     {
         ["F64"] = ScalarType.Float64, ["F32"] = ScalarType.Float32, ["F16"] = ScalarType.Float16, ["BF16"] = ScalarType.BFloat16,
@@ -27,7 +33,13 @@ internal static class SafetensorsFile
 
     /// <summary>Reads every tensor of the file, in the dtype it was stored in, on the CPU.</summary>
     /// <exception cref="InvalidDataException">The file is truncated, its header is not valid JSON, or a tensor's entry is malformed or out of range.</exception>
-    public static Dictionary<string, Tensor> Read(Stream stream, string source)
+    public static Dictionary<string, Tensor> Read(Stream stream, string source) => ReadWithMetadata(stream, source).Tensors;
+
+    /// <summary>The key under which <see cref="PyTorchInterop.Export"/> records a Vae-layout model's exact options.</summary>
+    internal const string OptionsKey = "vae.options";
+
+    /// <summary>Like <see cref="Read"/>, and also the header's <c>__metadata__</c> strings (empty when it has none).</summary>
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadWithMetadata(Stream stream, string source)
     {
         var lengthBytes = new byte[8];
         if (stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
@@ -38,11 +50,15 @@ internal static class SafetensorsFile
         var headerBytes = new byte[headerLength];
         if (stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length)
             throw new InvalidDataException($"'{source}' is truncated: its safetensors header of {headerLength:N0} bytes ends early.");
-        var entries = ParseHeader(headerBytes, source);
-        var dataLength = entries.Count == 0 ? 0 : entries.Max(e => e.End);
+        var (entries, metadata) = ParseHeader(headerBytes, source);
+        var dataLength = CheckContiguous(entries, source);
+        if (stream.CanSeek && stream.Length - stream.Position > dataLength)
+            throw TrailingBytes(source, stream.Length - stream.Position - dataLength, dataLength);
         var data = new byte[dataLength];
         if (stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false) < data.Length)
             throw new InvalidDataException($"'{source}' is truncated: its tensors need {dataLength:N0} bytes of data after the header.");
+        if (!stream.CanSeek && stream.ReadByte() >= 0)
+            throw TrailingBytes(source, 1, dataLength);
 
         var tensors = new Dictionary<string, Tensor>();
         try
@@ -59,15 +75,20 @@ internal static class SafetensorsFile
             foreach (var tensor in tensors.Values) tensor.Dispose();
             throw;
         }
-        return tensors;
+        return (tensors, metadata);
     }
 
     /// <summary>Writes the tensors (float32 or any dtype the format names) with <c>{"format": "pt"}</c> as metadata.</summary>
-    public static void Write(Stream stream, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
+    public static void Write(Stream stream, IReadOnlyList<(string Name, Tensor Tensor)> tensors) => Write(stream, tensors, null);
+
+    /// <summary>Like <see cref="Write(Stream, IReadOnlyList{ValueTuple{string, Tensor}})"/>, with more metadata strings.</summary>
+    public static void Write(Stream stream, IReadOnlyList<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
+        var strings = new Dictionary<string, string> { ["format"] = "pt" };
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>()) strings[key] = value;
         var header = new Dictionary<string, object>
         {
-            [MetadataKey] = new Dictionary<string, string> { ["format"] = "pt" },
+            [MetadataKey] = strings,
         };
         long offset = 0;
         var contents = new List<byte[]>();
@@ -95,13 +116,39 @@ internal static class SafetensorsFile
         foreach (var bytes in contents) stream.Write(bytes);
     }
 
+    private static InvalidDataException TrailingBytes(string source, long extra, long dataLength) =>
+        new($"'{source}': {(extra == 1 ? "at least one byte follows" : $"{extra:N0} bytes follow")} the {dataLength:N0} bytes of data its tensors cover; a safetensors file ends with its last tensor.");
+
+    /// <summary>
+    /// Checks that the tensors' byte ranges tile the data from 0 without gaps or overlaps, as the safetensors reference
+    /// requires, and returns the data's length.
+    /// </summary>
+    private static long CheckContiguous(List<Entry> entries, string source)
+    {
+        var ordered = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
+        long end = 0;
+        Entry? previous = null;
+        foreach (var entry in ordered)
+        {
+            if (entry.Begin < end)
+                throw new InvalidDataException(
+                    $"'{source}': the tensors '{previous!.Name}' (bytes [{previous.Begin}, {previous.End})) and '{entry.Name}' (bytes [{entry.Begin}, {entry.End})) overlap; every tensor needs its own bytes.");
+            if (entry.Begin > end)
+                throw new InvalidDataException(
+                    $"'{source}': the bytes [{end}, {entry.Begin}) before the tensor '{entry.Name}' belong to no tensor; the data of a safetensors file has no gaps.");
+            end = entry.End;
+            previous = entry;
+        }
+        return end;
+    }
+
     private static string NameOf(ScalarType dtype) =>
         DTypes.FirstOrDefault(pair => pair.Value == dtype).Key
         ?? throw new ArgumentException($"safetensors has no name for the dtype {dtype}.", nameof(dtype));
 
     private sealed record Entry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
 
-    private static List<Entry> ParseHeader(byte[] headerBytes, string source)
+    private static (List<Entry>, Dictionary<string, string>) ParseHeader(byte[] headerBytes, string source)
     {
         JsonDocument document;
         try
@@ -117,14 +164,29 @@ internal static class SafetensorsFile
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"'{source}': the safetensors header is not a JSON object.");
             var entries = new List<Entry>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
-                if (property.Name == MetadataKey) continue;
-                if (entries.Any(e => e.Name == property.Name))
+                if (property.Name == MetadataKey)
+                {
+                    if (property.Value.ValueKind == JsonValueKind.Object)
+                    {
+                        foreach (var item in property.Value.EnumerateObject())
+                        {
+                            if (item.Value.ValueKind == JsonValueKind.String) metadata[item.Name] = item.Value.GetString()!;
+                        }
+                    }
+                    continue;
+                }
+                if (!names.Add(property.Name))
                     throw new InvalidDataException($"'{source}': the safetensors header names the tensor '{property.Name}' twice.");
+                if (names.Count > MaxTensors)
+                    throw new InvalidDataException(
+                        $"'{source}': the safetensors header names more than {MaxTensors:N0} tensors ({document.RootElement.EnumerateObject().Count():N0} entries); no model of this library has that many.");
                 entries.Add(ParseEntry(property, source));
             }
-            return entries;
+            return (entries, metadata);
         }
     }
 

@@ -59,6 +59,9 @@ internal static class StateDictLayouts
         string first, meanHead, logVarianceHead;
         var hidden = new List<int>();
         var learnedVariance = false;
+        var layerNorm = false;
+        var prior = VaePrior.Standard;
+        var pseudoInputs = 500;
         switch (layout)
         {
             case PyTorchLayout.Tutorial:
@@ -76,6 +79,9 @@ internal static class StateDictLayouts
                 for (var i = 1; tensors.TryGetValue($"encoder.hidden.fc{i}.weight", out var weight) && weight.dim() == 2; i++)
                     hidden.Add((int)weight.shape[0]);
                 learnedVariance = tensors.ContainsKey("decoder.logVariance");
+                layerNorm = tensors.ContainsKey("encoder.hidden.norm1.weight");
+                if (tensors.TryGetValue("prior.pseudoInputs", out var pseudo) && pseudo.dim() == 2)
+                    (prior, pseudoInputs) = (VaePrior.Vamp, (int)pseudo.shape[0]);
                 break;
         }
         if (!tensors.TryGetValue(first, out var firstWeight) || firstWeight.dim() != 2) return null;
@@ -83,6 +89,13 @@ internal static class StateDictLayouts
         if ((!tensors.TryGetValue(meanHead, out var meanWeight) || meanWeight.dim() != 2)
             && (!tensors.TryGetValue(logVarianceHead, out meanWeight) || meanWeight.dim() != 2)) return null;
         if (layout != PyTorchLayout.Vae) hidden.Add((int)firstWeight.shape[0]);
+        // The decoder's first layer reads the latent code and the condition: any width beyond the latent size is a
+        // condition, whose kind (classes, one-hot, or a vector) no shape records.
+        if (tensors.TryGetValue(layout switch { PyTorchLayout.Tutorial => "decoder.fc1.weight", PyTorchLayout.Examples => "fc3.weight", _ => "decoder.layers.fc1.weight" }, out var decoderWeight)
+            && decoderWeight.dim() == 2 && decoderWeight.shape[1] > meanWeight.shape[0])
+            throw new InvalidDataException(
+                $"'{source}' holds a conditional model (its decoder reads {decoderWeight.shape[1]} values for a latent size of {meanWeight.shape[0]}), " +
+                $"whose kind of condition (classes or a vector of {decoderWeight.shape[1] - meanWeight.shape[0]}) its shapes do not record: pass {nameof(PyTorchImportOptions)}.{nameof(PyTorchImportOptions.Architecture)}.");
         return new VaeOptions
         {
             InputSize = (int)firstWeight.shape[1],
@@ -91,6 +104,9 @@ internal static class StateDictLayouts
             Likelihood = learnedVariance ? VaeLikelihood.Gaussian : import.Likelihood,
             GaussianVariance = import.GaussianVariance,
             LearnGaussianVariance = learnedVariance,
+            LayerNormalization = layerNorm,
+            Prior = prior,
+            PseudoInputs = pseudoInputs,
         };
     }
 

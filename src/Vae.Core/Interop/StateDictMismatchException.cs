@@ -38,13 +38,23 @@ public sealed class StateDictMismatchException : Exception
     /// <summary>Keys present in both whose shapes differ, each as <c>key: file [..], model [..]</c>.</summary>
     public IReadOnlyList<string> ShapeMismatches { get; }
 
+    // The message lists this many of each kind and counts the rest; the properties keep them all.
+    private const int Listed = 20;
+
+    private static string Some(IEnumerable<string> items, string separator)
+    {
+        var list = items.ToList();
+        var shown = string.Join(separator, list.Take(Listed).Select(item => item.Length > 200 ? item[..200] + "..." : item));
+        return list.Count > Listed ? $"{shown} and {list.Count - Listed:N0} more" : shown;
+    }
+
     private static string Describe(string source, PyTorchLayout layout, IReadOnlyList<string> missing,
         IReadOnlyList<string> unexpected, IReadOnlyList<string> mismatched)
     {
         var parts = new List<string>();
-        if (missing.Count > 0) parts.Add($"missing keys: {string.Join(", ", missing.Select(k => $"'{k}'"))}");
-        if (unexpected.Count > 0) parts.Add($"unexpected keys: {string.Join(", ", unexpected.Select(k => $"'{k}'"))}");
-        if (mismatched.Count > 0) parts.Add($"shape mismatches: {string.Join("; ", mismatched)}");
+        if (missing.Count > 0) parts.Add($"missing keys: {Some(missing.Select(k => $"'{k}'"), ", ")}");
+        if (unexpected.Count > 0) parts.Add($"unexpected keys: {Some(unexpected.Select(k => $"'{k}'"), ", ")}");
+        if (mismatched.Count > 0) parts.Add($"shape mismatches: {Some(mismatched, "; ")}");
         return $"'{source}' does not fit the {layout} layout of a VAE state dict ({string.Join("; ", parts)}). " +
             $"Recognised layouts: {nameof(PyTorchLayout.Vae)} (encoder.hidden.fc1, encoder.mean, encoder.logVar, decoder.layers.fc1, ...), " +
             $"{nameof(PyTorchLayout.Tutorial)} (encoder.fc1, encoder.fc2_mean, encoder.fc2_logvar, decoder.fc1, decoder.fc2) and " +

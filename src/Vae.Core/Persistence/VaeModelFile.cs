@@ -461,6 +461,8 @@ public static class VaeModelFile
 
         using var scope = NewDisposeScope();
         var loaded = contents.Tensors.Select(t => (t.Name, Tensor: t.ToTensor())).ToList();
+        // Every weight is checked before any is copied, so a refused file leaves an existing model as it was.
+        foreach (var (name, tensor) in loaded) PyTorchInterop.CheckFinite(tensor, name, source);
         using var noGrad = no_grad();
         foreach (var (name, tensor) in loaded) state[name].copy_(tensor);
     }

@@ -24,7 +24,7 @@ namespace Vae.Core.Recommendation;
 public sealed unsafe class MultVae : IRecommender, IDisposable
 {
     private const int FileVersion = 1;
-    private static readonly ChecksummedContainer Container = new("MULTVAE1", "Mult-VAE model file", FileVersion);
+    internal static readonly ChecksummedContainer Container = new("MULTVAE1", "Mult-VAE model file", FileVersion);
 
     private readonly Parameter[] _parameters;
     private readonly Parameter _inputWeight;
@@ -365,6 +365,15 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
         for (var i = 0; i < ids.Length; i++)
             ids[i] = reader.ReadString();
         var options = new MultVaeOptions { HiddenSizes = stored.HiddenSizes ?? [], LatentSize = stored.LatentSize, InputDropout = stored.InputDropout };
+        options.Check();
+        // The architecture's weights must be the bytes that follow, before any tensor is made: a checksummed file
+        // with false sizes is refused instead of allocating what the sizes claim.
+        var remaining = payload.Length - reader.BaseStream.Position;
+        var needed = StoredBytes(stored.ItemCount, options);
+        if (needed is null || needed != remaining)
+            throw new ArgumentException(
+                $"the architecture (items {stored.ItemCount}, hidden [{string.Join(", ", options.HiddenSizes)}], latent {options.LatentSize}) needs " +
+                $"{(needed is null ? "more than 2^63" : needed.Value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture))} bytes of weights, but {remaining:N0} bytes follow the item ids");
         var model = new MultVae(ids, options, seed: 0, initialize: false);
         try
         {
@@ -381,6 +390,9 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
                 if (bytes.Length != length * sizeof(float))
                     throw new EndOfStreamException("the weights end early");
                 var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+                var bad = Array.FindIndex(floats, f => !float.IsFinite(f));
+                if (bad >= 0)
+                    throw new ArgumentException($"weight tensor {Array.IndexOf(model._parameters, parameter)} [{string.Join(", ", parameter.shape)}] holds {floats[bad]} at flat index {bad}; a model's weights must be finite");
                 using var values = torch.tensor(floats, parameter.shape);
                 parameter.copy_(values);
             }
@@ -392,6 +404,32 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
         {
             model.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>The bytes of the weight section (count, then each tensor's length and floats); null on overflow.</summary>
+    internal static long? StoredBytes(long items, MultVaeOptions options)
+    {
+        try
+        {
+            var encoder = options.HiddenSizes.Select(h => (long)h).Append(2L * options.LatentSize).ToArray();
+            var decoder = new[] { (long)options.LatentSize }.Concat(options.HiddenSizes.Reverse().Select(h => (long)h)).ToArray();
+            var shapes = new List<(long Rows, long Columns)> { (items, encoder[0]), (1, encoder[0]) };
+            for (var i = 1; i < encoder.Length; i++) shapes.AddRange([(encoder[i - 1], encoder[i]), (1, encoder[i])]);
+            for (var i = 1; i < decoder.Length; i++) shapes.AddRange([(decoder[i - 1], decoder[i]), (1, decoder[i])]);
+            shapes.AddRange([(items, decoder[^1]), (1, items)]);
+            var total = (long)sizeof(int);
+            foreach (var (rows, columns) in shapes)
+            {
+                var count = checked(rows * columns);
+                if (count > int.MaxValue) return null;
+                total = checked(total + sizeof(int) + count * sizeof(float));
+            }
+            return total;
+        }
+        catch (OverflowException)
+        {
+            return null;
         }
     }
 

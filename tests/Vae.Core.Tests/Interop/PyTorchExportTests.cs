@@ -121,12 +121,15 @@ public sealed class PyTorchExportTests
     }
 
     [Fact]
-    public void A_convolutional_model_needs_its_architecture_to_come_back()
+    public void A_convolutional_model_needs_its_architecture_to_come_back_from_a_pt_file()
     {
         using var folder = new TempDirectory();
         var options = new VaeOptions { Architecture = VaeArchitecture.Convolutional, InputSize = 64, ImageHeight = 8, ImageWidth = 8, ConvChannels = [2, 3], HiddenSizes = [5], LatentSize = 2 };
         using var model = new VariationalAutoencoder(options);
-        var path = folder.File("conv.safetensors");
+        var recorded = folder.File("conv.safetensors");
+        PyTorchInterop.Export(model, recorded);
+        using (var exact = PyTorchInterop.Import(recorded)) exact.Options.Should().Be(options);
+        var path = folder.File("conv.pt");
         PyTorchInterop.Export(model, path);
 
         var withoutOptions = () => PyTorchInterop.Import(path);
