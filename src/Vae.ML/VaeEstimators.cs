@@ -84,8 +84,8 @@ public sealed class VaeEncodeEstimator : IEstimator<VaeEncodeTransformer>
         using var fitting = VaeFitting.Fit(input, options);
         try
         {
-            var onnx = OnnxExport.LatentFeaturesModel(fitting.Model, options.FeatureColumnName, options.OutputColumnName, options.IncludeLogVariance, fitting.Shift, fitting.Scale);
-            var inner = OnnxTransformers.Fit(onnx, [options.OutputColumnName], options.FeatureColumnName, input, options.Seed);
+            var onnx = OnnxExport.LatentFeaturesModel(fitting.Model, options.FeatureColumnName, options.OutputColumnName, options.IncludeLogVariance, fitting.Shift, fitting.Scale, oneRow: true);
+            var inner = OnnxTransformers.LatentChain(onnx, options.FeatureColumnName, options.OutputColumnName, input, options.Seed);
             return new VaeEncodeTransformer(inner, fitting.Model, fitting.Shift, fitting.Scale, onnx);
         }
         catch
@@ -108,6 +108,13 @@ internal static class OnnxTransformers
 {
     /// <summary>The ONNX graph's score output, a vector of one; dropped at the end of the chain.</summary>
     public const string ScoreVectorColumnName = "Vae.ScoreVector";
+
+    /// <summary>
+    /// The encoder as ML.NET's ONNX transformer over a graph whose output is declared <c>[width]</c> (one row, flattened):
+    /// ML.NET feeds one row at a time, and would type a <c>[batch, width]</c> output as a <c>[1, width]</c> matrix per row.
+    /// </summary>
+    public static ITransformer LatentChain(byte[] onnx, string featureColumn, string outputColumn, IDataView data, long seed) =>
+        Fit(onnx, [outputColumn], featureColumn, data, seed);
 
     public static ITransformer Fit(byte[] onnx, string[] outputs, string input, IDataView data, long seed)
     {

@@ -244,8 +244,18 @@ public static class OnnxExport
     /// or the means then the log-variances <c>[batch, 2 LatentSize]</c> when <paramref name="includeLogVariance"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The model is not an unconditional ReLU MLP without layer norm.</exception>
+    /// <param name="model">An unconditional ReLU MLP without layer norm.</param>
+    /// <param name="input">The name of the graph's input.</param>
+    /// <param name="output">The name of the graph's output.</param>
+    /// <param name="includeLogVariance">Whether the log-variances follow the means.</param>
+    /// <param name="shift">Subtracted from each feature first; null for none.</param>
+    /// <param name="scale">Multiplies each shifted feature; null for none.</param>
+    /// <param name="oneRow">
+    /// Whether the output is declared <c>[width]</c> for one row, flattened: ML.NET's ONNX transformer feeds one row at a
+    /// time and would type a <c>[batch, width]</c> output as a <c>[1, width]</c> matrix.
+    /// </param>
     internal static byte[] LatentFeaturesModel(VariationalAutoencoder model, string input, string output, bool includeLogVariance,
-        float[]? shift = null, float[]? scale = null)
+        float[]? shift = null, float[]? scale = null, bool oneRow = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         var options = model.Options;
@@ -257,16 +267,18 @@ public static class OnnxExport
         var graph = new OnnxGraph();
         graph.Input(input, options.InputSize);
         input = Standardized(graph, input, options.InputSize, shift, scale);
-        if (includeLogVariance)
+        var (mean, logVariance) = MlpPosterior(graph, state, options, input, "posterior.mean", "posterior.log_variance");
+        var latent = includeLogVariance ? graph.Node("Concat", [mean, logVariance], "posterior.both", ("axis", 1L)) : mean;
+        var width = includeLogVariance ? 2 * options.LatentSize : options.LatentSize;
+        if (oneRow)
         {
-            var (mean, logVariance) = MlpPosterior(graph, state, options, input, "posterior.mean", "posterior.log_variance");
-            graph.Node("Concat", [mean, logVariance], output, ("axis", 1L));
-            graph.Output(output, 2 * options.LatentSize);
+            graph.Node("Reshape", [latent, graph.Initializer("flat_shape", [-1L])], output);
+            graph.FlatOutput(output, width);
         }
         else
         {
-            MlpPosterior(graph, state, options, input, output, "posterior.log_variance");
-            graph.Output(output, options.LatentSize);
+            graph.Node("Identity", [latent], output);
+            graph.Output(output, width);
         }
         return graph.ToModel("latent_features", $"q(z|x) of the {options} VAE: {input} [batch, {options.InputSize}] to {output}.");
     }

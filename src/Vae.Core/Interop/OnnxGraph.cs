@@ -46,6 +46,14 @@ internal sealed class OnnxGraph
         outputs.Add(new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, tensorType)));
     }
 
+    /// <summary>A float output of the fixed shape <c>[size]</c>, without a batch dimension.</summary>
+    public void FlatOutput(string name, long size)
+    {
+        var shape = new ProtoWriter().Message(1, new ProtoWriter().Int(1, size));
+        var tensorType = new ProtoWriter().Int(1, FloatType).Message(2, shape);
+        outputs.Add(new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, tensorType)));
+    }
+
     /// <summary>A float32 initializer of the given shape (none for a scalar).</summary>
     public string Initializer(string name, float[] values, params long[] shape)
     {
