@@ -135,7 +135,8 @@ internal static class OnnxTransformers
         var graph = Fit(onnx, [ScoreVectorColumnName], featureColumn, data, seed);
         var identity = Identity(context);
         var scored = identity.Transform(graph.Transform(data));
-        var limit = ((float)threshold).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        // The float threshold's exact decimal digits, never exponent notation, which the expression language may not read.
+        var limit = ((double)(float)threshold).ToString("F40", System.Globalization.CultureInfo.InvariantCulture);
         var label = context.Transforms.Expression(VaeAnomalyDetectionTrainer.PredictedLabelColumnName, $"s => s > {limit}", VaeAnomalyDetectionTrainer.ScoreColumnName).Fit(scored);
         var drop = context.Transforms.DropColumns(ScoreVectorColumnName).Fit(label.Transform(scored));
         return new TransformerChain<ITransformer>(graph, identity, label, drop);
