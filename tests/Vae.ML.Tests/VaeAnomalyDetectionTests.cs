@@ -108,6 +108,20 @@ public sealed class VaeAnomalyDetectionTests : IClassFixture<VaeAnomalyDetection
     }
 
     [Fact]
+    public void In_a_pipeline_after_a_normalizer_it_saves_and_loads_as_one_model()
+    {
+        using var folder = new TempFolder();
+        var data = trained.Context.Data.LoadFromEnumerable(trained.Train);
+        var pipeline = trained.Context.Transforms.NormalizeMinMax("Features")
+            .Append(trained.Context.AnomalyDetection.Trainers.Vae(new VaeAnomalyDetectionOptions { Likelihood = VaeLikelihood.Bernoulli, Epochs = 2 }));
+        var model = pipeline.Fit(data);
+        using var detector = model.LastTransformer;
+        trained.Context.Model.Save(model, data.Schema, folder.File("pipeline.zip"));
+        var loaded = new MLContext().Model.Load(folder.File("pipeline.zip"), out _);
+        loaded.Transform(data).GetColumn<float>("Score").Should().Equal(model.Transform(data).GetColumn<float>("Score"));
+    }
+
+    [Fact]
     public void The_same_seed_gives_the_same_scores_and_another_seed_other_scores()
     {
         var data = trained.Context.Data.LoadFromEnumerable(trained.Train);
