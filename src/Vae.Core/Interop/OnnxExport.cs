@@ -141,6 +141,174 @@ public static class OnnxExport
         return graph.ToModel("decoder", $"p(x|z) of the {options} VAE: z [batch, {options.LatentSize}] to the {output} [batch, {options.InputSize}].");
     }
 
+    /// <summary>The anomaly scorer's default output: the negative ELBO at the posterior mean of each row, in nats.</summary>
+    internal const string ScoreOutput = "score";
+
+    /// <summary>
+    /// The serialized ONNX model of the anomaly score <see cref="AnomalyScoreKind.NegativeElboAtMean"/> of an MLP model
+    /// with a Bernoulli or Gaussian likelihood: <paramref name="input"/> <c>[batch, InputSize]</c> to
+    /// <paramref name="scoreOutput"/> <c>[batch]</c>, the reconstruction term -log p(x|z = mean of q(z|x)) summed over
+    /// the features plus the closed-form KL of q(z|x) from N(0, I), as <see cref="AnomalyDetector.Score"/> computes it;
+    /// with a <paramref name="labelOutput"/>, also the bool <c>score &gt; threshold</c> <c>[batch]</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model is convolutional, custom, conditional, has a learned prior, a continuous Bernoulli likelihood, or a non-ReLU activation or layer norm.</exception>
+    /// <param name="model">An MLP model with a Bernoulli or Gaussian likelihood and the standard prior.</param>
+    /// <param name="input">The name of the graph's input.</param>
+    /// <param name="scoreOutput">The name of the score output.</param>
+    /// <param name="labelOutput">The name of the bool output <c>score &gt; threshold</c>; null for none.</param>
+    /// <param name="threshold">The threshold of <paramref name="labelOutput"/>.</param>
+    /// <param name="shift">Subtracted from each feature before the model sees it (and scores it); null for none.</param>
+    /// <param name="scale">Multiplies each shifted feature; null for none.</param>
+    internal static byte[] AnomalyScorerModel(VariationalAutoencoder model, string input = EncoderInput, string scoreOutput = ScoreOutput,
+        string? labelOutput = null, double threshold = double.PositiveInfinity, float[]? shift = null, float[]? scale = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var options = model.Options;
+        Refuse(options, "anomaly scorer");
+        string? reason = options switch
+        {
+            { Architecture: not VaeArchitecture.Mlp } => "is not an MLP",
+            { Likelihood: VaeLikelihood.ContinuousBernoulli } => "has a continuous Bernoulli likelihood",
+            _ when model.LearnedPrior is not null => "has a learned prior, whose KL has no closed form",
+            _ => null,
+        };
+        if (reason is not null) throw new ArgumentException($"Cannot export the anomaly scorer of the {options} model to ONNX: it {reason}.", nameof(model));
+        using var scope = NewDisposeScope();
+        var state = model.state_dict();
+        var graph = new OnnxGraph();
+        graph.Input(input, options.InputSize);
+        input = Standardized(graph, input, options.InputSize, shift, scale);
+        var (mean, logVariance) = MlpPosterior(graph, state, options, input, "posterior.mean", "posterior.log_variance");
+        var current = mean;
+        var layers = options.HiddenSizes.Count + 1;
+        for (var i = 1; i <= layers; i++)
+        {
+            current = Linear(graph, state, $"decoder.layers.fc{i}", current, i == layers ? "decoded" : $"decoder.layers.fc{i}.output");
+            if (i < layers) current = graph.Node("Relu", [current], $"decoder.layers.relu{i}");
+        }
+        var axes = graph.Initializer("sum_axes", [1L]);
+        var half = graph.Initializer("half", [0.5f]);
+        string reconstruction;
+        if (options.Likelihood == VaeLikelihood.Bernoulli)
+        {
+            // max(l, 0) - l x + log(1 + exp(-|l|)), the stable BCE on logits libtorch computes.
+            var positive = graph.Node("Relu", [current], "bce.positive");
+            var product = graph.Node("Mul", [current, input], "bce.product");
+            var absolute = graph.Node("Abs", [current], "bce.absolute");
+            var negated = graph.Node("Neg", [absolute], "bce.negated");
+            var softplus = graph.Node("Softplus", [negated], "bce.softplus");
+            var difference = graph.Node("Sub", [positive, product], "bce.difference");
+            var elementwise = graph.Node("Add", [difference, softplus], "bce.elementwise");
+            reconstruction = graph.Node("ReduceSum", [elementwise, axes], "reconstruction", ("keepdims", 0L));
+        }
+        else
+        {
+            // 0.5 sum((x - mean)^2 exp(-log σ²)) + 0.5 sum(log σ² + log 2π); the variance does not depend on z.
+            double[] featureLogVariance;
+            using (var lv = model.OutputLogVariance(ScalarType.Float64, CPU)!.detach().cpu().to_type(ScalarType.Float64))
+            {
+                var values = lv.data<double>().ToArray();
+                featureLogVariance = values.Length == 1 ? Enumerable.Repeat(values[0], (int)options.InputSize).ToArray() : values;
+            }
+            var precision = graph.Initializer("gaussian.precision", featureLogVariance.Select(v => (float)Math.Exp(-v)).ToArray(), options.InputSize);
+            var constant = graph.Initializer("gaussian.constant", [(float)(0.5 * featureLogVariance.Sum(v => v + 2 * GaussianDensity.HalfLogTwoPi))]);
+            var residual = graph.Node("Sub", [input, current], "gaussian.residual");
+            var squared = graph.Node("Mul", [residual, residual], "gaussian.squared");
+            var weighted = graph.Node("Mul", [squared, precision], "gaussian.weighted");
+            var sum = graph.Node("ReduceSum", [weighted, axes], "gaussian.sum", ("keepdims", 0L));
+            var scaled = graph.Node("Mul", [sum, half], "gaussian.scaled");
+            reconstruction = graph.Node("Add", [scaled, constant], "reconstruction");
+        }
+        // KL(q(z|x) || N(0, I)) = 0.5 sum(mean² + exp(log σ²) - log σ² - 1).
+        var one = graph.Initializer("one", [1f]);
+        var meanSquared = graph.Node("Mul", [mean, mean], "kl.mean_squared");
+        var variance = graph.Node("Exp", [logVariance], "kl.variance");
+        var klSum = graph.Node("Add", [meanSquared, variance], "kl.sum");
+        var klDifference = graph.Node("Sub", [klSum, logVariance], "kl.difference");
+        var klTerms = graph.Node("Sub", [klDifference, one], "kl.terms");
+        var klTotal = graph.Node("ReduceSum", [klTerms, axes], "kl.total", ("keepdims", 0L));
+        var kl = graph.Node("Mul", [klTotal, half], "kl");
+        graph.Node("Add", [reconstruction, kl], scoreOutput);
+        graph.RowOutput(scoreOutput);
+        if (labelOutput is not null)
+        {
+            graph.Node("Greater", [scoreOutput, graph.Initializer("threshold", [(float)threshold])], labelOutput);
+            graph.RowOutput(labelOutput, boolean: true);
+        }
+        return graph.ToModel("anomaly_scorer", $"The negative ELBO at the posterior mean of the {options} VAE: {input} [batch, {options.InputSize}] to {scoreOutput} [batch].");
+    }
+
+    /// <summary>
+    /// The serialized ONNX model of an MLP encoder with named ends: <paramref name="input"/> <c>[batch, InputSize]</c>
+    /// (shifted and scaled first when given) to <paramref name="output"/>, the posterior means <c>[batch, LatentSize]</c>,
+    /// or the means then the log-variances <c>[batch, 2 LatentSize]</c> when <paramref name="includeLogVariance"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model is not an unconditional ReLU MLP without layer norm.</exception>
+    /// <param name="model">An unconditional ReLU MLP without layer norm.</param>
+    /// <param name="input">The name of the graph's input.</param>
+    /// <param name="output">The name of the graph's output.</param>
+    /// <param name="includeLogVariance">Whether the log-variances follow the means.</param>
+    /// <param name="shift">Subtracted from each feature first; null for none.</param>
+    /// <param name="scale">Multiplies each shifted feature; null for none.</param>
+    /// <param name="oneRow">
+    /// Whether the output is declared <c>[width]</c> for one row, flattened: ML.NET's ONNX transformer feeds one row at a
+    /// time and would type a <c>[batch, width]</c> output as a <c>[1, width]</c> matrix.
+    /// </param>
+    internal static byte[] LatentFeaturesModel(VariationalAutoencoder model, string input, string output, bool includeLogVariance,
+        float[]? shift = null, float[]? scale = null, bool oneRow = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var options = model.Options;
+        Refuse(options, "encoder");
+        if (options.Architecture != VaeArchitecture.Mlp)
+            throw new ArgumentException($"Cannot export the latent features of the {options} model to ONNX: it is not an MLP.", nameof(model));
+        using var scope = NewDisposeScope();
+        var state = model.state_dict();
+        var graph = new OnnxGraph();
+        graph.Input(input, options.InputSize);
+        input = Standardized(graph, input, options.InputSize, shift, scale);
+        var (mean, logVariance) = MlpPosterior(graph, state, options, input, "posterior.mean", "posterior.log_variance");
+        var latent = includeLogVariance ? graph.Node("Concat", [mean, logVariance], "posterior.both", ("axis", 1L)) : mean;
+        var width = includeLogVariance ? 2 * options.LatentSize : options.LatentSize;
+        if (oneRow)
+        {
+            graph.Node("Reshape", [latent, graph.Initializer("flat_shape", [-1L])], output);
+            graph.FlatOutput(output, width);
+        }
+        else
+        {
+            graph.Node("Identity", [latent], output);
+            graph.Output(output, width);
+        }
+        return graph.ToModel("latent_features", $"q(z|x) of the {options} VAE: {input} [batch, {options.InputSize}] to {output}.");
+    }
+
+    private static string Standardized(OnnxGraph graph, string input, long features, float[]? shift, float[]? scale)
+    {
+        if (shift is not null)
+        {
+            if (shift.Length != features) throw new ArgumentException($"The shift has {shift.Length} values for {features} features.", nameof(shift));
+            input = graph.Node("Sub", [input, graph.Initializer("standardize.shift", shift, features)], "standardize.shifted");
+        }
+        if (scale is not null)
+        {
+            if (scale.Length != features) throw new ArgumentException($"The scale has {scale.Length} values for {features} features.", nameof(scale));
+            input = graph.Node("Mul", [input, graph.Initializer("standardize.scale", scale, features)], "standardize.scaled");
+        }
+        return input;
+    }
+
+    private static (string Mean, string LogVariance) MlpPosterior(OnnxGraph graph, Dictionary<string, Tensor> state, VaeOptions options, string input, string meanName, string logVarianceName)
+    {
+        var current = input;
+        for (var i = 1; i <= options.HiddenSizes.Count; i++)
+        {
+            current = Linear(graph, state, $"encoder.hidden.fc{i}", current, $"encoder.hidden.fc{i}.output");
+            current = graph.Node("Relu", [current], $"encoder.hidden.relu{i}");
+        }
+        return (Linear(graph, state, "encoder.mean", current, meanName), Linear(graph, state, "encoder.logVar", current, logVarianceName));
+    }
+
     // The graphs are the built-in unconditional ReLU networks without layer norm; anything else would export wrong numbers.
     private static void Refuse(VaeOptions options, string network)
     {

@@ -22,6 +22,7 @@ internal sealed class OnnxGraph
 
     private const int FloatType = 1;
     private const int Int64Type = 7;
+    private const int BoolType = 9;
     private const int IntAttribute = 2;
     private const int IntsAttribute = 7;
 
@@ -36,6 +37,34 @@ internal sealed class OnnxGraph
 
     /// <summary>A float output of shape <c>[batch, features]</c>.</summary>
     public void Output(string name, long features) => outputs.Add(ValueInfo(name, features));
+
+    /// <summary>An output of shape <c>[batch]</c>, one value per row: float, or bool when <paramref name="boolean"/>.</summary>
+    public void RowOutput(string name, bool boolean = false)
+    {
+        var shape = new ProtoWriter().Message(1, new ProtoWriter().String(2, BatchDimension));
+        var tensorType = new ProtoWriter().Int(1, boolean ? BoolType : FloatType).Message(2, shape);
+        outputs.Add(new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, tensorType)));
+    }
+
+    /// <summary>A float output of the fixed shape <c>[size]</c>, without a batch dimension.</summary>
+    public void FlatOutput(string name, long size)
+    {
+        var shape = new ProtoWriter().Message(1, new ProtoWriter().Int(1, size));
+        var tensorType = new ProtoWriter().Int(1, FloatType).Message(2, shape);
+        outputs.Add(new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, tensorType)));
+    }
+
+    /// <summary>A float32 initializer of the given shape (none for a scalar).</summary>
+    public string Initializer(string name, float[] values, params long[] shape)
+    {
+        var proto = new ProtoWriter();
+        foreach (var size in shape) proto.Int(1, size);
+        var bytes = new byte[values.Length * sizeof(float)];
+        for (var i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
+        proto.Int(2, FloatType).String(8, name).Bytes(9, bytes);
+        initializers.Add(proto);
+        return name;
+    }
 
     /// <summary>A float32 initializer holding a copy of <paramref name="tensor"/>'s values.</summary>
     public string Initializer(string name, Tensor tensor)
