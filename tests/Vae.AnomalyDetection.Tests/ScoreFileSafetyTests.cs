@@ -14,7 +14,7 @@ public sealed class ScoreFileSafetyTests : IDisposable
     {
         table = temp.File("t.csv");
         File.WriteAllText(table, "a,b,label\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i % 7},{i % 5},{(i < 36 ? 0 : 1)}\n")));
-        var trained = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", table, "--epochs", "1", "--threads", "1", "--output", temp.File("out"));
+        var trained = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", table, "--normal", "0", "--epochs", "1", "--threads", "1", "--output", temp.File("out"));
         trained.ExitCode.Should().Be(0, trained.ToString());
         model = Path.Combine(temp.File("out"), "model.vae");
     }
@@ -85,7 +85,7 @@ public sealed class ScoreFileSafetyTests : IDisposable
         File.Copy(table, reused, overwrite: true);
         var before = File.ReadAllText(reused);
 
-        var run = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", reused, "--epochs", "1", "--threads", "1", "--output", output);
+        var run = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", reused, "--normal", "0", "--epochs", "1", "--threads", "1", "--output", output);
 
         run.ExitCode.Should().Be(1, run.ToString());
         run.Error.Should().Contain("same file as --csv");

@@ -105,8 +105,8 @@ public sealed class TabularCommandTests : IDisposable
         var rows = string.Concat(Enumerable.Range(0, 12).Select(i => $"id{i},{i % 3},{i % 2}\n"));
         File.WriteAllText(PathFor("ids.csv"), "id,x,label\n" + rows);
 
-        var capped = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", PathFor("ids.csv"), "--epochs", "1", "--max-categories", "3", "--output", PathFor("capped"));
-        var raised = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", PathFor("ids.csv"), "--epochs", "1", "--max-categories", "20", "--impute", "--output", PathFor("raised"));
+        var capped = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", PathFor("ids.csv"), "--normal", "0", "--epochs", "1", "--max-categories", "3", "--output", PathFor("capped"));
+        var raised = SampleProcess.Run("Vae.AnomalyDetection", "tabular", "--csv", PathFor("ids.csv"), "--normal", "0", "--epochs", "1", "--max-categories", "20", "--impute", "--output", PathFor("raised"));
 
         capped.ExitCode.Should().Be(1, capped.ToString());
         capped.Error.Should().Contain(PathFor("ids.csv")).And.Contain("column 'id'").And.Contain("more than 3 distinct values");

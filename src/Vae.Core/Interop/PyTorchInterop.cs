@@ -114,22 +114,7 @@ public static class PyTorchInterop
         };
 
     /// <summary>Reads a safetensors file, naming the file in the two failures that would otherwise name nothing.</summary>
-    private static Dictionary<string, Tensor> ReadSafetensors(Stream stream, string source)
-    {
-        try
-        {
-            return SafetensorsFile.Read(stream, source);
-        }
-        catch (Exception e) when (e is OutOfMemoryException or OverflowException)
-        {
-            throw new InvalidDataException(
-                $"'{source}': the safetensors header claims more tensor data than one array can hold (about 2 GB) or memory allows; the file is damaged or too large for this reader ({e.Message}).", e);
-        }
-        catch (InvalidOperationException e) when (e.InnerException is DecoderFallbackException)
-        {
-            throw new InvalidDataException($"'{source}': the safetensors header is not valid UTF-8 ({e.Message}).", e);
-        }
-    }
+    private static Dictionary<string, Tensor> ReadSafetensors(Stream stream, string source) => SafetensorsFile.Read(stream, source);
 
     private static ArgumentException UnknownExtension(string path) =>
         new($"'{path}': the extension '{Path.GetExtension(path)}' is not a PyTorch format; use {string.Join(", ", Extensions)}.", nameof(path));

@@ -41,6 +41,24 @@ internal static class SafetensorsFile
     /// <summary>Like <see cref="Read"/>, and also the header's <c>__metadata__</c> strings (empty when it has none).</summary>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadWithMetadata(Stream stream, string source)
     {
+        // The runtime's own messages for these name neither the file nor what in it is wrong.
+        try
+        {
+            return ReadUnchecked(stream, source);
+        }
+        catch (Exception e) when (e is OutOfMemoryException or OverflowException)
+        {
+            throw new InvalidDataException(
+                $"'{source}': the safetensors header claims more tensor data than one array can hold (about 2 GB) or memory allows; the file is damaged or too large for this reader ({e.Message}).", e);
+        }
+        catch (InvalidOperationException e) when (e.InnerException is DecoderFallbackException)
+        {
+            throw new InvalidDataException($"'{source}': the safetensors header is not valid UTF-8 ({e.Message}).", e);
+        }
+    }
+
+    private static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadUnchecked(Stream stream, string source)
+    {
         var lengthBytes = new byte[8];
         if (stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
             throw new InvalidDataException($"'{source}' is not a safetensors file: it is shorter than the 8-byte header length.");
