@@ -49,7 +49,8 @@ public sealed unsafe class KernelStressTests
                 Interlocked.Increment(ref runs[part]);
                 // Scratch indexed by the worker is never shared: two parts never hold one worker index at once.
                 Interlocked.Increment(ref workers[worker]).Should().Be(1, $"worker {worker} ran two parts at once");
-                if (part % 3 == 0) Thread.SpinWait(random.Next(0, 2000) | 1);
+                // Long enough that a part a helper runs is still running when the caller has done all the others.
+                Thread.SpinWait(Random.Shared.Next(1, part % 3 == 0 ? 20_000 : 500));
                 Interlocked.Decrement(ref workers[worker]);
                 Volatile.Write(ref ended[part], 1);
             });
