@@ -261,6 +261,37 @@ public sealed unsafe class KernelStressTests
         }
     }
 
+    [Fact]
+    public void AdamsThreadedCpuStepUpdatesEveryWeightAsOneThreadDoes()
+    {
+        // 131,073 weights over two threads once left the last one to no thread (two chunks of 65,536).
+        int[] sizes = [131_073, 131_072, 196_611, 262_207, 65_537, 1];
+        using var load = new Contention();
+        foreach (var size in sizes)
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(size);
+            var start = randn(size);
+            var gradient = randn(size);
+            Tensor Stepped(int threads)
+            {
+                var parameter = new TorchSharp.Modules.Parameter(start.clone(), requires_grad: true);
+                using var adam = new FlatAdam([parameter], 1e-2) { Threads = threads };
+                for (var step = 0; step < 3; step++)
+                {
+                    adam.Gradients.copy_(gradient);
+                    adam.Step();
+                }
+                return adam.Parameters.clone();
+            }
+
+            var one = Stepped(1);
+            foreach (var threads in ThreadCounts)
+                TensorAssert.Identical(Stepped(threads), one).Should().BeTrue($"{size} weights on {threads} threads as on one");
+            one.ne(start).all().item<bool>().Should().BeTrue($"every one of {size} weights moves");
+        }
+    }
+
     private static void MatchesLibtorch(ClickMatrix batch, float[] clickWeights, (float[] First, double Loss, float[] WeightGradient, float[] BiasGradient, float[] HiddenGradient) actual,
         float* inputWeight, float* inputBias, float* weight, float* bias, float* hidden, int users, int items, int units)
     {
