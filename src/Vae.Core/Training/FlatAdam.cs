@@ -194,7 +194,9 @@ internal sealed unsafe class FlatAdam : IDisposable
             Update((float*)p, (float*)g, (float*)m, (float*)v, count, b1, b2, negativeStepSize, scaledEps, decay);
             return;
         }
-        var chunk = (count / workers + 63) / 64 * 64;
+        // Rounded up before and after the multiple of 64: count / workers rounded down could leave the last few
+        // elements to no worker (129 over two workers: two chunks of 64).
+        var chunk = ((count + workers - 1) / workers + 63) / 64 * 64;
         KernelThreads.Run(workers, worker =>
         {
             var start = worker * chunk;

@@ -10,6 +10,7 @@ namespace Vae.Core.Tests;
 /// Tests that hold the helpers back hold them back for other tests' calls too, which then run on their callers:
 /// slower, but with the same results, which is what these tests are about.
 /// </remarks>
+[Collection(KernelThreadsCollection.Name)]
 public class KernelThreadsTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
