@@ -151,6 +151,20 @@ public sealed class PickledStateDictTests
         (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(16L << 20);
     }
 
+    [Fact]
+    public void A_view_repeating_one_element_into_a_huge_tensor_is_refused_in_bounded_memory()
+    {
+        using var folder = new TempDirectory();
+        var path = folder.File("expanded.pt");
+        // Stride 0 stays inside a one-element storage but would expand to 40 GB.
+        WritePt(path, P.StateDict(("w", P.Tensor("FloatStorage", "0", 1, 0, [100_000, 100_000], [0, 0]))), ("0", Floats(1)));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var read = () => Read(path);
+        read.Should().Throw<InvalidDataException>().WithMessage($"*{path}*'w'*more than the*bytes a file of this size can honestly hold*");
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(16L << 20);
+    }
+
     [Theory]
     [InlineData(3, new long[] { 4 }, new long[] { 1 }, "*reaches element 7 of the storage '0', which holds 6*")]
     [InlineData(0, new long[] { 3, 3 }, new long[] { 3, 1 }, "*reaches element 9 of the storage '0', which holds 6*")]
