@@ -79,6 +79,31 @@ public sealed class PickledStateDictTests
     }
 
     [Fact]
+    public void Views_PyTorch_saved_load_as_torch_load_gives_them()
+    {
+        // views.pt, written by torch.save (make_pytorch_fixtures.py): a transposed tensor, views with a storage offset,
+        // two tensors sharing one storage and a Parameter, under the archive folder 'views/'.
+        var tensors = Read(PyTorchFixtures.PathOf("views.pt"));
+        try
+        {
+            tensors.Keys.Should().Equal("transposed", "offset", "corner", "tied.weight", "tied.weight_t", "parameter");
+            Matrix(tensors["transposed"]).Should().BeEquivalentTo(new float[,] { { 0, 3 }, { 1, 4 }, { 2, 5 } });
+            tensors["offset"].data<float>().ToArray().Should().Equal(3, 4, 5, 6);
+            tensors["corner"].dtype.Should().Be(ScalarType.Float64);
+            tensors["corner"].shape.Should().Equal(3, 2);
+            tensors["corner"].data<double>().ToArray().Should().Equal(4, 5, 7, 8, 10, 11);
+            Matrix(tensors["tied.weight"]).Should().BeEquivalentTo(new float[,] { { 0, 1, 2 }, { 3, 4, 5 } });
+            Matrix(tensors["tied.weight_t"]).Should().BeEquivalentTo(new float[,] { { 0, 3 }, { 1, 4 }, { 2, 5 } });
+            Matrix(tensors["parameter"]).Should().BeEquivalentTo(new float[,] { { 0, 2 }, { 1, 3 } });
+            tensors.Values.Should().OnlyContain(t => t.is_contiguous());
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    [Fact]
     public void A_transposed_tensor_loads_with_the_values_torch_load_gives()
     {
         using var folder = new TempDirectory();
