@@ -1,5 +1,3 @@
-using System.Collections;
-using System.Reflection;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -8,56 +6,40 @@ namespace Vae.Core;
 
 /// <summary>
 /// Reads and writes the file <c>torch.save(model.state_dict(), path)</c> makes (a zip with a pickle and one entry per
-/// tensor) through TorchSharp.PyBridge 1.4.4.
+/// storage).
 /// </summary>
 /// <remarks>
-/// PyBridge's public API only loads a file into a module whose state dict already has the file's keys and shapes, but
-/// an import must see the keys and shapes first to know which model to build. So the reader calls PyBridge's own
-/// unpickler, which that version keeps internal, by reflection; the package version is pinned, and every
-/// <c>.pt</c> fixture test goes through this path. Writing uses the public <c>save_py</c> on a module of no layers that
-/// hands out the dictionary to save.
+/// Reading uses <see cref="StateDictUnpickler"/>, this library's own interpreter for the pickle opcodes
+/// <c>torch.save</c> writes: it accepts only the few globals a state dict names, checks every storage's claimed size
+/// against its zip entry before allocating it, reads each storage once (tied weights share one) and builds every tensor
+/// from its storage, offset, sizes and strides, so transposed weights and views load as <c>torch.load</c> loads them.
+/// Writing uses TorchSharp.PyBridge's public <c>save_py</c> on a module of no layers that hands out the dictionary to save.
 /// </remarks>
 internal static class PickledStateDict
 {
-    private static readonly MethodInfo? Unpickle = typeof(PyBridgeModuleExtensions).Assembly
-        .GetType("TorchSharp.PyBridge.PyTorchUnpickler")
-        ?.GetMethod("UnpickleStateDict", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static, [typeof(Stream), typeof(bool), typeof(bool)]);
-
     /// <summary>Reads every tensor of the file, in the dtype it was stored in, on the CPU.</summary>
     /// <exception cref="InvalidDataException">The file is not a zip-format <c>torch.save</c> file of a state dict.</exception>
     public static Dictionary<string, Tensor> Read(Stream stream, string source)
     {
-        if (Unpickle is null)
-            throw new NotSupportedException("This TorchSharp.PyBridge has no PyTorchUnpickler.UnpickleStateDict(Stream, bool, bool); Vae.Core reads .pt files with version 1.4.4.");
         CheckArchive(stream, source);
-        object? result;
+        var budget = stream.CanSeek ? MaxUncompressedBytes(stream.Length - stream.Position) : long.MaxValue;
         try
         {
-            result = Unpickle.Invoke(null, [stream, true, false]);
+            using var archive = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true);
+            return StateDictUnpickler.Read(archive, source, budget);
         }
-        catch (TargetInvocationException e) when (e.InnerException is OutOfMemoryException inner)
+        catch (InvalidDataException e) when (!e.Message.StartsWith($"'{source}'", StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"'{source}': reading its tensors ran out of memory ({inner.Message}).", inner);
+            throw NotAStateDict(source, e.Message, e);
         }
-        catch (TargetInvocationException e) when (e.InnerException is { } inner)
+        catch (OutOfMemoryException e)
         {
-            throw new InvalidDataException(
-                $"'{source}' is not a PyTorch state dict saved with torch.save(model.state_dict(), path) in the zip format of PyTorch 1.6 and later ({inner.GetType().Name}: {inner.Message}).", inner);
+            throw new InvalidDataException($"'{source}': reading its tensors ran out of memory ({e.Message}).", e);
         }
-        if (result is not Hashtable table)
-            throw new InvalidDataException($"'{source}' holds no state dict (a {result?.GetType().Name ?? "null"} instead of a dictionary of tensors).");
-        var tensors = new Dictionary<string, Tensor>();
-        foreach (DictionaryEntry entry in table)
-        {
-            if (entry.Key is string key && entry.Value is Tensor tensor) tensors.Add(key, tensor);
-            else
-            {
-                foreach (var t in tensors.Values) t.Dispose();
-                throw new InvalidDataException($"'{source}': the entry '{entry.Key}' is a {entry.Value?.GetType().Name ?? "null"}, not a tensor; save model.state_dict(), not other objects.");
-            }
-        }
-        return tensors;
     }
+
+    internal static InvalidDataException NotAStateDict(string source, string reason, Exception? inner = null) =>
+        new($"'{source}' is not a PyTorch state dict saved with torch.save(model.state_dict(), path) in the zip format of PyTorch 1.6 and later ({reason}).", inner);
 
     /// <summary>The most entries the zip may hold: a pickle, a version and a few more besides one entry per tensor.</summary>
     internal const int MaxEntries = SafetensorsFile.MaxTensors + 16;
