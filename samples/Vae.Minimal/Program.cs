@@ -7,7 +7,15 @@ using Vae.Core.Data;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-var epochs = args.Length > 0 ? int.Parse(args[0]) : 10;
+if (args.Length > 1 || args is ["-h" or "--help"] || (args.Length == 1 && !(int.TryParse(args[0], out var given) && given > 0)))
+{
+    var help = args is ["-h" or "--help"];
+    (help ? Console.Out : Console.Error).WriteLine(
+        (help ? "" : $"error: expected one positive number of epochs, got '{string.Join(' ', args)}'\n") +
+        "usage: dotnet run --project samples/Vae.Minimal -c Release [-- EPOCHS]   (default 10; writes minimal.vae here)");
+    return help ? 0 : 2;
+}
+var epochs = args.Length == 1 ? int.Parse(args[0]) : 10;
 var data = Path.Combine(AppContext.BaseDirectory, "data", "mnist-10k");
 using var train = MnistDataset.Load(data, MnistSplit.Train); // [8000, 784] in [0, 1]
 using var test = MnistDataset.Load(data, MnistSplit.Test);   // [2000, 784]
@@ -42,6 +50,7 @@ using var samples = model.Sample(64);  // [64, 784] pixel probabilities from z ~
 Console.WriteLine($"64 samples, mean pixel {samples.mean().item<float>():F3}");
 model.Save("minimal.vae");
 Console.WriteLine($"saved minimal.vae ({new FileInfo("minimal.vae").Length:N0} bytes)");
+return 0;
 
 /// <summary>fc1 then two heads, fc21 (mean) and fc22 (log-variance), as in main.py.</summary>
 sealed class TutorialEncoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>

@@ -24,4 +24,16 @@ public class MinimalSampleTests
 
         new FileInfo(folder.File("minimal.vae")).Length.Should().BeGreaterThan(2_000_000, "the model's 652,824 weights are saved");
     }
+
+    [Fact]
+    public void HelpPrintsTheUsageAndABadArgumentIsAnError()
+    {
+        var help = SampleProcess.Run("Vae.Minimal", "--help");
+        help.ExitCode.Should().Be(0, help.ToString());
+        help.Output.Should().Contain("usage:").And.Contain("EPOCHS");
+
+        var bad = SampleProcess.Run("Vae.Minimal", "ten");
+        bad.ExitCode.Should().Be(2, bad.ToString());
+        bad.Error.Should().Contain("expected one positive number of epochs, got 'ten'");
+    }
 }
