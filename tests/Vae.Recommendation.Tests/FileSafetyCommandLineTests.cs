@@ -5,26 +5,8 @@ using Vae.Samples.Tests;
 namespace Vae.Recommendation.Tests;
 
 /// <summary>The recommendation commands never write over their inputs, and a figure JSON cannot hold is null with a note.</summary>
-public sealed class FileSafetyCommandLineTests : IDisposable
+public sealed class FileSafetyCommandLineTests : SyntheticDataFolderTests
 {
-    private readonly TempFolder temp = new();
-    private readonly string data;
-
-    public FileSafetyCommandLineTests()
-    {
-        data = temp.File("data");
-        SyntheticClicks.Generate(new SyntheticClickOptions { UserCount = 400, ItemCount = 150, TopicCount = 6, Seed = 3 })
-            .WriteFolder(data, new ReferenceSplitOptions { HeldOutUsers = 40 });
-    }
-
-    public void Dispose() => temp.Dispose();
-
-    private SampleProcess.Result Run(params string[] args)
-    {
-        using var run = SampleProcess.Start("Vae.Recommendation", args, temp.Path);
-        return run.WaitForExit();
-    }
-
     private SampleProcess.Result Train(params string[] args) =>
         Run([.. args, "--hidden", "32", "--latent", "8", "--batch-size", "50", "--threads", "1", "--epochs", "1", "--json"]);
 

@@ -5,26 +5,8 @@ using Vae.Samples.Tests;
 namespace Vae.Recommendation.Tests;
 
 /// <summary>The recommendation program as a user or a scheduler runs it: a process with arguments, files and output.</summary>
-public sealed class RecommendationCommandLineTests : IDisposable
+public sealed class RecommendationCommandLineTests : SyntheticDataFolderTests
 {
-    private readonly TempFolder temp = new();
-    private readonly string data;
-
-    public RecommendationCommandLineTests()
-    {
-        data = temp.File("data");
-        SyntheticClicks.Generate(new SyntheticClickOptions { UserCount = 400, ItemCount = 150, TopicCount = 6, Seed = 3 })
-            .WriteFolder(data, new ReferenceSplitOptions { HeldOutUsers = 40 });
-    }
-
-    public void Dispose() => temp.Dispose();
-
-    private SampleProcess.Result Run(params string[] args)
-    {
-        using var run = SampleProcess.Start("Vae.Recommendation", args, temp.Path);
-        return run.WaitForExit();
-    }
-
     /// <summary>A quick run: a small model, one thread, JSON output.</summary>
     private SampleProcess.Result Train(params string[] args) =>
         Run([.. args, "--hidden", "32", "--latent", "8", "--batch-size", "50", "--threads", "1", "--json"]);
