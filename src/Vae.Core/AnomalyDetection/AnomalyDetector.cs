@@ -349,6 +349,6 @@ public sealed class AnomalyDetector : IDisposable
         var kl = Model.LearnedPrior is { } prior
             ? prior.KlEstimate(mean, mean, logVar, Model.Encoder, Reduction.None)
             : ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
-        return (reconstruction + kl).MoveToOuterDisposeScope();
+        return reconstruction.add(kl, Scalars.One).MoveToOuterDisposeScope();
     }
 }

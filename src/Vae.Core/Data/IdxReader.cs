@@ -47,9 +47,10 @@ public static class IdxReader
         var (count, rows, columns) = (dimensions[0], dimensions[1], dimensions[2]);
         VaeRuntime.EnsureNativeLibraryLoadable();
         using var scope = NewDisposeScope();
+        using var s = new ScalarScope();
         // One conversion over the whole block instead of a managed loop over every pixel.
         var bytes = torch.tensor(data, new long[] { count, (long)rows * columns }, ScalarType.Byte);
-        return (bytes.to_type(ScalarType.Float32).div_(255f).MoveToOuterDisposeScope(), rows, columns);
+        return (bytes.to_type(ScalarType.Float32).div_(s[255f]).MoveToOuterDisposeScope(), rows, columns);
     }
 
     /// <summary>Reads an IDX label file into an int64 tensor of shape <c>[N]</c>.</summary>

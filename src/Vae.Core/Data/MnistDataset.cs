@@ -159,8 +159,9 @@ public sealed class MnistDataset : IDisposable
     private MnistDataset Where(IEnumerable<int> digits)
     {
         using var scope = NewDisposeScope();
+        using var s = new ScalarScope();
         var keep = zeros_like(Labels, ScalarType.Bool);
-        foreach (var digit in digits) keep = keep.logical_or(Labels.eq(digit));
+        foreach (var digit in digits) keep = keep.logical_or(Labels.eq(s[(long)digit]));
         var indices = keep.nonzero().squeeze(1);
         return new MnistDataset(Images.index_select(0, indices), Labels.index_select(0, indices));
     }

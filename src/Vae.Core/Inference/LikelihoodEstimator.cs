@@ -133,7 +133,7 @@ public static class LikelihoodEstimator
         if (fused is not null) x = x.contiguous();
         using var scope = NewDisposeScope();
         var (mean, logVar) = model.Posterior(x);
-        var std = (0.5 * logVar).exp_();
+        var std = logVar.mul(Scalars.Half).exp_();
         var rows = x.shape[0];
         var latent = mean.shape[1];
         Tensor? total = null;
@@ -144,19 +144,20 @@ public static class LikelihoodEstimator
             var count = Math.Min(samplesPerChunk, samples - done);
             // The same draw and arithmetic as Reparameterization.Sample, so k = 1 reproduces a forward pass's z.
             var eps = randn([count, rows, latent], dtype: mean.dtype, device: mean.device, generator: generator);
-            var z = mean.addcmul(eps, std, 1);
+            var z = mean.addcmul(eps, std, Scalars.One);
             var logPxGivenZ = fused is not null
                 ? fused.LogLikelihood(z.reshape(count * rows, latent), x, threads).reshape(count, rows)
                 : LogLikelihoodGivenLatents(model, z, x);
             var logPz = model.PriorLogDensity(z);
             var logQz = GaussianDensity.LogDensityUnchecked(z, mean, logVar);
-            var logWeights = (logPxGivenZ + logPz - logQz).to_type(ScalarType.Float64);
+            var logWeights = logPxGivenZ.add(logPz, Scalars.One).sub_(logQz).to_type(ScalarType.Float64);
             var chunk = logWeights.logsumexp(0);
             var combined = total is null ? chunk : stack([total, chunk]).logsumexp(0);
             total?.Dispose();
             total = combined.MoveToOuterDisposeScope();
         }
-        return (total! - Math.Log(samples)).MoveToOuterDisposeScope();
+        using var s = new ScalarScope();
+        return total!.sub(s[Math.Log(samples)]).MoveToOuterDisposeScope();
     }
 
     // log p(x|z) [samples, rows] for z [samples, rows, latent] through autograd's modules.

@@ -64,7 +64,7 @@ public static class VaeEvaluation
             using var batchScope = NewDisposeScope();
             var batch = data.narrow(0, start, Math.Min(batchSize, count - start)).to(modelType, modelDevice);
             var terms = ElboLoss.NegativeElboUnchecked(model.Forward(batch, generator), model.FeaturesOf(batch), 1.0, Reduction.Sum);
-            total.add_(stack([terms.Loss, terms.Reconstruction, terms.Kl]).to_type(ScalarType.Float64));
+            total.add_(stack([terms.Loss, terms.Reconstruction, terms.Kl]).to_type(ScalarType.Float64), Scalars.One);
         }
         var sums = total.cpu().data<double>().ToArray();
         return new ElboMetrics(sums[0] / count, sums[1] / count, sums[2] / count);

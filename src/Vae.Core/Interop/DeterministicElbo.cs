@@ -41,7 +41,7 @@ public static class DeterministicElbo
                 ? prior.KlEstimate(mean, mean, logVariance, model.Encoder, Reduction.None)
                 : ElboLoss.KlUnchecked(mean, logVariance, Reduction.None);
             // Rows summed in float32, the batch in float64: a float32 sum over a whole batch would round to about 1e-7 of the total.
-            total.add_((reconstruction.sum(1) + kl).to_type(ScalarType.Float64).sum());
+            total.add_(reconstruction.sum(1).add(kl, Scalars.One).to_type(ScalarType.Float64).sum(), Scalars.One);
         }
         return total.cpu().item<double>() / count;
     }

@@ -77,28 +77,32 @@ public static class ContinuousBernoulli
     internal static Tensor LogNormalizerUnchecked(Tensor logits)
     {
         using var scope = NewDisposeScope();
-        var cutoff = SeriesCutoff(logits.dtype);
+        using var s = new ScalarScope();
+        var cutoff = s[SeriesCutoff(logits.dtype)];
         var magnitude = logits.abs();
         var near = magnitude.lt(cutoff);
         // log(x coth x) with x = l / 2 = x^2/3 - 7x^4/90 + 62x^6/2835 - 127x^8/18900: the next term, 0.0022 x^10, is
         // below the type's rounding inside the cutoff.
-        var x2 = where(near, logits, zeros_like(logits)).mul(0.5).square();
+        var x2 = where(near, logits, zeros_like(logits)).mul(Scalars.Half).pow(Scalars.Two);
         // Out of place throughout: autograd keeps the intermediate values for the gradient.
-        var series = x2.mul(-127.0 / 18900).add(62.0 / 2835).mul(x2).sub(7.0 / 90).mul(x2).add(1.0 / 3).mul(x2).add(Math.Log(2));
+        var series = x2.mul(s[-127.0 / 18900]).add(s[62.0 / 2835], Scalars.One).mul(x2).sub(s[7.0 / 90]).mul(x2)
+            .add(s[1.0 / 3], Scalars.One).mul(x2).add(s[Math.Log(2)], Scalars.One);
         var far = where(near, full_like(logits, cutoff), magnitude);
-        var closed = far.log().sub(far.mul(0.5).tanh().log());
+        var closed = far.log().sub(far.mul(Scalars.Half).tanh().log());
         return where(near, series, closed).MoveToOuterDisposeScope();
     }
 
     internal static Tensor MeanUnchecked(Tensor logits)
     {
         using var scope = NewDisposeScope();
-        var cutoff = SeriesCutoff(logits.dtype);
+        using var s = new ScalarScope();
+        var cutoff = s[SeriesCutoff(logits.dtype)];
         var near = logits.abs().lt(cutoff);
         // 1/2 + l/12 - l^3/720 + l^5/30240 - l^7/1209600 (the Bernoulli numbers' series of 1 / (1 - exp(-l)) - 1 / l).
         var small = where(near, logits, zeros_like(logits));
-        var l2 = small.square();
-        var series = l2.mul(-1.0 / 1209600).add(1.0 / 30240).mul(l2).sub(1.0 / 720).mul(l2).add(1.0 / 12).mul(small).add(0.5);
+        var l2 = small.pow(Scalars.Two);
+        var series = l2.mul(s[-1.0 / 1209600]).add(s[1.0 / 30240], Scalars.One).mul(l2).sub(s[1.0 / 720]).mul(l2)
+            .add(s[1.0 / 12], Scalars.One).mul(small).add(Scalars.Half, Scalars.One);
         var large = where(near, full_like(logits, cutoff), logits);
         var closed = large.neg().expm1().reciprocal().neg().sub(large.reciprocal());
         return where(near, series, closed).MoveToOuterDisposeScope();

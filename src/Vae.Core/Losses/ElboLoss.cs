@@ -218,7 +218,8 @@ public static class ElboLoss
         using var scope = NewDisposeScope();
         var perSample = term(Reduction.None);
         var elements = shaped.shape[0] == 0 ? 1 : shaped.numel() / shaped.shape[0];
-        return perSample.mean().div_(elements).MoveToOuterDisposeScope();
+        using var scalars = new ScalarScope();
+        return perSample.mean().div_(scalars[elements]).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -278,7 +279,8 @@ public static class ElboLoss
             ? learned.Prior.KlEstimate(output.Z, output.Mean, output.LogVariance, learned.Encoder, reduction)
             : KlUnchecked(output.Mean, output.LogVariance, reduction);
         var penalty = freeBits > 0 ? FreeBitsKlUnchecked(output.Mean, output.LogVariance, freeBits, reduction) : kl;
-        var loss = beta == 1.0 ? reconstruction + penalty : reconstruction + beta * penalty;
+        using var scalars = new ScalarScope();
+        var loss = reconstruction.add(penalty, beta == 1.0 ? Scalars.One : scalars[beta]);
         return new ElboTerms(
             reconstruction.MoveToOuterDisposeScope(),
             kl.MoveToOuterDisposeScope(),
@@ -309,19 +311,20 @@ public static class ElboLoss
     internal static Tensor GaussianNllElementwise(Tensor mean, Tensor target, Tensor logVariance)
     {
         using var scope = NewDisposeScope();
-        var elementwise = (target - mean).pow_(2).mul_((-logVariance).exp_()).add_(logVariance).add_(2 * GaussianDensity.HalfLogTwoPi).mul_(0.5);
+        var elementwise = (target - mean).pow_(Scalars.Two).mul_((-logVariance).exp_()).add_(logVariance, Scalars.One).add_(Scalars.LogTwoPi, Scalars.One).mul_(Scalars.Half);
         return elementwise.MoveToOuterDisposeScope();
     }
 
     internal static Tensor FreeBitsKlUnchecked(Tensor mean, Tensor logVariance, double freeBits, Reduction reduction)
     {
         using var scope = NewDisposeScope();
-        var perDimension = (mean.square() + logVariance.exp() - logVariance - 1).mul_(0.5).mean([0]);
-        var floored = perDimension.clamp_min(freeBits).sum();
+        using var scalars = new ScalarScope();
+        var perDimension = KlElementwise(mean, logVariance).mean([0]);
+        var floored = perDimension.clamp_min(scalars[freeBits]).sum();
         var result = reduction switch
         {
             Reduction.Mean => floored,
-            Reduction.Sum => floored.mul_(mean.shape[0]),
+            Reduction.Sum => floored.mul_(scalars[mean.shape[0]]),
             _ => throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Free bits need Mean or Sum."),
         };
         return result.MoveToOuterDisposeScope();
@@ -330,9 +333,12 @@ public static class ElboLoss
     internal static Tensor KlUnchecked(Tensor mean, Tensor logVariance, Reduction reduction)
     {
         using var scope = NewDisposeScope();
-        var elementwise = (mean.square() + logVariance.exp() - logVariance - 1).mul_(0.5);
-        return Reduce(elementwise, reduction).MoveToOuterDisposeScope();
+        return Reduce(KlElementwise(mean, logVariance), reduction).MoveToOuterDisposeScope();
     }
+
+    // (mean² + exp(logVariance) - logVariance - 1) / 2, with rooted scalars only (see ScalarScope).
+    private static Tensor KlElementwise(Tensor mean, Tensor logVariance) =>
+        mean.pow(Scalars.Two).add_(logVariance.exp(), Scalars.One).sub_(logVariance).sub_(Scalars.One).mul_(Scalars.Half);
 
     internal static Tensor BceWithLogitsUnchecked(Tensor logits, Tensor target, Reduction reduction)
     {

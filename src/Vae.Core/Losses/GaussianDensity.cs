@@ -41,13 +41,13 @@ public static class GaussianDensity
     internal static Tensor LogDensityUnchecked(Tensor x, Tensor mean, Tensor logVariance)
     {
         using var scope = NewDisposeScope();
-        var elementwise = (x - mean).pow_(2).mul_((-logVariance).exp_()).add_(logVariance).mul_(-0.5).sub_(HalfLogTwoPi);
+        var elementwise = (x - mean).pow_(Scalars.Two).mul_((-logVariance).exp_()).add_(logVariance, Scalars.One).mul_(Scalars.MinusHalf).sub_(Scalars.HalfLogTwoPi);
         return elementwise.sum(-1).MoveToOuterDisposeScope();
     }
 
     internal static Tensor StandardLogDensityUnchecked(Tensor z)
     {
         using var scope = NewDisposeScope();
-        return z.square().mul_(-0.5).sub_(HalfLogTwoPi).sum(-1).MoveToOuterDisposeScope();
+        return z.pow(Scalars.Two).mul_(Scalars.MinusHalf).sub_(Scalars.HalfLogTwoPi).sum(-1).MoveToOuterDisposeScope();
     }
 }

@@ -11,8 +11,8 @@ internal static class Activations
     public static Module<Tensor, Tensor> Module(VaeActivation activation) => activation switch
     {
         VaeActivation.ReLU => ReLU(),
-        VaeActivation.LeakyReLU => LeakyReLU(0.01),
-        VaeActivation.ELU => ELU(),
+        // TorchSharp's own LeakyReLU and ELU modules pass libtorch scalars that only a finalizer frees (see ScalarScope).
+        VaeActivation.LeakyReLU or VaeActivation.ELU => new ActivationModule(activation),
         VaeActivation.GELU => GELU(),
         VaeActivation.SiLU => SiLU(),
         VaeActivation.Tanh => Tanh(),
@@ -23,8 +23,8 @@ internal static class Activations
     public static Tensor Apply(VaeActivation activation, Tensor input) => activation switch
     {
         VaeActivation.ReLU => functional.relu(input),
-        VaeActivation.LeakyReLU => functional.leaky_relu(input, 0.01),
-        VaeActivation.ELU => functional.elu(input, 1.0),
+        VaeActivation.LeakyReLU => input.leaky_relu(Scalars.LeakyReLUSlope),
+        VaeActivation.ELU => input.elu(Scalars.One, Scalars.One, Scalars.One),
         VaeActivation.GELU => functional.gelu(input),
         VaeActivation.SiLU => functional.silu(input),
         VaeActivation.Tanh => functional.tanh(input),

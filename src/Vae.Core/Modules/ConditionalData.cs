@@ -31,7 +31,8 @@ public static class ConditionalData
             throw new ArgumentException($"labels must be one-dimensional integers, but have shape {Guard.Shape(labels)} and type {labels.dtype}.", nameof(labels));
         using var scope = NewDisposeScope();
         var values = labels.to_type(ScalarType.Int64);
-        var outside = values.lt(0).logical_or(values.ge(classes)).nonzero();
+        using var s = new ScalarScope();
+        var outside = values.lt(s[0L]).logical_or(values.ge(s[(long)classes])).nonzero();
         if (outside.shape[0] > 0)
         {
             var index = outside[0, 0].item<long>();

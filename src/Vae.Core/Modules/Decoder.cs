@@ -69,7 +69,8 @@ public sealed class Decoder : Module<Tensor, Tensor>
             layers.append($"fc{index}", fullyConnected[^1]);
         }
         if (options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
-            logVariance = Parameter(full(options.InputSize, Math.Log(options.GaussianVariance)));
+            using (var s = new ScalarScope())
+                logVariance = Parameter(full(options.InputSize, s[Math.Log(options.GaussianVariance)]));
         RegisterComponents();
     }
 

@@ -18,8 +18,8 @@ public static class Reparameterization
     {
         Guard.SameShape(mean, nameof(mean), logVariance, nameof(logVariance));
         using var scope = NewDisposeScope();
-        var std = (0.5 * logVariance).exp_();
+        var std = logVariance.mul(Scalars.Half).exp_();
         var eps = randn(mean.shape, dtype: mean.dtype, device: mean.device, generator: generator);
-        return mean.addcmul(eps, std, 1).MoveToOuterDisposeScope();
+        return mean.addcmul(eps, std, Scalars.One).MoveToOuterDisposeScope();
     }
 }

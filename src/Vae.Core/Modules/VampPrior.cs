@@ -25,7 +25,9 @@ public sealed class VampPrior : Module
     public VampPrior(VaeOptions options) : base(VaeRuntime.CheckedName(nameof(VampPrior)))
     {
         ArgumentNullException.ThrowIfNull(options);
-        pseudoInputs = Parameter(normal(0.05, 0.01, [options.PseudoInputs, options.InputSize]));
+        // randn * 0.01 + 0.05 is what normal(0.05, 0.01) draws, with scalars that stay alive (see ScalarScope).
+        using (var s = new ScalarScope())
+            pseudoInputs = Parameter(randn([options.PseudoInputs, options.InputSize]).mul_(s[0.01]).add_(s[0.05], Scalars.One));
         RegisterComponents();
     }
 
@@ -40,16 +42,17 @@ public sealed class VampPrior : Module
         ArgumentNullException.ThrowIfNull(z);
         ArgumentNullException.ThrowIfNull(encoder);
         using var scope = NewDisposeScope();
+        using var s = new ScalarScope();
         var (mean, logVariance) = Components(encoder);
         var latent = z.shape[^1];
         var flat = z.reshape(-1, latent).to_type(mean.dtype);
         // -0.5 sum_j (z_j - m_kj)^2 / v_kj + log v_kj + log 2 pi, expanded into products so that only [N, K] is held.
         var precision = logVariance.neg().exp();
-        var quadratic = flat.square().matmul(precision.t())
-            .sub(flat.matmul(mean.mul(precision).t()).mul(2))
-            .add(mean.square().mul(precision).add(logVariance).sum(1).unsqueeze(0));
-        var logComponents = quadratic.add(latent * 2 * GaussianDensity.HalfLogTwoPi).mul(-0.5);
-        var logDensity = logComponents.logsumexp(1).sub(Math.Log(mean.shape[0]));
+        var quadratic = flat.pow(Scalars.Two).matmul(precision.t())
+            .sub(flat.matmul(mean.mul(precision).t()).mul(Scalars.Two))
+            .add(mean.pow(Scalars.Two).mul(precision).add(logVariance, Scalars.One).sum(1).unsqueeze(0), Scalars.One);
+        var logComponents = quadratic.add(s[latent * 2 * GaussianDensity.HalfLogTwoPi], Scalars.One).mul(Scalars.MinusHalf);
+        var logDensity = logComponents.logsumexp(1).sub(s[Math.Log(mean.shape[0])]);
         return logDensity.reshape(z.shape[..^1]).MoveToOuterDisposeScope();
     }
 
@@ -66,7 +69,7 @@ public sealed class VampPrior : Module
         var (mean, logVariance) = Components(encoder);
         var chosen = randint(0, mean.shape[0], [count], device: mean.device, generator: generator);
         var noise = randn([count, mean.shape[1]], dtype: mean.dtype, device: mean.device, generator: generator);
-        return mean.index_select(0, chosen).addcmul(noise, logVariance.index_select(0, chosen).mul(0.5).exp(), 1).MoveToOuterDisposeScope();
+        return mean.index_select(0, chosen).addcmul(noise, logVariance.index_select(0, chosen).mul(Scalars.Half).exp(), Scalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -77,11 +80,11 @@ public sealed class VampPrior : Module
     {
         using var scope = NewDisposeScope();
         // Out of place: autograd keeps the intermediate values for the gradient.
-        var logPosterior = z.sub(mean).square().mul(logVariance.neg().exp()).add(logVariance).add(2 * GaussianDensity.HalfLogTwoPi).sum(-1).mul(-0.5);
+        var logPosterior = z.sub(mean).pow(Scalars.Two).mul(logVariance.neg().exp()).add(logVariance, Scalars.One).add(Scalars.LogTwoPi, Scalars.One).sum(-1).mul(Scalars.MinusHalf);
         var perRow = logPosterior.sub(LogDensity(z, encoder));
         return ElboLoss.Reduce(perRow, reduction).MoveToOuterDisposeScope();
     }
 
     private (Tensor Mean, Tensor LogVariance) Components(Encoder encoder) =>
-        encoder.forward(functional.hardtanh(pseudoInputs, 0, 1));
+        encoder.forward(pseudoInputs.hardtanh(Scalars.Zero, Scalars.One));
 }

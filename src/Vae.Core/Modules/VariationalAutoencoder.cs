@@ -108,7 +108,8 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         this.encoder = encoder;
         this.decoder = decoder;
         if (options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
-            logVariance = Parameter(full(options.InputSize, Math.Log(options.GaussianVariance)));
+            using (var s = new ScalarScope())
+                logVariance = Parameter(full(options.InputSize, s[Math.Log(options.GaussianVariance)]));
         RegisterComponents();
     }
 

@@ -61,7 +61,8 @@ public sealed class EaseRecommender : IRecommender, IDisposable
         {
             gram = [];
             using var g = counts.to_type(ScalarType.Float64);
-            g.diagonal().add_(lambda);
+            using (var s = new ScalarScope())
+                g.diagonal().add_(s[lambda], Scalars.One);
             p = torch.linalg.inv(g);
         }
         using var negatedDiagonal = p.diagonal().neg();

@@ -168,7 +168,7 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
                 }
             }
             if (rows.Count > 0)
-                scores.index_put_(float.NegativeInfinity, tensor(rows.ToArray()), tensor(columns.ToArray()));
+                scores.index_put_(Scalars.NegativeInfinity, tensor(rows.ToArray()), tensor(columns.ToArray()));
             var (values, indices) = scores.topk(take, dim: 1);
             var topScores = values.data<float>().ToArray();
             var topItems = indices.data<long>().ToArray();
@@ -290,7 +290,7 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
             h = addmm(bias, h.tanh(), weight, 1, 1);
         var mean = h.narrow(1, 0, Options.LatentSize);
         var logVariance = h.narrow(1, Options.LatentSize, Options.LatentSize);
-        var a = noise is null ? mean : mean + noise * (logVariance * 0.5).exp();
+        var a = noise is null ? mean : mean.add(noise.mul(logVariance.mul(Scalars.Half).exp()), Scalars.One);
         foreach (var (weight, bias) in _decoderLayers)
             a = addmm(bias, a, weight, 1, 1).tanh();
         return (a, mean, logVariance);

@@ -47,6 +47,11 @@ internal sealed class MultVaeStep : IDisposable
     {
         var users = batch.UserCount;
         var threads = Math.Max(1, get_num_threads());
+        // Every tensor of the step, the gradients TorchSharp wraps anew at each `.grad`, belongs to this scope, which keeps
+        // it alive until the step ends: a wrapper that nothing references can be finalized, and its native tensor freed,
+        // in the middle of the libtorch call that uses it, when a collection runs on another thread.
+        using var scope = NewDisposeScope();
+        using var scalars = new ScalarScope();
         var inputGradient = _model.InputWeight.grad!;
         // The input weight's gradient is non-zero only in the rows of the items the previous batch clicked.
         var inputUnits = _model.InputUnits;
@@ -63,10 +68,9 @@ internal sealed class MultVaeStep : IDisposable
                 parameter.grad!.zero_();
         }
 
-        using var scope = NewDisposeScope();
         var first = _model.InputLayer(batch, clickWeights).requires_grad_(true);
         var (hidden, mean, logVariance) = _model.Middle(first, noise);
-        var kl = (logVariance.exp() - logVariance + mean.square() - 1).sum(1).mean() * 0.5;
+        var kl = logVariance.exp().sub(logVariance).add(mean.pow(Scalars.Two), Scalars.One).sub(Scalars.One).sum(1).mean().mul(Scalars.Half);
         var hiddenData = hidden.detach().contiguous();
         var units = _model.OutputUnits;
         var hiddenGradient = empty(users, units);
@@ -81,7 +85,7 @@ internal sealed class MultVaeStep : IDisposable
             NativeTensor.Floats(_model.OutputWeight.grad!), NativeTensor.Floats(_model.OutputBias.grad!), NativeTensor.Floats(hiddenGradient), threads);
 
         // The autograd part's gradient: d(loss)/d(hidden) enters through a surrogate whose gradient it is.
-        var surrogate = (hidden * hiddenGradient).sum() + kl * klWeight;
+        var surrogate = hidden.mul(hiddenGradient).sum().add(kl.mul(scalars[klWeight]), Scalars.One);
         surrogate.backward();
         var firstGradient = first.grad!.contiguous();
         MultVaeLayers.InputBackward(batch, clickWeights, NativeTensor.Floats(firstGradient), _model.InputUnits,
@@ -102,8 +106,8 @@ internal sealed class MultVaeStep : IDisposable
             using var noGrad = no_grad();
             foreach (var weight in _model.Weights)
             {
-                penalty += l2 * weight.square().sum().item<float>();
-                weight.grad!.add_(weight, alpha: 2 * l2);
+                penalty += l2 * weight.pow(Scalars.Two).sum().item<float>();
+                weight.grad!.add_(weight, alpha: scalars[2 * l2]);
             }
             // Every row of the input gradient may now be non-zero.
             for (var item = 0; item < _touched.Length; item++)

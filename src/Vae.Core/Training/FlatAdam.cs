@@ -39,6 +39,8 @@ internal sealed unsafe class FlatAdam : IDisposable
     private readonly double beta2Value;
     private readonly double epsValue;
     private readonly Tensor oneMinusBeta1Tensor;
+    // Holds the constant scalars above as long as the optimizer lives (see ScalarScope).
+    private readonly ScalarScope constants = new();
     private readonly bool onCpu;
 
     public FlatAdam(IReadOnlyList<Parameter> moduleParameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
@@ -65,11 +67,11 @@ internal sealed unsafe class FlatAdam : IDisposable
         WeightDecay = weightDecay;
         beta1Value = beta1;
         beta2Value = beta2;
-        this.beta1 = beta1;
-        oneMinusBeta1 = 1 - beta1;
-        this.beta2 = beta2;
-        oneMinusBeta2 = 1 - beta2;
-        this.eps = eps;
+        this.beta1 = constants[beta1];
+        oneMinusBeta1 = constants[1 - beta1];
+        this.beta2 = constants[beta2];
+        oneMinusBeta2 = constants[1 - beta2];
+        this.eps = constants[eps];
         epsValue = eps;
         oneMinusBeta1Tensor = tensor(1 - beta1, dtype: first.dtype, device: first.device).DetachFromDisposeScope();
         onCpu = parameters.device_type == DeviceType.CPU && parameters.dtype == ScalarType.Float32;
@@ -147,7 +149,8 @@ internal sealed unsafe class FlatAdam : IDisposable
         using var noGrad = no_grad();
         var norm = gradients.norm();
         // PyTorch's clip_grad_norm_: coefficient max / (norm + 1e-6), clamped at 1
-        using var coefficient = (norm + 1e-6).reciprocal_().mul_(maxNorm).clamp_max_(1.0);
+        using var scalars = new ScalarScope();
+        using var coefficient = norm.add(scalars[1e-6], Scalars.One).reciprocal_().mul_(scalars[maxNorm]).clamp_max_(Scalars.One);
         gradients.mul_(coefficient);
         return norm;
     }
@@ -167,17 +170,15 @@ internal sealed unsafe class FlatAdam : IDisposable
             StepOnCpu((float)(-LearningRate * sqrtBiasCorrection2 / biasCorrection1), (float)(epsValue * sqrtBiasCorrection2), (float)decay);
             return;
         }
-        using Scalar scaledEps = epsValue * sqrtBiasCorrection2;
-        using Scalar negativeStepSize = -LearningRate * sqrtBiasCorrection2 / biasCorrection1;
+        using var scalars = new ScalarScope();
+        var scaledEps = scalars[epsValue * sqrtBiasCorrection2];
+        var negativeStepSize = scalars[-LearningRate * sqrtBiasCorrection2 / biasCorrection1];
         if (WeightDecay != 0)
-        {
-            using Scalar decayFactor = decay;
-            parameters.mul_(decayFactor);
-        }
+            parameters.mul_(scalars[decay]);
 
         expAvg.lerp_(gradients, oneMinusBeta1Tensor);
         expAvgSq.mul_(beta2).addcmul_(gradients, gradients, value: oneMinusBeta2);
-        denominator.copy_(expAvgSq).sqrt_().add_(scaledEps);
+        denominator.copy_(expAvgSq).sqrt_().add_(scaledEps, Scalars.One);
         parameters.addcdiv_(expAvg, denominator, value: negativeStepSize);
     }
 
@@ -258,7 +259,7 @@ internal sealed unsafe class FlatAdam : IDisposable
     public void Dispose()
     {
         foreach (var tensor in new[] { expAvg, expAvgSq, denominator, gradients, parameters, oneMinusBeta1Tensor }) tensor.Dispose();
-        foreach (var scalar in new[] { beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps }) scalar.Dispose();
+        constants.Dispose();
     }
 
     private static void WriteTensor(BinaryWriter writer, Tensor tensor)

@@ -31,17 +31,18 @@ internal static class IwaeObjective
         var rows = data.shape[0];
         var latent = mean.shape[1];
         var epsilon = randn([samples, rows, latent], dtype: mean.dtype, device: mean.device, generator: noise);
-        var z = epsilon.mul(logVariance.mul(0.5).exp()).add(mean);
+        using var s = new ScalarScope();
+        var z = epsilon.mul(logVariance.mul(Scalars.Half).exp()).add(mean, Scalars.One);
         var decoded = model.LikelihoodParameters(model.DecoderInput(z, data).reshape(samples * rows, -1));
         var logVarianceOfX = model.OutputLogVariance(decoded.dtype, decoded.device);
         var target = model.FeaturesOf(data).repeat(samples, 1);
         var reconstruction = ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, logVarianceOfX, target).sum(1).reshape(samples, rows);
         var logPrior = model.PriorLogDensity(z);
-        var logPosterior = epsilon.square().add(logVariance).add(2 * GaussianDensity.HalfLogTwoPi).sum(-1).mul(-0.5);
+        var logPosterior = epsilon.pow(Scalars.Two).add(logVariance, Scalars.One).add(Scalars.LogTwoPi, Scalars.One).sum(-1).mul(Scalars.MinusHalf);
         var logWeights = beta == 1.0
-            ? reconstruction.neg().add(logPrior).sub(logPosterior)
-            : reconstruction.neg().add(logPrior.sub(logPosterior).mul(beta));
-        var loss = logWeights.logsumexp(0).sub(Math.Log(samples)).sum().neg();
+            ? reconstruction.neg().add(logPrior, Scalars.One).sub(logPosterior)
+            : reconstruction.neg().add(logPrior.sub(logPosterior).mul(s[beta]), Scalars.One);
+        var loss = logWeights.logsumexp(0).sub(s[Math.Log(samples)]).sum().neg();
         var kl = ElboLoss.KlUnchecked(mean, logVariance, Reduction.Sum);
         return new ElboTerms(
             reconstruction.mean([0]).sum().MoveToOuterDisposeScope(),

@@ -137,24 +137,56 @@ public sealed class TensorBoardCallback : ITrainingCallback, IDisposable
         }
     }
 
-    // A grid of the rows of flat images [N, C*H*W] as one [C, H', W'] image with values in [0, 1].
+    // A grid of the rows of flat images [N, C*H*W] as one [C, H', W'] image with values in [0, 1], written as a PNG made
+    // here: TorchSharp's tensor path of add_img scales the image with scalars that nothing keeps alive (see
+    // ScalarScope), its file path reads a PNG and nothing else.
     private void Image(string tag, Tensor flat, int step)
     {
-        using var scope = NewDisposeScope();
         var (channels, height, width) = (images!.Channels, images.Height, images.Width);
         var count = (int)flat.shape[0];
         var columns = (int)Math.Ceiling(Math.Sqrt(count));
         var rows = (count + columns - 1) / columns;
-        var grid = zeros([channels, rows * (height + GridPadding) + GridPadding, columns * (width + GridPadding) + GridPadding]);
-        var pictures = flat.detach().to(ScalarType.Float32).cpu().reshape(count, channels, height, width).clamp(0, 1);
-        for (var i = 0; i < count; i++)
+        var (gridHeight, gridWidth) = (rows * (height + GridPadding) + GridPadding, columns * (width + GridPadding) + GridPadding);
+        float[] values;
+        using (var scope = NewDisposeScope())
         {
-            var (row, column) = (i / columns, i % columns);
-            grid.narrow(1, GridPadding + row * (height + GridPadding), height)
-                .narrow(2, GridPadding + column * (width + GridPadding), width)
-                .copy_(pictures[i]);
+            var grid = zeros([channels, gridHeight, gridWidth]);
+            var pictures = flat.detach().to(ScalarType.Float32).cpu().reshape(count, channels, height, width).clamp(Scalars.Zero, Scalars.One);
+            for (var i = 0; i < count; i++)
+            {
+                var (row, column) = (i / columns, i % columns);
+                grid.narrow(1, GridPadding + row * (height + GridPadding), height)
+                    .narrow(2, GridPadding + column * (width + GridPadding), width)
+                    .copy_(pictures[i]);
+            }
+            values = grid.data<float>().ToArray();
         }
-        writer.add_img(tag, grid, step, dataformats: "CHW");
+        using var bitmap = new SkiaSharp.SKBitmap(gridWidth, gridHeight, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Unpremul);
+        var plane = gridHeight * gridWidth;
+        // As TorchSharp converts a float image: times 255, then truncated to a byte.
+        byte Channel(int c, int pixel) => (byte)(values[c * plane + pixel] * 255f);
+        for (var y = 0; y < gridHeight; y++)
+        {
+            for (var x = 0; x < gridWidth; x++)
+            {
+                var pixel = y * gridWidth + x;
+                bitmap.SetPixel(x, y, channels == 1
+                    ? new SkiaSharp.SKColor(Channel(0, pixel), Channel(0, pixel), Channel(0, pixel))
+                    : new SkiaSharp.SKColor(Channel(0, pixel), Channel(1, pixel), Channel(2, pixel), channels == 4 ? Channel(3, pixel) : (byte)255));
+            }
+        }
+        var path = Path.Combine(Path.GetTempPath(), $"vae-tensorboard-{Guid.NewGuid():N}.png");
+        try
+        {
+            using (var png = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100))
+            using (var file = File.Create(path))
+                png.SaveTo(file);
+            writer.add_img(tag, path, step);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     private static void CheckImages(TensorBoardImages images)
