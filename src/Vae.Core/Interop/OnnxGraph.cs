@@ -69,7 +69,9 @@ internal sealed class OnnxGraph
     /// <summary>A float32 initializer holding a copy of <paramref name="tensor"/>'s values.</summary>
     public string Initializer(string name, Tensor tensor)
     {
-        using var values = tensor.detach().cpu().to_type(ScalarType.Float32).contiguous();
+        // Every intermediate of the chain belongs to the scope (see ScalarScope on objects left to finalizers).
+        using var scope = NewDisposeScope();
+        var values = tensor.detach().cpu().to_type(ScalarType.Float32).contiguous();
         var proto = new ProtoWriter();
         foreach (var size in values.shape) proto.Int(1, size);
         proto.Int(2, FloatType).String(8, name).Bytes(9, values.bytes);

@@ -50,12 +50,14 @@ public static class RecommendationEvaluator
         {
             var count = Math.Min(options.BatchSize, foldIn.UserCount - start);
             float[] scores;
-            using (var batch = recommender.Score(foldIn, start, count))
+            // The conversions' results belong to the scope: a temporary that nothing references can be finalized in the
+            // middle of the libtorch call that reads it.
+            using (var scope = NewDisposeScope())
             {
+                var batch = recommender.Score(foldIn, start, count);
                 if (batch.dim() != 2 || batch.shape[0] != count || batch.shape[1] != foldIn.ItemCount)
                     throw new ArgumentException($"The model returned scores of shape [{string.Join(", ", batch.shape)}] for {count} users of {foldIn.ItemCount} items.", nameof(recommender));
-                using var floats = batch.to_type(ScalarType.Float32).cpu();
-                scores = floats.data<float>().ToArray();
+                scores = batch.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
             }
             for (var r = 0; r < count; r++)
             {

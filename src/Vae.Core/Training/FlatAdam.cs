@@ -53,8 +53,11 @@ internal sealed unsafe class FlatAdam : IDisposable
         long offset = 0;
         foreach (var parameter in moduleParameters)
         {
+            // The narrowed vector too belongs to the scope: a temporary that nothing references can be finalized in
+            // the middle of the libtorch call that reads it (see ScalarScope).
+            using var scope = NewDisposeScope();
             var count = parameter.numel();
-            using var values = parameters.narrow(0, offset, count).view(parameter.shape);
+            var values = parameters.narrow(0, offset, count).view(parameter.shape);
             values.copy_(parameter);
             parameter.set_(values);
             offset += count;
@@ -137,8 +140,10 @@ internal sealed unsafe class FlatAdam : IDisposable
         long offset = 0;
         foreach (var parameter in moduleParameters)
         {
+            // The parameter keeps its own reference to the gradient's view: the wrappers go with the scope.
+            using var scope = NewDisposeScope();
             var count = parameter.numel();
-            parameter.grad = gradients.narrow(0, offset, count).view(parameter.shape).DetachFromDisposeScope();
+            parameter.grad = gradients.narrow(0, offset, count).view(parameter.shape);
             offset += count;
         }
     }

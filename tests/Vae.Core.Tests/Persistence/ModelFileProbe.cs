@@ -16,6 +16,8 @@ internal static class ModelFileProbe
 
     public static int Main(string[] args)
     {
+        if (args.Length == 3 && args[0] == Runtime.CollectionStress.Command)
+            return Runtime.CollectionStress.Run(args[1], double.Parse(args[2], CultureInfo.InvariantCulture));
         if (args.Length != 2 || args[0] != Command)
         {
             Console.Error.WriteLine($"usage: {Command} <model file>");
