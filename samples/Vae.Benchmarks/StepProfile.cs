@@ -16,6 +16,10 @@ namespace Vae.Benchmarks;
 /// </summary>
 internal static class StepProfile
 {
+    // Held by a static field: TorchSharp frees a scalar made on the fly (as `a + b` makes its alpha) only in its
+    // finalizer, which may run in the middle of the libtorch call that reads it.
+    private static readonly Scalar One = 1;
+
     private static readonly string[] Phases = ["gather batch", "zero grad", "forward", "loss", "backward", "finite check", "optimizer", "dispose + GC"];
 
     public static void Run(int epochs, int threads)
@@ -120,7 +124,7 @@ internal static class StepProfile
                 var loss = flat
                     ? ElboLoss.NegativeElboUnchecked(output, batch, 1.0, nn.Reduction.Sum).Loss
                     : nn.functional.binary_cross_entropy(output.ReconstructionLogits.sigmoid(), batch, reduction: nn.Reduction.Sum)
-                      + ElboLoss.KlDivergence(output.Mean, output.LogVariance, nn.Reduction.Sum);
+                          .add(ElboLoss.KlDivergence(output.Mean, output.LogVariance, nn.Reduction.Sum), One);
                 _ = loss.item<float>();
                 Mark(3);
                 loss.backward();

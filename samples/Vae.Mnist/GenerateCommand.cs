@@ -113,6 +113,9 @@ internal sealed class GenerateCommand : Command<GenerateSettings>
     private static byte[] Bytes(Tensor images)
     {
         using var scope = NewDisposeScope();
-        return images.detach().clamp(0, 1).mul(255).round().to_type(ScalarType.Byte).cpu().contiguous().data<byte>().ToArray();
+        // Scalars declared with `using`: TorchSharp frees one made on the fly only in its finalizer, which may run in
+        // the middle of the libtorch call that reads it.
+        using Scalar zero = 0, one = 1, full = 255;
+        return images.detach().clamp(zero, one).mul(full).round().to_type(ScalarType.Byte).cpu().contiguous().data<byte>().ToArray();
     }
 }
