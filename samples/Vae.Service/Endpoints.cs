@@ -96,7 +96,7 @@ internal static class Endpoints
         if (options.ConditionClasses > 0)
         {
             // Without a digit, the classes in turn.
-            var labels = digit is int d ? full(n, (long)d, ScalarType.Int64) : arange(n, ScalarType.Int64).remainder(options.ConditionClasses);
+            var labels = digit is int d ? Labels(n, d) : tensor(Enumerable.Range(0, n).Select(i => (long)(i % options.ConditionClasses)).ToArray(), ScalarType.Int64);
             var z = randn([n, options.LatentSize], generator: generator);
             images = lease.Model.Decode(z, ConditionalData.OneHot(labels, options.ConditionClasses));
         }
@@ -146,9 +146,12 @@ internal static class Endpoints
     {
         var classes = model.Options.ConditionClasses;
         if (classes == 0) return model.Decode(z);
-        var labels = full(z.shape[0], (long)(digit ?? 0), ScalarType.Int64);
-        return model.Decode(z, ConditionalData.OneHot(labels, classes));
+        return model.Decode(z, ConditionalData.OneHot(Labels(z.shape[0], digit ?? 0), classes));
     }
+
+    // A tensor of one label, built from an array rather than full(n, value): an implicit Scalar passed to libtorch can
+    // be finalized by the GC during the native call under load (see Vae.Core's FixedScalars).
+    private static Tensor Labels(long count, int label) => tensor(Enumerable.Repeat((long)label, (int)count).ToArray(), ScalarType.Int64);
 
     private static void CheckDigit(VaeOptions options, int? digit)
     {

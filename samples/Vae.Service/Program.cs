@@ -38,6 +38,8 @@ public sealed class Program
           --no-reload      do not watch the file
           -h, --help       this text
 
+        bench --model FILE [...]: a load benchmark on loopback (see bench --help).
+
         Train a model for the page: dotnet run --project samples/Vae.Mnist -c Release -- train --latent 2 --conditional --output svc
         """;
 
@@ -46,6 +48,23 @@ public sealed class Program
     /// <returns>0 after a clean stop or <c>--help</c>; 2 for a bad command line or a model that cannot be served.</returns>
     public static int Main(string[] args)
     {
+        if (args is ["bench", ..])
+        {
+            if (args.Contains("--help") || args.Contains("-h"))
+            {
+                Console.WriteLine(LoadBenchmark.Usage);
+                return 0;
+            }
+            try
+            {
+                return LoadBenchmark.Run(args[1..]).GetAwaiter().GetResult();
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+        }
         if (args is ["-h" or "--help", ..] || args.Contains("--help"))
         {
             Console.WriteLine(Usage);

@@ -39,4 +39,24 @@ public sealed class CommandLineTests(ServedModels models)
         result.ExitCode.Should().Be(2, result.ToString());
         result.Error.Should().Contain(path);
     }
+
+    [Fact]
+    public void Bench_runs_a_short_bounded_load_with_a_replaced_file_and_no_failed_request()
+    {
+        var result = SampleProcess.Run("Vae.Service", "bench", "--model", models.Digits, "--rounds", "2", "--seconds", "2", "--max-requests", "60",
+            "--concurrency", "4", "--replace-ms", "300");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain("round  requests  req/s").And.Contain("bench: 0 failed requests;").And.Contain("0 failed reloads");
+        File.Exists(models.Digits).Should().BeTrue("the benchmark replaces a copy, never the given file");
+    }
+
+    [Fact]
+    public void Bench_help_and_bad_options()
+    {
+        SampleProcess.Run("Vae.Service", "bench", "--help").Output.Should().Contain("usage:").And.Contain("--replace-ms");
+        var bad = SampleProcess.Run("Vae.Service", "bench", "--model", models.Digits, "--rounds", "0");
+        bad.ExitCode.Should().Be(2, bad.ToString());
+        bad.Error.Should().Contain("--rounds must be a whole number in [1, 100], but was '0'.");
+    }
 }

@@ -378,6 +378,7 @@ public sealed class AnomalyDetector : IDisposable
         var kl = Model.LearnedPrior is { } prior
             ? prior.KlEstimate(mean, mean, logVar, Model.Encoder, Reduction.None)
             : ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
-        return (reconstruction + kl).MoveToOuterDisposeScope();
+        // add with a rooted alpha: the + operator's implicit alpha scalar can be finalized mid-call (see FixedScalars).
+        return reconstruction.add(kl, FixedScalars.One).MoveToOuterDisposeScope();
     }
 }

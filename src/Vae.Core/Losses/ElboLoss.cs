@@ -218,7 +218,9 @@ public static class ElboLoss
         using var scope = NewDisposeScope();
         var perSample = term(Reduction.None);
         var elements = shaped.shape[0] == 0 ? 1 : shaped.numel() / shaped.shape[0];
-        return perSample.mean().div_(elements).MoveToOuterDisposeScope();
+        // Held by the using until the division has run (see FixedScalars).
+        using var divisor = elements.ToScalar();
+        return perSample.mean().div_(divisor).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -309,14 +311,15 @@ public static class ElboLoss
     internal static Tensor GaussianNllElementwise(Tensor mean, Tensor target, Tensor logVariance)
     {
         using var scope = NewDisposeScope();
-        var elementwise = (target - mean).pow_(2).mul_((-logVariance).exp_()).add_(logVariance).add_(2 * GaussianDensity.HalfLogTwoPi).mul_(0.5);
+        // Rooted scalars, never implicit ones: see FixedScalars.
+        var elementwise = (target - mean).pow_(FixedScalars.Two).mul_((-logVariance).exp_()).add_(logVariance, FixedScalars.One).add_(FixedScalars.LogTwoPi, FixedScalars.One).mul_(FixedScalars.Half);
         return elementwise.MoveToOuterDisposeScope();
     }
 
     internal static Tensor FreeBitsKlUnchecked(Tensor mean, Tensor logVariance, double freeBits, Reduction reduction)
     {
         using var scope = NewDisposeScope();
-        var perDimension = (mean.square() + logVariance.exp() - logVariance - 1).mul_(0.5).mean([0]);
+        var perDimension = mean.pow(FixedScalars.Two).add_(logVariance.exp(), FixedScalars.One).sub_(logVariance).sub_(FixedScalars.One).mul_(FixedScalars.Half).mean([0]);
         var floored = perDimension.clamp_min(freeBits).sum();
         var result = reduction switch
         {
@@ -330,7 +333,8 @@ public static class ElboLoss
     internal static Tensor KlUnchecked(Tensor mean, Tensor logVariance, Reduction reduction)
     {
         using var scope = NewDisposeScope();
-        var elementwise = (mean.square() + logVariance.exp() - logVariance - 1).mul_(0.5);
+        // Rooted scalars, never implicit ones (square(), + and add(Tensor) make one too): see FixedScalars.
+        var elementwise = mean.pow(FixedScalars.Two).add_(logVariance.exp(), FixedScalars.One).sub_(logVariance).sub_(FixedScalars.One).mul_(FixedScalars.Half);
         return Reduce(elementwise, reduction).MoveToOuterDisposeScope();
     }
 

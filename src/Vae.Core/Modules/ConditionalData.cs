@@ -31,7 +31,10 @@ public static class ConditionalData
             throw new ArgumentException($"labels must be one-dimensional integers, but have shape {Guard.Shape(labels)} and type {labels.dtype}.", nameof(labels));
         using var scope = NewDisposeScope();
         var values = labels.to_type(ScalarType.Int64);
-        var outside = values.lt(0).logical_or(values.ge(classes)).nonzero();
+        // Scalars held by the usings until the comparisons have run (see FixedScalars).
+        using var zero = 0L.ToScalar();
+        using var limit = ((long)classes).ToScalar();
+        var outside = values.lt(zero).logical_or(values.ge(limit)).nonzero();
         if (outside.shape[0] > 0)
         {
             var index = outside[0, 0].item<long>();
