@@ -24,10 +24,11 @@ public sealed class VaeModelProviderTests : IDisposable
 
         ModelFiles.Replace(path, next => ModelFiles.SaveDetector(next, 5, seed: 2, threshold: 9));
 
-        await ModelFiles.Eventually(() => provider.Current.Version == 2, "the replaced file to be loaded");
+        // One rename may be seen as more than one change: at least one reload, of the new file.
+        await ModelFiles.Eventually(() => provider.Current.Version >= 2, "the replaced file to be loaded");
         provider.Current.Architecture.Should().Be(ModelFiles.Options(5).ToString());
         provider.Current.LoadedAt.Should().BeOnOrAfter(before.LoadedAt);
-        provider.Reloads.Should().Be(1);
+        provider.Reloads.Should().Be(provider.Current.Version - 1);
         using var lease = provider.Acquire();
         lease.Detector.Threshold.Should().Be(9);
         using var scope = NewDisposeScope();
@@ -78,7 +79,7 @@ public sealed class VaeModelProviderTests : IDisposable
 
         ModelFiles.Replace(path, next => ModelFiles.SaveDetector(next, 3, seed: 3));
 
-        await ModelFiles.Eventually(() => provider.Current.Version == 2, "the good file to be loaded");
+        await ModelFiles.Eventually(() => provider.Current.Version >= 2, "the good file to be loaded");
         provider.LastReloadFailure.Should().BeNull();
         provider.Current.Architecture.Should().Be(ModelFiles.Options(3).ToString());
     }
