@@ -23,6 +23,10 @@ internal sealed class ConvertCommand : Command<ConvertSettings>
                 OnnxExport.ExportEncoder(model, to);
                 written = $"ONNX encoder (opset {OnnxExport.Opset}: {OnnxExport.EncoderInput} -> {OnnxExport.MeanOutput}, {OnnxExport.LogVarianceOutput})";
                 break;
+            case ModelFiles.Onnx when settings.Part.Equals("scorer", StringComparison.OrdinalIgnoreCase):
+                OnnxExport.ExportAnomalyScorer(model, to);
+                written = $"ONNX scorer (opset {OnnxExport.Opset}: {OnnxExport.EncoderInput} -> {OnnxExport.ScoreOutput}, the negative ELBO at the posterior mean per row)";
+                break;
             case ModelFiles.Onnx:
                 OnnxExport.ExportDecoder(model, to);
                 var output = model.Options.Likelihood == VaeLikelihood.Bernoulli ? OnnxExport.ProbabilitiesOutput : OnnxExport.MeanOutput;

@@ -22,7 +22,7 @@ internal sealed class ConvertSettings : CommandSettings
     public string Layout { get; init; } = "vae";
 
     [CommandOption("--part <PART>")]
-    [Description("For an .onnx output: decoder (z to the pixel probabilities) or encoder (x to the mean and log-variance of q(z|x)).")]
+    [Description("For an .onnx output: decoder (z to the pixel probabilities) encoder (x to the mean and log-variance of q(z|x)) or scorer (x to the anomaly score, the negative ELBO at the posterior mean, per row).")]
     [DefaultValue("decoder")]
     public string Part { get; init; } = "decoder";
 
@@ -60,8 +60,8 @@ internal sealed class ConvertSettings : CommandSettings
         if (Vae.Samples.OutputPaths.Same(From, To)) return ValidationResult.Error("--from and --to name the same file.");
         if (Layout.ToLowerInvariant() is not ("vae" or "tutorial" or "examples"))
             return ValidationResult.Error($"--layout must be vae, tutorial or examples, but was '{Layout}'.");
-        if (Part.ToLowerInvariant() is not ("decoder" or "encoder"))
-            return ValidationResult.Error($"--part must be decoder or encoder, but was '{Part}'.");
+        if (Part.ToLowerInvariant() is not ("decoder" or "encoder" or "scorer"))
+            return ValidationResult.Error($"--part must be decoder, encoder or scorer, but was '{Part}'.");
         if (Likelihood.ToLowerInvariant() is not ("bernoulli" or "gaussian"))
             return ValidationResult.Error($"--likelihood must be bernoulli or gaussian, but was '{Likelihood}'.");
         return ValidationResult.Success();

@@ -50,6 +50,7 @@ public sealed class ConvertCommandLineTests : IDisposable
     [Theory]
     [InlineData("decoder")]
     [InlineData("encoder")]
+    [InlineData("scorer")]
     public void An_onnx_output_is_the_graph_the_library_exports(string part)
     {
         var path = SavedModel("model.vae", 16);
@@ -59,7 +60,12 @@ public sealed class ConvertCommandLineTests : IDisposable
         result.ExitCode.Should().Be(0, result.ToString());
         result.Output.Should().Contain($"ONNX {part} (opset 17");
         using var model = VariationalAutoencoder.Load(path);
-        File.ReadAllBytes(temp.File($"{part}.onnx")).Should().Equal(part == "decoder" ? OnnxExport.DecoderModel(model) : OnnxExport.EncoderModel(model));
+        File.ReadAllBytes(temp.File($"{part}.onnx")).Should().Equal(part switch
+        {
+            "decoder" => OnnxExport.DecoderModel(model),
+            "encoder" => OnnxExport.EncoderModel(model),
+            _ => OnnxExport.AnomalyScorerModel(model),
+        });
     }
 
     [Fact]

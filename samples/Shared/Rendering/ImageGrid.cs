@@ -29,6 +29,19 @@ public static class ImageGrid
         PngFile.Write(bitmap, path);
     }
 
+    /// <summary>The grid <see cref="Save(string, float[], int, int, int, ImageGridOptions?)"/> writes, as PNG bytes in memory (for a web response).</summary>
+    /// <param name="pixels">N * height * width values in [0, 1].</param>
+    /// <param name="height">The height of one image in pixels (28 for MNIST).</param>
+    /// <param name="width">The width of one image in pixels (28 for MNIST).</param>
+    /// <param name="columns">Images per row; the last row may be partly empty.</param>
+    /// <param name="options">Scale, gap, titles and caption; defaults when null.</param>
+    public static byte[] EncodePng(float[] pixels, int height, int width, int columns, ImageGridOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        using var bitmap = Render(pixels, height, width, columns, options ?? new ImageGridOptions());
+        return PngFile.Encode(bitmap);
+    }
+
     /// <summary>Writes the images of a tensor of shape [N, height * width] (or [N, 1, height, width], any N-first shape).</summary>
     public static void Save(string path, Tensor images, int height, int width, int columns, ImageGridOptions? options = null) =>
         Save(path, Pixels(images, height, width, nameof(images)), height, width, columns, options);

@@ -11,11 +11,15 @@ internal static class PngFile
     public static void Write(SKBitmap bitmap, string path)
     {
         ArgumentNullException.ThrowIfNull(bitmap);
-        AtomicFile.Write(path, file =>
-        {
-            using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
-                ?? throw new InvalidOperationException($"SkiaSharp could not encode a {bitmap.Width}x{bitmap.Height} picture as PNG.");
-            data.SaveTo(file);
-        });
+        AtomicFile.Write(path, file => file.Write(Encode(bitmap)));
+    }
+
+    /// <summary>The PNG encoding of <paramref name="bitmap"/>.</summary>
+    public static byte[] Encode(SKBitmap bitmap)
+    {
+        ArgumentNullException.ThrowIfNull(bitmap);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
+            ?? throw new InvalidOperationException($"SkiaSharp could not encode a {bitmap.Width}x{bitmap.Height} picture as PNG.");
+        return data.ToArray();
     }
 }

@@ -240,7 +240,7 @@ public sealed class AnomalyDetector : IDisposable
 
     /// <summary>
     /// Saves the model and this detector's threshold, score kind and importance samples to one model file, atomically
-    /// (the settings travel as the attachment <see cref="AttachmentName"/>); <see cref="Load"/> reads both back.
+    /// (the settings travel as the attachment <see cref="AttachmentName"/>); <see cref="Load(string)"/> reads both back.
     /// <see cref="VariationalAutoencoder.Load(string)"/> still loads the model alone from it.
     /// </summary>
     /// <param name="path">The file to create or replace; an existing file survives a failed save.</param>
@@ -291,7 +291,36 @@ public sealed class AnomalyDetector : IDisposable
         return new AnomalyDetector(model, threshold, kind, importanceSamples) { ownsModel = true };
     }
 
-    /// <summary>Disposes the model if this detector owns it (one made by <see cref="Load"/>); a detector made from a model of the caller's leaves it alone.</summary>
+    /// <summary>
+    /// Loads a detector saved by <see cref="Save"/> from <paramref name="stream"/>, reading exactly one saved model from
+    /// its current position (as <see cref="VaeModelFile.Load(Stream, string?)"/> does): a file read once into memory gives
+    /// its model and settings from one version of it, even when the file is replaced meanwhile.
+    /// </summary>
+    /// <param name="stream">A readable, seekable stream; it is left open.</param>
+    /// <param name="sourceName">What to call the source in error messages; the file name of a <see cref="FileStream"/> when null.</param>
+    /// <returns>The detector, owning its model.</returns>
+    /// <exception cref="ArgumentException">The stream cannot seek.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The data is not a valid saved model, holds a model without a detector, or the detector's settings are unreadable
+    /// or out of range; the message names the source and the setting.
+    /// </exception>
+    public static AnomalyDetector Load(Stream stream, string? sourceName = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanSeek) throw new ArgumentException("The stream must be seekable: the detector's settings and its model are read from it in two passes.", nameof(stream));
+        var source = sourceName ?? (stream as FileStream)?.Name ?? "the stream";
+        var start = stream.Position;
+        var attachments = VaeModelFile.ReadAttachments(stream, source);
+        if (!attachments.TryGetValue(AttachmentName, out var text))
+            throw new InvalidDataException(
+                $"'{source}' holds a model but no anomaly detector (no attachment '{AttachmentName}'): save one with AnomalyDetector.Save, or load the model with VariationalAutoencoder.Load.");
+        var (threshold, kind, importanceSamples) = ParseSettings(text, source);
+        stream.Position = start;
+        var model = VaeModelFile.Load(stream, source);
+        return new AnomalyDetector(model, threshold, kind, importanceSamples) { ownsModel = true };
+    }
+
+    /// <summary>Disposes the model if this detector owns it (one made by <see cref="Load(string)"/>); a detector made from a model of the caller's leaves it alone.</summary>
     public void Dispose()
     {
         if (!ownsModel) return;

@@ -57,26 +57,7 @@ public static class OnnxExport
         var state = model.state_dict();
         var graph = new OnnxGraph();
         graph.Input(EncoderInput, options.InputSize);
-        var current = EncoderInput;
-        if (options.Architecture == VaeArchitecture.Convolutional)
-        {
-            current = graph.Node("Reshape", [current, graph.Initializer("image_shape", [-1, options.ImageChannels, options.ImageHeight, options.ImageWidth])], "image");
-            for (var i = 1; i <= options.ConvChannels.Count; i++)
-            {
-                var name = $"encoder.convolutions.conv{i}";
-                current = graph.Node("Conv", [current, graph.Initializer($"{name}.weight", state[$"{name}.weight"]), graph.Initializer($"{name}.bias", state[$"{name}.bias"])],
-                    $"{name}.output", ("kernel_shape", new long[] { 4, 4 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }));
-                current = graph.Node("Relu", [current], $"{name}.relu");
-            }
-            current = graph.Node("Flatten", [current], "features", ("axis", 1L));
-        }
-        for (var i = 1; i <= options.HiddenSizes.Count; i++)
-        {
-            current = Linear(graph, state, $"encoder.hidden.fc{i}", current, $"encoder.hidden.fc{i}.output");
-            current = graph.Node("Relu", [current], $"encoder.hidden.relu{i}");
-        }
-        Linear(graph, state, "encoder.mean", current, MeanOutput);
-        Linear(graph, state, "encoder.logVar", current, LogVarianceOutput);
+        Posterior(graph, state, options, EncoderInput, MeanOutput, LogVarianceOutput);
         graph.Output(MeanOutput, options.LatentSize);
         graph.Output(LogVarianceOutput, options.LatentSize);
         return graph.ToModel("encoder", $"q(z|x) of the {options} VAE: x [batch, {options.InputSize}] to the mean and log-variance [batch, {options.LatentSize}].");
@@ -105,61 +86,59 @@ public static class OnnxExport
         var graph = new OnnxGraph();
         graph.Input(DecoderInput, options.LatentSize);
         var output = options.Likelihood == VaeLikelihood.Bernoulli ? ProbabilitiesOutput : MeanOutput;
-        var convolutional = options.Architecture == VaeArchitecture.Convolutional;
-        var layers = options.HiddenSizes.Count + 1;
-        var current = DecoderInput;
-        for (var i = 1; i <= layers; i++)
-        {
-            var last = i == layers && !convolutional;
-            current = Linear(graph, state, $"decoder.layers.fc{i}", current, last ? "logits" : $"decoder.layers.fc{i}.output");
-            if (!last) current = graph.Node("Relu", [current], $"decoder.layers.relu{i}");
-        }
-        if (convolutional)
-        {
-            var maps = options.FeatureMapSizes();
-            var channels = options.ConvChannels;
-            current = graph.Node("Reshape", [current, graph.Initializer("map_shape", [-1, channels[^1], maps[^1].Height, maps[^1].Width])], "maps");
-            for (var k = 1; k <= channels.Count; k++)
-            {
-                var i = channels.Count - k;
-                // Kernel 4, stride 2, padding 1 doubles the size; an odd target keeps one more row or column at the end,
-                // which the transposed convolution computes anyway: drop one fewer there.
-                var (height, width) = maps[i];
-                var (inputHeight, inputWidth) = maps[i + 1];
-                long endHeight = 1 - (height - 2 * inputHeight), endWidth = 1 - (width - 2 * inputWidth);
-                var name = $"decoder.deconvolutions.deconv{k}";
-                current = graph.Node("ConvTranspose", [current, graph.Initializer($"{name}.weight", state[$"{name}.weight"]), graph.Initializer($"{name}.bias", state[$"{name}.bias"])],
-                    k == channels.Count ? "image" : $"{name}.output",
-                    ("kernel_shape", new long[] { 4, 4 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, endHeight, endWidth }));
-                if (k < channels.Count) current = graph.Node("Relu", [current], $"{name}.relu");
-            }
-            current = graph.Node("Flatten", [current], "logits", ("axis", 1L));
-        }
+        var current = DecoderLogits(graph, state, options, DecoderInput);
         if (options.Likelihood == VaeLikelihood.Bernoulli) graph.Node("Sigmoid", [current], output);
         else graph.Node("Identity", [current], output);
         graph.Output(output, options.InputSize);
         return graph.ToModel("decoder", $"p(x|z) of the {options} VAE: z [batch, {options.LatentSize}] to the {output} [batch, {options.InputSize}].");
     }
 
-    /// <summary>The anomaly scorer's default output: the negative ELBO at the posterior mean of each row, in nats.</summary>
-    internal const string ScoreOutput = "score";
+    /// <summary>The anomaly scorer's output: the negative ELBO at the posterior mean of each row, in nats, <c>[batch]</c>.</summary>
+    public const string ScoreOutput = "score";
 
     /// <summary>
-    /// The serialized ONNX model of the anomaly score <see cref="AnomalyScoreKind.NegativeElboAtMean"/> of an MLP model
-    /// with a Bernoulli or Gaussian likelihood: <paramref name="input"/> <c>[batch, InputSize]</c> to
+    /// Writes the anomaly scorer graph to <paramref name="path"/> (atomically): <c>x</c> <c>[batch, InputSize]</c> to
+    /// <c>score</c> <c>[batch]</c>, the score <see cref="AnomalyScoreKind.NegativeElboAtMean"/> that
+    /// <see cref="AnomalyDetector.Score"/> gives (see <see cref="AnomalyScorerModel(VariationalAutoencoder)"/>).
+    /// </summary>
+    /// <param name="model">An unconditional ReLU MLP or convolutional model with a Bernoulli or Gaussian likelihood and the standard prior.</param>
+    /// <param name="path">The file to create or replace.</param>
+    /// <exception cref="ArgumentException">The graph cannot compute the model's score; the message says why.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public static void ExportAnomalyScorer(VariationalAutoencoder model, string path) => Write(path, AnomalyScorerModel(model));
+
+    /// <summary>
+    /// The serialized ONNX model of the anomaly score <see cref="AnomalyScoreKind.NegativeElboAtMean"/>: <c>x</c>
+    /// <c>[batch, InputSize]</c> (flattened samples, as the encoder graph takes them) to <c>score</c> <c>[batch]</c>,
+    /// -log p(x|z) at z = the mean of q(z|x), summed over the features, plus the closed-form KL(q(z|x) || N(0, I)), in
+    /// nats. Any ONNX runtime then scores with the model trained here; compare with a detector's
+    /// <see cref="AnomalyDetector.Threshold"/> to flag rows.
+    /// </summary>
+    /// <param name="model">An unconditional ReLU MLP or convolutional model with a Bernoulli or Gaussian likelihood and the standard prior.</param>
+    /// <returns>The ONNX model's bytes.</returns>
+    /// <exception cref="ArgumentException">
+    /// The model is custom, conditional, has a learned prior (whose KL has no closed form), a continuous Bernoulli
+    /// likelihood, or a non-ReLU activation or layer norm.
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public static byte[] AnomalyScorerModel(VariationalAutoencoder model) => AnomalyScorerModel(model, EncoderInput);
+
+    /// <summary>
+    /// The serialized ONNX model of the anomaly score <see cref="AnomalyScoreKind.NegativeElboAtMean"/> of an MLP or
+    /// convolutional model with a Bernoulli or Gaussian likelihood: <paramref name="input"/> <c>[batch, InputSize]</c> to
     /// <paramref name="scoreOutput"/> <c>[batch]</c>, the reconstruction term -log p(x|z = mean of q(z|x)) summed over
     /// the features plus the closed-form KL of q(z|x) from N(0, I), as <see cref="AnomalyDetector.Score"/> computes it;
     /// with a <paramref name="labelOutput"/>, also the bool <c>score &gt; threshold</c> <c>[batch]</c>.
     /// </summary>
-    /// <exception cref="ArgumentException">The model is convolutional, custom, conditional, has a learned prior, a continuous Bernoulli likelihood, or a non-ReLU activation or layer norm.</exception>
-    /// <param name="model">An MLP model with a Bernoulli or Gaussian likelihood and the standard prior.</param>
+    /// <exception cref="ArgumentException">The model is custom, conditional, has a learned prior, a continuous Bernoulli likelihood, or a non-ReLU activation or layer norm.</exception>
+    /// <param name="model">An MLP or convolutional model with a Bernoulli or Gaussian likelihood and the standard prior.</param>
     /// <param name="input">The name of the graph's input.</param>
     /// <param name="scoreOutput">The name of the score output.</param>
     /// <param name="labelOutput">The name of the bool output <c>score &gt; threshold</c>; null for none.</param>
     /// <param name="threshold">The threshold of <paramref name="labelOutput"/>.</param>
     /// <param name="shift">Subtracted from each feature before the model sees it (and scores it); null for none.</param>
     /// <param name="scale">Multiplies each shifted feature; null for none.</param>
-    internal static byte[] AnomalyScorerModel(VariationalAutoencoder model, string input = EncoderInput, string scoreOutput = ScoreOutput,
+    internal static byte[] AnomalyScorerModel(VariationalAutoencoder model, string input, string scoreOutput = ScoreOutput,
         string? labelOutput = null, double threshold = double.PositiveInfinity, float[]? shift = null, float[]? scale = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -167,7 +146,6 @@ public static class OnnxExport
         Refuse(options, "anomaly scorer");
         string? reason = options switch
         {
-            { Architecture: not VaeArchitecture.Mlp } => "is not an MLP",
             { Likelihood: VaeLikelihood.ContinuousBernoulli } => "has a continuous Bernoulli likelihood",
             _ when model.LearnedPrior is not null => "has a learned prior, whose KL has no closed form",
             _ => null,
@@ -178,14 +156,8 @@ public static class OnnxExport
         var graph = new OnnxGraph();
         graph.Input(input, options.InputSize);
         input = Standardized(graph, input, options.InputSize, shift, scale);
-        var (mean, logVariance) = MlpPosterior(graph, state, options, input, "posterior.mean", "posterior.log_variance");
-        var current = mean;
-        var layers = options.HiddenSizes.Count + 1;
-        for (var i = 1; i <= layers; i++)
-        {
-            current = Linear(graph, state, $"decoder.layers.fc{i}", current, i == layers ? "decoded" : $"decoder.layers.fc{i}.output");
-            if (i < layers) current = graph.Node("Relu", [current], $"decoder.layers.relu{i}");
-        }
+        var (mean, logVariance) = Posterior(graph, state, options, input, "posterior.mean", "posterior.log_variance");
+        var current = DecoderLogits(graph, state, options, mean);
         var axes = graph.Initializer("sum_axes", [1L]);
         var half = graph.Initializer("half", [0.5f]);
         string reconstruction;
@@ -267,7 +239,7 @@ public static class OnnxExport
         var graph = new OnnxGraph();
         graph.Input(input, options.InputSize);
         input = Standardized(graph, input, options.InputSize, shift, scale);
-        var (mean, logVariance) = MlpPosterior(graph, state, options, input, "posterior.mean", "posterior.log_variance");
+        var (mean, logVariance) = Posterior(graph, state, options, input, "posterior.mean", "posterior.log_variance");
         var latent = includeLogVariance ? graph.Node("Concat", [mean, logVariance], "posterior.both", ("axis", 1L)) : mean;
         var width = includeLogVariance ? 2 * options.LatentSize : options.LatentSize;
         if (oneRow)
@@ -298,15 +270,64 @@ public static class OnnxExport
         return input;
     }
 
-    private static (string Mean, string LogVariance) MlpPosterior(OnnxGraph graph, Dictionary<string, Tensor> state, VaeOptions options, string input, string meanName, string logVarianceName)
+    // q(z|x) of the built-in MLP or convolutional encoder, from flattened samples.
+    private static (string Mean, string LogVariance) Posterior(OnnxGraph graph, Dictionary<string, Tensor> state, VaeOptions options, string input, string meanName, string logVarianceName)
     {
         var current = input;
+        if (options.Architecture == VaeArchitecture.Convolutional)
+        {
+            current = graph.Node("Reshape", [current, graph.Initializer("image_shape", [-1, options.ImageChannels, options.ImageHeight, options.ImageWidth])], "encoder.image");
+            for (var i = 1; i <= options.ConvChannels.Count; i++)
+            {
+                var name = $"encoder.convolutions.conv{i}";
+                current = graph.Node("Conv", [current, graph.Initializer($"{name}.weight", state[$"{name}.weight"]), graph.Initializer($"{name}.bias", state[$"{name}.bias"])],
+                    $"{name}.output", ("kernel_shape", new long[] { 4, 4 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }));
+                current = graph.Node("Relu", [current], $"{name}.relu");
+            }
+            current = graph.Node("Flatten", [current], "encoder.features", ("axis", 1L));
+        }
         for (var i = 1; i <= options.HiddenSizes.Count; i++)
         {
             current = Linear(graph, state, $"encoder.hidden.fc{i}", current, $"encoder.hidden.fc{i}.output");
             current = graph.Node("Relu", [current], $"encoder.hidden.relu{i}");
         }
         return (Linear(graph, state, "encoder.mean", current, meanName), Linear(graph, state, "encoder.logVar", current, logVarianceName));
+    }
+
+    // The logits (Bernoulli) or mean (Gaussian) of p(x|z), flattened [batch, InputSize], from the built-in decoder.
+    private static string DecoderLogits(OnnxGraph graph, Dictionary<string, Tensor> state, VaeOptions options, string z)
+    {
+        var convolutional = options.Architecture == VaeArchitecture.Convolutional;
+        var layers = options.HiddenSizes.Count + 1;
+        var current = z;
+        for (var i = 1; i <= layers; i++)
+        {
+            var last = i == layers && !convolutional;
+            current = Linear(graph, state, $"decoder.layers.fc{i}", current, last ? "logits" : $"decoder.layers.fc{i}.output");
+            if (!last) current = graph.Node("Relu", [current], $"decoder.layers.relu{i}");
+        }
+        if (convolutional)
+        {
+            var maps = options.FeatureMapSizes();
+            var channels = options.ConvChannels;
+            current = graph.Node("Reshape", [current, graph.Initializer("map_shape", [-1, channels[^1], maps[^1].Height, maps[^1].Width])], "maps");
+            for (var k = 1; k <= channels.Count; k++)
+            {
+                var i = channels.Count - k;
+                // Kernel 4, stride 2, padding 1 doubles the size; an odd target keeps one more row or column at the end,
+                // which the transposed convolution computes anyway: drop one fewer there.
+                var (height, width) = maps[i];
+                var (inputHeight, inputWidth) = maps[i + 1];
+                long endHeight = 1 - (height - 2 * inputHeight), endWidth = 1 - (width - 2 * inputWidth);
+                var name = $"decoder.deconvolutions.deconv{k}";
+                current = graph.Node("ConvTranspose", [current, graph.Initializer($"{name}.weight", state[$"{name}.weight"]), graph.Initializer($"{name}.bias", state[$"{name}.bias"])],
+                    k == channels.Count ? "decoder.image" : $"{name}.output",
+                    ("kernel_shape", new long[] { 4, 4 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, endHeight, endWidth }));
+                if (k < channels.Count) current = graph.Node("Relu", [current], $"{name}.relu");
+            }
+            current = graph.Node("Flatten", [current], "logits", ("axis", 1L));
+        }
+        return current;
     }
 
     // The graphs are the built-in unconditional ReLU networks without layer norm; anything else would export wrong numbers.

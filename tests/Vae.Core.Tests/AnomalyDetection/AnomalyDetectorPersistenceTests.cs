@@ -49,6 +49,26 @@ public sealed class AnomalyDetectorPersistenceTests(TrainedModelFixture fixture)
     }
 
     [Fact]
+    public void ADetectorLoadsFromBytesInMemoryAndErrorsNameTheGivenSource()
+    {
+        var path = Path.Combine(directory, "memory.vae");
+        var detector = new AnomalyDetector(fixture.Model, 12.5, AnomalyScoreKind.NegativeElboAtMean);
+        detector.Save(path);
+        using var stream = new MemoryStream([1, 2, .. File.ReadAllBytes(path)]);
+        stream.Position = 2;
+
+        using var loaded = AnomalyDetector.Load(stream, "served.vae");
+
+        loaded.Threshold.Should().Be(12.5);
+        using var scope = NewDisposeScope();
+        loaded.Score(fixture.Test).Should().Equal(detector.Score(fixture.Test));
+        fixture.Model.Save(path);
+        using var modelOnly = new MemoryStream(File.ReadAllBytes(path));
+        FluentActions.Invoking(() => AnomalyDetector.Load(modelOnly, "served.vae")).Should().Throw<InvalidDataException>()
+            .WithMessage("'served.vae' holds a model but no anomaly detector*");
+    }
+
+    [Fact]
     public void TheDetectorsAttachmentNameIsReserved()
     {
         var save = () => new AnomalyDetector(fixture.Model, 1).Save(Path.Combine(directory, "x.vae"),

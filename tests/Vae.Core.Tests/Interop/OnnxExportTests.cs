@@ -59,6 +59,80 @@ public sealed class OnnxExportTests
         }
     }
 
+    public static TheoryData<string> ScoredArchitectures() => ["mlp", "mlp-deep", "mlp-gaussian", "mlp-gaussian-fixed", "conv", "conv-odd", "conv-gaussian"];
+
+    private static VaeOptions ScoredOptionsOf(string name) => name switch
+    {
+        "mlp-gaussian-fixed" => new VaeOptions { InputSize = 7, HiddenSizes = [5], LatentSize = 2, Likelihood = VaeLikelihood.Gaussian, GaussianVariance = 0.6 },
+        "conv-gaussian" => new VaeOptions
+        {
+            Architecture = VaeArchitecture.Convolutional, InputSize = 64, ImageHeight = 8, ImageWidth = 8, ConvChannels = [2, 3], HiddenSizes = [5], LatentSize = 2,
+            Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true,
+        },
+        _ => OptionsOf(name),
+    };
+
+    [Theory]
+    [MemberData(nameof(ScoredArchitectures))]
+    public void The_anomaly_scorer_graph_gives_the_detectors_scores_in_ONNX_Runtime(string architecture)
+    {
+        torch.manual_seed(13);
+        using var model = new VariationalAutoencoder(ScoredOptionsOf(architecture));
+        model.eval();
+        using var scope = NewDisposeScope();
+        if (model.named_parameters().FirstOrDefault(p => p.name == "decoder.logVariance").parameter is { } learned)
+        {
+            // Unequal variances, so that a graph ignoring them would score otherwise.
+            using (no_grad()) learned.copy_(torch.linspace(-1, 1, learned.numel()).view(learned.shape));
+        }
+        using var session = new InferenceSession(OnnxExport.AnomalyScorerModel(model));
+        var detector = new AnomalyDetector(model, double.PositiveInfinity);
+
+        foreach (var batch in new[] { 1, 6 })
+        {
+            var x = model.Options.Likelihood == VaeLikelihood.Bernoulli ? torch.rand(batch, model.Options.InputSize) : torch.randn(batch, model.Options.InputSize) * 2;
+            var library = detector.Score(x);
+            var scores = Run(session, OnnxExport.EncoderInput, x)[OnnxExport.ScoreOutput];
+            scores.Should().HaveCount(batch);
+            for (var i = 0; i < batch; i++)
+                ((double)scores[i]).Should().BeApproximately(library[i], 1e-5 * Math.Max(1, Math.Abs(library[i])), $"row {i} of {batch}");
+        }
+    }
+
+    [Fact]
+    public void ExportAnomalyScorer_writes_a_graph_from_x_to_one_score_per_row()
+    {
+        using var folder = new Data.TempDirectory();
+        using var model = new VariationalAutoencoder(OptionsOf("conv"));
+        var path = folder.File("scorer.onnx");
+
+        OnnxExport.ExportAnomalyScorer(model, path);
+
+        File.ReadAllBytes(path).Should().Equal(OnnxExport.AnomalyScorerModel(model));
+        using var session = new InferenceSession(path);
+        session.InputMetadata[OnnxExport.EncoderInput].Dimensions.Should().Equal(-1, 64);
+        session.OutputMetadata[OnnxExport.ScoreOutput].Dimensions.Should().Equal(-1);
+    }
+
+    [Theory]
+    [InlineData("continuous", "*continuous Bernoulli*")]
+    [InlineData("conditional", "*conditional*")]
+    [InlineData("vamp", "*learned prior*")]
+    public void Models_the_scorer_graph_cannot_score_are_refused_with_the_reason(string kind, string message)
+    {
+        var options = kind switch
+        {
+            "continuous" => new VaeOptions { InputSize = 4, HiddenSizes = [4], LatentSize = 2, Likelihood = VaeLikelihood.ContinuousBernoulli },
+            "conditional" => new VaeOptions { InputSize = 4, HiddenSizes = [4], LatentSize = 2, ConditionClasses = 3 },
+            _ => new VaeOptions { InputSize = 4, HiddenSizes = [4], LatentSize = 2, Prior = VaePrior.Vamp, PseudoInputs = 3 },
+        };
+        using var model = new VariationalAutoencoder(options);
+        using var folder = new Data.TempDirectory();
+
+        FluentActions.Invoking(() => OnnxExport.ExportAnomalyScorer(model, folder.File("scorer.onnx"))).Should().Throw<ArgumentException>().WithMessage(message);
+        File.Exists(folder.File("scorer.onnx")).Should().BeFalse();
+    }
+
     [Fact]
     public void The_graphs_declare_opset_17_and_a_symbolic_batch_dimension()
     {
