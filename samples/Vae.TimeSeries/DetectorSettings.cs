@@ -1,0 +1,69 @@
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using Vae.Core.TimeSeries;
+
+namespace Vae.TimeSeries;
+
+/// <summary>The detector's settings, the same for both commands (and for every series of a nab run).</summary>
+internal class DetectorSettings : CommandSettings
+{
+    private static readonly TimeSeriesDetectorOptions Defaults = new();
+
+    [CommandOption("--window <POINTS>")]
+    [Description("Points per sliding window.")]
+    public int? Window { get; init; }
+
+    [CommandOption("--epochs <N>")]
+    [Description("Training epochs over the training part's windows.")]
+    public int? Epochs { get; init; }
+
+    [CommandOption("--hidden <SIZES>")]
+    [Description("Encoder hidden layer widths, comma-separated (the decoder mirrors them).")]
+    public string? Hidden { get; init; }
+
+    [CommandOption("--latent <N>")]
+    [Description("Latent dimension.")]
+    public int? Latent { get; init; }
+
+    [CommandOption("--threshold <SCORE>")]
+    [Description("Calibrated score in [0, 1] at which a point is an anomaly.")]
+    public double? Threshold { get; init; }
+
+    [CommandOption("--seed <N>")]
+    [Description("Seed of the initialisation, shuffling and missing-point injection.")]
+    [DefaultValue(1L)]
+    public long Seed { get; init; }
+
+    [CommandOption("--json")]
+    [Description("Print the figures as one JSON line.")]
+    public bool Json { get; init; }
+
+    [CommandOption("--verbose")]
+    [Description("Show stack traces of errors.")]
+    public bool Verbose { get; init; }
+
+    public TimeSeriesDetectorOptions DetectorOptions(TimeSeriesTimestamps timestamps) => Defaults with
+    {
+        WindowSize = Window ?? Defaults.WindowSize,
+        Epochs = Epochs ?? Defaults.Epochs,
+        HiddenSizes = Hidden is null ? Defaults.HiddenSizes : Vae.Samples.CommaSeparated.Integers(Hidden),
+        LatentSize = Latent ?? Defaults.LatentSize,
+        Threshold = Threshold ?? Defaults.Threshold,
+        Seed = Seed,
+        Timestamps = timestamps,
+    };
+
+    public override ValidationResult Validate()
+    {
+        try
+        {
+            DetectorOptions(TimeSeriesTimestamps.Regular).Validate();
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            return ValidationResult.Error(e.Message);
+        }
+        return ValidationResult.Success();
+    }
+}

@@ -1,0 +1,18 @@
+using Spectre.Console.Cli;
+using Vae.Samples;
+using Vae.TimeSeries;
+
+const string Nab = "nab";
+var app = new CommandApp<DetectCommand>();
+app.Configure(config =>
+{
+    config.SetApplicationName("Vae.TimeSeries");
+    config.AddCommand<NabCommand>(Nab)
+        .WithDescription("Run the detector over every DIR/<category>/<name>.csv (NAB's layout), write OUT/<category>/<name>.csv with timestamp,value,anomaly_score, and score the run with NAB's scorer.")
+        .WithExample(Nab, "--data", "data/nab", "--output", "nab-results");
+    config.AddExample("--csv", "metrics.csv", "--time", "timestamp", "--values", "cpu,latency", "--output", "out");
+    config.AddExample("--json");
+    ConsoleApp.ConfigureCommon(config);
+});
+
+return await ConsoleApp.RunAsync(app, args, typeof(DetectSettings), new Dictionary<string, Type> { [Nab] = typeof(NabSettings) });
