@@ -27,8 +27,24 @@ internal class DetectorSettings : CommandSettings
     public int? Latent { get; init; }
 
     [CommandOption("--threshold <SCORE>")]
-    [Description("Calibrated score in [0, 1] at which a point is an anomaly.")]
+    [Description("Calibrated score (0 to 1) at which a point is an anomaly.")]
     public double? Threshold { get; init; }
+
+    [CommandOption("--short <N>")]
+    [Description("Recent raw scores averaged before calibration.")]
+    public int? Short { get; init; }
+
+    [CommandOption("--history <N>")]
+    [Description("Raw scores the calibration's mean and deviation are taken over.")]
+    public int? History { get; init; }
+
+    [CommandOption("--tail-digits <D>")]
+    [Description("The tail probability 10^-D that maps to a calibrated score of 1.")]
+    public double? TailDigits { get; init; }
+
+    [CommandOption("--suppress <POINTS>")]
+    [Description("After an anomaly, the next POINTS points are reported below the threshold.")]
+    public int? Suppress { get; init; }
 
     [CommandOption("--seed <N>")]
     [Description("Seed of the initialisation, shuffling and missing-point injection.")]
@@ -50,6 +66,10 @@ internal class DetectorSettings : CommandSettings
         HiddenSizes = Hidden is null ? Defaults.HiddenSizes : Vae.Samples.CommaSeparated.Integers(Hidden),
         LatentSize = Latent ?? Defaults.LatentSize,
         Threshold = Threshold ?? Defaults.Threshold,
+        ShortAverage = Short ?? Defaults.ShortAverage,
+        CalibrationHistory = History ?? Defaults.CalibrationHistory,
+        TailDigits = TailDigits ?? Defaults.TailDigits,
+        SuppressionPoints = Suppress ?? Defaults.SuppressionPoints,
         Seed = Seed,
         Timestamps = timestamps,
     };

@@ -44,6 +44,7 @@ public sealed class TimeSeriesDetector : IDisposable
     private static readonly object InitialisationLock = new();
 
     private readonly VariationalAutoencoder model;
+    private double BelowThreshold => Math.Max(0, Options.Threshold - 1e-9);
     private readonly WindowNetwork network;
     private readonly double[] means;
     private readonly double[] deviations;
@@ -59,6 +60,7 @@ public sealed class TimeSeriesDetector : IDisposable
     private readonly double[] recent;
     private readonly float[] inverseVariance;
     private long lastTicks;
+    private int suppressed;
     private long observed;
     private int historyCount;
     private int historyNext;
@@ -332,6 +334,15 @@ public sealed class TimeSeriesDetector : IDisposable
 
         var raw = RawScore();
         var score = Calibrate(raw);
+        if (suppressed > 0)
+        {
+            suppressed--;
+            score = Math.Min(score, BelowThreshold);
+        }
+        else if (score >= Options.Threshold)
+        {
+            suppressed = Options.SuppressionPoints;
+        }
         return new TimeSeriesScore(timestamp, raw, score, score >= Options.Threshold, false, false);
     }
 
@@ -436,6 +447,7 @@ public sealed class TimeSeriesDetector : IDisposable
             detector.sinceResum = saved.SinceResum;
             detector.recentCount = saved.RecentCount;
             detector.recentNext = saved.RecentNext;
+            detector.suppressed = saved.Suppressed;
             return detector;
         }
         catch
@@ -478,6 +490,7 @@ public sealed class TimeSeriesDetector : IDisposable
             Recent = recent,
             RecentCount = recentCount,
             RecentNext = recentNext,
+            Suppressed = suppressed,
         }),
     };
 
@@ -714,5 +727,6 @@ public sealed class TimeSeriesDetector : IDisposable
         public double[] Recent { get; init; } = [];
         public int RecentCount { get; init; }
         public int RecentNext { get; init; }
+        public int Suppressed { get; init; }
     }
 }

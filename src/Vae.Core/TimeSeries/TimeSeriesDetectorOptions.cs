@@ -65,6 +65,13 @@ public sealed record TimeSeriesDetectorOptions
     /// <value>0.5 (a tail probability of 1e-5 with the default <see cref="TailDigits"/>).</value>
     public double Threshold { get; init; } = 0.5;
 
+    /// <summary>
+    /// After a point at or above <see cref="Threshold"/>, the calibrated scores of this many following points are
+    /// capped just below it, so one event is reported once (their raw scores are unchanged).
+    /// </summary>
+    /// <value>0: no suppression.</value>
+    public int SuppressionPoints { get; init; }
+
     /// <summary>How timestamps are read: a regular series with gaps filled, or points one after another.</summary>
     /// <value><see cref="TimeSeriesTimestamps.Regular"/>.</value>
     public TimeSeriesTimestamps Timestamps { get; init; } = TimeSeriesTimestamps.Regular;
@@ -90,6 +97,7 @@ public sealed record TimeSeriesDetectorOptions
         if (CalibrationHistory < 2) throw Bad(nameof(CalibrationHistory), CalibrationHistory, "must be at least 2");
         if (!double.IsFinite(TailDigits) || TailDigits <= 0) throw Bad(nameof(TailDigits), TailDigits, "must be positive and finite");
         if (!(Threshold >= 0 && Threshold <= 1)) throw Bad(nameof(Threshold), Threshold, "must be in [0, 1]");
+        if (SuppressionPoints < 0) throw Bad(nameof(SuppressionPoints), SuppressionPoints, "must not be negative");
         if (!Enum.IsDefined(Timestamps)) throw Bad(nameof(Timestamps), (int)Timestamps, $"must be a {nameof(TimeSeriesTimestamps)}");
     }
 
