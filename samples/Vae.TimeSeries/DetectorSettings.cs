@@ -46,6 +46,18 @@ internal class DetectorSettings : CommandSettings
     [Description("After an anomaly, the next POINTS points are reported below the threshold.")]
     public int? Suppress { get; init; }
 
+    [CommandOption("--retrain-every <POINTS>")]
+    [Description("Train further on the recent points every POINTS points (0: never).")]
+    public int? RetrainEvery { get; init; }
+
+    [CommandOption("--retrain-points <POINTS>")]
+    [Description("The recent points kept for retraining.")]
+    public int? RetrainPoints { get; init; }
+
+    [CommandOption("--retrain-epochs <N>")]
+    [Description("Epochs of each retraining.")]
+    public int? RetrainEpochs { get; init; }
+
     [CommandOption("--seed <N>")]
     [Description("Seed of the initialisation, shuffling and missing-point injection.")]
     [DefaultValue(1L)]
@@ -70,6 +82,9 @@ internal class DetectorSettings : CommandSettings
         CalibrationHistory = History ?? Defaults.CalibrationHistory,
         TailDigits = TailDigits ?? Defaults.TailDigits,
         SuppressionPoints = Suppress ?? Defaults.SuppressionPoints,
+        RetrainEvery = RetrainEvery ?? Defaults.RetrainEvery,
+        RetrainPoints = RetrainPoints ?? Defaults.RetrainPoints,
+        RetrainEpochs = RetrainEpochs ?? Defaults.RetrainEpochs,
         Seed = Seed,
         Timestamps = timestamps,
     };

@@ -57,8 +57,20 @@ internal static class NabRun
 
     public sealed record CategoryScore(string Category, int Files, int Windows, double RawScore, double? NormalizedScore, int FalsePositives);
 
+    public sealed record FileScore(string File, double Score, int Windows, int DetectedWindows, int FalsePositives);
+
     public sealed record ProfileScore(string Profile, double NormalizedScore, double RawScore, double Threshold, int TruePositives, int FalsePositives, int FalseNegatives,
-        IReadOnlyList<CategoryScore> Categories);
+        IReadOnlyList<CategoryScore> Categories, IReadOnlyList<FileScore> Files);
+
+    private static bool DetectedIn(NabSeries series, NabResultSeries result, NabWindow window, double threshold)
+    {
+        var probation = series.ProbationaryLength;
+        for (var i = probation; i < series.Count; i++)
+        {
+            if (series.Timestamps[i] >= window.Start && series.Timestamps[i] <= window.End && result.AnomalyScores[i] >= threshold) return true;
+        }
+        return false;
+    }
 
     /// <summary>NAB's score under each profile, and per category at the corpus-wide threshold.</summary>
     public static IReadOnlyList<ProfileScore> Score(NabCorpus corpus, IReadOnlyDictionary<string, NabResultSeries> results)
@@ -75,8 +87,10 @@ internal static class NabRun
                 double? normalized = sub.WindowCount > 0 ? part.NormalizedScore : null;
                 categories.Add(new CategoryScore(group.Key, sub.Series.Count, sub.WindowCount, part.RawScore, normalized, part.FalsePositives));
             }
+            var files = corpus.Series.Zip(report.Files, (series, file) => new FileScore(series.RelativePath, file.Score, series.Windows.Count,
+                series.Windows.Count(w => DetectedIn(series, results[series.RelativePath], w, report.Threshold)), file.FalsePositives)).ToArray();
             profiles.Add(new ProfileScore(profile.Name, report.NormalizedScore, report.RawScore, report.Threshold, report.TruePositives, report.FalsePositives,
-                report.FalseNegatives, categories));
+                report.FalseNegatives, categories, files));
         }
         return profiles;
     }

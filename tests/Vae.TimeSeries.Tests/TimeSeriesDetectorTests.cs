@@ -9,7 +9,7 @@ public sealed class TimeSeriesDetectorTests
     private const int Training = 120;
 
     /// <summary>Small and quick, the same for every test.</summary>
-    private static readonly TimeSeriesDetectorOptions Quick = new() { WindowSize = 16, HiddenSizes = [16], LatentSize = 3, Epochs = 4, BatchSize = 32, CalibrationHistory = 200 };
+    private static readonly TimeSeriesDetectorOptions Quick = new() { WindowSize = 16, HiddenSizes = [16], LatentSize = 3, Epochs = 4, BatchSize = 32, CalibrationHistory = 200, SuppressionPoints = 0 };
 
     private static TimeSeriesScore[] RunAll(IReadOnlyList<DateTime> timestamps, IReadOnlyList<double[]> rows, TimeSeriesDetectorOptions? options = null)
     {
@@ -167,11 +167,30 @@ public sealed class TimeSeriesDetectorTests
 
         scores.Should().OnlyContain(s => s.Score >= 0 && s.Score <= 1);
         scores.Take(Training).Should().OnlyContain(s => s.IsTraining && s.Score == 0);
-        scores[300].Score.Should().BeGreaterThan(0.5);
+        scores[300].Score.Should().BeGreaterThan(Quick.Threshold);
         scores[300].IsAnomaly.Should().BeTrue();
-        scores[301].Score.Should().BeGreaterThan(0.5);
+        scores[301].Score.Should().BeGreaterThan(Quick.Threshold);
         var quiet = scores.Skip(Training).Take(300 - Training).Select(s => s.Score).Order().ToArray();
-        quiet[quiet.Length / 2].Should().BeLessThan(0.1, "a typical point is not an anomaly");
+        quiet[quiet.Length / 2].Should().BeLessThan(0.05, "a typical point is not an anomaly");
+    }
+
+    [Fact]
+    public void AfterAnAnomalyTheNextPointsAreSuppressedButKeepTheirRawScores()
+    {
+        var timestamps = SyntheticSeries.Timestamps(Count);
+        var rows = SyntheticSeries.Rows(Count);
+        rows[300] = [rows[300][0] + 40];
+        rows[301] = [-1e12];
+        rows[320] = [-1e12];
+
+        var plain = RunAll(timestamps, rows);
+        var suppressed = RunAll(timestamps, rows, Quick with { SuppressionPoints = 10 });
+
+        suppressed[300].IsAnomaly.Should().BeTrue();
+        suppressed[301].IsAnomaly.Should().BeFalse();
+        suppressed[301].Score.Should().BeLessThan(Quick.Threshold).And.BeGreaterThan(Quick.Threshold - 1e-6);
+        suppressed[301].RawScore.Should().Be(plain[301].RawScore);
+        suppressed[320].IsAnomaly.Should().BeTrue("the suppression has ended");
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class TimeSeriesDetector : IDisposable
 
     private readonly VariationalAutoencoder model;
     private double BelowThreshold => Math.Max(0, Options.Threshold - 1e-9);
-    private readonly WindowNetwork network;
+    private WindowNetwork network;
     private readonly double[] means;
     private readonly double[] deviations;
     private readonly long intervalTicks;
@@ -58,7 +58,13 @@ public sealed class TimeSeriesDetector : IDisposable
     private readonly float[] newest;
     private readonly double[] history;
     private readonly double[] recent;
-    private readonly float[] inverseVariance;
+    private float[] inverseVariance;
+    private readonly float[] recentPoints;
+    private readonly bool[] recentMissing;
+    private int recentPointCount;
+    private int recentPointNext;
+    private int sinceRetrain;
+    private int retrainings;
     private long lastTicks;
     private int suppressed;
     private long observed;
@@ -88,6 +94,9 @@ public sealed class TimeSeriesDetector : IDisposable
         history = new double[options.CalibrationHistory];
         recent = new double[options.ShortAverage];
         inverseVariance = network.LogVariance.Select(v => (float)Math.Exp(-v)).ToArray();
+        var kept = options.RetrainEvery > 0 ? options.RetrainPoints * columns : 0;
+        recentPoints = new float[kept];
+        recentMissing = new bool[kept];
     }
 
     /// <summary>The settings the detector was trained with.</summary>
@@ -198,12 +207,7 @@ public sealed class TimeSeriesDetector : IDisposable
         }
         try
         {
-            var trainerOptions = new VaeTrainerOptions { Epochs = options.Epochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate, Seed = options.Seed };
-            using (var trainer = new VaeTrainer(model, trainerOptions))
-            {
-                trainer.Fit(epoch => Batches(flat, columns, windowCount, size, options, epoch));
-            }
-            model.eval();
+            Fit(model, flat, columns, windowCount, options, options.Epochs, options.Seed);
 
             var detector = new TimeSeriesDetector(model, options, columns, means, deviations, intervalTicks);
             detector.Warm(flat, masks.ToArray(), points, timestamps[^1].Ticks, rows.Count);
@@ -330,7 +334,12 @@ public sealed class TimeSeriesDetector : IDisposable
         }
         lastTicks = timestamp.Ticks;
         observed++;
-        if (allMissing) return new TimeSeriesScore(timestamp, double.NaN, 0, false, true, false);
+        Keep(window.AsSpan(offset, columns), missing.AsSpan(offset, columns));
+        if (allMissing)
+        {
+            RetrainIfDue();
+            return new TimeSeriesScore(timestamp, double.NaN, 0, false, true, false);
+        }
 
         var raw = RawScore();
         var score = Calibrate(raw);
@@ -343,7 +352,16 @@ public sealed class TimeSeriesDetector : IDisposable
         {
             suppressed = Options.SuppressionPoints;
         }
+        RetrainIfDue();
         return new TimeSeriesScore(timestamp, raw, score, score >= Options.Threshold, false, false);
+    }
+
+    // After the point is scored, so that its score comes from the model the rows before it trained.
+    private void RetrainIfDue()
+    {
+        if (Options.RetrainEvery == 0 || ++sinceRetrain < Options.RetrainEvery) return;
+        sinceRetrain = 0;
+        Retrain();
     }
 
     /// <summary>Scores the next rows in order, as repeated <see cref="Observe(DateTime, ReadOnlySpan{double})"/>.</summary>
@@ -448,6 +466,14 @@ public sealed class TimeSeriesDetector : IDisposable
             detector.recentCount = saved.RecentCount;
             detector.recentNext = saved.RecentNext;
             detector.suppressed = saved.Suppressed;
+            if (saved.RecentPoints.Length != detector.recentPoints.Length || saved.RecentMissing.Length != detector.recentMissing.Length)
+                throw new InvalidDataException($"{source}: the time-series detector's kept points do not match its options.");
+            saved.RecentPoints.CopyTo(detector.recentPoints, 0);
+            saved.RecentMissing.CopyTo(detector.recentMissing, 0);
+            detector.recentPointCount = saved.RecentPointCount;
+            detector.recentPointNext = saved.RecentPointNext;
+            detector.sinceRetrain = saved.SinceRetrain;
+            detector.retrainings = saved.Retrainings;
             return detector;
         }
         catch
@@ -491,11 +517,27 @@ public sealed class TimeSeriesDetector : IDisposable
             RecentCount = recentCount,
             RecentNext = recentNext,
             Suppressed = suppressed,
+            RecentPoints = recentPoints,
+            RecentMissing = recentMissing,
+            RecentPointCount = recentPointCount,
+            RecentPointNext = recentPointNext,
+            SinceRetrain = sinceRetrain,
+            Retrainings = retrainings,
         }),
     };
 
     // Fills the window with the training part's last points and the calibration history with its scores.
     private void Warm(float[] values, bool[] masks, int points, long lastTimestampTicks, long rows)
+    {
+        var size = windowSize * columns;
+        for (var p = Math.Max(0, points - Options.RetrainPoints); p < points && recentPoints.Length > 0; p++) Keep(values.AsSpan(p * columns, columns), masks.AsSpan(p * columns, columns));
+        WarmCalibration(values, masks, points);
+        lastTicks = lastTimestampTicks;
+        observed = rows;
+    }
+
+    // Scores the windows of a stretch of points into the calibration history, as if they had streamed past; the window ends as the stretch does.
+    private void WarmCalibration(float[] values, bool[] masks, int points)
     {
         var size = windowSize * columns;
         for (var end = windowSize; end <= points; end++)
@@ -507,8 +549,38 @@ public sealed class TimeSeriesDetector : IDisposable
             if (newestMissing) continue;
             Calibrate(RawScore());
         }
-        lastTicks = lastTimestampTicks;
-        observed = rows;
+    }
+
+    private void Keep(ReadOnlySpan<float> values, ReadOnlySpan<bool> masks)
+    {
+        if (recentPoints.Length == 0) return;
+        values.CopyTo(recentPoints.AsSpan(recentPointNext * columns, columns));
+        masks.CopyTo(recentMissing.AsSpan(recentPointNext * columns, columns));
+        recentPointNext = (recentPointNext + 1) % Options.RetrainPoints;
+        recentPointCount = Math.Min(recentPointCount + 1, Options.RetrainPoints);
+    }
+
+    // Fine-tunes the model on the kept recent points, then scores them afresh into a new calibration history.
+    private void Retrain()
+    {
+        var points = recentPointCount;
+        var flat = new float[points * columns];
+        var masks = new bool[points * columns];
+        var oldest = recentPointCount < Options.RetrainPoints ? 0 : recentPointNext;
+        for (var p = 0; p < points; p++)
+        {
+            var at = (oldest + p) % Options.RetrainPoints;
+            Array.Copy(recentPoints, at * columns, flat, p * columns, columns);
+            Array.Copy(recentMissing, at * columns, masks, p * columns, columns);
+        }
+        retrainings++;
+        Fit(model, flat, columns, points - windowSize + 1, Options, Options.RetrainEpochs, Options.Seed + retrainings);
+        network = new WindowNetwork(model);
+        inverseVariance = network.LogVariance.Select(v => (float)Math.Exp(-v)).ToArray();
+        historyCount = historyNext = recentCount = recentNext = sinceResum = 0;
+        historySum = historySumOfSquares = 0;
+        // The last window of the kept points is the stream's window: scoring them leaves the window as it was.
+        WarmCalibration(flat, masks, points);
     }
 
     private void Shift()
@@ -527,6 +599,7 @@ public sealed class TimeSeriesDetector : IDisposable
             window[offset + c] = 0;
             missing[offset + c] = true;
         }
+        Keep(window.AsSpan(offset, columns), missing.AsSpan(offset, columns));
     }
 
     private double RawScore()
@@ -608,9 +681,20 @@ public sealed class TimeSeriesDetector : IDisposable
         return score;
     }
 
-    private static IEnumerable<Tensor> Batches(float[] flat, int columns, int windowCount, int size, TimeSeriesDetectorOptions options, int epoch)
+    private static void Fit(VariationalAutoencoder model, float[] flat, int columns, int windowCount, TimeSeriesDetectorOptions options, int epochs, long seed)
     {
-        var random = new Random(unchecked((int)(options.Seed * 7919) + epoch));
+        var size = options.WindowSize * columns;
+        var trainerOptions = new VaeTrainerOptions { Epochs = epochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate, Seed = seed };
+        using (var trainer = new VaeTrainer(model, trainerOptions))
+        {
+            trainer.Fit(epoch => Batches(flat, columns, windowCount, size, options, seed, epoch));
+        }
+        model.eval();
+    }
+
+    private static IEnumerable<Tensor> Batches(float[] flat, int columns, int windowCount, int size, TimeSeriesDetectorOptions options, long seed, int epoch)
+    {
+        var random = new Random(unchecked((int)(seed * 7919) + epoch));
         var order = Enumerable.Range(0, windowCount).ToArray();
         random.Shuffle(order);
         var batches = (windowCount + options.BatchSize - 1) / options.BatchSize;
@@ -728,5 +812,11 @@ public sealed class TimeSeriesDetector : IDisposable
         public int RecentCount { get; init; }
         public int RecentNext { get; init; }
         public int Suppressed { get; init; }
+        public float[] RecentPoints { get; init; } = [];
+        public bool[] RecentMissing { get; init; } = [];
+        public int RecentPointCount { get; init; }
+        public int RecentPointNext { get; init; }
+        public int SinceRetrain { get; init; }
+        public int Retrainings { get; init; }
     }
 }

@@ -50,27 +50,44 @@ public sealed record TimeSeriesDetectorOptions
     public int ImputationRounds { get; init; } = 3;
 
     /// <summary>The recent raw scores whose mean is compared with the history (a short average damps single noisy points).</summary>
-    /// <value>3.</value>
-    public int ShortAverage { get; init; } = 3;
+    /// <value>1: the point's own raw score (averaging more delayed detections on NAB).</value>
+    public int ShortAverage { get; init; } = 1;
 
     /// <summary>The raw scores the calibration's mean and standard deviation are taken over (the training part's scores first, then the stream's).</summary>
     /// <value>2,000.</value>
     public int CalibrationHistory { get; init; } = 2000;
 
     /// <summary>The tail probability 10^-TailDigits maps to a calibrated score of 1.</summary>
-    /// <value>10.</value>
-    public double TailDigits { get; init; } = 10;
+    /// <value>100, so that even far tails keep distinct scores (no ties at 1).</value>
+    public double TailDigits { get; init; } = 100;
 
     /// <summary>A point is an anomaly when its calibrated score is at least this.</summary>
-    /// <value>0.5 (a tail probability of 1e-5 with the default <see cref="TailDigits"/>).</value>
-    public double Threshold { get; init; } = 0.5;
+    /// <value>0.2 (a tail probability of 1e-20 with the default <see cref="TailDigits"/>, a z-score of about 9.3).</value>
+    public double Threshold { get; init; } = 0.2;
 
     /// <summary>
     /// After a point at or above <see cref="Threshold"/>, the calibrated scores of this many following points are
     /// capped just below it, so one event is reported once (their raw scores are unchanged).
     /// </summary>
-    /// <value>0: no suppression.</value>
-    public int SuppressionPoints { get; init; }
+    /// <value>100; 0 turns suppression off.</value>
+    public int SuppressionPoints { get; init; } = 100;
+
+    /// <summary>
+    /// Every this many observed points the model is trained further (<see cref="RetrainEpochs"/> epochs) on the last
+    /// <see cref="RetrainPoints"/> points, after the point that makes the count is scored, and the calibration history
+    /// is rebuilt from those points' scores: the detector follows a series that drifts. The normalisation stays the
+    /// training part's.
+    /// </summary>
+    /// <value>0: the model learns from the training part only.</value>
+    public int RetrainEvery { get; init; }
+
+    /// <summary>The most recent points kept for <see cref="RetrainEvery"/> (memory is this times the columns, whatever the stream's length).</summary>
+    /// <value>2,000.</value>
+    public int RetrainPoints { get; init; } = 2000;
+
+    /// <summary>The epochs of each retraining.</summary>
+    /// <value>10.</value>
+    public int RetrainEpochs { get; init; } = 10;
 
     /// <summary>How timestamps are read: a regular series with gaps filled, or points one after another.</summary>
     /// <value><see cref="TimeSeriesTimestamps.Regular"/>.</value>
@@ -98,6 +115,9 @@ public sealed record TimeSeriesDetectorOptions
         if (!double.IsFinite(TailDigits) || TailDigits <= 0) throw Bad(nameof(TailDigits), TailDigits, "must be positive and finite");
         if (!(Threshold >= 0 && Threshold <= 1)) throw Bad(nameof(Threshold), Threshold, "must be in [0, 1]");
         if (SuppressionPoints < 0) throw Bad(nameof(SuppressionPoints), SuppressionPoints, "must not be negative");
+        if (RetrainEvery < 0) throw Bad(nameof(RetrainEvery), RetrainEvery, "must not be negative");
+        if (RetrainPoints <= WindowSize) throw Bad(nameof(RetrainPoints), RetrainPoints, $"must be more than the window of {WindowSize}");
+        if (RetrainEpochs <= 0) throw Bad(nameof(RetrainEpochs), RetrainEpochs, "must be at least 1");
         if (!Enum.IsDefined(Timestamps)) throw Bad(nameof(Timestamps), (int)Timestamps, $"must be a {nameof(TimeSeriesTimestamps)}");
     }
 

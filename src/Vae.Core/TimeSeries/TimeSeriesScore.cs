@@ -9,7 +9,9 @@ namespace Vae.Core.TimeSeries;
 /// <param name="Score">
 /// The calibrated score in [0, 1]: -log10 of the Gaussian tail probability of the recent raw scores' mean against the
 /// longer history of raw scores, divided by <see cref="TimeSeriesDetectorOptions.TailDigits"/> and clipped (0.5 with
-/// the defaults means a tail probability of 1e-5); 0 when the point is missing or belongs to the training part.
+/// the defaults means a tail probability of 1e-50); capped just below the threshold for the
+/// <see cref="TimeSeriesDetectorOptions.SuppressionPoints"/> points after an anomaly; 0 when the point is missing or
+/// belongs to the training part.
 /// </param>
 /// <param name="IsAnomaly">True when <paramref name="Score"/> is at least the detector's threshold.</param>
 /// <param name="IsMissing">True when every value of the point was NaN: it was filled and is not scored.</param>
