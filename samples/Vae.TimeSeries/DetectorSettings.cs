@@ -26,6 +26,10 @@ internal class DetectorSettings : CommandSettings
     [Description("Latent dimension.")]
     public int? Latent { get; init; }
 
+    [CommandOption("--beta <B>")]
+    [Description("Weight of the KL term in training.")]
+    public double? Beta { get; init; }
+
     [CommandOption("--threshold <SCORE>")]
     [Description("Calibrated score (0 to 1) at which a point is an anomaly.")]
     public double? Threshold { get; init; }
@@ -77,6 +81,7 @@ internal class DetectorSettings : CommandSettings
         Epochs = Epochs ?? Defaults.Epochs,
         HiddenSizes = Hidden is null ? Defaults.HiddenSizes : Vae.Samples.CommaSeparated.Integers(Hidden),
         LatentSize = Latent ?? Defaults.LatentSize,
+        Beta = Beta ?? Defaults.Beta,
         Threshold = Threshold ?? Defaults.Threshold,
         ShortAverage = Short ?? Defaults.ShortAverage,
         CalibrationHistory = History ?? Defaults.CalibrationHistory,

@@ -136,4 +136,22 @@ public sealed class TimeSeriesCommandLineTests : IDisposable
         result.ExitCode.Should().Be(1, result.ToString());
         result.Error.Should().Contain("irregular.csv: Row 121").And.Contain("irregular").And.Contain("Sequential");
     }
+
+    [Fact]
+    public void MultivariateWritesTheGeneratedSeriesWithItsLabelsAndComparesBothDetectors()
+    {
+        var output = Path.Combine(temp.Path, "mv");
+
+        var result = Run(["multivariate", "--output", output, "--rows", "2400", "--events", "4", "--epochs", "3", "--json"]);
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        var lines = File.ReadAllLines(Path.Combine(output, "multivariate.csv"));
+        lines[0].Should().Be("timestamp,m0,m1,m2,m3,label");
+        lines.Should().HaveCount(2401);
+        lines.Skip(1).Count(l => l.EndsWith(",1", StringComparison.Ordinal)).Should().Be(4 * 48, "four anomalies of 48 points");
+        using var json = JsonDocument.Parse(result.Output.TrimEnd().Split('\n')[^1]);
+        foreach (var side in new[] { "multivariate", "univariatePerColumn" })
+            json.RootElement.GetProperty(side).GetProperty("RocAuc").GetDouble().Should().BeInRange(0, 1);
+        json.RootElement.GetProperty("window").GetInt32().Should().Be(8);
+    }
 }

@@ -684,7 +684,7 @@ public sealed class TimeSeriesDetector : IDisposable
     private static void Fit(VariationalAutoencoder model, float[] flat, int columns, int windowCount, TimeSeriesDetectorOptions options, int epochs, long seed)
     {
         var size = options.WindowSize * columns;
-        var trainerOptions = new VaeTrainerOptions { Epochs = epochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate, Seed = seed };
+        var trainerOptions = new VaeTrainerOptions { Epochs = epochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate, Seed = seed, Beta = options.Beta };
         using (var trainer = new VaeTrainer(model, trainerOptions))
         {
             trainer.Fit(epoch => Batches(flat, columns, windowCount, size, options, seed, epoch));

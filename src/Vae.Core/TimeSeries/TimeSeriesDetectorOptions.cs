@@ -31,6 +31,10 @@ public sealed record TimeSeriesDetectorOptions
     /// <value>1e-3.</value>
     public double LearningRate { get; init; } = 1e-3;
 
+    /// <summary>The weight of the KL term in the training loss (below 1 the code keeps more of the window).</summary>
+    /// <value>1, the ELBO.</value>
+    public double Beta { get; init; } = 1;
+
     /// <summary>
     /// The share of a training window's points set to missing (filled with the normalised mean, 0) afresh in every
     /// epoch, so that the model has seen filled points when it meets real gaps (Donut's missing-data injection).
@@ -107,6 +111,7 @@ public sealed record TimeSeriesDetectorOptions
         if (Epochs <= 0) throw Bad(nameof(Epochs), Epochs, "must be at least 1");
         if (BatchSize <= 0) throw Bad(nameof(BatchSize), BatchSize, "must be at least 1");
         if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw Bad(nameof(LearningRate), LearningRate, "must be positive and finite");
+        if (!double.IsFinite(Beta) || Beta < 0) throw Bad(nameof(Beta), Beta, "must be non-negative and finite");
         if (!(MissingInjectionRate >= 0 && MissingInjectionRate < 1)) throw Bad(nameof(MissingInjectionRate), MissingInjectionRate, "must be in [0, 1)");
         if (!double.IsFinite(ClipSigma) || ClipSigma <= 0) throw Bad(nameof(ClipSigma), ClipSigma, "must be positive and finite");
         if (ImputationRounds < 0) throw Bad(nameof(ImputationRounds), ImputationRounds, "must not be negative");
