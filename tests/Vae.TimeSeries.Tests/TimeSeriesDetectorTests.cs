@@ -38,12 +38,14 @@ public sealed class TimeSeriesDetectorTests
         other[from].RawScore.Should().NotBe(original[from].RawScore);
     }
 
-    [Fact]
-    public void ARestoredDetectorContinuesBitForBit()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(60)]
+    public void ARestoredDetectorContinuesBitForBit(int retrainEvery)
     {
         var timestamps = SyntheticSeries.Timestamps(Count);
         var rows = SyntheticSeries.Rows(Count, columns: 2);
-        var options = Quick with { SuppressionPoints = 5, Threshold = 0.05 };
+        var options = Quick with { SuppressionPoints = 5, Threshold = 0.05, RetrainEvery = retrainEvery, RetrainPoints = 100, RetrainEpochs = 2 };
         using var whole = TimeSeriesDetector.Train(timestamps[..Training], rows[..Training], options);
         var uninterrupted = whole.ObserveMany(timestamps[Training..], rows[Training..]);
 
@@ -84,6 +86,23 @@ public sealed class TimeSeriesDetectorTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void RetrainingChangesLaterScoresButNeverEarlierOnes()
+    {
+        var timestamps = SyntheticSeries.Timestamps(Count);
+        var rows = SyntheticSeries.Rows(Count);
+        var retraining = Quick with { RetrainEvery = 100, RetrainPoints = 100, RetrainEpochs = 2 };
+
+        var plain = RunAll(timestamps, rows);
+        var retrained = RunAll(timestamps, rows, retraining);
+        var changed = RunAll(timestamps, rows.Select((r, i) => i >= 300 ? new[] { -r[0] } : r).ToArray(), retraining);
+
+        // The first retraining follows the 100th observed point: scores up to it are the plain detector's.
+        Bits(retrained.Take(Training + 100)).Should().Equal(Bits(plain.Take(Training + 100)));
+        retrained[Training + 100].RawScore.Should().NotBe(plain[Training + 100].RawScore);
+        Bits(changed.Take(300)).Should().Equal(Bits(retrained.Take(300)));
     }
 
     [Fact]
