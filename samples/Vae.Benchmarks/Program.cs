@@ -10,6 +10,7 @@ using Vae.Benchmarks;
 // profile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.
 // tabular: training from a generated CSV, streamed or in memory (--rows N, --columns N, --memory, --file PATH).
 // recommend: Mult-VAE training and recommendation users/s at 3,000, 20,000 and 50,000 synthetic items (--items N, --users N, --epochs N, --write DIR, --data DIR; --profile: one step phase by phase).
+// timeseries: online anomaly scoring, points/s on one thread and memory per 100,000 points over a stream (--points N, --columns N, --block N).
 // step: BenchmarkDotNet on a single training step (allocations included).
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
 int Option(string name, int fallback)
@@ -48,11 +49,12 @@ switch (mode)
         break;
     case "tabular": TabularStreamBenchmark.Run(args); break;
     case "recommend": RecommendationBenchmark.Run(args); break;
+    case "timeseries": TimeSeriesBenchmark.Run(args); break;
     case "step":
         BenchmarkRunner.Run<TrainingStepBenchmark>(args: args.Where(a => a != "step").ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, eval, profile, tabular, recommend or step");
+        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, eval, profile, tabular, recommend, timeseries or step");
         return 1;
 }
 return 0;

@@ -1,0 +1,109 @@
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using Vae.Core.TimeSeries;
+
+namespace Vae.TimeSeries;
+
+/// <summary>The detector's settings, the same for both commands (and for every series of a nab run).</summary>
+internal class DetectorSettings : CommandSettings
+{
+    private static readonly TimeSeriesDetectorOptions Defaults = new();
+
+    [CommandOption("--window <POINTS>")]
+    [Description("Points per sliding window.")]
+    public int? Window { get; init; }
+
+    [CommandOption("--epochs <N>")]
+    [Description("Training epochs over the training part's windows.")]
+    public int? Epochs { get; init; }
+
+    [CommandOption("--hidden <SIZES>")]
+    [Description("Encoder hidden layer widths, comma-separated (the decoder mirrors them).")]
+    public string? Hidden { get; init; }
+
+    [CommandOption("--latent <N>")]
+    [Description("Latent dimension.")]
+    public int? Latent { get; init; }
+
+    [CommandOption("--beta <B>")]
+    [Description("Weight of the KL term in training.")]
+    public double? Beta { get; init; }
+
+    [CommandOption("--threshold <SCORE>")]
+    [Description("Calibrated score (0 to 1) at which a point is an anomaly.")]
+    public double? Threshold { get; init; }
+
+    [CommandOption("--short <N>")]
+    [Description("Recent raw scores averaged before calibration.")]
+    public int? Short { get; init; }
+
+    [CommandOption("--history <N>")]
+    [Description("Raw scores the calibration's mean and deviation are taken over.")]
+    public int? History { get; init; }
+
+    [CommandOption("--tail-digits <D>")]
+    [Description("The tail probability 10^-D that maps to a calibrated score of 1.")]
+    public double? TailDigits { get; init; }
+
+    [CommandOption("--suppress <POINTS>")]
+    [Description("After an anomaly, the next POINTS points are reported below the threshold.")]
+    public int? Suppress { get; init; }
+
+    [CommandOption("--retrain-every <POINTS>")]
+    [Description("Train further on the recent points every POINTS points (0: never).")]
+    public int? RetrainEvery { get; init; }
+
+    [CommandOption("--retrain-points <POINTS>")]
+    [Description("The recent points kept for retraining.")]
+    public int? RetrainPoints { get; init; }
+
+    [CommandOption("--retrain-epochs <N>")]
+    [Description("Epochs of each retraining.")]
+    public int? RetrainEpochs { get; init; }
+
+    [CommandOption("--seed <N>")]
+    [Description("Seed of the initialisation, shuffling and missing-point injection.")]
+    [DefaultValue(1L)]
+    public long Seed { get; init; }
+
+    [CommandOption("--json")]
+    [Description("Print the figures as one JSON line.")]
+    public bool Json { get; init; }
+
+    [CommandOption("--verbose")]
+    [Description("Show stack traces of errors.")]
+    public bool Verbose { get; init; }
+
+    public TimeSeriesDetectorOptions DetectorOptions(TimeSeriesTimestamps timestamps) => Defaults with
+    {
+        WindowSize = Window ?? Defaults.WindowSize,
+        Epochs = Epochs ?? Defaults.Epochs,
+        HiddenSizes = Hidden is null ? Defaults.HiddenSizes : Vae.Samples.CommaSeparated.Integers(Hidden),
+        LatentSize = Latent ?? Defaults.LatentSize,
+        Beta = Beta ?? Defaults.Beta,
+        Threshold = Threshold ?? Defaults.Threshold,
+        ShortAverage = Short ?? Defaults.ShortAverage,
+        CalibrationHistory = History ?? Defaults.CalibrationHistory,
+        TailDigits = TailDigits ?? Defaults.TailDigits,
+        SuppressionPoints = Suppress ?? Defaults.SuppressionPoints,
+        RetrainEvery = RetrainEvery ?? Defaults.RetrainEvery,
+        RetrainPoints = RetrainPoints ?? Defaults.RetrainPoints,
+        RetrainEpochs = RetrainEpochs ?? Defaults.RetrainEpochs,
+        Seed = Seed,
+        Timestamps = timestamps,
+    };
+
+    public override ValidationResult Validate()
+    {
+        try
+        {
+            DetectorOptions(TimeSeriesTimestamps.Regular).Validate();
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            return ValidationResult.Error(e.Message);
+        }
+        return ValidationResult.Success();
+    }
+}
