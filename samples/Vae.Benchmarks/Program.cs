@@ -12,6 +12,11 @@ using Vae.Benchmarks;
 // recommend: Mult-VAE training and recommendation users/s at 3,000, 20,000 and 50,000 synthetic items (--items N, --users N, --epochs N, --write DIR, --data DIR; --profile: one step phase by phase).
 // timeseries: online anomaly scoring, points/s on one thread and memory per 100,000 points over a stream (--points N, --columns N, --block N).
 // step: BenchmarkDotNet on a single training step (allocations included).
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine("usage: Vae.Benchmarks [mode] [options]\n\nepochs (default): whole training epochs on the shipped digits, as a user runs them (--autograd: without the fused CPU step; --gaussian: a Gaussian likelihood).\neval: evaluation throughput (ELBO and importance-weighted log-likelihood).\nthreads: training throughput for each CPU thread count.\nload: the default thread count against one thread, an epoch each in turns, idle and beside 1 and 2 busy processes (--pairs, --max-load).\n--load N (epochs, threads, profile): N busy processes spin beside the measurement, as other tenants of the machine would\n(--own-sessions, also for load: each in a session of its own, which Linux's autogroup gives a CPU share apart from the benchmark's).\nprofile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.\ntabular: training from a generated CSV, streamed or in memory (--rows N, --columns N, --memory, --file PATH).\nrecommend: Mult-VAE training and recommendation users/s at 3,000, 20,000 and 50,000 synthetic items (--items N, --users N, --epochs N, --write DIR, --data DIR; --profile: one step phase by phase).\ntimeseries: online anomaly scoring, points/s on one thread and memory per 100,000 points over a stream (--points N, --columns N, --block N).\nstep: BenchmarkDotNet on a single training step (allocations included).");
+    return 0;
+}
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
 int Option(string name, int fallback)
 {
