@@ -23,6 +23,8 @@ public sealed record CosineAnnealingSchedule : LearningRateSchedule
     }
 
     /// <summary>The rate of epoch <paramref name="epoch"/> (from 1) for a base rate <paramref name="learningRate"/> in a run of <paramref name="runEpochs"/> epochs.</summary>
+    internal override double StartOfEpoch(double learningRate, int epoch, int runEpochs, double? lastRate) => At(learningRate, epoch, runEpochs);
+
     internal double At(double learningRate, int epoch, int runEpochs)
     {
         var period = Epochs ?? runEpochs;

@@ -23,6 +23,15 @@ public abstract record LearningRateSchedule
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public abstract void Validate();
 
+    /// <summary>The rate of epoch <paramref name="epoch"/> (from 1), given the base rate, the run's epochs and the rate the last epoch ended with.</summary>
+    internal abstract double StartOfEpoch(double learningRate, int epoch, int runEpochs, double? lastRate);
+
+    /// <summary>Whether the schedule follows the validation loss (so training needs validation data).</summary>
+    internal virtual bool FollowsValidationLoss => false;
+
+    /// <summary>The trainer's state after an epoch whose validation loss was <paramref name="loss"/>, trained at <paramref name="learningRate"/>.</summary>
+    internal virtual TrainingState AfterValidation(TrainingState state, double learningRate, double loss) => state;
+
     private protected static ArgumentException Bad(string schedule, string name, object? value, string rule) =>
         new($"{schedule}.{name} {rule}, but was {value ?? "null"}.", name);
 }

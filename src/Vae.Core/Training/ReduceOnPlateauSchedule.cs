@@ -39,6 +39,17 @@ public sealed record ReduceOnPlateauSchedule : LearningRateSchedule
             throw Bad(name, nameof(MinimumLearningRate), MinimumLearningRate, "must be non-negative and finite");
     }
 
+    // The rate as the last epoch's validation left it.
+    internal override double StartOfEpoch(double learningRate, int epoch, int runEpochs, double? lastRate) => lastRate ?? learningRate;
+
+    internal override bool FollowsValidationLoss => true;
+
+    internal override TrainingState AfterValidation(TrainingState state, double learningRate, double loss)
+    {
+        var after = After(new PlateauState(learningRate, state.PlateauBest, state.PlateauBadEpochs, state.PlateauCooldown), loss);
+        return state with { LearningRate = after.LearningRate, PlateauBest = after.Best, PlateauBadEpochs = after.BadEpochs, PlateauCooldown = after.Cooldown };
+    }
+
     /// <summary>The state after an epoch with validation loss <paramref name="loss"/> (PyTorch's <c>step(metrics)</c>).</summary>
     internal PlateauState After(PlateauState state, double loss)
     {

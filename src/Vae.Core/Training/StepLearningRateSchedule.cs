@@ -21,4 +21,6 @@ public sealed record StepLearningRateSchedule : LearningRateSchedule
 
     /// <summary>The rate of epoch <paramref name="epoch"/> (from 1) for a base rate <paramref name="learningRate"/>.</summary>
     internal double At(double learningRate, int epoch) => learningRate * Math.Pow(Gamma, (epoch - 1) / StepEpochs);
+
+    internal override double StartOfEpoch(double learningRate, int epoch, int runEpochs, double? lastRate) => At(learningRate, epoch);
 }

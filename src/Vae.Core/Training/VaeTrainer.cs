@@ -279,9 +279,9 @@ public sealed class VaeTrainer : IDisposable
         int? batchesPerEpoch, Func<int, Tensor?, EpochBatches> batchesOf, long? sampleCount)
     {
         var schedule = KlSchedule.For(options, batchesPerEpoch);
-        if (options.LearningRateSchedule is ReduceOnPlateauSchedule && validation is null)
+        if (options.LearningRateSchedule is { FollowsValidationLoss: true } plateauLike && validation is null)
             throw new ArgumentException(
-                "LearningRateSchedule is a ReduceOnPlateauSchedule, which follows the validation loss, but Fit was given no validation data.", nameof(validation));
+                $"LearningRateSchedule is a {plateauLike.GetType().Name}, which follows the validation loss, but Fit was given no validation data.", nameof(validation));
         state = state with { BatchesPerEpoch = batchesPerEpoch ?? 0 };
         if (options.CpuThreads is { } threads) VaeRuntime.SetCpuThreads(threads);
         optimizer.Threads = step.Threads = Math.Max(1, VaeRuntime.CpuThreads);
@@ -364,14 +364,7 @@ public sealed class VaeTrainer : IDisposable
     // The rate of this epoch: from the schedule's formula, or as a plateau schedule left it at the end of the last one.
     private void StartLearningRate(int epoch)
     {
-        var learningRate = options.LearningRateSchedule switch
-        {
-            null => options.LearningRate,
-            StepLearningRateSchedule step => step.At(options.LearningRate, epoch),
-            CosineAnnealingSchedule cosine => cosine.At(options.LearningRate, epoch, options.Epochs),
-            ReduceOnPlateauSchedule => state.LearningRate ?? options.LearningRate,
-            var other => throw new UnreachableException($"No learning rate for the schedule {other}."),
-        };
+        var learningRate = options.LearningRateSchedule?.StartOfEpoch(options.LearningRate, epoch, options.Epochs, state.LearningRate) ?? options.LearningRate;
         if (history.Count > 0 && history[^1].LearningRate != learningRate && state.BatchInEpoch == 0)
             logger.LogInformation(TrainingEvents.LearningRateChanged, "Learning rate {Previous:G4} -> {LearningRate:G4} from epoch {Epoch}",
                 history[^1].LearningRate, learningRate, epoch);
@@ -436,11 +429,8 @@ public sealed class VaeTrainer : IDisposable
             validated = step.Validate(validation, options.Seed);
             model.train();
             isBest = best.Offer(model, validated.Loss);
-            if (options.LearningRateSchedule is ReduceOnPlateauSchedule plateau)
-            {
-                var after = plateau.After(new PlateauState(optimizer.LearningRate, state.PlateauBest, state.PlateauBadEpochs, state.PlateauCooldown), validated.Loss);
-                state = state with { LearningRate = after.LearningRate, PlateauBest = after.Best, PlateauBadEpochs = after.BadEpochs, PlateauCooldown = after.Cooldown };
-            }
+            if (options.LearningRateSchedule is { } learningRateSchedule)
+                state = learningRateSchedule.AfterValidation(state, optimizer.LearningRate, validated.Loss);
         }
         state = state with { CompletedEpochs = epoch, BatchInEpoch = 0, Sums = default };
         var summary = new EpochSummary(epoch, train, validated, schedule.At(state.GlobalStep - 1), imagesPerSecond, duration, isBest,
