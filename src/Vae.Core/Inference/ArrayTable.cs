@@ -1,3 +1,4 @@
+using System.Numerics;
 using static TorchSharp.torch;
 
 namespace Vae.Core;
@@ -15,35 +16,35 @@ internal static class ArrayTable
         return first is null ? (ScalarType.Float32, CPU) : (first.dtype, first.device);
     }
 
-    public static Tensor Rows(VariationalAutoencoder model, float[][] rows, long width, string name) =>
-        Place(model, tensor(Flatten(rows, width, name), [rows.Length, width]));
+    public static Tensor Rows<T>(VariationalAutoencoder model, T[][] rows, long width, string name) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Place(model, ToTensor(Flatten(rows, width, name), rows.Length, width));
 
-    public static Tensor Rows(VariationalAutoencoder model, double[][] rows, long width, string name) =>
-        Place(model, tensor(Flatten(rows, width, name), [rows.Length, width]));
+    public static Tensor Rows<T>(VariationalAutoencoder model, T[,] rows, long width, string name) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Place(model, ToTensor(Flatten(rows, width, name), rows.GetLength(0), width));
 
-    public static Tensor Rows(VariationalAutoencoder model, float[,] rows, long width, string name) =>
-        Place(model, tensor(Flatten(rows, width, name), [rows.GetLength(0), width]));
+    public static Tensor Row<T>(VariationalAutoencoder model, T[] row, long width, string name) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Place(model, ToTensor(CheckRow(row, width, name), 1, width));
 
-    public static Tensor Rows(VariationalAutoencoder model, double[,] rows, long width, string name) =>
-        Place(model, tensor(Flatten(rows, width, name), [rows.GetLength(0), width]));
+    public static T[][] ToRows<T>(Tensor table) where T : unmanaged, IFloatingPointIeee754<T> => Jagged(Values<T>(table), table);
 
-    public static Tensor Row(VariationalAutoencoder model, float[] row, long width, string name) =>
-        Place(model, tensor(CheckRow(row, width, name), [1, width]));
+    public static T[,] ToMatrix<T>(Tensor table) where T : unmanaged, IFloatingPointIeee754<T> => Matrix(Values<T>(table), table);
 
-    public static Tensor Row(VariationalAutoencoder model, double[] row, long width, string name) =>
-        Place(model, tensor(CheckRow(row, width, name), [1, width]));
+    public static T[] ToRow<T>(Tensor table) where T : unmanaged, IFloatingPointIeee754<T> => Values<T>(table);
 
-    public static float[][] ToFloatRows(Tensor table) => Jagged(Floats(table), table);
+    // float and double arrays go to libtorch as they are; another type (Half, NFloat) through float.
+    private static Tensor ToTensor<T>(T[] flat, long rows, long width) where T : unmanaged, IFloatingPointIeee754<T> => flat switch
+    {
+        float[] floats => tensor(floats, [rows, width]),
+        double[] doubles => tensor(doubles, [rows, width]),
+        _ => tensor(Array.ConvertAll(flat, float.CreateTruncating), [rows, width]),
+    };
 
-    public static double[][] ToDoubleRows(Tensor table) => Jagged(Doubles(table), table);
-
-    public static float[,] ToFloatMatrix(Tensor table) => Matrix(Floats(table), table);
-
-    public static double[,] ToDoubleMatrix(Tensor table) => Matrix(Doubles(table), table);
-
-    public static float[] ToFloatRow(Tensor table) => Floats(table);
-
-    public static double[] ToDoubleRow(Tensor table) => Doubles(table);
+    private static T[] Values<T>(Tensor table) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return (T[])(object)Floats(table);
+        if (typeof(T) == typeof(double)) return (T[])(object)Doubles(table);
+        return Array.ConvertAll(Doubles(table), T.CreateTruncating);
+    }
 
     private static Tensor Place(VariationalAutoencoder model, Tensor table)
     {

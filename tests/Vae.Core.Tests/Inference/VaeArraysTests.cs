@@ -144,4 +144,18 @@ public sealed class VaeArraysTests
         Close([result.Score], [expected[0]]);
         result.IsAnomalous.Should().Be(result.Score > detector.Threshold);
     }
+
+    [Fact]
+    public void HalfPrecisionArraysGiveTheFloatResultsRounded()
+    {
+        using var scope = NewDisposeScope();
+        using var model = Model();
+        var rows = JaggedOf(Binary(4, Width, seed: 3));
+        var expected = model.Encode(rows);
+        // Pixels in {0, 1} are exact in Half; the codes come back rounded to Half.
+        var halves = model.Encode(rows.Select(r => r.Select(v => (Half)v).ToArray()).ToArray());
+        halves.Should().HaveCount(4);
+        for (var i = 0; i < 4; i++)
+            halves[i].Should().Equal(expected[i].Select(v => (Half)v));
+    }
 }
