@@ -7,6 +7,7 @@ using Vae.Benchmarks;
 // load: the default thread count against one thread, an epoch each in turns, idle and beside 1 and 2 busy processes (--pairs, --max-load).
 // --load N (epochs, threads, profile): N busy processes spin beside the measurement, as other tenants of the machine would
 // (--own-sessions, also for load: each in a session of its own, which Linux's autogroup gives a CPU share apart from the benchmark's).
+// conv: the convolutional model, fused CPU step against autograd, default threads and one, an epoch each in turns, idle and beside 1 .. --max-load busy processes (--rounds N; --profile: the fused step phase by phase, --threads N, --steps N).
 // profile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.
 // tabular: training from a generated CSV, streamed or in memory (--rows N, --columns N, --memory, --file PATH).
 // recommend: Mult-VAE training and recommendation users/s at 3,000, 20,000 and 50,000 synthetic items (--items N, --users N, --epochs N, --write DIR, --data DIR; --profile: one step phase by phase).
@@ -39,6 +40,12 @@ switch (mode)
     case "load":
         EpochBenchmark.UnderLoad(Option("--pairs", 5), Option("--max-load", 2), args.Contains("--own-sessions"));
         break;
+    case "conv" when args.Contains("--profile"):
+        ConvBenchmark.Profile(Option("--steps", 100), Math.Max(1, Option("--threads", 1)));
+        break;
+    case "conv":
+        ConvBenchmark.Run(Option("--rounds", 5), Option("--max-load", 2), args.Contains("--own-sessions"));
+        break;
     case "eval":
         EvaluationBenchmark.Run(Option("--k", 5000), Option("--threads", 0));
         break;
@@ -52,7 +59,7 @@ switch (mode)
         BenchmarkRunner.Run<TrainingStepBenchmark>(args: args.Where(a => a != "step").ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, eval, profile, tabular, recommend or step");
+        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, conv, eval, profile, tabular, recommend or step");
         return 1;
 }
 return 0;

@@ -62,6 +62,16 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     private double[] lossBlockSums = [];
     private float* elementwise;
 
+    /// <summary>Phase names for <see cref="PhaseEnded"/>, in order.</summary>
+    internal static readonly string[] Phases =
+    [
+        "noise", "convolutions forward", "dense forward, z", "transposed convolutions forward", "loss",
+        "transposed convolutions backward", "dense backward", "convolutions backward",
+    ];
+
+    /// <summary>Called with a phase's index as it ends (for the profiler); null in normal use.</summary>
+    internal Action<int>? PhaseEnded { get; set; }
+
     private FusedConvStep(VariationalAutoencoder model, Tensor flatParameters, Tensor flatGradients)
     {
         var options = model.Options;
@@ -277,6 +287,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     {
         var padded = FeatureMajor.RoundUp16(rows);
         using var eps = randn([rows, latentSize], dtype: ScalarType.Float32, generator: generator);
+        PhaseEnded?.Invoke(0);
         var (reconstruction, kl) = Forward(NativeTensor.Floats(eps), rows, threads);
 
         // Decoder: from the gradient of the output (in place of the output) down to z.
@@ -290,6 +301,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
             ReluMask(next, layerInput, (long)layer.InFeatures * padded);
             gradient = next;
         }
+        PhaseEnded?.Invoke(5);
         for (var i = decoderLayers.Length - 1; i >= 0; i--)
         {
             var layerInput = i == 0 ? zT : decoderT[i - 1];
@@ -314,6 +326,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
             DenseBackward(encoderLayers[i], gradient, layerInput, next, padded, threads, accumulate: false);
             gradient = next;
         }
+        PhaseEnded?.Invoke(6);
         for (var i = convolutions.Length - 1; i >= 0; i--)
         {
             var layer = convolutions[i];
@@ -323,6 +336,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
             ConvolutionBackward(layer, gradient, layerInput, i == 0 ? null : next, padded, threads);
             gradient = next;
         }
+        PhaseEnded?.Invoke(7);
 
         // A guarded arena (the tests') reports here which buffer a kernel of this step wrote past.
         arena?.Check();
@@ -344,6 +358,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
             ConvolutionForward(convolutions[i], activation, convolutionT[i], padded, threads);
             activation = convolutionT[i];
         }
+        PhaseEnded?.Invoke(1);
         for (var i = 0; i < encoderLayers.Length; i++)
         {
             encoderLayers[i].Forward(activation, encoderT[i], padded, threads, relu: true);
@@ -367,14 +382,17 @@ internal sealed unsafe class FusedConvStep : IFusedStep
             decoderLayers[i].Forward(activation, decoderT[i], padded, threads, relu: true);
             activation = decoderT[i];
         }
+        PhaseEnded?.Invoke(2);
         for (var j = 0; j < deconvolutions.Length; j++)
         {
             DeconvolutionForward(deconvolutions[j], activation, deconvolutionT[j], padded, threads, relu: j < deconvolutions.Length - 1);
             activation = deconvolutionT[j];
         }
+        PhaseEnded?.Invoke(3);
 
         var reconstruction = OutputLossAndGradient(deconvolutionT[^1], inputT, rows, padded, threads);
         var kl = KlDivergence(rows, padded);
+        PhaseEnded?.Invoke(4);
         return (reconstruction, kl);
     }
 
