@@ -56,6 +56,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     private float* gradientA;
     private float* gradientB;
     private float* imageColumns;
+    private float* blockScratch;
     private float* transposed;
     private float* productScratch;
     private float* lossScratch;
@@ -396,14 +397,72 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         return (reconstruction, kl);
     }
 
-    // out = relu(W im2col(in) + b): [OutChannels, OutPixels x padded].
+    // out = relu(W im2col(in) + b): [OutChannels, OutPixels x padded], a block of output pixels at a time: each part
+    // writes the im2col of its block into its worker's scratch (small enough for the L2 cache) and multiplies it at
+    // once, rather than writing the whole batch's im2col (12.8 MB for the second convolution) to memory and reading
+    // it back. Each output element is still one sum over the taps in order, so the block size changes no bit.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ConvolutionForward(ConvLayer layer, float* input, float* output, int padded, int threads)
     {
         var outColumns = (nint)layer.OutPixels * padded;
-        ImageToColumns(input, layer.InChannels, layer.InHeight, layer.InWidth, imageColumns, layer.OutHeight, layer.OutWidth, padded, threads);
-        Sgemm.Multiply(layer.OutChannels, (int)outColumns, layer.InChannels * Kernel, layer.Weight, layer.InChannels * Kernel, 1, imageColumns, outColumns, output, outColumns, accumulate: false, threads);
-        BiasAndActivation(output, layer.Bias, layer.OutChannels, outColumns, relu: true, threads);
+        var taps = layer.InChannels * Kernel;
+        var blockPixels = BlockPixels(layer, padded);
+        var blocks = (layer.OutPixels + blockPixels - 1) / blockPixels;
+        var workers = Math.Min(threads, MaxScratchWorkers);
+        var parts = KernelThreads.PartsFor(blocks, workers);
+        var (from, to) = ((nint)input, (nint)output);
+        var scratchFloats = (nint)taps * blockPixels * padded;
+        KernelThreads.Run(parts, workers, (part, worker) =>
+        {
+            var scratch = blockScratch + worker * scratchFloats;
+            for (var block = blocks * part / parts; block < blocks * (part + 1) / parts; block++)
+            {
+                var first = block * blockPixels;
+                var count = Math.Min(blockPixels, layer.OutPixels - first);
+                var width = (nint)count * padded;
+                ImageToColumnsBlock((float*)from, layer.InChannels, layer.InHeight, layer.InWidth, layer.OutWidth, first, count, scratch, padded);
+                var target = (float*)to + (nint)first * padded;
+                Sgemm.Multiply(layer.OutChannels, (int)width, taps, layer.Weight, taps, 1, scratch, width, target, outColumns, accumulate: false, threads: 1);
+                for (var c = 0; c < layer.OutChannels; c++)
+                {
+                    var row = new Span<float>(target + c * outColumns, (int)width);
+                    TensorPrimitives.Add(row, layer.Bias[c], row);
+                    TensorPrimitives.Max(row, 0f, row);
+                }
+            }
+        });
+    }
+
+    // Output pixels per block of ConvolutionForward: the block's im2col within about 256 KiB.
+    private static int BlockPixels(ConvLayer layer, int padded) =>
+        Math.Clamp(BlockScratchFloats / (layer.InChannels * Kernel * padded), 1, layer.OutPixels);
+
+    // Floats of one worker's im2col block, unless a single pixel's taps need more.
+    private const int BlockScratchFloats = 1 << 16;
+
+    // Workers with scratch of their own for the blocked convolution (at most this many threads share one).
+    private const int MaxScratchWorkers = 8;
+
+    // The im2col of output pixels first .. first + count - 1 (row-major over the output map of width outWidth):
+    // block[(c, ky, kx), (pixel - first), n], rows count x padded long.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ImageToColumnsBlock(float* image, int channels, int height, int width, int outWidth, int first, int count, float* block, int padded)
+    {
+        var vectorBytes = (long)padded * sizeof(float);
+        var rowLength = (nint)count * padded;
+        for (var row = 0; row < channels * Kernel; row++)
+        {
+            var (c, ky, kx) = (row / Kernel, row / 4 % 4, row % 4);
+            var plane = image + (nint)c * height * width * padded;
+            var destination = block + row * rowLength;
+            for (var i = 0; i < count; i++)
+            {
+                var (y, x) = ((first + i) / outWidth, (first + i) % outWidth);
+                var (iy, ix) = (2 * y - 1 + ky, 2 * x - 1 + kx);
+                if (iy < 0 || iy >= height || ix < 0 || ix >= width) new Span<float>(destination + (nint)i * padded, padded).Clear();
+                else Buffer.MemoryCopy(plane + ((nint)iy * width + ix) * padded, destination + (nint)i * padded, vectorBytes, vectorBytes);
+            }
+        }
     }
 
     // out = act(col2im(W^T in) + b): the transposed convolution of kernel 4 and stride 2, unpadded, cropped by one at the start.
@@ -463,13 +522,29 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         if (TransposesY(r, s, q))
         {
             TransposeInParts(y, s, q, transposed, threads);
-            Sgemm.Multiply(r, s, (int)q, x, q, 1, transposed, s, result, s, accumulate: false, threads);
+            MultiplyInDepthBlocks(r, s, q, x, transposed, result, threads);
             return;
         }
         TransposeInParts(x, r, q, transposed, threads);
-        Sgemm.Multiply(s, r, (int)q, y, q, 1, transposed, r, productScratch, r, accumulate: false, threads);
+        MultiplyInDepthBlocks(s, r, q, y, transposed, productScratch, threads);
         FeatureMajor.Transpose(productScratch, s, r, r, result, s, zeroPadding: false);
     }
+
+    // c[m, n] = a[m, q] b[q, n], the sum over q in blocks of DepthBlock added in order: the matrix kernel reads a panel
+    // of b (depth x 64 columns) once per tile of six rows, so a weight gradient's depth of every pixel of the batch
+    // (6,272 for the second convolution) would stream a 1.6 MB panel from memory for each tile.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MultiplyInDepthBlocks(int m, int n, nint q, float* a, float* b, float* c, int threads)
+    {
+        for (nint start = 0; start < q; start += DepthBlock)
+        {
+            var depth = (int)Math.Min(DepthBlock, q - start);
+            Sgemm.Multiply(m, n, depth, a + start, q, 1, b + start * n, n, c, n, accumulate: start > 0, threads);
+        }
+    }
+
+    // Rows of b per block of MultiplyInDepthBlocks: a panel of 512 x 64 floats (128 KiB) stays in the L2 cache.
+    private const int DepthBlock = 512;
 
     private static bool TransposesY(int r, int s, nint q) => (long)s * q <= (long)r * q + (long)r * s;
 
@@ -712,9 +787,10 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         var products = Products(padded).ToArray();
         var transposeFloats = products.Max(p => TransposesY(p.R, p.S, (nint)p.Q) ? p.S * p.Q : p.R * p.Q);
         var productFloats = products.Max(p => TransposesY(p.R, p.S, (nint)p.Q) ? 0 : (long)p.R * p.S);
+        var blockFloats = MaxScratchWorkers * convolutions.Max(l => (long)l.InChannels * Kernel * BlockPixels(l, padded) * padded);
         var lossFloats = (long)FusedMlpStep.MaxLossParts * 2 * FusedMlpStep.LossBlockRows(padded) * padded;
         var total = 2L * inputSize * padded + convolutionWidths.Sum() + encoderWidths.Sum() + 5 * latent + decoderWidths.Sum()
-            + deconvolutionWidths.Sum() + 2 * widest + columnFloats + transposeFloats + productFloats + lossFloats + latent;
+            + deconvolutionWidths.Sum() + 2 * widest + columnFloats + blockFloats + transposeFloats + productFloats + lossFloats + latent;
         var buffers = new NativeArena(total);
         arena = buffers;
         gathered = buffers.Take((long)inputSize * padded);
@@ -731,6 +807,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         gradientA = buffers.Take(widest);
         gradientB = buffers.Take(widest);
         imageColumns = buffers.Take(columnFloats);
+        blockScratch = buffers.Take(blockFloats);
         transposed = buffers.Take(transposeFloats);
         productScratch = buffers.Take(Math.Max(productFloats, 1));
         lossScratch = buffers.Take(lossFloats);
