@@ -32,18 +32,27 @@ internal static class ConvBenchmark
         {
             using var neighbours = new BusyNeighbours(load, ownSessions);
             var rates = setups.ToDictionary(s => s, _ => new List<double>());
+            var perCpuSecond = setups.ToDictionary(s => s, _ => new List<double>());
             for (var round = 1; round <= rounds; round++)
             {
                 // The order turns each round, so that no setup always follows another.
                 var order = setups.Skip(round % setups.Length).Concat(setups.Take(round % setups.Length));
-                foreach (var setup in order) rates[setup].Add(EpochRate(train.Images, options, setup.Item1, setup.Item2));
-                Console.WriteLine($"{load,5} {round,6} " + string.Join(" ", setups.Select(s => $"{rates[s][^1],12:N0}")));
+                foreach (var setup in order)
+                {
+                    var (rate, cpu) = EpochRate(train.Images, options, setup.Item1, setup.Item2);
+                    rates[setup].Add(rate);
+                    perCpuSecond[setup].Add(cpu);
+                }
+                Console.WriteLine($"{load,5} {round,6} " + string.Join(" ", setups.Select(s => $"{rates[s][^1],12:N0}")) +
+                                  "   per CPU-second: " + string.Join(" ", setups.Select(s => $"{perCpuSecond[s][^1],7:N0}")));
             }
             foreach (var setup in setups)
             {
                 var values = rates[setup];
                 var median = values.Order().ElementAt(values.Count / 2);
-                summary.Add($"{load,5} {Name(setup),12} {median,10:N0} ({values.Min():N0}-{values.Max():N0})  {median * flops / 1e9,6:F1} GFLOP/s");
+                var cpu = perCpuSecond[setup].Order().ElementAt(values.Count / 2);
+                summary.Add($"{load,5} {Name(setup),12} {median,10:N0} ({values.Min():N0}-{values.Max():N0})  {median * flops / 1e9,6:F1} GFLOP/s  " +
+                            $"{cpu,7:N0} images per CPU-second ({perCpuSecond[setup].Min():N0}-{perCpuSecond[setup].Max():N0})");
             }
             var fusedDefault = rates[(many, true)];
             var fusedOne = rates[(1, true)];
@@ -119,13 +128,19 @@ internal static class ConvBenchmark
         return 2 * (3 * forward - first);
     }
 
-    private static double EpochRate(torch.Tensor images, VaeOptions options, int threads, bool fused)
+    // Images per second of wall time, and per second of this process's CPU time (which, on a machine other processes
+    // crowd, counts only the time the work ran; with two threads it also counts the helpers' spinning).
+    private static (double Rate, double PerCpuSecond) EpochRate(torch.Tensor images, VaeOptions options, int threads, bool fused)
     {
         VaeRuntime.SetCpuThreads(threads);
         torch.manual_seed(1);
         using var model = new VariationalAutoencoder(options);
         using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 1, Seed = 1, UseFusedCpuKernels = fused });
         if (trainer.UsesFusedCpuKernels != fused) throw new InvalidOperationException($"the trainer {(fused ? "did not take" : "took")} the fused step");
-        return trainer.Fit(images).History[0].ImagesPerSecond;
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var rate = trainer.Fit(images).History[0].ImagesPerSecond;
+        process.Refresh();
+        return (rate, images.shape[0] / (process.TotalProcessorTime - cpu).TotalSeconds);
     }
 }
