@@ -12,6 +12,24 @@ using Vae.Benchmarks;
 // tabular: training from a generated CSV, streamed or in memory (--rows N, --columns N, --memory, --file PATH).
 // recommend: Mult-VAE training and recommendation users/s at 3,000, 20,000 and 50,000 synthetic items (--items N, --users N, --epochs N, --write DIR, --data DIR; --profile: one step phase by phase).
 // step: BenchmarkDotNet on a single training step (allocations included).
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine("""
+        Vae.Benchmarks [MODE] [OPTIONS]: speed figures of the library, printed (the machine is noisy: compare within one run).
+          epochs (default)  whole training epochs of the MLP on the shipped digits (--epochs N, --threads N, --autograd, --gaussian, --load N)
+          threads           training throughput for each CPU thread count (--epochs N, --load N)
+          load              the default thread count against one thread, idle and beside busy processes (--pairs N, --max-load N)
+          conv              the convolutional model, fused step against autograd, 2 threads and 1, idle and beside busy
+                            processes (--rounds N, --max-load N; --profile: the fused step phase by phase, --threads N, --steps N)
+          eval              evaluation throughput, ELBO and IWAE (--k N, --threads N)
+          profile           the plain TorchSharp step, the autograd step and the fused step, phase by phase (--epochs N, --threads N)
+          tabular           training from a generated CSV (--rows N, --columns N, --memory, --file PATH)
+          recommend         Mult-VAE training and recommendation (--items N, --users N, --epochs N, --write DIR, --data DIR, --profile)
+          step              BenchmarkDotNet on a single training step
+        --avx2: the fused kernels' AVX2 products even where AVX-512 is present; --own-sessions: busy processes in sessions of their own.
+        """);
+    return 0;
+}
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
 int Option(string name, int fallback)
 {
