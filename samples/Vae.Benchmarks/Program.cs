@@ -7,6 +7,7 @@ using Vae.Benchmarks;
 // load: the default thread count against one thread, an epoch each in turns, idle and beside 1 and 2 busy processes (--pairs, --max-load).
 // --load N (epochs, threads, profile): N busy processes spin beside the measurement, as other tenants of the machine would
 // (--own-sessions, also for load: each in a session of its own, which Linux's autogroup gives a CPU share apart from the benchmark's).
+// conv: the convolutional model, fused CPU step against autograd, default threads and one, an epoch each in turns, idle and beside 1 .. --max-load busy processes (--rounds N; --profile: the fused step phase by phase, --threads N, --steps N).
 // profile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.
 // tabular: training from a generated CSV, streamed or in memory (--rows N, --columns N, --memory, --file PATH).
 // recommend: Mult-VAE training and recommendation users/s at 3,000, 20,000 and 50,000 synthetic items (--items N, --users N, --epochs N, --write DIR, --data DIR; --profile: one step phase by phase).
@@ -14,7 +15,21 @@ using Vae.Benchmarks;
 // step: BenchmarkDotNet on a single training step (allocations included).
 if (args.Contains("--help") || args.Contains("-h"))
 {
-    Console.WriteLine("usage: Vae.Benchmarks [mode] [options]\n\nepochs (default): whole training epochs on the shipped digits, as a user runs them (--autograd: without the fused CPU step; --gaussian: a Gaussian likelihood).\neval: evaluation throughput (ELBO and importance-weighted log-likelihood).\nthreads: training throughput for each CPU thread count.\nload: the default thread count against one thread, an epoch each in turns, idle and beside 1 and 2 busy processes (--pairs, --max-load).\n--load N (epochs, threads, profile): N busy processes spin beside the measurement, as other tenants of the machine would\n(--own-sessions, also for load: each in a session of its own, which Linux's autogroup gives a CPU share apart from the benchmark's).\nprofile: the plain TorchSharp step, the trainer's autograd step and its fused CPU step, timed phase by phase.\ntabular: training from a generated CSV, streamed or in memory (--rows N, --columns N, --memory, --file PATH).\nrecommend: Mult-VAE training and recommendation users/s at 3,000, 20,000 and 50,000 synthetic items (--items N, --users N, --epochs N, --write DIR, --data DIR; --profile: one step phase by phase).\ntimeseries: online anomaly scoring, points/s on one thread and memory per 100,000 points over a stream (--points N, --columns N, --block N).\nstep: BenchmarkDotNet on a single training step (allocations included).");
+    Console.WriteLine("""
+        Vae.Benchmarks [MODE] [OPTIONS]: speed figures of the library, printed (the machine is noisy: compare within one run).
+          epochs (default)  whole training epochs of the MLP on the shipped digits (--epochs N, --threads N, --autograd, --gaussian, --load N)
+          threads           training throughput for each CPU thread count (--epochs N, --load N)
+          load              the default thread count against one thread, idle and beside busy processes (--pairs N, --max-load N)
+          conv              the convolutional model, fused step against autograd, 2 threads and 1, idle and beside busy
+                            processes (--rounds N, --max-load N; --profile: the fused step phase by phase, --threads N, --steps N)
+          eval              evaluation throughput, ELBO and IWAE (--k N, --threads N)
+          profile           the plain TorchSharp step, the autograd step and the fused step, phase by phase (--epochs N, --threads N)
+          tabular           training from a generated CSV (--rows N, --columns N, --memory, --file PATH)
+          recommend         Mult-VAE training and recommendation (--items N, --users N, --epochs N, --write DIR, --data DIR, --profile)
+          timeseries        online anomaly scoring of a stream, points/s on one thread and memory (--points N, --columns N, --block N)
+          step              BenchmarkDotNet on a single training step
+        --avx2: the fused kernels' AVX2 products even where AVX-512 is present; --own-sessions: busy processes in sessions of their own.
+        """);
     return 0;
 }
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
@@ -45,6 +60,12 @@ switch (mode)
     case "load":
         EpochBenchmark.UnderLoad(Option("--pairs", 5), Option("--max-load", 2), args.Contains("--own-sessions"));
         break;
+    case "conv" when args.Contains("--profile"):
+        ConvBenchmark.Profile(Option("--steps", 100), Math.Max(1, Option("--threads", 1)));
+        break;
+    case "conv":
+        ConvBenchmark.Run(Option("--rounds", 5), Option("--max-load", 2), args.Contains("--own-sessions"));
+        break;
     case "eval":
         EvaluationBenchmark.Run(Option("--k", 5000), Option("--threads", 0));
         break;
@@ -59,7 +80,7 @@ switch (mode)
         BenchmarkRunner.Run<TrainingStepBenchmark>(args: args.Where(a => a != "step").ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, eval, profile, tabular, recommend, timeseries or step");
+        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, conv, eval, profile, tabular, recommend, timeseries or step");
         return 1;
 }
 return 0;

@@ -148,7 +148,7 @@ internal static class StepProfile
             Console.WriteLine($"  {Phases[i],-14} {wall[i] / steps,8:F3} {cpu[i] / steps,8:F3} {cpu[i] / cpu.Sum() * 100,5:F1}%");
     }
 
-    private static double ThreadCpuSeconds()
+    internal static double ThreadCpuSeconds()
     {
         if (!OperatingSystem.IsLinux()) return Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
         clock_gettime(3 /* CLOCK_THREAD_CPUTIME_ID */, out var time);

@@ -22,7 +22,7 @@ namespace Vae.Core.Kernels;
 /// vector lanes, and each weight gradient is a product with a row-major copy of that layer's input. The padding columns
 /// are zero or ignored: sums over the batch stop at the real batch size.
 /// </remarks>
-internal sealed unsafe class FusedMlpStep : IDisposable
+internal sealed unsafe class FusedMlpStep : IFusedStep
 {
     private readonly DenseLayer[] encoderLayers;
     private readonly DenseLayer mean;
@@ -111,8 +111,9 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     /// whose parameters are <paramref name="dtype"/> on <paramref name="device"/> on this processor, and if not, why.
     /// </summary>
     /// <remarks>
-    /// An allow-list of what the step implements: an MLP of fully connected layers with ReLU (no dropout, no layer
-    /// normalization, not the caller's own networks), any sizes, the likelihoods listed, the plain KL term with any beta. Every option of <see cref="VaeOptions"/> and
+    /// An allow-list of what the fused steps implement (this one and <see cref="FusedConvStep"/>): an MLP of fully
+    /// connected layers, or the built-in convolutional networks, with ReLU (no dropout, no layer normalization, not the
+    /// caller's own networks), any sizes, the likelihoods listed, the plain KL term with any beta. Every option of <see cref="VaeOptions"/> and
     /// <see cref="VaeTrainerOptions"/> is classified by FusedStepEligibilityTests as covered here, making the step
     /// ineligible, or irrelevant to it, so a new option cannot be trained through the step before it is classified.
     /// </remarks>
@@ -128,7 +129,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
             return FusedStepEligibility.Ineligible($"the parameters are on {device}, not the CPU");
         if (dtype != ScalarType.Float32)
             return FusedStepEligibility.Ineligible($"the parameters are {dtype}, not float32");
-        var network = CheckNetwork(architecture);
+        var network = CheckNetwork(architecture, convolutional: true);
         if (!network.IsEligible) return network;
         if (options.Objective != VaeObjective.Elbo)
             return FusedStepEligibility.Ineligible($"the objective is {options.Objective}: the step implements the ELBO only");
@@ -142,10 +143,15 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     /// <see cref="FusedLikelihood"/> share): an unconditional MLP with ReLU, without dropout or layer normalization, with
     /// a likelihood listed here and the standard normal prior.
     /// </summary>
-    internal static FusedStepEligibility CheckNetwork(VaeOptions architecture)
+    /// <param name="architecture">The model's options.</param>
+    /// <param name="convolutional">
+    /// Whether the convolutional architecture is implemented too (by <see cref="FusedConvStep"/>: the training step
+    /// has it, the fused likelihood not yet).
+    /// </param>
+    internal static FusedStepEligibility CheckNetwork(VaeOptions architecture, bool convolutional = false)
     {
-        if (architecture.Architecture != VaeArchitecture.Mlp)
-            return FusedStepEligibility.Ineligible($"the architecture is {architecture.Architecture}: the step implements an MLP only");
+        if (architecture.Architecture != VaeArchitecture.Mlp && !(convolutional && architecture.Architecture == VaeArchitecture.Convolutional))
+            return FusedStepEligibility.Ineligible($"the architecture is {architecture.Architecture}: the kernels implement {(convolutional ? "an MLP and the built-in convolutional networks" : "an MLP")} only");
         switch (architecture.Likelihood)
         {
             case VaeLikelihood.Bernoulli:
@@ -176,7 +182,8 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     public static FusedMlpStep? TryCreate(VariationalAutoencoder model, VaeTrainerOptions options, Tensor flatParameters, Tensor flatGradients)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (!Check(model.Options, options, flatParameters.device_type, flatParameters.dtype).IsEligible || !IsReluMlp(model))
+        if (model.Options.Architecture != VaeArchitecture.Mlp
+            || !Check(model.Options, options, flatParameters.device_type, flatParameters.dtype).IsEligible || !IsReluMlp(model))
             return null;
         var step = new FusedMlpStep(model, flatParameters, flatGradients);
         if (step.CoversEveryParameter) return step;
@@ -554,7 +561,7 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double BernoulliBlock(float* logitsT, float* targetT, int firstRow, int rowCount, int rows, int padded, float* scratch)
+    internal static double BernoulliBlock(float* logitsT, float* targetT, int firstRow, int rowCount, int rows, int padded, float* scratch)
     {
         var count = rowCount * padded;
         var exps = scratch;
@@ -641,10 +648,10 @@ internal sealed unsafe class FusedMlpStep : IDisposable
     }
 
     // The loss shares its blocks among at most this many threads.
-    private const int MaxLossParts = 8;
+    internal const int MaxLossParts = 8;
 
     // Feature rows per block of the loss: about 1,024 elements, a few KiB per pass.
-    private static int LossBlockRows(int padded) => Math.Max(1, 1024 / padded);
+    internal static int LossBlockRows(int padded) => Math.Max(1, 1024 / padded);
 
     // Room for the widened weight gradient of every layer whose input count is not a multiple of 16.
     private long WeightScratchSize => decoderLayers.Concat(encoderLayers).Max(l => (long)l.Outputs * FeatureMajor.RoundUp16(l.Inputs));

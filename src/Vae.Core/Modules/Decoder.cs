@@ -84,6 +84,12 @@ public sealed class Decoder : Module<Tensor, Tensor>
     internal IReadOnlyList<Linear> FullyConnectedLayers => fullyConnected;
 
     /// <summary>
+    /// The transposed convolutions of a convolutional decoder, latent side first (each but the last followed by the
+    /// activation), computed unpadded and cropped by one row and column at the start; empty for an MLP.
+    /// </summary>
+    internal IReadOnlyList<ConvTranspose2d> Deconvolutions => deconvolutions is null ? [] : deconvolutions.children().OfType<ConvTranspose2d>().ToArray();
+
+    /// <summary>
     /// The learned log-variance of each feature, shape <c>[InputSize]</c>, when the likelihood is Gaussian with
     /// <see cref="VaeOptions.LearnGaussianVariance"/>; otherwise null.
     /// </summary>

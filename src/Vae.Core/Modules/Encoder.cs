@@ -79,6 +79,9 @@ public sealed class Encoder : Module<Tensor, (Tensor Mean, Tensor LogVariance)>
     /// </summary>
     internal IReadOnlyList<Linear> HiddenLayers => hiddenLayers;
 
+    /// <summary>The strided convolutions of a convolutional encoder, input side first (each followed by the activation); empty for an MLP.</summary>
+    internal IReadOnlyList<Conv2d> Convolutions => convolutions is null ? [] : convolutions.children().OfType<Conv2d>().ToArray();
+
     /// <summary>The layer that maps the last hidden activation (or the input) to the posterior means.</summary>
     internal Linear MeanHead => mean;
 

@@ -4,8 +4,11 @@ using static TorchSharp.torch;
 
 namespace Vae.Core;
 
-/// <summary>The step through the library's fused CPU kernels (<see cref="FusedMlpStep"/>): MLPs in float32 on the CPU.</summary>
-internal sealed class FusedTrainingStep(VariationalAutoencoder model, FusedMlpStep kernels, FlatAdam optimizer, VaeTrainerOptions options, Generator noise) : ITrainingStep
+/// <summary>
+/// The step through the library's fused CPU kernels (<see cref="FusedMlpStep"/>, <see cref="FusedConvStep"/>): MLPs and
+/// the built-in convolutional networks in float32 on the CPU.
+/// </summary>
+internal sealed class FusedTrainingStep(VariationalAutoencoder model, IFusedStep kernels, FlatAdam optimizer, VaeTrainerOptions options, Generator noise) : ITrainingStep
 {
     public int Threads { private get; set; } = 1;
 

@@ -78,7 +78,7 @@ public sealed class VaeTrainer : IDisposable
         optimizer = new FlatAdam(parameters, this.options.LearningRate, weightDecay: this.options.WeightDecay);
         shuffleGenerator = new Generator((ulong)this.options.Seed, device.type == DeviceType.CUDA ? CPU : device);
         noiseGenerator = new Generator((ulong)this.options.Seed + 1, device);
-        step = FusedMlpStep.TryCreate(model, this.options, optimizer.Parameters, optimizer.Gradients) is { } kernels
+        step = FusedSteps.TryCreate(model, this.options, optimizer.Parameters, optimizer.Gradients) is { } kernels
             ? new FusedTrainingStep(model, kernels, optimizer, this.options, noiseGenerator)
             : new AutogradTrainingStep(model, optimizer, this.options, noiseGenerator);
     }

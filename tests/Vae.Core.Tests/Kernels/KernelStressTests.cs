@@ -220,6 +220,58 @@ public sealed unsafe class KernelStressTests
     }
 
     [SkippableFact]
+    public void TheFusedConvolutionalStepOnSeveralThreadsGivesWhatItGivesOnOneAndWhatLibtorchGives()
+    {
+        Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");
+        (int Channels, int Height, int Width, int[] Conv, int[] Hidden, int Latent, int Batch, int Rows, VaeLikelihood Likelihood)[] shapes =
+        [
+            // image, conv channels, hidden sizes, latent size, batch size, rows of the data (a larger batch repeats rows), likelihood
+            (1, 28, 28, [32, 64], [400], 20, 128, 100, VaeLikelihood.Bernoulli), (1, 28, 28, [32, 64], [400], 20, 1, 1, VaeLikelihood.Bernoulli),
+            (1, 2, 2, [1], [1], 1, 3, 2, VaeLikelihood.Bernoulli), (3, 7, 5, [4, 6], [16], 3, 19, 19, VaeLikelihood.Bernoulli),
+            (2, 9, 11, [5], [], 2, 37, 20, VaeLikelihood.Gaussian), (1, 16, 16, [3, 8, 7], [12, 7], 4, 5, 5, VaeLikelihood.Bernoulli),
+            (4, 6, 10, [9, 2], [10], 5, 33, 33, VaeLikelihood.Gaussian), (1, 13, 17, [16, 32], [64], 8, 70, 70, VaeLikelihood.Bernoulli),
+            (5, 4, 4, [7, 3], [9], 2, 300, 64, VaeLikelihood.Bernoulli),
+        ];
+        using var load = new Contention();
+        var random = new Random(6);
+        var clock = Stopwatch.StartNew();
+        for (var round = 0; round < shapes.Length || clock.Elapsed < Budget; round++)
+        {
+            var (channels, height, width, conv, hidden, latent, batchSize, rows, likelihood) = round < shapes.Length ? shapes[round] : shapes[random.Next(shapes.Length)];
+            using var scope = NewDisposeScope();
+            var options = FusedConvStepTests.Options(channels, height, width, conv, hidden, latent) with { Likelihood = likelihood };
+            using var generator = new Generator((ulong)round + 1);
+            var data = likelihood == VaeLikelihood.Bernoulli ? Binary(rows, options.InputSize, seed: round) : randn([rows, options.InputSize], generator: generator);
+            var indices = tensor(Enumerable.Range(0, batchSize).Select(r => (long)(r % rows)).ToArray());
+            var what = $"round {round}: {channels}x{height}x{width}, conv [{string.Join(", ", conv)}], hidden [{string.Join(", ", hidden)}], latent {latent}, batch {batchSize} of {rows} rows, {likelihood}";
+            if (round < shapes.Length)
+                FusedMlpStepTests.CompareWithAutograd(options, data.index_select(0, indices), beta: 1.0);
+
+            manual_seed(round);
+            using var model = new VariationalAutoencoder(options);
+            using var adam = new FlatAdam(model.parameters().ToArray(), 1e-3);
+            using var fused = FusedConvStep.TryCreate(model, new VaeTrainerOptions(), adam.Parameters, adam.Gradients);
+            fused.Should().NotBeNull(what);
+
+            (float Loss, float Reconstruction, float Kl) Step(int threads, out Tensor gradients)
+            {
+                using var noise = new Generator(5);
+                var terms = fused!.Run(data, indices, 1.0, noise, threads);
+                gradients = adam.Gradients.clone();
+                return terms;
+            }
+
+            var one = Step(1, out var gradientsOne);
+            foreach (var threads in ThreadCounts)
+            {
+                var many = Step(threads, out var gradientsMany);
+                many.Should().Be(one, $"{what}, on {threads} threads as on one");
+                TensorAssert.Identical(gradientsMany, gradientsOne).Should().BeTrue($"{what}, on {threads} threads as on one");
+            }
+        }
+    }
+
+    [SkippableFact]
     public void TheFusedLikelihoodOnSeveralThreadsGivesWhatItGivesOnOne()
     {
         Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");

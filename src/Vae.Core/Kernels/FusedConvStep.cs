@@ -1,0 +1,844 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Vae.Core.Kernels;
+
+/// <summary>
+/// One training step of the convolutional VAE (<see cref="VaeArchitecture.Convolutional"/>: strided convolutions with
+/// kernel 4, stride 2 and padding 1 and ReLU, the fully connected middle, transposed convolutions back up), worked by
+/// hand on the CPU as <see cref="FusedMlpStep"/> works an MLP: forward pass, summed negative ELBO and every
+/// parameter's gradient, written into the optimizer's flat gradient buffer, with the noise autograd's path draws.
+/// </summary>
+/// <remarks>
+/// Every activation is kept feature-major as in the MLP step, <c>[features, batch]</c> with the batch padded to 16
+/// columns; for a feature map the features are channel, row, column in libtorch's order, so a map is
+/// <c>[channels, height, width, batch]</c> and the flattening before the first fully connected layer costs nothing.
+/// A convolution is an im2col (rows channel x 4 x 4, each a copy of whole batch vectors) into one matrix product;
+/// a transposed convolution is a matrix product into columns that col2im adds up (the adjoint of the same im2col).
+/// Backward, the input gradient of a convolution is a col2im and that of a transposed convolution an im2col, and
+/// every weight gradient is one product over all pixels and the batch. The padding columns of every gradient are zero,
+/// so sums over them add nothing.
+/// </remarks>
+internal sealed unsafe class FusedConvStep : IFusedStep
+{
+    private const int Kernel = 16; // 4 x 4 taps
+
+    private readonly ConvLayer[] convolutions;
+    private readonly DenseLayer[] encoderLayers;
+    private readonly DenseLayer mean;
+    private readonly DenseLayer logVar;
+    private readonly DenseLayer[] decoderLayers;
+    private readonly ConvLayer[] deconvolutions;
+    private readonly int inputSize;
+    private readonly int latentSize;
+    private readonly VaeLikelihood likelihood;
+    private readonly float fixedLogVariance;
+    private readonly float* outputLogVariance;
+    private readonly float* outputLogVarianceGradient;
+    private int columns;
+    private NativeArena? arena;
+    private float* gathered;
+    private float* inputT;
+    private float*[] convolutionT = [];
+    private float*[] encoderT = [];
+    private float* meanT;
+    private float* logVarT;
+    private float* stdT;
+    private float* epsT;
+    private float* zT;
+    private float*[] decoderT = [];
+    private float*[] deconvolutionT = [];
+    private float* gradientA;
+    private float* gradientB;
+    private float* imageColumns;
+    private float* blockScratch;
+    private float* transposed;
+    private float* productScratch;
+    private float* lossScratch;
+    private double[] lossBlockSums = [];
+    private float* elementwise;
+
+    /// <summary>Phase names for <see cref="PhaseEnded"/>, in order.</summary>
+    internal static readonly string[] Phases =
+    [
+        "noise", "convolutions forward", "dense forward, z", "transposed convolutions forward", "loss",
+        "transposed convolutions backward", "dense backward", "convolutions backward",
+    ];
+
+    /// <summary>Called with a phase's index as it ends (for the profiler); null in normal use.</summary>
+    internal Action<int>? PhaseEnded { get; set; }
+
+    private FusedConvStep(VariationalAutoencoder model, Tensor flatParameters, Tensor flatGradients)
+    {
+        var options = model.Options;
+        inputSize = options.InputSize;
+        latentSize = options.LatentSize;
+        var weights = NativeTensor.Floats(flatParameters);
+        var gradients = NativeTensor.Floats(flatGradients);
+        var total = flatParameters.numel();
+
+        long OffsetOf(Tensor parameter)
+        {
+            var offset = NativeTensor.Floats(parameter) - weights;
+            if (offset < 0 || offset + parameter.numel() > total)
+                throw new ArgumentException("The model's parameters are not views of the flat parameter buffer.", nameof(flatParameters));
+            return offset;
+        }
+
+        DenseLayer LayerOf(Linear layer)
+        {
+            var weightOffset = OffsetOf(layer.weight!);
+            var biasOffset = OffsetOf(layer.bias!);
+            return new DenseLayer(weights + weightOffset, weights + biasOffset, gradients + weightOffset, gradients + biasOffset, (int)layer.in_features, (int)layer.out_features);
+        }
+
+        ConvLayer ConvOf(Tensor weight, Tensor bias, int inChannels, int outChannels, (int Height, int Width) inMap, (int Height, int Width) outMap, bool transposedConvolution)
+        {
+            // Conv2d's weight is [out, in, 4, 4], ConvTranspose2d's [in, out, 4, 4]; anything else is not the layer the kernels compute.
+            long[] expected = transposedConvolution ? [inChannels, outChannels, 4, 4] : [outChannels, inChannels, 4, 4];
+            if (!weight.shape.SequenceEqual(expected) || bias.numel() != outChannels)
+                throw new ArgumentException($"A convolution's weight is [{string.Join(", ", weight.shape)}], not the [{string.Join(", ", expected)}] its options describe.", nameof(model));
+            var weightOffset = OffsetOf(weight);
+            var biasOffset = OffsetOf(bias);
+            return new ConvLayer(weights + weightOffset, weights + biasOffset, gradients + weightOffset, gradients + biasOffset,
+                inChannels, inMap.Height, inMap.Width, outChannels, outMap.Height, outMap.Width);
+        }
+
+        var maps = options.FeatureMapSizes();
+        var channels = options.ConvChannels;
+        var encoderConvs = model.Encoder.Convolutions;
+        var decoderConvs = model.Decoder.Deconvolutions;
+        if (encoderConvs.Count != channels.Count || decoderConvs.Count != channels.Count)
+            throw new ArgumentException($"The model has {encoderConvs.Count} convolutions and {decoderConvs.Count} transposed ones, not the {channels.Count} its options describe.", nameof(model));
+        convolutions = new ConvLayer[channels.Count];
+        for (var i = 0; i < channels.Count; i++)
+        {
+            var conv = encoderConvs[i];
+            convolutions[i] = ConvOf(conv.weight!, conv.bias!, i == 0 ? options.ImageChannels : channels[i - 1], channels[i], maps[i], maps[i + 1], transposedConvolution: false);
+        }
+        deconvolutions = new ConvLayer[channels.Count];
+        for (var j = 0; j < channels.Count; j++)
+        {
+            var i = channels.Count - 1 - j;
+            var deconv = decoderConvs[j];
+            deconvolutions[j] = ConvOf(deconv.weight!, deconv.bias!, channels[i], i > 0 ? channels[i - 1] : options.ImageChannels, maps[i + 1], maps[i], transposedConvolution: true);
+        }
+        encoderLayers = model.Encoder.HiddenLayers.Select(LayerOf).ToArray();
+        mean = LayerOf(model.Encoder.MeanHead);
+        logVar = LayerOf(model.Encoder.LogVarianceHead);
+        decoderLayers = model.Decoder.FullyConnectedLayers.Select(LayerOf).ToArray();
+        likelihood = options.Likelihood;
+        fixedLogVariance = (float)Math.Log(options.GaussianVariance);
+        if (model.Decoder.LogVariance is { } learned)
+        {
+            var learnedOffset = OffsetOf(learned);
+            outputLogVariance = weights + learnedOffset;
+            outputLogVarianceGradient = gradients + learnedOffset;
+        }
+        var dense = encoderLayers.Append(mean).Append(logVar).Concat(decoderLayers).Sum(l => (long)l.Inputs * l.Outputs + l.Outputs);
+        var convolutional = convolutions.Concat(deconvolutions).Sum(l => (long)l.InChannels * l.OutChannels * Kernel + l.OutChannels);
+        var known = dense + convolutional + (outputLogVariance is null ? 0 : inputSize);
+        var flattened = convolutions[^1].OutFeatures;
+        CoversEveryParameter = known == total && known == model.parameters().Sum(p => p.numel())
+            && (encoderLayers.Length == 0 ? mean.Inputs : encoderLayers[0].Inputs) == flattened
+            && decoderLayers[^1].Outputs == flattened && deconvolutions[^1].OutFeatures == inputSize;
+    }
+
+    // False if the model holds parameters this step does not know, which it would then leave without gradients.
+    private bool CoversEveryParameter { get; }
+
+    /// <summary>
+    /// A fused step for the convolutional <paramref name="model"/> when <see cref="FusedMlpStep.Check"/> allows one
+    /// and the model is built as the step expects, else null.
+    /// </summary>
+    public static FusedConvStep? TryCreate(VariationalAutoencoder model, VaeTrainerOptions options, Tensor flatParameters, Tensor flatGradients)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Options.Architecture != VaeArchitecture.Convolutional
+            || !FusedMlpStep.Check(model.Options, options, flatParameters.device_type, flatParameters.dtype).IsEligible
+            || !IsReluConvolutional(model))
+            return null;
+        var step = new FusedConvStep(model, flatParameters, flatGradients);
+        if (step.CoversEveryParameter) return step;
+        step.Dispose();
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the model is made of nothing but the convolutions, transposed convolutions and fully connected layers
+    /// the kernels read, ReLUs, and the containers that hold them.
+    /// </summary>
+    internal static bool IsReluConvolutional(VariationalAutoencoder model)
+    {
+        var encoder = model.Encoder;
+        var decoder = model.Decoder;
+        var known = encoder.HiddenLayers.Cast<object>().Append(encoder.MeanHead).Append(encoder.LogVarianceHead)
+            .Concat(decoder.FullyConnectedLayers).Concat(encoder.Convolutions).Concat(decoder.Deconvolutions)
+            .ToHashSet(ReferenceEqualityComparer.Instance);
+        var relus = 0;
+        foreach (var module in model.modules())
+        {
+            switch (module)
+            {
+                case Linear linear when linear.bias is not null && known.Remove(linear):
+                    break;
+                case Conv2d conv when conv.bias is not null && known.Remove(conv):
+                    break;
+                case ConvTranspose2d deconv when deconv.bias is not null && known.Remove(deconv):
+                    break;
+                case ReLU:
+                    relus++;
+                    break;
+                case VariationalAutoencoder or Encoder or Decoder or Sequential:
+                    break;
+                default:
+                    return false;
+            }
+        }
+        // The encoder's convolutions and hidden layers, and every fully connected layer of the decoder, end in a ReLU.
+        return known.Count == 0 && relus == encoder.Convolutions.Count + encoder.HiddenLayers.Count + decoder.FullyConnectedLayers.Count;
+    }
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public (float Loss, float Reconstruction, float Kl) Run(Tensor batch, double beta, Generator generator, int threads)
+    {
+        var rows = (int)batch.shape[0];
+        EnsureCapacity(FeatureMajor.RoundUp16(rows));
+        var input = NativeTensor.Floats(batch);
+        LoadBatch(input, null, rows, threads);
+        return Run(rows, beta, generator, threads);
+    }
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public (float Loss, float Reconstruction, float Kl) Run(Tensor source, Tensor rows, double beta, Generator generator, int threads)
+    {
+        var count = (int)rows.shape[0];
+        EnsureCapacity(FeatureMajor.RoundUp16(count));
+        LoadBatch(NativeTensor.Floats(source), NativeTensor.Longs(rows), count, threads);
+        return Run(count, beta, generator, threads);
+    }
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public (double Reconstruction, double Kl) Evaluate(Tensor data, int batchSize, Generator generator, int threads)
+    {
+        EnsureCapacity(Math.Max(columns, 128));
+        var slice = columns;
+        var count = (int)data.shape[0];
+        var source = NativeTensor.Floats(data);
+        var (reconstruction, kl) = (0.0, 0.0);
+        for (var start = 0; start < count; start += batchSize)
+        {
+            var rows = Math.Min(batchSize, count - start);
+            using var eps = randn([rows, latentSize], dtype: ScalarType.Float32, generator: generator);
+            var noise = NativeTensor.Floats(eps);
+            for (var first = 0; first < rows; first += slice)
+            {
+                var sliceRows = Math.Min(slice, rows - first);
+                LoadBatch(source + (nint)(start + first) * inputSize, null, sliceRows, threads);
+                var (sliceReconstruction, sliceKl) = Forward(noise + (nint)first * latentSize, sliceRows, threads);
+                reconstruction += sliceReconstruction;
+                kl += sliceKl;
+            }
+        }
+        return (reconstruction, kl);
+    }
+
+    public void Dispose()
+    {
+        arena?.Dispose();
+        arena = null;
+        columns = 0;
+    }
+
+    // The batch feature-major into inputT, as the MLP step loads it (sixteen rows per part).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void LoadBatch(float* source, long* indices, int rows, int threads)
+    {
+        var padded = FeatureMajor.RoundUp16(rows);
+        var groups = padded / 16;
+        var parts = KernelThreads.PartsFor(groups, threads);
+        var (from, rowIndices) = ((nint)source, (nint)indices);
+        KernelThreads.Run(parts, threads, part =>
+        {
+            var first = Math.Min(rows, groups * part / parts * 16);
+            var last = Math.Min(rows, groups * (part + 1) / parts * 16);
+            var input = (float*)from;
+            if (rowIndices != 0)
+            {
+                var rowBytes = (long)inputSize * sizeof(float);
+                for (var r = first; r < last; r++)
+                    Buffer.MemoryCopy(input + ((long*)rowIndices)[r] * inputSize, gathered + (nint)r * inputSize, rowBytes, rowBytes);
+                input = gathered;
+            }
+            FeatureMajor.Transpose(input + (nint)first * inputSize, last - first, inputSize, inputSize, inputT + first, padded, zeroPadding: false);
+        });
+        FeatureMajor.ClearPadding(inputT, inputSize, rows, padded);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (float Loss, float Reconstruction, float Kl) Run(int rows, double beta, Generator generator, int threads)
+    {
+        var padded = FeatureMajor.RoundUp16(rows);
+        using var eps = randn([rows, latentSize], dtype: ScalarType.Float32, generator: generator);
+        PhaseEnded?.Invoke(0);
+        var (reconstruction, kl) = Forward(NativeTensor.Floats(eps), rows, threads);
+
+        // Decoder: from the gradient of the output (in place of the output) down to z.
+        var gradient = deconvolutionT[^1];
+        for (var j = deconvolutions.Length - 1; j >= 0; j--)
+        {
+            var layer = deconvolutions[j];
+            var layerInput = j == 0 ? decoderT[^1] : deconvolutionT[j - 1];
+            var next = Other(gradient);
+            DeconvolutionBackward(layer, gradient, layerInput, next, padded, threads);
+            ReluMask(next, layerInput, (long)layer.InFeatures * padded);
+            gradient = next;
+        }
+        PhaseEnded?.Invoke(5);
+        for (var i = decoderLayers.Length - 1; i >= 0; i--)
+        {
+            var layerInput = i == 0 ? zT : decoderT[i - 1];
+            var next = Other(gradient);
+            DenseBackward(decoderLayers[i], gradient, layerInput, next, padded, threads, accumulate: false);
+            if (i > 0) ReluMask(next, layerInput, (long)decoderLayers[i].Inputs * padded);
+            gradient = next;
+        }
+
+        // Through the reparameterization and the KL term into the heads (dmean into z's buffer, dlogvar into eps's).
+        ReparameterizationGradients(gradient, (float)beta, rows, padded);
+        var encoded = encoderLayers.Length == 0 ? convolutionT[^1] : encoderT[^1];
+        var encodedGradient = Other(gradient);
+        DenseBackward(mean, zT, encoded, encodedGradient, padded, threads, accumulate: false);
+        DenseBackward(logVar, epsT, encoded, encodedGradient, padded, threads, accumulate: true);
+        gradient = encodedGradient;
+        for (var i = encoderLayers.Length - 1; i >= 0; i--)
+        {
+            ReluMask(gradient, encoderT[i], (long)encoderLayers[i].Outputs * padded);
+            var layerInput = i == 0 ? convolutionT[^1] : encoderT[i - 1];
+            var next = Other(gradient);
+            DenseBackward(encoderLayers[i], gradient, layerInput, next, padded, threads, accumulate: false);
+            gradient = next;
+        }
+        PhaseEnded?.Invoke(6);
+        for (var i = convolutions.Length - 1; i >= 0; i--)
+        {
+            var layer = convolutions[i];
+            ReluMask(gradient, convolutionT[i], (long)layer.OutFeatures * padded);
+            var layerInput = i == 0 ? inputT : convolutionT[i - 1];
+            var next = Other(gradient);
+            ConvolutionBackward(layer, gradient, layerInput, i == 0 ? null : next, padded, threads);
+            gradient = next;
+        }
+        PhaseEnded?.Invoke(7);
+
+        // A guarded arena (the tests') reports here which buffer a kernel of this step wrote past.
+        arena?.Check();
+        var loss = (float)(reconstruction + beta * kl);
+        return (loss, (float)reconstruction, (float)kl);
+    }
+
+    private float* Other(float* gradient) => gradient == gradientA ? gradientB : gradientA;
+
+    // The forward pass of the batch in inputT with the noise eps ([rows, LatentSize], row-major), and the summed
+    // reconstruction term and KL, leaving the gradient of the reconstruction term in place of the decoder's output.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (double Reconstruction, double Kl) Forward(float* eps, int rows, int threads)
+    {
+        var padded = FeatureMajor.RoundUp16(rows);
+        var activation = inputT;
+        for (var i = 0; i < convolutions.Length; i++)
+        {
+            ConvolutionForward(convolutions[i], activation, convolutionT[i], padded, threads);
+            activation = convolutionT[i];
+        }
+        PhaseEnded?.Invoke(1);
+        for (var i = 0; i < encoderLayers.Length; i++)
+        {
+            encoderLayers[i].Forward(activation, encoderT[i], padded, threads, relu: true);
+            activation = encoderT[i];
+        }
+        mean.Forward(activation, meanT, padded, threads, relu: false);
+        logVar.Forward(activation, logVarT, padded, threads, relu: false);
+
+        // z = mean + eps exp(logvar / 2), as Reparameterization.Sample computes it.
+        FeatureMajor.Transpose(eps, rows, latentSize, latentSize, epsT, padded);
+        var latentCount = latentSize * padded;
+        var stdSpan = new Span<float>(stdT, latentCount);
+        TensorPrimitives.Multiply(new ReadOnlySpan<float>(logVarT, latentCount), 0.5f, stdSpan);
+        TensorPrimitives.Exp(stdSpan, stdSpan);
+        TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(epsT, latentCount), stdSpan, new ReadOnlySpan<float>(meanT, latentCount), new Span<float>(zT, latentCount));
+        FeatureMajor.ClearPadding(zT, latentSize, rows, padded);
+
+        activation = zT;
+        for (var i = 0; i < decoderLayers.Length; i++)
+        {
+            decoderLayers[i].Forward(activation, decoderT[i], padded, threads, relu: true);
+            activation = decoderT[i];
+        }
+        PhaseEnded?.Invoke(2);
+        for (var j = 0; j < deconvolutions.Length; j++)
+        {
+            DeconvolutionForward(deconvolutions[j], activation, deconvolutionT[j], padded, threads, relu: j < deconvolutions.Length - 1);
+            activation = deconvolutionT[j];
+        }
+        PhaseEnded?.Invoke(3);
+
+        var reconstruction = OutputLossAndGradient(deconvolutionT[^1], inputT, rows, padded, threads);
+        var kl = KlDivergence(rows, padded);
+        PhaseEnded?.Invoke(4);
+        return (reconstruction, kl);
+    }
+
+    // out = relu(W im2col(in) + b): [OutChannels, OutPixels x padded], a block of output pixels at a time: each part
+    // writes the im2col of its block into its worker's scratch (small enough for the L2 cache) and multiplies it at
+    // once, rather than writing the whole batch's im2col (12.8 MB for the second convolution) to memory and reading
+    // it back. Each output element is still one sum over the taps in order, so the block size changes no bit.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ConvolutionForward(ConvLayer layer, float* input, float* output, int padded, int threads)
+    {
+        var outColumns = (nint)layer.OutPixels * padded;
+        var taps = layer.InChannels * Kernel;
+        var blockPixels = BlockPixels(layer, padded);
+        var blocks = (layer.OutPixels + blockPixels - 1) / blockPixels;
+        var workers = Math.Min(threads, MaxScratchWorkers);
+        var parts = KernelThreads.PartsFor(blocks, workers);
+        var (from, to) = ((nint)input, (nint)output);
+        var scratchFloats = (nint)taps * blockPixels * padded;
+        KernelThreads.Run(parts, workers, (part, worker) =>
+        {
+            var scratch = blockScratch + worker * scratchFloats;
+            for (var block = blocks * part / parts; block < blocks * (part + 1) / parts; block++)
+            {
+                var first = block * blockPixels;
+                var count = Math.Min(blockPixels, layer.OutPixels - first);
+                var width = (nint)count * padded;
+                ImageToColumnsBlock((float*)from, layer.InChannels, layer.InHeight, layer.InWidth, layer.OutWidth, first, count, scratch, padded);
+                var target = (float*)to + (nint)first * padded;
+                Sgemm.Multiply(layer.OutChannels, (int)width, taps, layer.Weight, taps, 1, scratch, width, target, outColumns, accumulate: false, threads: 1);
+                for (var c = 0; c < layer.OutChannels; c++)
+                {
+                    var row = new Span<float>(target + c * outColumns, (int)width);
+                    TensorPrimitives.Add(row, layer.Bias[c], row);
+                    TensorPrimitives.Max(row, 0f, row);
+                }
+            }
+        });
+    }
+
+    // Output pixels per block of ConvolutionForward: the block's im2col within about 256 KiB.
+    private static int BlockPixels(ConvLayer layer, int padded) =>
+        Math.Clamp(BlockScratchFloats / (layer.InChannels * Kernel * padded), 1, layer.OutPixels);
+
+    // Floats of one worker's im2col block, unless a single pixel's taps need more.
+    private const int BlockScratchFloats = 1 << 16;
+
+    // Workers with scratch of their own for the blocked convolution (at most this many threads share one).
+    private const int MaxScratchWorkers = 8;
+
+    // The im2col of output pixels first .. first + count - 1 (row-major over the output map of width outWidth):
+    // block[(c, ky, kx), (pixel - first), n], rows count x padded long.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ImageToColumnsBlock(float* image, int channels, int height, int width, int outWidth, int first, int count, float* block, int padded)
+    {
+        var vectorBytes = (long)padded * sizeof(float);
+        var rowLength = (nint)count * padded;
+        for (var row = 0; row < channels * Kernel; row++)
+        {
+            var (c, ky, kx) = (row / Kernel, row / 4 % 4, row % 4);
+            var plane = image + (nint)c * height * width * padded;
+            var destination = block + row * rowLength;
+            for (var i = 0; i < count; i++)
+            {
+                var (y, x) = ((first + i) / outWidth, (first + i) % outWidth);
+                var (iy, ix) = (2 * y - 1 + ky, 2 * x - 1 + kx);
+                if (iy < 0 || iy >= height || ix < 0 || ix >= width) new Span<float>(destination + (nint)i * padded, padded).Clear();
+                else Buffer.MemoryCopy(plane + ((nint)iy * width + ix) * padded, destination + (nint)i * padded, vectorBytes, vectorBytes);
+            }
+        }
+    }
+
+    // out = act(col2im(W^T in) + b): the transposed convolution of kernel 4 and stride 2, unpadded, cropped by one at the start.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DeconvolutionForward(ConvLayer layer, float* input, float* output, int padded, int threads, bool relu)
+    {
+        var inColumns = (nint)layer.InPixels * padded;
+        var taps = layer.OutChannels * Kernel;
+        Sgemm.Multiply(taps, (int)inColumns, layer.InChannels, layer.Weight, 1, taps, input, inColumns, imageColumns, inColumns, accumulate: false, threads);
+        ColumnsToImage(imageColumns, layer.OutChannels, layer.OutHeight, layer.OutWidth, output, layer.InHeight, layer.InWidth, padded, threads);
+        BiasAndActivation(output, layer.Bias, layer.OutChannels, (nint)layer.OutPixels * padded, relu, threads);
+    }
+
+    // From the gradient of a convolution's output (ReLU already applied): its weight and bias gradients and, unless
+    // inputGradient is null, the gradient of its input (col2im of W^T dout).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ConvolutionBackward(ConvLayer layer, float* gradient, float* input, float* inputGradient, int padded, int threads)
+    {
+        var outColumns = (nint)layer.OutPixels * padded;
+        var taps = layer.InChannels * Kernel;
+        RowSums(gradient, layer.OutChannels, outColumns, layer.BiasGradient);
+        ImageToColumns(input, layer.InChannels, layer.InHeight, layer.InWidth, imageColumns, layer.OutHeight, layer.OutWidth, padded, threads);
+        ProductWithTranspose(gradient, layer.OutChannels, imageColumns, taps, outColumns, layer.WeightGradient, threads);
+        if (inputGradient is null) return;
+        Sgemm.Multiply(taps, (int)outColumns, layer.OutChannels, layer.Weight, 1, taps, gradient, outColumns, imageColumns, outColumns, accumulate: false, threads);
+        ColumnsToImage(imageColumns, layer.InChannels, layer.InHeight, layer.InWidth, inputGradient, layer.OutHeight, layer.OutWidth, padded, threads);
+    }
+
+    // From the gradient of a transposed convolution's output: its weight and bias gradients and the gradient of its
+    // input, W im2col(dout) (before the ReLU mask of the input).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DeconvolutionBackward(ConvLayer layer, float* gradient, float* input, float* inputGradient, int padded, int threads)
+    {
+        var inColumns = (nint)layer.InPixels * padded;
+        var taps = layer.OutChannels * Kernel;
+        RowSums(gradient, layer.OutChannels, (nint)layer.OutPixels * padded, layer.BiasGradient);
+        ImageToColumns(gradient, layer.OutChannels, layer.OutHeight, layer.OutWidth, imageColumns, layer.InHeight, layer.InWidth, padded, threads);
+        ProductWithTranspose(input, layer.InChannels, imageColumns, taps, inColumns, layer.WeightGradient, threads);
+        Sgemm.Multiply(layer.InChannels, (int)inColumns, taps, layer.Weight, taps, 1, imageColumns, inColumns, inputGradient, inColumns, accumulate: false, threads);
+    }
+
+    // dW = dY X^T and db = row sums of dY for a fully connected layer, and its input gradient W^T dY (added to what is
+    // there when accumulating, for the second head).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DenseBackward(DenseLayer layer, float* gradient, float* input, float* inputGradient, int padded, int threads, bool accumulate)
+    {
+        RowSums(gradient, layer.Outputs, padded, layer.BiasGradient);
+        ProductWithTranspose(gradient, layer.Outputs, input, layer.Inputs, padded, layer.WeightGradient, threads);
+        Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, layer.Weight, 1, layer.Inputs, gradient, padded, inputGradient, padded, accumulate, threads);
+    }
+
+    // result[R, S] = x[R, Q] y[S, Q]^T, both row-major with rows of length q: one operand transposed (whichever moves
+    // fewer floats, counting the transpose of the result when it is x), then one product.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ProductWithTranspose(float* x, int r, float* y, int s, nint q, float* result, int threads)
+    {
+        if (TransposesY(r, s, q))
+        {
+            TransposeInParts(y, s, q, transposed, threads);
+            MultiplyInDepthBlocks(r, s, q, x, transposed, result, threads);
+            return;
+        }
+        TransposeInParts(x, r, q, transposed, threads);
+        MultiplyInDepthBlocks(s, r, q, y, transposed, productScratch, threads);
+        FeatureMajor.Transpose(productScratch, s, r, r, result, s, zeroPadding: false);
+    }
+
+    // c[m, n] = a[m, q] b[q, n], the sum over q in blocks of DepthBlock added in order: the matrix kernel reads a panel
+    // of b (depth x 64 columns) once per tile of six rows, so a weight gradient's depth of every pixel of the batch
+    // (6,272 for the second convolution) would stream a 1.6 MB panel from memory for each tile.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MultiplyInDepthBlocks(int m, int n, nint q, float* a, float* b, float* c, int threads)
+    {
+        for (nint start = 0; start < q; start += DepthBlock)
+        {
+            var depth = (int)Math.Min(DepthBlock, q - start);
+            Sgemm.Multiply(m, n, depth, a + start, q, 1, b + start * n, n, c, n, accumulate: start > 0, threads);
+        }
+    }
+
+    // Rows of b per block of MultiplyInDepthBlocks: a panel of 512 x 64 floats (128 KiB) stays in the L2 cache.
+    private const int DepthBlock = 512;
+
+    private static bool TransposesY(int r, int s, nint q) => (long)s * q <= (long)r * q + (long)r * s;
+
+    // destination[q, rows] = source[rows, q]: the columns shared out among the threads.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransposeInParts(float* source, int rows, nint q, float* destination, int threads)
+    {
+        var groups = (int)((q + 63) / 64);
+        var parts = KernelThreads.PartsFor(groups, (long)rows * q < 1 << 16 ? 1 : threads);
+        var (from, to) = ((nint)source, (nint)destination);
+        KernelThreads.Run(parts, threads, part =>
+        {
+            var first = Math.Min(q, (nint)groups * part / parts * 64);
+            var last = Math.Min(q, (nint)groups * (part + 1) / parts * 64);
+            if (last > first)
+                FeatureMajor.Transpose((float*)from + first, rows, (int)(last - first), q, (float*)to + first * rows, rows, zeroPadding: false);
+        });
+    }
+
+    // columns[(c, ky, kx), (y, x), n] = image[c, 2y - 1 + ky, 2x - 1 + kx, n], zero outside the image: the im2col of a
+    // convolution with kernel 4, stride 2 and padding 1, whole batch vectors at a time, the rows shared out among the threads.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ImageToColumns(float* image, int channels, int height, int width, float* columns, int outHeight, int outWidth, int padded, int threads)
+    {
+        var rowsTotal = channels * Kernel;
+        var parts = KernelThreads.PartsFor(rowsTotal, threads);
+        var (from, to) = ((nint)image, (nint)columns);
+        var vectorBytes = (long)padded * sizeof(float);
+        KernelThreads.Run(parts, threads, part =>
+        {
+            for (var row = rowsTotal * part / parts; row < rowsTotal * (part + 1) / parts; row++)
+            {
+                var (c, ky, kx) = (row / Kernel, row / 4 % 4, row % 4);
+                var destination = (float*)to + (nint)row * outHeight * outWidth * padded;
+                var plane = (float*)from + (nint)c * height * width * padded;
+                for (var y = 0; y < outHeight; y++)
+                {
+                    var iy = 2 * y - 1 + ky;
+                    var line = destination + (nint)y * outWidth * padded;
+                    if (iy < 0 || iy >= height)
+                    {
+                        new Span<float>(line, outWidth * padded).Clear();
+                        continue;
+                    }
+                    for (var x = 0; x < outWidth; x++)
+                    {
+                        var ix = 2 * x - 1 + kx;
+                        if (ix < 0 || ix >= width) new Span<float>(line + (nint)x * padded, padded).Clear();
+                        else Buffer.MemoryCopy(plane + ((nint)iy * width + ix) * padded, line + (nint)x * padded, vectorBytes, vectorBytes);
+                    }
+                }
+            }
+        });
+    }
+
+    // image[c, Y, X, n] = sum over the taps (ky, kx) and positions (y, x) with 2y - 1 + ky = Y and 2x - 1 + kx = X of
+    // columns[(c, ky, kx), (y, x), n]: the adjoint of ImageToColumns, which is also the transposed convolution
+    // (unpadded, cropped by one). Each output row is summed in a fixed order by one thread.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ColumnsToImage(float* columns, int channels, int height, int width, float* image, int inHeight, int inWidth, int padded, int threads)
+    {
+        var rowsTotal = channels * height;
+        var parts = KernelThreads.PartsFor(rowsTotal, threads);
+        var (from, to) = ((nint)columns, (nint)image);
+        var planeColumns = (nint)inHeight * inWidth * padded;
+        KernelThreads.Run(parts, threads, part =>
+        {
+            for (var row = rowsTotal * part / parts; row < rowsTotal * (part + 1) / parts; row++)
+            {
+                var (c, outY) = (row / height, row % height);
+                for (var outX = 0; outX < width; outX++)
+                {
+                    var destination = new Span<float>((float*)to + (((nint)c * height + outY) * width + outX) * padded, padded);
+                    var first = true;
+                    for (var ky = 0; ky < 4; ky++)
+                    {
+                        var ty = outY + 1 - ky;
+                        if (ty < 0 || (ty & 1) != 0 || ty / 2 >= inHeight) continue;
+                        for (var kx = 0; kx < 4; kx++)
+                        {
+                            var tx = outX + 1 - kx;
+                            if (tx < 0 || (tx & 1) != 0 || tx / 2 >= inWidth) continue;
+                            var source = new ReadOnlySpan<float>((float*)from + (c * Kernel + ky * 4 + kx) * planeColumns + ((nint)(ty / 2) * inWidth + tx / 2) * padded, padded);
+                            if (first) source.CopyTo(destination);
+                            else TensorPrimitives.Add(destination, source, destination);
+                            first = false;
+                        }
+                    }
+                    if (first) destination.Clear();
+                }
+            }
+        });
+    }
+
+    // rows[c] = act(rows[c] + bias[c]) over `length` columns, the channels shared out among the threads.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BiasAndActivation(float* matrix, float* bias, int rowCount, nint length, bool relu, int threads)
+    {
+        var parts = KernelThreads.PartsFor(rowCount, (long)rowCount * length < 1 << 16 ? 1 : threads);
+        var (data, biases) = ((nint)matrix, (nint)bias);
+        KernelThreads.Run(parts, threads, part =>
+        {
+            for (var c = rowCount * part / parts; c < rowCount * (part + 1) / parts; c++)
+            {
+                var row = new Span<float>((float*)data + c * length, (int)length);
+                TensorPrimitives.Add(row, ((float*)biases)[c], row);
+                if (relu) TensorPrimitives.Max(row, 0f, row);
+            }
+        });
+    }
+
+    // sums[c] = the sum of row c (`length` columns; padding columns of a gradient are zero).
+    private static void RowSums(float* matrix, int rowCount, nint length, float* sums)
+    {
+        for (var c = 0; c < rowCount; c++) sums[c] = TensorPrimitives.Sum(new ReadOnlySpan<float>(matrix + c * length, (int)length));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ReluMask(float* gradientT, float* activationT, long count)
+    {
+        for (long i = 0; i < count; i += 8)
+        {
+            var keep = Vector256.GreaterThan(Vector256.Load(activationT + i), Vector256<float>.Zero);
+            Vector256.BitwiseAnd(Vector256.Load(gradientT + i), keep).Store(gradientT + i);
+        }
+    }
+
+    // The reconstruction term summed over the batch, with its gradient written over the decoder's output, in blocks
+    // of feature rows added in block order (as FusedMlpStep does).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double OutputLossAndGradient(float* outputT, float* targetT, int rows, int padded, int threads)
+    {
+        var blockRows = FusedMlpStep.LossBlockRows(padded);
+        var blocks = (inputSize + blockRows - 1) / blockRows;
+        var workers = Math.Min(threads, FusedMlpStep.MaxLossParts);
+        var parts = KernelThreads.PartsFor(blocks, workers);
+        var (output, targets) = ((nint)outputT, (nint)targetT);
+        KernelThreads.Run(parts, workers, (part, worker) =>
+        {
+            var scratch = lossScratch + (nint)worker * 2 * blockRows * padded;
+            for (var block = blocks * part / parts; block < blocks * (part + 1) / parts; block++)
+            {
+                var firstRow = block * blockRows;
+                var rowCount = Math.Min(blockRows, inputSize - firstRow);
+                lossBlockSums[block] = likelihood switch
+                {
+                    VaeLikelihood.Bernoulli => FusedMlpStep.BernoulliBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, scratch),
+                    VaeLikelihood.Gaussian => GaussianBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded),
+                    _ => throw new UnreachableException($"Check admits no {likelihood} likelihood."),
+                };
+            }
+        });
+        var total = 0.0;
+        for (var block = 0; block < blocks; block++) total += lossBlockSums[block];
+        return total;
+    }
+
+    // 0.5 ((x - mean)^2 / v + log v + log 2 pi) per element, v fixed or learned per feature, as ElboLoss computes it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double GaussianBlock(float* meanT, float* targetT, int firstRow, int rowCount, int rows, int padded)
+    {
+        var wholeVectors = rows / 8 * 8;
+        var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(rows - wholeVectors)).AsSingle();
+        var total = 0.0;
+        for (var f = firstRow; f < firstRow + rowCount; f++)
+        {
+            var logVariance = outputLogVariance is null ? fixedLogVariance : outputLogVariance[f];
+            var precision = Vector256.Create(MathF.Exp(-logVariance));
+            var squares = Vector256<float>.Zero;
+            var means = meanT + (nint)f * padded;
+            var targets = targetT + (nint)f * padded;
+            for (var column = 0; column < padded; column += 8)
+            {
+                var difference = Vector256.Load(means + column) - Vector256.Load(targets + column);
+                if (column >= wholeVectors) difference &= column == wholeVectors ? tail : Vector256<float>.Zero;
+                var scaled = difference * precision;
+                squares += difference * scaled;
+                scaled.Store(means + column);
+            }
+            var squareSum = (double)Vector256.Sum(squares);
+            total += 0.5 * (squareSum + rows * ((double)logVariance + 2 * GaussianDensity.HalfLogTwoPi));
+            if (outputLogVarianceGradient is not null) outputLogVarianceGradient[f] = (float)(0.5 * (rows - squareSum));
+        }
+        return total;
+    }
+
+    // KL(q || N(0, I)) = -0.5 sum(1 + logvar - mean^2 - exp(logvar)), with exp(logvar) = std^2.
+    private double KlDivergence(int rows, int padded)
+    {
+        var total = 0.0;
+        for (var l = 0; l < latentSize; l++)
+        {
+            var offset = (nint)l * padded;
+            total += rows + (double)TensorPrimitives.Sum(new ReadOnlySpan<float>(logVarT + offset, rows))
+                - TensorPrimitives.SumOfSquares(new ReadOnlySpan<float>(meanT + offset, rows))
+                - TensorPrimitives.SumOfSquares(new ReadOnlySpan<float>(stdT + offset, rows));
+        }
+        return -0.5 * total;
+    }
+
+    // dz arrives in gradientT; dmean = dz + beta mean goes to zT's buffer, dlogvar = dz eps std / 2 + beta (std^2 - 1) / 2 to epsT's.
+    private void ReparameterizationGradients(float* gradientT, float beta, int rows, int padded)
+    {
+        var count = latentSize * padded;
+        var dz = new ReadOnlySpan<float>(gradientT, count);
+        var dMean = new Span<float>(zT, count);
+        var dLogVar = new Span<float>(epsT, count);
+        var std = new ReadOnlySpan<float>(stdT, count);
+        TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(meanT, count), beta, dz, dMean);
+        var scratch = new Span<float>(elementwise, count);
+        TensorPrimitives.Multiply(dz, dLogVar, dLogVar);
+        TensorPrimitives.Multiply(dLogVar, std, dLogVar);
+        TensorPrimitives.Multiply(std, std, scratch);
+        TensorPrimitives.Subtract(scratch, 1f, scratch);
+        TensorPrimitives.Multiply(scratch, beta, scratch);
+        TensorPrimitives.Add(dLogVar, scratch, dLogVar);
+        TensorPrimitives.Multiply(dLogVar, 0.5f, dLogVar);
+        FeatureMajor.ClearPadding(zT, latentSize, rows, padded);
+        FeatureMajor.ClearPadding(epsT, latentSize, rows, padded);
+    }
+
+    // Every product of ProductWithTranspose the step makes, as (r, s, q per column of the batch).
+    private IEnumerable<(int R, int S, long Q)> Products(int padded) =>
+        convolutions.Select(l => (l.OutChannels, l.InChannels * Kernel, (long)l.OutPixels * padded))
+            .Concat(deconvolutions.Select(l => (l.InChannels, l.OutChannels * Kernel, (long)l.InPixels * padded)))
+            .Concat(encoderLayers.Append(mean).Append(logVar).Concat(decoderLayers).Select(l => (l.Outputs, l.Inputs, (long)padded)));
+
+    private void EnsureCapacity(int padded)
+    {
+        if (padded <= columns) return;
+        Dispose();
+        var latent = (long)latentSize * padded;
+        var convolutionWidths = convolutions.Select(l => (long)l.OutFeatures * padded).ToArray();
+        var encoderWidths = encoderLayers.Select(l => (long)l.Outputs * padded).ToArray();
+        var decoderWidths = decoderLayers.Select(l => (long)l.Outputs * padded).ToArray();
+        var deconvolutionWidths = deconvolutions.Select(l => (long)l.OutFeatures * padded).ToArray();
+        var widest = new[] { (long)inputSize * padded, latent }.Concat(convolutionWidths).Concat(encoderWidths).Concat(decoderWidths).Concat(deconvolutionWidths).Max();
+        var columnFloats = convolutions.Select(l => (long)l.InChannels * Kernel * l.OutPixels * padded)
+            .Concat(deconvolutions.Select(l => (long)l.OutChannels * Kernel * l.InPixels * padded)).Max();
+        var products = Products(padded).ToArray();
+        var transposeFloats = products.Max(p => TransposesY(p.R, p.S, (nint)p.Q) ? p.S * p.Q : p.R * p.Q);
+        var productFloats = products.Max(p => TransposesY(p.R, p.S, (nint)p.Q) ? 0 : (long)p.R * p.S);
+        var blockFloats = MaxScratchWorkers * convolutions.Max(l => (long)l.InChannels * Kernel * BlockPixels(l, padded) * padded);
+        var lossFloats = (long)FusedMlpStep.MaxLossParts * 2 * FusedMlpStep.LossBlockRows(padded) * padded;
+        var total = 2L * inputSize * padded + convolutionWidths.Sum() + encoderWidths.Sum() + 5 * latent + decoderWidths.Sum()
+            + deconvolutionWidths.Sum() + 2 * widest + columnFloats + blockFloats + transposeFloats + productFloats + lossFloats + latent;
+        var buffers = new NativeArena(total);
+        arena = buffers;
+        gathered = buffers.Take((long)inputSize * padded);
+        inputT = buffers.Take((long)inputSize * padded);
+        convolutionT = TakeEach(buffers, convolutionWidths);
+        encoderT = TakeEach(buffers, encoderWidths);
+        meanT = buffers.Take(latent);
+        logVarT = buffers.Take(latent);
+        stdT = buffers.Take(latent);
+        epsT = buffers.Take(latent);
+        zT = buffers.Take(latent);
+        decoderT = TakeEach(buffers, decoderWidths);
+        deconvolutionT = TakeEach(buffers, deconvolutionWidths);
+        gradientA = buffers.Take(widest);
+        gradientB = buffers.Take(widest);
+        imageColumns = buffers.Take(columnFloats);
+        blockScratch = buffers.Take(blockFloats);
+        transposed = buffers.Take(transposeFloats);
+        productScratch = buffers.Take(Math.Max(productFloats, 1));
+        lossScratch = buffers.Take(lossFloats);
+        lossBlockSums = new double[(inputSize + FusedMlpStep.LossBlockRows(padded) - 1) / FusedMlpStep.LossBlockRows(padded)];
+        elementwise = buffers.Take(latent);
+        columns = padded;
+    }
+
+    private static float*[] TakeEach(NativeArena buffers, long[] sizes, [CallerLineNumber] int line = 0)
+    {
+        var taken = new float*[sizes.Length];
+        for (var i = 0; i < sizes.Length; i++) taken[i] = buffers.Take(sizes[i], line: line);
+        return taken;
+    }
+
+    /// <summary>A convolution or transposed convolution (kernel 4, stride 2) as the kernels see it: its weight and bias in libtorch's memory, their gradients, and the maps it reads and writes.</summary>
+    private readonly struct ConvLayer(float* weight, float* bias, float* weightGradient, float* biasGradient, int inChannels, int inHeight, int inWidth, int outChannels, int outHeight, int outWidth)
+    {
+        public float* Weight { get; } = weight;
+        public float* Bias { get; } = bias;
+        public float* WeightGradient { get; } = weightGradient;
+        public float* BiasGradient { get; } = biasGradient;
+        public int InChannels { get; } = inChannels;
+        public int InHeight { get; } = inHeight;
+        public int InWidth { get; } = inWidth;
+        public int OutChannels { get; } = outChannels;
+        public int OutHeight { get; } = outHeight;
+        public int OutWidth { get; } = outWidth;
+        public int InPixels => InHeight * InWidth;
+        public int OutPixels => OutHeight * OutWidth;
+        public int InFeatures => InChannels * InPixels;
+        public int OutFeatures => OutChannels * OutPixels;
+    }
+}

@@ -1,0 +1,16 @@
+using static TorchSharp.torch;
+
+namespace Vae.Core.Kernels;
+
+/// <summary>The fused step for a model, whichever of the hand-written steps implements its architecture.</summary>
+internal static class FusedSteps
+{
+    /// <summary>
+    /// A fused step for <paramref name="model"/> when <see cref="FusedMlpStep.Check"/> allows one and the model is built
+    /// as one of the steps expects (<see cref="FusedMlpStep"/> for an MLP, <see cref="FusedConvStep"/> for the
+    /// convolutional architecture), else null.
+    /// </summary>
+    public static IFusedStep? TryCreate(VariationalAutoencoder model, VaeTrainerOptions options, Tensor flatParameters, Tensor flatGradients) =>
+        (IFusedStep?)FusedMlpStep.TryCreate(model, options, flatParameters, flatGradients)
+        ?? FusedConvStep.TryCreate(model, options, flatParameters, flatGradients);
+}
