@@ -12,5 +12,5 @@ internal static class FusedSteps
     /// </summary>
     public static IFusedStep? TryCreate(VariationalAutoencoder model, VaeTrainerOptions options, Tensor flatParameters, Tensor flatGradients) =>
         (IFusedStep?)FusedMlpStep.TryCreate(model, options, flatParameters, flatGradients)
-        ?? FusedConvStep.TryCreate(model, options, flatParameters, flatGradients);
+        ?? (options.UseFusedConvolutionalStep ? FusedConvStep.TryCreate(model, options, flatParameters, flatGradients) : null);
 }

@@ -80,7 +80,7 @@ public class FusedConvStepTests
         var validation = Binary(300, options.InputSize, seed: 32);
         manual_seed(2);
         using var model = new VariationalAutoencoder(options);
-        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 1, BatchSize = 48, Seed = 5 });
+        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 1, BatchSize = 48, Seed = 5, UseFusedConvolutionalStep = true });
         trainer.UsesFusedCpuKernels.Should().Be(Sgemm.IsSupported);
         var reported = trainer.Fit(data, validation).History[0].Validation!;
 
@@ -102,7 +102,7 @@ public class FusedConvStepTests
         {
             manual_seed(6);
             using var model = new VariationalAutoencoder(options);
-            using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 4, BatchSize = 50, LearningRate = 3e-3, UseFusedCpuKernels = fused });
+            using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 4, BatchSize = 50, LearningRate = 3e-3, UseFusedCpuKernels = fused, UseFusedConvolutionalStep = true });
             trainer.UsesFusedCpuKernels.Should().Be(fused);
             curves.Add(trainer.Fit(data).History.Select(h => h.Train.Loss).ToArray());
         }

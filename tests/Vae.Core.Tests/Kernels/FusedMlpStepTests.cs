@@ -78,7 +78,8 @@ public class FusedMlpStepTests
     // trainerOptions: the loss terms and every gradient. Returns the fused step's gradients.
     internal static Tensor CompareWithAutograd(VaeOptions options, Tensor batch, double beta, VaeTrainerOptions? trainerOptions = null)
     {
-        trainerOptions ??= new VaeTrainerOptions();
+        // Convolutional models too: their step is opt-in.
+        trainerOptions = (trainerOptions ?? new VaeTrainerOptions()) with { UseFusedConvolutionalStep = true };
         Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");
         manual_seed(11);
         using var model = new VariationalAutoencoder(options);
@@ -219,6 +220,8 @@ public class FusedMlpStepTests
             trainer.UsesFusedCpuKernels.Should().Be(Sgemm.IsSupported);
         using var convolutional = new VariationalAutoencoder(new VaeOptions { Architecture = VaeArchitecture.Convolutional, InputSize = 64, ImageHeight = 8, ImageWidth = 8, ConvChannels = [4] });
         using (var trainer = new VaeTrainer(convolutional))
+            trainer.UsesFusedCpuKernels.Should().BeFalse("the convolutional step is opt-in until it is faster than autograd");
+        using (var trainer = new VaeTrainer(convolutional, new VaeTrainerOptions { UseFusedConvolutionalStep = true }))
             trainer.UsesFusedCpuKernels.Should().Be(Sgemm.IsSupported, "the convolutional networks have their fused step");
     }
 

@@ -18,7 +18,7 @@ internal static class CollectionStress
     public const string Command = "collection-stress";
 
     /// <summary>The paths <see cref="Run"/> knows.</summary>
-    public static readonly string[] Paths = ["multvae", "ease", "mlp-autograd", "mlp-fused", "conv", "iwae-anomaly"];
+    public static readonly string[] Paths = ["multvae", "ease", "mlp-autograd", "mlp-fused", "conv", "conv-fused", "iwae-anomaly"];
 
     /// <summary>Runs <paramref name="path"/> for about <paramref name="seconds"/>; returns the process exit code.</summary>
     public static int Run(string path, double seconds)
@@ -64,12 +64,12 @@ internal static class CollectionStress
                 using var train = MnistDataset.Load(TestData.MnistDirectory, MnistSplit.Test);
                 using var images = train.Images.narrow(0, 0, 512);
                 using var validation = train.Images.narrow(0, 512, 128);
-                var conv = path == "conv";
+                var conv = path.StartsWith("conv", StringComparison.Ordinal);
                 var options = new VaeOptions { HiddenSizes = [64], LatentSize = 8, Architecture = conv ? VaeArchitecture.Convolutional : VaeArchitecture.Mlp };
                 using var model = new VariationalAutoencoder(options);
                 using var trainer = new VaeTrainer(model, new VaeTrainerOptions
                 {
-                    Epochs = 1, BatchSize = 64, Seed = round, UseFusedCpuKernels = path == "mlp-fused",
+                    Epochs = 1, BatchSize = 64, Seed = round, UseFusedCpuKernels = path is "mlp-fused" or "conv-fused", UseFusedConvolutionalStep = path == "conv-fused",
                     Objective = path == "iwae-anomaly" ? VaeObjective.Iwae : VaeObjective.Elbo,
                 });
                 trainer.Fit(images, validation);
