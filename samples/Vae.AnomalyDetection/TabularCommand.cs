@@ -93,7 +93,7 @@ internal sealed class TabularCommand : AsyncCommand<TabularSettings>
         var scores = detector.Score(test);
         var rowsPerSecond = test.Count / Math.Max(scoringClock.Elapsed.TotalSeconds, 1e-9);
         var auroc = AnomalyMetrics.RocAuc(scores, isAnomaly);
-        var averagePrecision = RankingMetrics.AveragePrecision(scores, isAnomaly);
+        var averagePrecision = AnomalyMetrics.AveragePrecision(scores, isAnomaly);
         var flagged = scores.Count(s => s > detector.Threshold);
         var detected = scores.Where((s, i) => isAnomaly[i] && s > detector.Threshold).Count();
         var falsePositives = scores.Where((s, i) => !isAnomaly[i] && s > detector.Threshold).Count();

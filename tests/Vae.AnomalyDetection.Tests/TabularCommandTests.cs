@@ -141,9 +141,4 @@ public sealed class TabularCommandTests : IDisposable
         run.ExitCode.Should().Be(1, run.ToString());
         run.Error.Should().Contain(message);
     }
-
-    [Fact]
-    public void AveragePrecisionMatchesScikitLearnsExample() =>
-        // sklearn.metrics.average_precision_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.8333...
-        RankingMetrics.AveragePrecision([0.1, 0.4, 0.35, 0.8], [false, false, true, true]).Should().BeApproximately(5.0 / 6, 1e-12);
 }

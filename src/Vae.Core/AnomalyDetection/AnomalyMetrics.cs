@@ -1,8 +1,52 @@
 namespace Vae.Core;
 
-/// <summary>Plain statistics for judging anomaly scores: ROC AUC and percentiles.</summary>
+/// <summary>Plain statistics for judging anomaly scores: ROC AUC, average precision and percentiles.</summary>
 public static class AnomalyMetrics
 {
+    /// <summary>
+    /// The average precision: the area under the precision-recall curve as a step function, the sum over distinct
+    /// score thresholds, highest first, of the recall gained there times the precision there, as scikit-learn's
+    /// <c>average_precision_score</c> computes it. Tied scores enter together.
+    /// </summary>
+    /// <param name="scores">One score per sample; higher means more anomalous.</param>
+    /// <param name="isAnomaly">The true label of each sample, the same length.</param>
+    /// <returns>The average precision in (0, 1]: 1 when every anomaly outscores every normal sample; about the share of anomalies for chance.</returns>
+    /// <exception cref="ArgumentException">The lengths differ, a score is NaN, or there is no anomaly.</exception>
+    public static double AveragePrecision(IReadOnlyList<double> scores, IReadOnlyList<bool> isAnomaly)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(isAnomaly);
+        if (scores.Count != isAnomaly.Count)
+            throw new ArgumentException(
+                $"{nameof(isAnomaly)} must have one label per score: there are {scores.Count} scores and {isAnomaly.Count} labels.", nameof(isAnomaly));
+        for (var i = 0; i < scores.Count; i++)
+        {
+            if (double.IsNaN(scores[i]))
+                throw new ArgumentException($"{nameof(scores)}[{i}] is NaN.", nameof(scores));
+        }
+        var positives = isAnomaly.Count(label => label);
+        if (positives == 0)
+            throw new ArgumentException($"Average precision needs at least one anomaly; all {scores.Count} labels are false.", nameof(isAnomaly));
+        var order = Enumerable.Range(0, scores.Count).OrderByDescending(i => scores[i]).ToArray();
+        var precisionSum = 0.0;
+        var (truePositives, seen) = (0, 0);
+        for (var start = 0; start < order.Length;)
+        {
+            var end = start;
+            while (end + 1 < order.Length && scores[order[end + 1]] == scores[order[start]]) end++;
+            var gained = 0;
+            for (var i = start; i <= end; i++)
+            {
+                if (isAnomaly[order[i]]) gained++;
+            }
+            truePositives += gained;
+            seen += end - start + 1;
+            precisionSum += gained * (double)truePositives / seen;
+            start = end + 1;
+        }
+        return precisionSum / positives;
+    }
+
     /// <summary>
     /// The area under the ROC curve: the probability that a randomly chosen anomaly scores higher than a randomly
     /// chosen normal sample, ties counting one half. Computed from average ranks (the Mann-Whitney U statistic), so

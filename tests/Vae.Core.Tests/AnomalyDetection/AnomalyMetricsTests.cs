@@ -75,4 +75,27 @@ public sealed class AnomalyMetricsTests
         // Position 0.99 * 100 = 99 in the sorted values 1..101 is the value 100.
         AnomalyMetrics.Percentile(Enumerable.Range(1, 101).Select(v => (double)v).Reverse().ToArray(), 99).Should().Be(100);
     }
+
+    // scikit-learn's documented example of average_precision_score.
+    [Fact]
+    public void AveragePrecisionIsScikitLearns() =>
+        AnomalyMetrics.AveragePrecision([0.1, 0.4, 0.35, 0.8], [false, false, true, true]).Should().BeApproximately(5.0 / 6, 1e-12);
+
+    [Fact]
+    public void AveragePrecisionCountsTiedScoresTogether()
+    {
+        AnomalyMetrics.AveragePrecision([0.5, 0.5, 0.5, 0.5], [false, true, false, false]).Should().Be(0.25);
+        AnomalyMetrics.AveragePrecision([0.9, 0.8, 0.2, 0.1], [true, true, false, false]).Should().Be(1.0);
+    }
+
+    [Fact]
+    public void AveragePrecisionRefusesMissingAnomaliesAndNaN()
+    {
+        FluentActions.Invoking(() => AnomalyMetrics.AveragePrecision([0.1, 0.2], [false, false]))
+            .Should().Throw<ArgumentException>().WithMessage("*at least one anomaly*");
+        FluentActions.Invoking(() => AnomalyMetrics.AveragePrecision([0.1, double.NaN], [true, false]))
+            .Should().Throw<ArgumentException>().WithMessage("*scores[1] is NaN*");
+        FluentActions.Invoking(() => AnomalyMetrics.AveragePrecision([0.1], [true, false]))
+            .Should().Throw<ArgumentException>().WithMessage("*1 scores and 2 labels*");
+    }
 }
