@@ -14,16 +14,7 @@ public static class AnomalyMetrics
     /// <exception cref="ArgumentException">The lengths differ, a score is NaN, or there is no anomaly.</exception>
     public static double AveragePrecision(IReadOnlyList<double> scores, IReadOnlyList<bool> isAnomaly)
     {
-        ArgumentNullException.ThrowIfNull(scores);
-        ArgumentNullException.ThrowIfNull(isAnomaly);
-        if (scores.Count != isAnomaly.Count)
-            throw new ArgumentException(
-                $"{nameof(isAnomaly)} must have one label per score: there are {scores.Count} scores and {isAnomaly.Count} labels.", nameof(isAnomaly));
-        for (var i = 0; i < scores.Count; i++)
-        {
-            if (double.IsNaN(scores[i]))
-                throw new ArgumentException($"{nameof(scores)}[{i}] is NaN.", nameof(scores));
-        }
+        CheckScores(scores, isAnomaly);
         var positives = isAnomaly.Count(label => label);
         if (positives == 0)
             throw new ArgumentException($"Average precision needs at least one anomaly; all {scores.Count} labels are false.", nameof(isAnomaly));
@@ -58,16 +49,7 @@ public static class AnomalyMetrics
     /// <exception cref="ArgumentException">The lengths differ, a score is NaN, or either class is empty.</exception>
     public static double RocAuc(IReadOnlyList<double> scores, IReadOnlyList<bool> isAnomaly)
     {
-        ArgumentNullException.ThrowIfNull(scores);
-        ArgumentNullException.ThrowIfNull(isAnomaly);
-        if (scores.Count != isAnomaly.Count)
-            throw new ArgumentException(
-                $"{nameof(isAnomaly)} must have one label per score: there are {scores.Count} scores and {isAnomaly.Count} labels.", nameof(isAnomaly));
-        for (var i = 0; i < scores.Count; i++)
-        {
-            if (double.IsNaN(scores[i]))
-                throw new ArgumentException($"{nameof(scores)}[{i}] is NaN.", nameof(scores));
-        }
+        CheckScores(scores, isAnomaly);
         long positives = isAnomaly.Count(label => label);
         long negatives = scores.Count - positives;
         if (positives == 0 || negatives == 0)
@@ -115,5 +97,20 @@ public static class AnomalyMetrics
         var fraction = position - lower;
         if (fraction == 0) return sorted[lower];
         return sorted[lower] + fraction * (sorted[upper] - sorted[lower]);
+    }
+
+    // One label per score and no NaN score: the rules both rankings share.
+    private static void CheckScores(IReadOnlyList<double> scores, IReadOnlyList<bool> isAnomaly)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(isAnomaly);
+        if (scores.Count != isAnomaly.Count)
+            throw new ArgumentException(
+                $"{nameof(isAnomaly)} must have one label per score: there are {scores.Count} scores and {isAnomaly.Count} labels.", nameof(isAnomaly));
+        for (var i = 0; i < scores.Count; i++)
+        {
+            if (double.IsNaN(scores[i]))
+                throw new ArgumentException($"{nameof(scores)}[{i}] is NaN.", nameof(scores));
+        }
     }
 }
