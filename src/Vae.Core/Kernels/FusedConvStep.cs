@@ -692,42 +692,13 @@ internal sealed unsafe class FusedConvStep : IFusedStep
                 lossBlockSums[block] = likelihood switch
                 {
                     VaeLikelihood.Bernoulli => FusedMlpStep.BernoulliBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, scratch),
-                    VaeLikelihood.Gaussian => GaussianBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded),
+                    VaeLikelihood.Gaussian => FusedMlpStep.GaussianBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, outputLogVariance, fixedLogVariance, outputLogVarianceGradient),
                     _ => throw new UnreachableException($"Check admits no {likelihood} likelihood."),
                 };
             }
         });
         var total = 0.0;
         for (var block = 0; block < blocks; block++) total += lossBlockSums[block];
-        return total;
-    }
-
-    // 0.5 ((x - mean)^2 / v + log v + log 2 pi) per element, v fixed or learned per feature, as ElboLoss computes it.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double GaussianBlock(float* meanT, float* targetT, int firstRow, int rowCount, int rows, int padded)
-    {
-        var wholeVectors = rows / 8 * 8;
-        var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(rows - wholeVectors)).AsSingle();
-        var total = 0.0;
-        for (var f = firstRow; f < firstRow + rowCount; f++)
-        {
-            var logVariance = outputLogVariance is null ? fixedLogVariance : outputLogVariance[f];
-            var precision = Vector256.Create(MathF.Exp(-logVariance));
-            var squares = Vector256<float>.Zero;
-            var means = meanT + (nint)f * padded;
-            var targets = targetT + (nint)f * padded;
-            for (var column = 0; column < padded; column += 8)
-            {
-                var difference = Vector256.Load(means + column) - Vector256.Load(targets + column);
-                if (column >= wholeVectors) difference &= column == wholeVectors ? tail : Vector256<float>.Zero;
-                var scaled = difference * precision;
-                squares += difference * scaled;
-                scaled.Store(means + column);
-            }
-            var squareSum = (double)Vector256.Sum(squares);
-            total += 0.5 * (squareSum + rows * ((double)logVariance + 2 * GaussianDensity.HalfLogTwoPi));
-            if (outputLogVarianceGradient is not null) outputLogVarianceGradient[f] = (float)(0.5 * (rows - squareSum));
-        }
         return total;
     }
 

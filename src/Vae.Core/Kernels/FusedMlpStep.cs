@@ -521,7 +521,7 @@ internal sealed unsafe class FusedMlpStep : IFusedStep
                 lossBlockSums[block] = likelihood switch
                 {
                     VaeLikelihood.Bernoulli => BernoulliBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, scratch),
-                    VaeLikelihood.Gaussian => GaussianBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded),
+                    VaeLikelihood.Gaussian => GaussianBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, outputLogVariance, fixedLogVariance, outputLogVarianceGradient),
                     _ => throw new UnreachableException($"Check admits no {likelihood} likelihood."),
                 };
             }
@@ -533,7 +533,9 @@ internal sealed unsafe class FusedMlpStep : IFusedStep
 
     // 0.5 ((x - mean)^2 / v + log v + log 2 pi) per element, v fixed or learned per feature, as ElboLoss computes it.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double GaussianBlock(float* meanT, float* targetT, int firstRow, int rowCount, int rows, int padded)
+    // Also the convolutional step's: its output layer is laid out the same way, feature-major with the batch padded.
+    internal static double GaussianBlock(float* meanT, float* targetT, int firstRow, int rowCount, int rows, int padded,
+        float* outputLogVariance, float fixedLogVariance, float* outputLogVarianceGradient)
     {
         var wholeVectors = rows / 8 * 8;
         var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(rows - wholeVectors)).AsSingle();
