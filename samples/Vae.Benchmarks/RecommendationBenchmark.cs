@@ -75,7 +75,11 @@ internal static class RecommendationBenchmark
     private static void Profile(ImplicitFeedbackData data, int steps)
     {
         using var model = new MultVae(data.ItemIds);
-        using var step = new MultVaeStep(model, 1e-3);
+        // The step as VaeTrainer runs it: gradients written into Adam's flat buffer, Adam's update after.
+        using var adam = new FlatAdam(model.Parameters, 1e-3) { Threads = Math.Max(1, torch.get_num_threads()) };
+        adam.AttachGradients(model.Parameters);
+        using var generator = new torch.Generator(1);
+        using var step = new MultVaeStep(model, new TrainingSetup(new VaeTrainerOptions(), generator, adam), 0, 2000) { Threads = Math.Max(1, torch.get_num_threads()) };
         var random = new Random(1);
         var phases = new Dictionary<string, double>();
         void Time(string phase, Action action)
@@ -99,7 +103,7 @@ internal static class RecommendationBenchmark
             var weights = MultVaeLayers.InputWeights(batch, 0.5, keep);
             using var noise = torch.randn(users, model.Options.LatentSize);
             Time("whole step: gradients", () => step.ComputeGradients(batch, weights, noise, 0.1, 0));
-            Time("whole step: Adam update", step.Update);
+            Time("whole step: Adam update", adam.Step);
             Time("  input layer, forward", () => model.InputLayer(batch, weights).Dispose());
             using (var hiddenT = hidden.t().contiguous())
                 Time("  (libtorch mm of the logits product's shape)", () => torch.mm(model.OutputWeight, hiddenT).Dispose());

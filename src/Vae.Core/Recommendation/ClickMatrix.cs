@@ -12,7 +12,7 @@ namespace Vae.Core.Recommendation;
 /// Memory grows with the number of clicks, not with users x items: only <see cref="ToDense(int, int)"/> and its
 /// overloads make a dense tensor, and only of the rows asked for, so a model sees one batch of users at a time.
 /// </remarks>
-public sealed class ClickMatrix
+public sealed class ClickMatrix : TrainingData
 {
     private readonly int[] _rowPointers;
     private readonly int[] _itemIndices;
@@ -29,6 +29,9 @@ public sealed class ClickMatrix
 
     /// <summary>The number of rows (users), empty rows included.</summary>
     public int UserCount { get; }
+
+    /// <summary>The number of users, as <see cref="VaeTrainer"/> counts the samples it shuffles (<see cref="UserCount"/>).</summary>
+    public override long Count => UserCount;
 
     /// <summary>The number of columns (items).</summary>
     public int ItemCount { get; }

@@ -11,7 +11,7 @@ namespace Vae.Core.Recommendation;
 /// <remarks>
 /// <see cref="RecommendationEvaluator"/> skips users without held-out items.
 /// </remarks>
-public sealed class HeldOutUsers
+public sealed class HeldOutUsers : TrainingData
 {
     /// <summary>Pairs a fold-in and a held-out matrix of the same users and items.</summary>
     /// <param name="foldIn">The clicks the model is given (the <c>*_tr.csv</c> file).</param>
@@ -118,6 +118,9 @@ public sealed class HeldOutUsers
 
     /// <summary>The number of rows (users).</summary>
     public int UserCount => FoldIn.UserCount;
+
+    /// <summary>The number of users, as <see cref="VaeTrainer"/> counts validation samples (<see cref="UserCount"/>).</summary>
+    public override long Count => UserCount;
 
     /// <summary>The user id in the CSV files of row <paramref name="row"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="row"/> is not a row.</exception>

@@ -296,6 +296,21 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
         return (a, mean, logVariance);
     }
 
+    /// <summary>Every parameter by name (<c>input</c>, <c>encoder.i</c>, <c>decoder.i</c>, <c>output</c>, each <c>.weight</c> and <c>.bias</c>), as checkpoints store them.</summary>
+    internal IReadOnlyDictionary<string, Tensor> NamedParameters
+    {
+        get
+        {
+            var named = new Dictionary<string, Tensor>(StringComparer.Ordinal) { ["input.weight"] = _inputWeight, ["input.bias"] = _inputBias };
+            for (var i = 0; i < _encoderLayers.Length; i++)
+                (named[$"encoder.{i}.weight"], named[$"encoder.{i}.bias"]) = (_encoderLayers[i].Weight, _encoderLayers[i].Bias);
+            for (var i = 0; i < _decoderLayers.Length; i++)
+                (named[$"decoder.{i}.weight"], named[$"decoder.{i}.bias"]) = (_decoderLayers[i].Weight, _decoderLayers[i].Bias);
+            (named["output.weight"], named["output.bias"]) = (_outputWeight, _outputBias);
+            return named;
+        }
+    }
+
     /// <summary>The weight matrices the reference's L2 penalty applies to (not the biases).</summary>
     internal IEnumerable<Parameter> Weights =>
         new[] { _inputWeight }.Concat(_encoderLayers.Select(l => l.Weight)).Concat(_decoderLayers.Select(l => l.Weight)).Append(_outputWeight);

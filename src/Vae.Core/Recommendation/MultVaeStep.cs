@@ -11,27 +11,79 @@ internal readonly record struct MultVaeStepLoss(double NegativeLogLikelihood, do
 }
 
 /// <summary>
-/// One optimizer step of Mult-VAE: the catalogue-sized input and output layers by <see cref="MultVaeLayers"/>, the
-/// small layers in between by autograd, and Adam over all parameters in one flat buffer.
+/// Mult-VAE's training step on <see cref="VaeTrainer"/>: the catalogue-sized input and output layers by
+/// <see cref="MultVaeLayers"/>, the small layers in between by autograd, the gradients of the batch's mean loss written
+/// into the trainer's flat gradient buffer; the dropout masks and z's noise drawn from the trainer's noise generator
+/// (so a resumed run draws what the uninterrupted one did); validation is NDCG@100 of the validation users.
 /// </summary>
-internal sealed class MultVaeStep : IDisposable
+internal sealed class MultVaeStep : ITrainingStep
 {
     private readonly MultVae _model;
-    private readonly FlatAdam _adam;
+    private readonly Generator _noise;
+    private readonly double _l2;
+    private readonly RankingOptions _ranking;
     private readonly bool[] _touched;
     private readonly List<int> _touchedItems = [];
     private Tensor? _scratch;
 
-    public MultVaeStep(MultVae model, double learningRate)
+    public MultVaeStep(MultVae model, TrainingSetup setup, double l2Regularization, int evaluationBatchSize)
     {
         _model = model;
-        _adam = new FlatAdam(model.Parameters, learningRate) { Threads = Math.Max(1, get_num_threads()) };
+        _noise = setup.Noise;
+        _l2 = l2Regularization;
+        _ranking = new RankingOptions { NdcgCutoffs = [100], RecallCutoffs = [], BatchSize = evaluationBatchSize };
         _touched = new bool[model.ItemCount];
     }
 
-    public long Steps => _adam.Steps;
+    public int Threads { private get; set; } = 1;
 
-    public FlatAdam Optimizer => _adam;
+    public StepResult Run(TrainingBatch batch, double beta)
+    {
+        // Every temporary, the index conversion's included, is held by this scope until the step ends.
+        using var scope = NewDisposeScope();
+        var clicks = Clicks(batch.Data);
+        var users = batch.Rows is { } rows ? Users(rows) : Enumerable.Range(0, clicks.UserCount).ToArray();
+        var selected = clicks.SelectRows(users);
+        // Dropout keeps a click with probability 1 - p, as the reference's dropout on the normalised input does.
+        var keep = new bool[selected.ClickCount];
+        if (keep.Length > 0)
+        {
+            using var uniform = rand([keep.Length], dtype: ScalarType.Float64, generator: _noise);
+            var draws = uniform.data<double>();
+            for (var c = 0; c < keep.Length; c++) keep[c] = draws[c] >= _model.Options.InputDropout;
+        }
+        var weights = MultVaeLayers.InputWeights(selected, _model.Options.InputDropout, keep);
+        var epsilon = randn([users.Length, _model.Options.LatentSize], generator: _noise);
+        var terms = ComputeGradients(selected, weights, epsilon, beta, _l2);
+        var count = users.Length;
+        return new StepResult(count, terms.Loss * count, terms.NegativeLogLikelihood * count, terms.Kl * count);
+    }
+
+    public ValidationOutcome Validate(TrainingData validation, long seed)
+    {
+        var heldOut = validation as HeldOutUsers
+            ?? throw new ArgumentException($"Mult-VAE validates on {nameof(HeldOutUsers)}, not on {validation.GetType().Name}.", nameof(validation));
+        if (heldOut.FoldIn.ItemCount != _model.ItemCount)
+            throw new ArgumentException($"The validation data has {heldOut.FoldIn.ItemCount} items but the model has {_model.ItemCount}.", nameof(validation));
+        var ndcg = RecommendationEvaluator.Evaluate(_model, heldOut, _ranking).MeanNdcg(100);
+        return new ValidationOutcome(-ndcg, null, new Dictionary<string, double> { [MultVaeTraining.ValidationMetric] = ndcg });
+    }
+
+    private ClickMatrix Clicks(TrainingData data)
+    {
+        var clicks = data as ClickMatrix
+            ?? throw new ArgumentException($"Mult-VAE trains on a {nameof(ClickMatrix)} of users' clicks, not on {data.GetType().Name}.", nameof(data));
+        if (clicks.ItemCount != _model.ItemCount)
+            throw new ArgumentException($"The training data has {clicks.ItemCount} items but the model has {_model.ItemCount}.", nameof(data));
+        return clicks;
+    }
+
+    private static int[] Users(Tensor rows)
+    {
+        var asInt = rows.to_type(ScalarType.Int32);
+        var cpu = asInt.cpu();
+        return cpu.data<int>().ToArray();
+    }
 
     /// <summary>
     /// Fills every parameter's gradient with that of the batch's mean loss: multinomial negative log-likelihood,
@@ -46,7 +98,7 @@ internal sealed class MultVaeStep : IDisposable
     public unsafe MultVaeStepLoss ComputeGradients(ClickMatrix batch, float[] clickWeights, Tensor? noise, double klWeight, double l2)
     {
         var users = batch.UserCount;
-        var threads = Math.Max(1, get_num_threads());
+        var threads = Math.Max(1, Threads);
         // Every tensor of the step, the gradients TorchSharp wraps anew at each `.grad`, belongs to this scope, which keeps
         // it alive until the step ends: a wrapper that nothing references can be finalized, and its native tensor freed,
         // in the middle of the libtorch call that uses it, when a collection runs on another thread.
@@ -122,14 +174,5 @@ internal sealed class MultVaeStep : IDisposable
         return new MultVaeStepLoss(users == 0 ? 0 : negativeLogLikelihood / users, kl.item<float>(), klWeight, penalty);
     }
 
-    /// <summary>Whether every gradient is finite.</summary>
-    public bool GradientsAreFinite() => float.IsFinite(_adam.SumOfGradients());
-
-    public void Update() => _adam.Step();
-
-    public void Dispose()
-    {
-        _scratch?.Dispose();
-        _adam.Dispose();
-    }
+    public void Dispose() => _scratch?.Dispose();
 }

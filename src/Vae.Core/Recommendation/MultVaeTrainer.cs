@@ -1,22 +1,27 @@
-using System.Diagnostics;
-using static TorchSharp.torch;
+using Microsoft.Extensions.Logging;
 
 namespace Vae.Core.Recommendation;
 
 /// <summary>
-/// Trains a <see cref="MultVae"/> as the reference code does: users shuffled every epoch, batches of 500, dropout on
-/// the normalised input, a sampled z, the KL weight annealed per step, Adam; after every epoch NDCG@100 on the
-/// validation users, and at the end the weights of the best epoch.
+/// Trains a <see cref="MultVae"/> as the reference code does (users shuffled every epoch, batches of 500, dropout on
+/// the normalised input, a sampled z, the KL weight annealed per step, Adam, NDCG@100 on the validation users after
+/// every epoch and the weights of the best epoch at the end), on <see cref="VaeTrainer"/>: so it also writes
+/// checkpoints that resume bit for bit (<see cref="MultVaeTrainerOptions.CheckpointPath"/>, <see cref="Resume"/>),
+/// runs callbacks (TensorBoard among them), logs, and guards against NaN as every model the library trains does.
 /// </summary>
 public sealed class MultVaeTrainer
 {
+    private readonly ILogger? logger;
+
     /// <summary>Creates a trainer.</summary>
     /// <param name="options">How to train; the reference's settings by default.</param>
+    /// <param name="logger">Receives a line per epoch and per checkpoint; nothing is logged when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
-    public MultVaeTrainer(MultVaeTrainerOptions? options = null)
+    public MultVaeTrainer(MultVaeTrainerOptions? options = null, ILogger? logger = null)
     {
         Options = options ?? new MultVaeTrainerOptions();
         Options.Check();
+        this.logger = logger;
     }
 
     /// <summary>The options.</summary>
@@ -27,7 +32,7 @@ public sealed class MultVaeTrainer
     public MultVaeTrainingResult Train(MultVae model, ImplicitFeedbackData data, IProgress<MultVaeEpoch>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Train(model, data.Train, data.Validation.UserCount > 0 ? data.Validation : null, progress, cancellationToken);
+        return Train(model, data.Train, ValidationOf(data), progress, cancellationToken);
     }
 
     /// <summary>
@@ -40,9 +45,45 @@ public sealed class MultVaeTrainer
     /// <param name="progress">Told after every epoch.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
     /// <exception cref="ArgumentException">The item counts differ, or there are no training users.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled; the model holds the best weights so far (or those of the last step before any validation).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the checkpoint (if a path is set) is written, and the model holds the best weights so far (or those of the last step before any validation).</exception>
     /// <exception cref="TrainingDivergedException">A loss or gradient was not finite; the model holds the best weights so far.</exception>
-    public MultVaeTrainingResult Train(MultVae model, ClickMatrix train, HeldOutUsers? validation, IProgress<MultVaeEpoch>? progress = null, CancellationToken cancellationToken = default)
+    public MultVaeTrainingResult Train(MultVae model, ClickMatrix train, HeldOutUsers? validation, IProgress<MultVaeEpoch>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(model, train, validation, checkpoint: null, progress, cancellationToken);
+
+    /// <summary>
+    /// Continues the run whose checkpoint is at <paramref name="checkpointPath"/> (written with
+    /// <see cref="MultVaeTrainerOptions.CheckpointPath"/>, also by a run that was killed) and ends with the weights, bit
+    /// for bit, of a run that was never interrupted. The model must be of the same architecture and catalogue.
+    /// </summary>
+    /// <param name="model">A model of the checkpoint's architecture and item ids (its weights are replaced by the checkpoint's).</param>
+    /// <param name="data">The same data the run began on.</param>
+    /// <param name="checkpointPath">The checkpoint file.</param>
+    /// <param name="progress">Told after every epoch trained now.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <exception cref="FileNotFoundException">The checkpoint does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint, is damaged, or is of another model or catalogue.</exception>
+    /// <inheritdoc cref="Train(MultVae, ClickMatrix, HeldOutUsers?, IProgress{MultVaeEpoch}?, CancellationToken)"/>
+    public MultVaeTrainingResult Resume(MultVae model, ImplicitFeedbackData data, string checkpointPath, IProgress<MultVaeEpoch>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentException.ThrowIfNullOrWhiteSpace(checkpointPath);
+        return Run(model, data.Train, ValidationOf(data), checkpointPath, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// The <see cref="VaeTrainer"/> that <see cref="Train(MultVae, ClickMatrix, HeldOutUsers?, IProgress{MultVaeEpoch}?, CancellationToken)"/>
+    /// runs, for callers who want its API directly: <c>Fit(train, validation)</c> with a <see cref="ClickMatrix"/> and
+    /// <see cref="HeldOutUsers"/>, per-batch progress, <see cref="VaeTrainer.SaveCheckpoint"/>. Its validation figure is
+    /// <c>ndcg@100</c> in <see cref="EpochSummary.ValidationMetrics"/>. Dispose it when done; the model stays the caller's.
+    /// </summary>
+    /// <param name="model">The model to train.</param>
+    public VaeTrainer CreateTrainer(MultVae model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new VaeTrainer(new MultVaeTraining(model, Options.L2Regularization, Options.EvaluationBatchSize), Options.ToTrainerOptions(), logger);
+    }
+
+    private MultVaeTrainingResult Run(MultVae model, ClickMatrix train, HeldOutUsers? validation, string? checkpoint, IProgress<MultVaeEpoch>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
@@ -53,93 +94,39 @@ public sealed class MultVaeTrainer
         if (train.UserCount == 0)
             throw new ArgumentException("There are no training users.", nameof(train));
 
-        var options = Options;
-        var shuffle = new Random(options.Seed);
-        var dropout = new Random(unchecked(options.Seed + 1));
-        using var noise = new Generator((ulong)(uint)options.Seed);
-        using var step = new MultVaeStep(model, options.LearningRate);
-        var order = Enumerable.Range(0, train.UserCount).ToArray();
-        var epochs = new List<MultVaeEpoch>();
-        Tensor? best = null;
-        var (bestEpoch, bestNdcg, stale, stoppedEarly) = (0, (double?)null, 0, false);
-        var (trainedUsers, trainingSeconds) = (0L, 0.0);
-        var ranking = new RankingOptions { NdcgCutoffs = [100], RecallCutoffs = [], BatchSize = options.EvaluationBatchSize };
+        using var trainer = CreateTrainer(model);
+        if (checkpoint is not null) trainer.LoadCheckpoint(checkpoint);
+        var epochProgress = progress is null ? null : new EpochProgress(progress, validation is not null);
+        TrainingResult result;
         try
         {
-            for (var epoch = 1; epoch <= options.Epochs; epoch++)
-            {
-                for (var i = order.Length - 1; i > 0; i--)
-                {
-                    var j = shuffle.Next(i + 1);
-                    (order[i], order[j]) = (order[j], order[i]);
-                }
-                var clock = Stopwatch.StartNew();
-                var (nll, kl, loss, klWeight) = (0.0, 0.0, 0.0, 0.0);
-                var batchNumber = 0;
-                for (var start = 0; start < order.Length; start += options.BatchSize)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    batchNumber++;
-                    var count = Math.Min(options.BatchSize, order.Length - start);
-                    var batch = train.SelectRows(order.AsSpan(start, count));
-                    var keep = new bool[batch.ClickCount];
-                    for (var c = 0; c < keep.Length; c++)
-                        keep[c] = dropout.NextDouble() >= model.Options.InputDropout;
-                    var weights = MultVaeLayers.InputWeights(batch, model.Options.InputDropout, keep);
-                    klWeight = options.AnnealAt(step.Steps);
-                    MultVaeStepLoss terms;
-                    using (var epsilon = randn([count, model.Options.LatentSize], generator: noise))
-                        terms = step.ComputeGradients(batch, weights, epsilon, klWeight, options.L2Regularization);
-                    if (!double.IsFinite(terms.Loss) || !step.GradientsAreFinite())
-                        throw new TrainingDivergedException(epoch, batchNumber, double.IsFinite(terms.Loss) ? "a gradient is not finite" : $"the loss is {terms.Loss}");
-                    step.Update();
-                    nll += terms.NegativeLogLikelihood * count;
-                    kl += terms.Kl * count;
-                    loss += terms.Loss * count;
-                }
-                clock.Stop();
-                trainedUsers += order.Length;
-                trainingSeconds += clock.Elapsed.TotalSeconds;
-
-                double? ndcg = null;
-                var isBest = false;
-                if (validation is not null)
-                {
-                    ndcg = RecommendationEvaluator.Evaluate(model, validation, ranking).MeanNdcg(100);
-                    if (bestNdcg is null || ndcg > bestNdcg)
-                    {
-                        (bestNdcg, bestEpoch, stale, isBest) = (ndcg, epoch, 0, true);
-                        using var noGrad = no_grad();
-                        if (best is null)
-                            best = step.Optimizer.Parameters.clone();
-                        else
-                            best.copy_(step.Optimizer.Parameters);
-                    }
-                    else
-                        stale++;
-                }
-                else
-                    (bestEpoch, isBest) = (epoch, true);
-                var entry = new MultVaeEpoch(epoch, loss / order.Length, nll / order.Length, kl / order.Length, klWeight, ndcg, isBest,
-                    clock.Elapsed.TotalSeconds, order.Length / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
-                epochs.Add(entry);
-                progress?.Report(entry);
-                if (options.Patience is { } patience && stale >= patience && epoch < options.Epochs)
-                {
-                    stoppedEarly = true;
-                    break;
-                }
-            }
+            result = trainer.Fit(train, validation, epochProgress, cancellationToken);
         }
-        finally
+        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException)
         {
-            if (best is not null)
-            {
-                using (no_grad())
-                    step.Optimizer.Parameters.copy_(best);
-                best.Dispose();
-            }
+            trainer.RestoreBestWeights();
+            throw;
         }
-        return new MultVaeTrainingResult(epochs, bestEpoch, bestNdcg, stoppedEarly, trainedUsers / Math.Max(trainingSeconds, 1e-9));
+        var epochs = result.History.Select(summary => Epoch(summary, validation is not null)).ToArray();
+        var seconds = result.History.Sum(summary => summary.Duration.TotalSeconds);
+        var users = result.History.Sum(summary => summary.ImagesPerSecond * summary.Duration.TotalSeconds);
+        return new MultVaeTrainingResult(epochs, result.BestEpoch, epochs.FirstOrDefault(e => e.Epoch == result.BestEpoch)?.ValidationNdcg,
+            result.StoppedEarly, users / Math.Max(seconds, 1e-9));
+    }
+
+    private static HeldOutUsers? ValidationOf(ImplicitFeedbackData data) => data.Validation.UserCount > 0 ? data.Validation : null;
+
+    private static MultVaeEpoch Epoch(EpochSummary summary, bool validated) => new(
+        summary.Epoch, summary.Train.Loss, summary.Train.Reconstruction, summary.Train.Kl, summary.Beta,
+        summary.ValidationMetrics?.GetValueOrDefault(MultVaeTraining.ValidationMetric), !validated || summary.IsBest,
+        summary.Duration.TotalSeconds, summary.ImagesPerSecond);
+
+    // The trainer reports every batch; Mult-VAE's callers are told once per epoch.
+    private sealed class EpochProgress(IProgress<MultVaeEpoch> inner, bool validated) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.CompletedEpoch is { } summary) inner.Report(Epoch(summary, validated));
+        }
     }
 }

@@ -20,9 +20,9 @@ public sealed record MultVaeTrainerOptions
     public double AnnealCap { get; init; } = 0.2;
 
     /// <summary>
-    /// The KL weight of step t (counted from 0) is min(<see cref="AnnealCap"/>, t / TotalAnnealSteps), as in the
-    /// reference; so the cap is reached after AnnealCap x TotalAnnealSteps steps. 0 uses the cap from the first step.
-    /// Default 200,000.
+    /// The KL weight of step t (counted from 1) is min(<see cref="AnnealCap"/>, t / TotalAnnealSteps), as in the
+    /// reference (which counts from 0, so each of its steps weighs 1/TotalAnnealSteps less); the cap is reached after
+    /// AnnealCap x TotalAnnealSteps steps. 0 uses the cap from the first step. Default 200,000.
     /// </summary>
     public long TotalAnnealSteps { get; init; } = 200_000;
 
@@ -38,8 +38,20 @@ public sealed record MultVaeTrainerOptions
     /// <summary>Users scored at once during validation. Default 2,000.</summary>
     public int EvaluationBatchSize { get; init; } = 2000;
 
-    /// <summary>The seed of the initial weights, the shuffles, the dropout masks and the noise of z. Default 98765 (the reference's).</summary>
+    /// <summary>The seed of the shuffles, the dropout masks and the noise of z (the initial weights have the model's own seed). Default 98765 (the reference's).</summary>
     public int Seed { get; init; } = 98765;
+
+    /// <summary>
+    /// Where to write a checkpoint (atomically, replacing the last) every <see cref="CheckpointEveryEpochs"/> epochs,
+    /// at the end and on cancellation; <see cref="MultVaeTrainer.Resume"/> continues from it. Null writes none. Default null.
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Epochs between checkpoints when <see cref="CheckpointPath"/> is set. Default 1.</summary>
+    public int CheckpointEveryEpochs { get; init; } = 1;
+
+    /// <summary>Code run at the end of every epoch and after every checkpoint (e.g. <see cref="TensorBoardCallback"/>). Default none.</summary>
+    public IReadOnlyList<ITrainingCallback> Callbacks { get; init; } = [];
 
     internal void Check()
     {
@@ -55,9 +67,30 @@ public sealed record MultVaeTrainerOptions
             throw new ArgumentOutOfRangeException(nameof(L2Regularization), L2Regularization, "The L2 regularization must be finite and not negative.");
         if (Patience is { } patience)
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(patience, nameof(Patience));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CheckpointEveryEpochs, nameof(CheckpointEveryEpochs));
+        ArgumentNullException.ThrowIfNull(Callbacks, nameof(Callbacks));
     }
 
-    /// <summary>The KL weight of optimizer step <paramref name="step"/>, counted from 0.</summary>
+    /// <summary>
+    /// These options as <see cref="VaeTrainer"/>'s: the anneal as a KL warm-up of AnnealCap x TotalAnnealSteps steps up
+    /// to the cap, patience as early stopping, the best weights restored at the end.
+    /// </summary>
+    internal VaeTrainerOptions ToTrainerOptions() => new()
+    {
+        Epochs = Epochs,
+        BatchSize = BatchSize,
+        LearningRate = LearningRate,
+        Beta = AnnealCap,
+        KlWarmupSteps = TotalAnnealSteps == 0 || AnnealCap == 0 ? 0 : Math.Max(1, (long)Math.Round(AnnealCap * TotalAnnealSteps)),
+        EarlyStoppingPatience = Patience ?? 0,
+        RestoreBestWeights = true,
+        Seed = Seed,
+        CheckpointPath = CheckpointPath,
+        CheckpointEveryEpochs = CheckpointEveryEpochs,
+        Callbacks = Callbacks,
+    };
+
+    /// <summary>The reference's KL weight of optimizer step <paramref name="step"/>, counted from 0.</summary>
     internal double AnnealAt(long step) =>
         TotalAnnealSteps == 0 ? AnnealCap : Math.Min(AnnealCap, (double)step / TotalAnnealSteps);
 }

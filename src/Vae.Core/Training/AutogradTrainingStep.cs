@@ -10,7 +10,8 @@ internal sealed class AutogradTrainingStep(VariationalAutoencoder model, FlatAda
 
     public StepResult Run(TrainingBatch batch, double beta)
     {
-        var data = batch.Rows is { } rows ? batch.Source.index_select(0, rows) : batch.Source;
+        var source = TensorData.Of(batch.Data);
+        var data = batch.Rows is { } rows ? source.index_select(0, rows) : source;
         optimizer.ZeroGrad();
         // Summed over the batch like the reference implementation; Adam makes the step size independent of that scale.
         var terms = options.Objective == VaeObjective.Iwae
@@ -25,7 +26,8 @@ internal sealed class AutogradTrainingStep(VariationalAutoencoder model, FlatAda
         return new StepResult(batch.Count, values[0], values[1], values[2], values[3]);
     }
 
-    public ElboMetrics Validate(Tensor validation, long seed) => VaeEvaluation.EvaluateUnchecked(model, validation, VaeEvaluation.DefaultBatchSize, seed);
+    public ValidationOutcome Validate(TrainingData validation, long seed) =>
+        ValidationOutcome.FromElbo(VaeEvaluation.EvaluateUnchecked(model, TensorData.Of(validation), VaeEvaluation.DefaultBatchSize, seed));
 
     // Nothing of its own to release: the model, the optimizer and the generator are the trainer's.
     public void Dispose() => GC.SuppressFinalize(this);

@@ -20,9 +20,9 @@ internal sealed class BestWeights : IDisposable
     /// <summary>The copies (for a checkpoint), or null before the first validation.</summary>
     public Dictionary<string, Tensor>? Weights => weights;
 
-    /// <summary>Keeps a copy of <paramref name="model"/>'s weights if <paramref name="validationLoss"/> beats the best so far (NaN never does).</summary>
+    /// <summary>Keeps a copy of <paramref name="model"/>'s weights if <paramref name="validationLoss"/> (lower is better) beats the best so far (NaN never does).</summary>
     /// <returns>Whether it did.</returns>
-    public bool Offer(VariationalAutoencoder model, double validationLoss)
+    public bool Offer(ITrainableModel model, double validationLoss)
     {
         if (!(validationLoss < Loss))
         {
@@ -30,18 +30,18 @@ internal sealed class BestWeights : IDisposable
             return false;
         }
         using (no_grad())
-            Replace(model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone().DetachFromDisposeScope()));
+            Replace(model.Weights.ToDictionary(p => p.Key, p => p.Value.detach().clone().DetachFromDisposeScope()));
         Loss = validationLoss;
         EpochsWithoutImprovement = 0;
         return true;
     }
 
     /// <summary>Copies the best weights into <paramref name="model"/>; false (and nothing changes) when there are none.</summary>
-    public bool RestoreInto(VariationalAutoencoder model)
+    public bool RestoreInto(ITrainableModel model)
     {
         if (weights is null) return false;
         using var noGrad = no_grad();
-        foreach (var (name, tensor) in model.state_dict()) tensor.copy_(weights[name]);
+        foreach (var (name, tensor) in model.Weights) tensor.copy_(weights[name]);
         return true;
     }
 

@@ -5,9 +5,10 @@ namespace Vae.Core;
 /// <summary>What <see cref="ITrainingCallback.OnEpochEnd"/> sees of the run, and its way to stop it.</summary>
 public sealed class EpochContext
 {
-    internal EpochContext(VariationalAutoencoder model, EpochSummary summary, IReadOnlyList<EpochSummary> history, int epochs, long globalStep, Tensor? validation)
+    internal EpochContext(ITrainableModel trainedModel, EpochSummary summary, IReadOnlyList<EpochSummary> history, int epochs, long globalStep, Tensor? validation)
     {
-        Model = model;
+        TrainedModel = trainedModel;
+        Model = (trainedModel as AutoencoderTraining)?.Model;
         Validation = validation;
         Summary = summary;
         History = history;
@@ -15,11 +16,18 @@ public sealed class EpochContext
         GlobalStep = globalStep;
     }
 
-    /// <summary>The model being trained, in training mode; a callback that runs it for inference switches it to <c>eval()</c> and back.</summary>
-    public VariationalAutoencoder Model { get; }
+    /// <summary>
+    /// The variational autoencoder being trained, in training mode (a callback that runs it for inference switches it to
+    /// <c>eval()</c> and back); null when the trainer trains another kind of model (see <see cref="TrainedModel"/>).
+    /// </summary>
+    public VariationalAutoencoder? Model { get; }
+
+    /// <summary>The model being trained, whatever its kind.</summary>
+    public ITrainableModel TrainedModel { get; }
 
     /// <summary>
-    /// The validation data given to <c>Fit</c> (converted to the model's floating type if it was of another), or null;
+    /// The validation tensor given to <c>Fit</c> (converted to the model's floating type if it was of another), or null
+    /// (also when the validation data is not a tensor);
     /// for a callback's own metrics or pictures. It belongs to the run: read it, do not change or dispose it.
     /// </summary>
     public Tensor? Validation { get; }

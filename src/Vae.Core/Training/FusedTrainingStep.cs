@@ -14,22 +14,24 @@ internal sealed class FusedTrainingStep(VariationalAutoencoder model, IFusedStep
 
     public StepResult Run(TrainingBatch batch, double beta)
     {
+        var source = TensorData.Of(batch.Data);
         var (loss, reconstruction, kl) = batch.Rows is { } rows
-            ? kernels.Run(batch.Source, rows, beta, noise, Threads)
-            : kernels.Run(batch.Source.contiguous(), beta, noise, Threads);
+            ? kernels.Run(source, rows, beta, noise, Threads)
+            : kernels.Run(source.contiguous(), beta, noise, Threads);
         var gradientCheck = options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm).item<float>() : optimizer.SumOfGradients();
         return new StepResult(batch.Count, loss, reconstruction, kl, gradientCheck);
     }
 
     // Through the kernels when the data suits them: the figures of VaeEvaluation to float rounding, in a third of the time.
-    public ElboMetrics Validate(Tensor validation, long seed)
+    public ValidationOutcome Validate(TrainingData data, long seed)
     {
+        var validation = TensorData.Of(data);
         if (validation.dtype != ScalarType.Float32 || validation.device_type != DeviceType.CPU || !validation.is_contiguous())
-            return VaeEvaluation.EvaluateUnchecked(model, validation, VaeEvaluation.DefaultBatchSize, seed);
+            return ValidationOutcome.FromElbo(VaeEvaluation.EvaluateUnchecked(model, validation, VaeEvaluation.DefaultBatchSize, seed));
         using var generator = new Generator((ulong)seed, validation.device);
         var (reconstruction, kl) = kernels.Evaluate(validation, VaeEvaluation.DefaultBatchSize, generator, Threads);
         var count = validation.shape[0];
-        return new ElboMetrics((reconstruction + kl) / count, reconstruction / count, kl / count);
+        return ValidationOutcome.FromElbo(new ElboMetrics((reconstruction + kl) / count, reconstruction / count, kl / count));
     }
 
     public void Dispose() => kernels.Dispose();

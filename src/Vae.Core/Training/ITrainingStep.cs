@@ -1,31 +1,27 @@
-using static TorchSharp.torch;
-
 namespace Vae.Core;
 
 /// <summary>
-/// One way of computing a batch's loss and gradients (into the optimizer's flat gradient buffer, clipped as the options
-/// say) and the validation loss; the trainer checks the result and updates the weights. Chosen once per trainer.
+/// One way of computing a batch's loss and gradients, and the validation figure of a model; created by
+/// <see cref="ITrainableModel.CreateStep"/> once per <see cref="VaeTrainer"/>. The trainer checks each result for NaN,
+/// clips the gradients if asked, and updates the weights with Adam.
 /// </summary>
-internal interface ITrainingStep : IDisposable
+public interface ITrainingStep : IDisposable
 {
-    /// <summary>Threads the step may use (libtorch's CPU threads, set when training starts).</summary>
+    /// <summary>The CPU threads the step may use; set when training starts.</summary>
     int Threads { set; }
 
-    /// <summary>The summed loss of <paramref name="batch"/> (already of the model's dtype and on its device) at KL weight <paramref name="beta"/>, with its gradients written.</summary>
+    /// <summary>
+    /// Computes the loss of <paramref name="batch"/> at KL weight <paramref name="beta"/> and writes the gradient of the
+    /// loss the step minimises into every trainable parameter's <c>grad</c> (views of <see cref="TrainingSetup.Gradients"/>),
+    /// overwriting what the previous step left there.
+    /// </summary>
+    /// <param name="batch">The batch: rows of the data set given to <c>Fit</c>.</param>
+    /// <param name="beta">The KL weight of this step from the trainer's schedule.</param>
+    /// <returns>The batch's loss terms summed over its samples.</returns>
     StepResult Run(TrainingBatch batch, double beta);
 
-    /// <summary>The mean negative ELBO (beta = 1) of <paramref name="validation"/> as <see cref="VaeEvaluation.Evaluate"/> computes it with <paramref name="seed"/>.</summary>
-    ElboMetrics Validate(Tensor validation, long seed);
+    /// <summary>Evaluates the model on <paramref name="validation"/> (deterministically, given <paramref name="seed"/>).</summary>
+    /// <param name="validation">The validation data given to <c>Fit</c>.</param>
+    /// <param name="seed">The run's seed, for any sampling the evaluation does.</param>
+    ValidationOutcome Validate(TrainingData validation, long seed);
 }
-
-/// <summary>A batch: the rows <see cref="Rows"/> of <see cref="Source"/>, or all of <see cref="Source"/> when null.</summary>
-internal readonly record struct TrainingBatch(Tensor Source, Tensor? Rows)
-{
-    public long Count => Rows?.shape[0] ?? Source.shape[0];
-}
-
-/// <summary>
-/// One step's summed loss terms and a figure that is finite exactly when every gradient is (their sum, or their norm
-/// when clipping).
-/// </summary>
-internal readonly record struct StepResult(long Samples, double Loss, double Reconstruction, double Kl, double GradientCheck);

@@ -77,10 +77,13 @@ public sealed class TensorBoardCallback : ITrainingCallback, IDisposable
             Scalar("reconstruction/validation", validation.Reconstruction, step);
             Scalar("kl/validation", validation.Kl, step);
         }
+        // A recommender's ranking figures (ndcg@100/validation), or any other model's.
+        foreach (var (name, value) in summary.ValidationMetrics ?? new Dictionary<string, double>())
+            Scalar($"{name}/validation", value, step);
         Scalar("beta", summary.Beta, step);
         Scalar("learning_rate", summary.LearningRate, step);
         Scalar("images_per_second", summary.ImagesPerSecond, step);
-        if (images is not null && step % images.EveryEpochs == 0) WriteImages(context.Model, context.Validation, step);
+        if (images is not null && context.Model is { } model && step % images.EveryEpochs == 0) WriteImages(model, context.Validation, step);
     }
 
     /// <summary>Releases the copies of the inputs and the fixed codes; a second call does nothing.</summary>

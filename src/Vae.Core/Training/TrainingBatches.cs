@@ -13,9 +13,9 @@ internal static class TrainingBatches
     /// Each batch as its rows of the data: gathered inside its step (by the fused step without a new tensor), so that
     /// batches skipped on a resume cost nothing and no batch outlives its step.
     /// </summary>
-    public static IEnumerable<TrainingBatch> Shuffled(Tensor data, Tensor permutation, int batchSize)
+    public static IEnumerable<TrainingBatch> Shuffled(TrainingData data, Tensor permutation, int batchSize)
     {
-        var count = data.shape[0];
+        var count = data.Count;
         for (long start = 0; start < count; start += batchSize)
             yield return new TrainingBatch(data, permutation.narrow(0, start, Math.Min(batchSize, count - start)));
     }
@@ -25,16 +25,16 @@ internal static class TrainingBatches
     /// a pass over the values every step would cost what the data check saves, and NaN still cannot slip through, since
     /// the step's finiteness guard reports it.
     /// </summary>
-    public static IEnumerable<TrainingBatch> Checked(IEnumerable<Tensor> batches, int epoch, long inputSize, ScalarType dtype, Device device)
+    public static IEnumerable<TrainingBatch> Checked(IEnumerable<Tensor> batches, int epoch, long? inputSize, ScalarType dtype, Device device)
     {
         var index = 0;
         foreach (var batch in batches)
         {
             index++;
-            Guard.Features(batch, inputSize, "batch");
+            if (inputSize is { } width) Guard.Features(batch, width, "batch");
             if (batch.shape[0] == 0)
                 throw new ArgumentException($"The batch source gave an empty batch (shape {Guard.Shape(batch)}) as batch {index} of epoch {epoch}.", "batchesForEpoch");
-            yield return new TrainingBatch(batch.dtype == dtype && batch.device == device ? batch : batch.to(dtype, device), null);
+            yield return new TrainingBatch(new TensorData(batch.dtype == dtype && batch.device == device ? batch : batch.to(dtype, device)), null);
         }
     }
 

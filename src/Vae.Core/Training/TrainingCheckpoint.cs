@@ -35,12 +35,15 @@ internal sealed class TrainingCheckpoint
     private Dictionary<string, Tensor>? bestWeights;
     private Dictionary<string, byte[]>? bestWeightBytes;
 
+    /// <summary>A checkpoint of <paramref name="trainable"/>; a VAE (<paramref name="vae"/>, the same model) keeps the format its checkpoints always had.</summary>
     public TrainingCheckpoint(
-        VaeOptions architecture, VaeTrainerOptions options, TrainingState state, IReadOnlyList<EpochSummary> history,
-        VariationalAutoencoder model, FlatAdam optimizer, Generator shuffle, Generator noise, Dictionary<string, Tensor>? best)
+        ITrainableModel trainable, VariationalAutoencoder? vae, VaeTrainerOptions options, TrainingState state, IReadOnlyList<EpochSummary> history,
+        FlatAdam optimizer, Generator shuffle, Generator noise, Dictionary<string, Tensor>? best)
     {
-        header = new Header(architecture, options, state, history.ToList(), best?.Keys.ToList() ?? []);
-        weights = Serialize(writer => VaeModelFile.Save(model, writer.BaseStream));
+        header = new Header(vae?.Options, options, state, history.ToList(), best?.Keys.ToList() ?? []) { Model = vae is null ? trainable.Architecture : null };
+        weights = vae is not null
+            ? Serialize(writer => VaeModelFile.Save(vae, writer.BaseStream))
+            : Serialize(writer => WeightTable.Write(writer, trainable.Weights));
         optimizerState = Serialize(optimizer.Save);
         shuffleState = GeneratorState.Save(shuffle);
         noiseState = GeneratorState.Save(noise);
@@ -62,13 +65,14 @@ internal sealed class TrainingCheckpoint
     public IReadOnlyList<EpochSummary> History => header.History;
 
     /// <summary>The best weights so far as tensors shaped like <paramref name="model"/>'s (which has the checkpoint's architecture), or null.</summary>
-    public Dictionary<string, Tensor>? TakeBestWeights(VariationalAutoencoder model)
+    public Dictionary<string, Tensor>? TakeBestWeights(ITrainableModel model)
     {
         if (bestWeightBytes is not { Count: > 0 } stored) return null;
-        var state = model.state_dict();
+        var state = model.Weights;
         var taken = stored.ToDictionary(p => p.Key, p =>
         {
-            var like = state[p.Key];
+            if (!state.TryGetValue(p.Key, out var like))
+                throw new InvalidDataException($"the checkpoint's best weights include '{p.Key}', which the model ({model.Architecture}) does not have");
             using var cpu = empty(like.shape, dtype: like.dtype);
             if (p.Value.Length != cpu.numel() * cpu.element_size())
                 throw new InvalidDataException($"the checkpoint's best weights for '{p.Key}' hold {p.Value.Length} bytes, the model's tensor {cpu.numel() * cpu.element_size()}");
@@ -102,18 +106,27 @@ internal sealed class TrainingCheckpoint
     /// The stored architecture and options, the options checkpointing to <paramref name="path"/>, where the file is now.
     /// The whole file is validated first, so a model built from the architecture fits the weights the file holds.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The checkpoint is of another family than a VAE, which the caller must build.</exception>
     public static (VaeOptions Architecture, VaeTrainerOptions Options) ReadOptions(string path)
     {
         var header = ReadValidated(path).header;
+        if (header.Architecture is null)
+            throw new InvalidOperationException(
+                $"Checkpoint '{path}' is of a {header.Model} model, not of a {nameof(VariationalAutoencoder)}: create that model, " +
+                $"a {nameof(VaeTrainer)} for it, and call {nameof(VaeTrainer.LoadCheckpoint)}.");
         return (header.Architecture, header.Options with { CheckpointPath = path });
     }
 
-    public static TrainingCheckpoint Read(string path, VaeOptions expectedArchitecture)
+    /// <summary>The checkpoint at <paramref name="path"/>, refused unless it is of <paramref name="trainable"/>'s architecture (<paramref name="vae"/>'s options for a VAE).</summary>
+    public static TrainingCheckpoint Read(string path, ITrainableModel trainable, VariationalAutoencoder? vae)
     {
         var checkpoint = ReadValidated(path);
-        if (!checkpoint.header.Architecture.Equals(expectedArchitecture))
+        var stored = checkpoint.header;
+        var expected = vae is not null ? vae.Options.ToString() : trainable.Architecture;
+        var matches = vae is not null ? stored.Architecture is not null && stored.Architecture.Equals(vae.Options) : stored.Model == trainable.Architecture;
+        if (!matches)
             throw new InvalidDataException(
-                $"Checkpoint '{path}' was written for a {checkpoint.header.Architecture} model, but this model is {expectedArchitecture}.");
+                $"Checkpoint '{path}' was written for a {(object?)stored.Architecture ?? stored.Model} model, but this model is {expected}.");
         return checkpoint;
     }
 
@@ -136,11 +149,16 @@ internal sealed class TrainingCheckpoint
         }
     }
 
-    public void Restore(VariationalAutoencoder model, FlatAdam optimizer, Generator shuffle, Generator noise)
+    public void Restore(ITrainableModel trainable, VariationalAutoencoder? vae, FlatAdam optimizer, Generator shuffle, Generator noise)
     {
         // Copies into the existing parameters, which are views of the optimizer's flat buffer.
         using (var stream = new MemoryStream(weights))
-            VaeModelFile.LoadWeights(model, stream);
+        {
+            if (vae is not null)
+                VaeModelFile.LoadWeights(vae, stream);
+            else
+                WeightTable.Read(stream, trainable.Weights, "the checkpoint");
+        }
         using (var reader = new BinaryReader(new MemoryStream(optimizerState)))
             optimizer.Load(reader);
         GeneratorState.Restore(shuffle, shuffleState);
@@ -192,14 +210,15 @@ internal sealed class TrainingCheckpoint
     /// </summary>
     private static void ValidateHeader(Header header, string path)
     {
-        if (header.Architecture is null) throw Invalid(path, "its header has no Architecture");
+        if (header.Architecture is null && header.Model is null) throw Invalid(path, "its header has no Architecture");
+        if (header.Architecture is not null && header.Model is not null) throw Invalid(path, "its header has both an Architecture and a Model");
         if (header.Options is null) throw Invalid(path, "its header has no Options");
         if (header.State is null) throw Invalid(path, "its header has no State");
         if (header.History is null) throw Invalid(path, "its header has no History");
         if (header.BestWeightNames is null) throw Invalid(path, "its header has no BestWeightNames");
         try
         {
-            header.Architecture.Validate();
+            header.Architecture?.Validate();
         }
         catch (ArgumentException e)
         {
@@ -260,7 +279,8 @@ internal sealed class TrainingCheckpoint
                 header.History[i].LearningRate, "must be non-negative and finite");
         }
 
-        // A custom model's names are known only to its modules: they are checked against the model on restoring.
+        // A custom model's names (and those of other families) are known only to the model: they are checked against it on restoring.
+        if (header.Architecture is null) return;
         var parameters = header.Architecture.Architecture == VaeArchitecture.Custom
             ? header.BestWeightNames.ToHashSet(StringComparer.Ordinal)
             : ExpectedParameters.Of(header.Architecture).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
@@ -281,6 +301,10 @@ internal sealed class TrainingCheckpoint
     private static void ValidateSections(
         Header header, byte[] weights, byte[] optimizerState, byte[] shuffleState, byte[] noiseState, Dictionary<string, byte[]> best, string path)
     {
+        if (shuffleState.Length == 0) throw Invalid(path, "its shuffling generator's state is empty");
+        if (noiseState.Length == 0) throw Invalid(path, "its noise generator's state is empty");
+        // Another family's weights and optimizer state are checked against the model itself when they are restored.
+        if (header.Architecture is null) return;
         var source = $"{path} (weights)";
         VaeOptions savedArchitecture;
         IReadOnlyList<(string Name, ScalarType DType, long[] Shape)> tensors;
@@ -314,8 +338,6 @@ internal sealed class TrainingCheckpoint
             }
         }
 
-        if (shuffleState.Length == 0) throw Invalid(path, "its shuffling generator's state is empty");
-        if (noiseState.Length == 0) throw Invalid(path, "its noise generator's state is empty");
         if (header.State.ShuffleStateAtEpochStart is { } atStart && atStart.Length != shuffleState.Length)
             throw Invalid(path, $"its field State.ShuffleStateAtEpochStart holds {atStart.Length} bytes, but the shuffling generator's state {shuffleState.Length}");
         foreach (var (name, bytes) in best)
@@ -360,5 +382,10 @@ internal sealed class TrainingCheckpoint
     }
 
     private sealed record Header(
-        VaeOptions Architecture, VaeTrainerOptions Options, TrainingState State, List<EpochSummary> History, List<string> BestWeightNames);
+        VaeOptions? Architecture, VaeTrainerOptions Options, TrainingState State, List<EpochSummary> History, List<string> BestWeightNames)
+    {
+        /// <summary>The <see cref="ITrainableModel.Architecture"/> of a model of another family than a VAE (whose <see cref="Architecture"/> is then null).</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Model { get; init; }
+    }
 }

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Vae.Core;
 
 /// <summary>
-/// Trains a <see cref="VariationalAutoencoder"/> with Adam (AdamW's decoupled weight decay if asked) on the negative
+/// Trains a <see cref="VariationalAutoencoder"/>, or any other <see cref="ITrainableModel"/>, with Adam (AdamW's decoupled weight decay if asked) on the negative
 /// ELBO: seeded shuffling every epoch, KL warm-up, learning-rate schedules, gradient clipping, validation with early
 /// stopping and best-weight restore, callbacks at epoch end (<see cref="ITrainingCallback"/>, TensorBoard among them),
 /// atomic checkpoints that resume bit for bit, a guard against NaN, and memory that stays flat over long runs. Every
@@ -39,7 +39,8 @@ public sealed class VaeTrainer : IDisposable
     // 784-400-20 model grew 0.3 (fused) to 0.5 (autograd) MiB per epoch of 63 steps over 20 epochs. With it, it is flat.
     private const int StepsBetweenCollections = 50;
 
-    private readonly VariationalAutoencoder model;
+    private readonly ITrainableModel trainable;
+    private readonly VariationalAutoencoder? model;
     private readonly Device device;
     private readonly ScalarType dtype;
     private readonly FlatAdam optimizer;
@@ -65,29 +66,58 @@ public sealed class VaeTrainer : IDisposable
     /// <param name="logger">Receives a line per epoch and per checkpoint; nothing is logged when null.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public VaeTrainer(VariationalAutoencoder model, VaeTrainerOptions? options = null, ILogger? logger = null)
+        : this(Moved(model, options), model, options, logger)
     {
-        ArgumentNullException.ThrowIfNull(model);
+    }
+
+    /// <summary>Prepares to train a model of another family through the trainer's seam (see <see cref="ITrainableModel"/>).</summary>
+    /// <param name="model">The model; its parameters must be on the options' device. It stays the caller's.</param>
+    /// <param name="options">Hyper-parameters; the defaults of <see cref="VaeTrainerOptions"/> when null.</param>
+    /// <param name="logger">Receives a line per epoch and per checkpoint; nothing is logged when null.</param>
+    /// <exception cref="ArgumentException">An option is out of range, the model has no parameters, or they are not on the options' device.</exception>
+    public VaeTrainer(ITrainableModel model, VaeTrainerOptions? options = null, ILogger? logger = null)
+        : this(model, null, options, logger)
+    {
+    }
+
+    private VaeTrainer(ITrainableModel trainable, VariationalAutoencoder? model, VaeTrainerOptions? options, ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(trainable);
         this.options = options ?? new VaeTrainerOptions();
         this.options.Validate();
+        this.trainable = trainable;
         this.model = model;
         this.logger = logger ?? NullLogger.Instance;
         device = new Device(this.options.Device);
-        model.to(device);
-        parameters = model.parameters().ToArray();
+        parameters = trainable.TrainableParameters.ToArray();
+        if (parameters.Length == 0) throw new ArgumentException($"The model ({trainable.Architecture}) has no trainable parameters.", nameof(model));
+        if (parameters.FirstOrDefault(p => p.device_type != device.type || device.index >= 0 && p.device_index != device.index) is { } elsewhere)
+            throw new ArgumentException($"The model's parameters are on {elsewhere.device}, but the options' device is {device}: move the model there first.", nameof(model));
         dtype = parameters[0].dtype;
         optimizer = new FlatAdam(parameters, this.options.LearningRate, weightDecay: this.options.WeightDecay);
         shuffleGenerator = new Generator((ulong)this.options.Seed, device.type == DeviceType.CUDA ? CPU : device);
         noiseGenerator = new Generator((ulong)this.options.Seed + 1, device);
-        step = FusedSteps.TryCreate(model, this.options, optimizer.Parameters, optimizer.Gradients) is { } kernels
-            ? new FusedTrainingStep(model, kernels, optimizer, this.options, noiseGenerator)
-            : new AutogradTrainingStep(model, optimizer, this.options, noiseGenerator);
+        step = trainable.CreateStep(new TrainingSetup(this.options, noiseGenerator, optimizer));
+    }
+
+    // A VAE is moved to the trainer's device before its parameters are read.
+    private static AutoencoderTraining Moved(VariationalAutoencoder model, VaeTrainerOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        model.to(new Device((options ?? new VaeTrainerOptions()).Device));
+        return new AutoencoderTraining(model);
     }
 
     /// <summary>The hyper-parameters of this trainer.</summary>
     public VaeTrainerOptions Options => Alive(options);
 
-    /// <summary>The model being trained.</summary>
-    public VariationalAutoencoder Model => Alive(model);
+    /// <summary>The variational autoencoder being trained.</summary>
+    /// <exception cref="InvalidOperationException">The trainer trains another kind of model (see <see cref="TrainedModel"/>).</exception>
+    public VariationalAutoencoder Model => Alive(model) ?? throw new InvalidOperationException(
+        $"This trainer trains a {trainable.GetType().Name}, not a {nameof(VariationalAutoencoder)}; see {nameof(TrainedModel)}.");
+
+    /// <summary>The model being trained, whatever its kind.</summary>
+    public ITrainableModel TrainedModel => Alive(trainable);
 
     /// <summary>
     /// Whether training steps run through the fused CPU kernels (see <see cref="VaeTrainerOptions.UseFusedCpuKernels"/>)
@@ -120,18 +150,52 @@ public sealed class VaeTrainer : IDisposable
     public TrainingResult Fit(Tensor train, Tensor? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var busy = Enter(reentrant: false);
-        Guard.Features(train, model.Options.RowWidth, nameof(train));
-        Guard.Data(model.FeaturesOf(train), model.Options.Likelihood, nameof(train));
+        ArgumentNullException.ThrowIfNull(train);
+        if (model is not null)
+        {
+            Guard.Features(train, model.Options.RowWidth, nameof(train));
+            Guard.Data(model.FeaturesOf(train), model.Options.Likelihood, nameof(train));
+        }
         if (train.shape[0] == 0) throw new ArgumentException("train holds no samples.", nameof(train));
         CheckValidation(validation);
 
         // Of the model's type, on the trainer's device and contiguous, so that every batch can be gathered from it.
         using var converted = TrainingBatches.Converted(train, dtype, device);
         using var convertedValidation = TrainingBatches.Converted(validation, dtype, null);
-        var data = converted ?? train;
-        var count = data.shape[0];
+        var data = new TensorData(converted ?? train);
+        var validationData = (convertedValidation ?? validation) is { } v ? new TensorData(v) : null;
+        return FitShuffled(data, validationData, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains on a data set of another kind than a tensor (the users' clicks of a recommender, for one), reshuffled every
+    /// epoch, as <see cref="Fit(Tensor, Tensor?, IProgress{TrainingProgress}?, CancellationToken)"/> does; the model's
+    /// <see cref="ITrainingStep"/> reads each batch's rows from it.
+    /// </summary>
+    /// <param name="train">The training data; never disposed here.</param>
+    /// <param name="validation">Held-out data for the per-epoch validation figure, early stopping and best weights; may be null.</param>
+    /// <param name="progress">Receives a report after every batch and at the end of every epoch, on the training thread.</param>
+    /// <param name="cancellationToken">Stops between two batches, after writing a checkpoint if a path is set.</param>
+    /// <returns>The history of the run and which epoch was best.</returns>
+    /// <exception cref="ArgumentException">The training data holds no samples, or the model's step does not read this kind of data.</exception>
+    /// <exception cref="TrainingDivergedException">A loss or gradient was NaN or infinite; the weights are those from before that step.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the checkpoint (if any) is written first.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is running <c>Fit</c> on this trainer.</exception>
+    /// <exception cref="ObjectDisposedException">The trainer has been disposed.</exception>
+    public TrainingResult Fit(TrainingData train, TrainingData? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var busy = Enter(reentrant: false);
+        ArgumentNullException.ThrowIfNull(train);
+        if (train.Count == 0) throw new ArgumentException("train holds no samples.", nameof(train));
+        if (validation is { Count: 0 }) throw new ArgumentException("validation holds no samples.", nameof(validation));
+        return FitShuffled(train, validation, progress, cancellationToken);
+    }
+
+    private TrainingResult FitShuffled(TrainingData data, TrainingData? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var count = data.Count;
         var batches = (int)((count + options.BatchSize - 1) / options.BatchSize);
-        return Run(convertedValidation ?? validation, progress, cancellationToken, batches,
+        return Run(validation, progress, cancellationToken, batches,
             (_, permutation) => new EpochBatches(TrainingBatches.Shuffled(data, permutation!, options.BatchSize), batches), count);
     }
 
@@ -171,10 +235,12 @@ public sealed class VaeTrainer : IDisposable
         var first = firstEpoch <= options.Epochs ? batchesForEpoch(firstEpoch) : [];
         int? firstCount = first.TryGetNonEnumeratedCount(out var count) ? count : null;
         var batchesPerEpoch = state.BatchesPerEpoch > 0 ? state.BatchesPerEpoch : firstCount;
-        return Run(convertedValidation ?? validation, progress, cancellationToken, batchesPerEpoch, (epoch, _) =>
+        var validationData = (convertedValidation ?? validation) is { } v ? new TensorData(v) : null;
+        var rowWidth = model?.Options.RowWidth;
+        return Run(validationData, progress, cancellationToken, batchesPerEpoch, (epoch, _) =>
         {
             var batches = epoch == firstEpoch ? first : batchesForEpoch(epoch);
-            return new EpochBatches(TrainingBatches.Checked(batches, epoch, model.Options.RowWidth, dtype, device),
+            return new EpochBatches(TrainingBatches.Checked(batches, epoch, rowWidth, dtype, device),
                 batches.TryGetNonEnumeratedCount(out var known) ? known : 0);
         }, null);
     }
@@ -187,7 +253,7 @@ public sealed class VaeTrainer : IDisposable
     {
         using var busy = Enter(reentrant: true);
         var saved = state with { BestValidationLoss = best.Loss, EpochsWithoutImprovement = best.EpochsWithoutImprovement };
-        var checkpoint = new TrainingCheckpoint(model.Options, options, saved, history, model, optimizer, shuffleGenerator, noiseGenerator, best.Weights);
+        var checkpoint = new TrainingCheckpoint(trainable, model, options, saved, history, optimizer, shuffleGenerator, noiseGenerator, best.Weights);
         AtomicFile.Write(path, checkpoint.WriteTo);
         logger.LogDebug(TrainingEvents.CheckpointWritten, "Checkpoint written to {Path} after {Epochs} epoch(s) and {Batches} batch(es)", path, state.CompletedEpochs, state.BatchInEpoch);
     }
@@ -204,14 +270,27 @@ public sealed class VaeTrainer : IDisposable
     public void LoadCheckpoint(string path)
     {
         using var busy = Enter(reentrant: false);
-        var checkpoint = TrainingCheckpoint.Read(path, model.Options);
-        var bestWeights = checkpoint.TakeBestWeights(model); // checked before anything of the trainer changes
-        checkpoint.Restore(model, optimizer, shuffleGenerator, noiseGenerator);
+        var checkpoint = TrainingCheckpoint.Read(path, trainable, model);
+        var bestWeights = checkpoint.TakeBestWeights(trainable); // checked before anything of the trainer changes
+        checkpoint.Restore(trainable, model, optimizer, shuffleGenerator, noiseGenerator);
         state = checkpoint.State;
         history.Clear();
         history.AddRange(checkpoint.History);
         best.Reset(state.BestValidationLoss, state.EpochsWithoutImprovement, bestWeights);
         logger.LogInformation(TrainingEvents.ResumedFromCheckpoint, "Resumed from {Path} after {Epochs} epoch(s)", path, state.CompletedEpochs);
+    }
+
+    /// <summary>
+    /// Copies the weights of the epoch with the best validation figure so far into the model (what <c>Fit</c> does at
+    /// the end with <see cref="VaeTrainerOptions.RestoreBestWeights"/>), e.g. after a cancelled or diverged run.
+    /// </summary>
+    /// <returns>False, and the model is unchanged, when no epoch has been validated yet.</returns>
+    /// <exception cref="InvalidOperationException">Another thread is running <c>Fit</c> on this trainer.</exception>
+    /// <exception cref="ObjectDisposedException">The trainer has been disposed.</exception>
+    public bool RestoreBestWeights()
+    {
+        using var busy = Enter(reentrant: true);
+        return best.RestoreInto(trainable);
     }
 
     /// <summary>
@@ -256,26 +335,17 @@ public sealed class VaeTrainer : IDisposable
         }
     }
 
-    // Training switches the model to training mode; afterwards (or on an exception) every module gets back the mode the
-    // caller left it in, so that a model in evaluation mode before Fit is still in it after.
+    // The model trains in training mode and afterwards (or on an exception) gets back the modes the caller left it in.
     private TrainingResult Run(
-        Tensor? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken,
+        TrainingData? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken,
         int? batchesPerEpoch, Func<int, Tensor?, EpochBatches> batchesOf, long? sampleCount)
     {
-        (nn.Module Module, bool Training)[] modes = [(model, model.training), .. model.named_modules().Select(pair => (pair.module, pair.module.training))];
-        try
-        {
-            return RunInTrainingMode(validation, progress, cancellationToken, batchesPerEpoch, batchesOf, sampleCount);
-        }
-        finally
-        {
-            // Pre-order: a parent's train() sets its children, then each child gets its own mode back.
-            foreach (var (module, training) in modes) module.train(training);
-        }
+        using var modes = trainable.EnterTrainingMode();
+        return RunInTrainingMode(validation, progress, cancellationToken, batchesPerEpoch, batchesOf, sampleCount);
     }
 
     private TrainingResult RunInTrainingMode(
-        Tensor? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken,
+        TrainingData? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken,
         int? batchesPerEpoch, Func<int, Tensor?, EpochBatches> batchesOf, long? sampleCount)
     {
         var schedule = KlSchedule.For(options, batchesPerEpoch);
@@ -291,7 +361,6 @@ public sealed class VaeTrainer : IDisposable
         string? stopReason = null;
         optimizer.AttachParameters(parameters);
         optimizer.AttachGradients(parameters);
-        model.train();
         for (var epoch = state.CompletedEpochs + 1; epoch <= options.Epochs && !stoppedEarly; epoch++)
         {
             using var epochScope = NewDisposeScope();
@@ -315,9 +384,9 @@ public sealed class VaeTrainer : IDisposable
                 summary.ImagesPerSecond, clock.Elapsed, summary) { Beta = summary.Beta });
         }
 
-        if (validation is not null && options.RestoreBestWeights) best.RestoreInto(model);
+        if (validation is not null && options.RestoreBestWeights) best.RestoreInto(trainable);
         var bestEpoch = history.Count == 0 ? 0
-            : history.Where(h => h.Validation is not null).DefaultIfEmpty(history[^1]).MinBy(h => h.Validation?.Loss ?? 0)!.Epoch;
+            : history.Where(h => h.ObjectiveOrLoss is not null).DefaultIfEmpty(history[^1]).MinBy(h => h.ObjectiveOrLoss ?? 0)!.Epoch;
         return new TrainingResult(history.ToArray(), bestEpoch, stoppedEarly, clock.Elapsed) { StopReason = stopReason };
     }
 
@@ -373,18 +442,18 @@ public sealed class VaeTrainer : IDisposable
     }
 
     // Early stopping first, then the callbacks (all of them run, the first reason is kept); null to go on.
-    private string? StopReason(EpochSummary summary, Tensor? validation)
+    private string? StopReason(EpochSummary summary, TrainingData? validation)
     {
         string? reason = null;
         if (options.EarlyStoppingPatience > 0 && best.EpochsWithoutImprovement >= options.EarlyStoppingPatience)
         {
-            reason = $"the validation loss has not improved for {best.EpochsWithoutImprovement} epochs (EarlyStoppingPatience {options.EarlyStoppingPatience})";
+            reason = $"the validation {(summary.Validation is null ? "figure" : "loss")} has not improved for {best.EpochsWithoutImprovement} epochs (EarlyStoppingPatience {options.EarlyStoppingPatience})";
             logger.LogInformation(TrainingEvents.StoppedEarly, "Stopping early after epoch {Epoch}: {Reason}", summary.Epoch, reason);
         }
         if (options.Callbacks.Count == 0) return reason;
-        var context = new EpochContext(model, summary, history.AsReadOnly(), options.Epochs, state.GlobalStep, validation);
+        var context = new EpochContext(trainable, summary, history.AsReadOnly(), options.Epochs, state.GlobalStep, (validation as TensorData)?.Tensor);
         foreach (var callback in options.Callbacks) callback.OnEpochEnd(context);
-        model.train(); // a callback that ran the model for inference may have left it in evaluation mode
+        BackToTrainingMode(); // a callback that ran the model for inference may have left it in evaluation mode
         if (reason is null && context.StopReason is { } requested)
         {
             reason = requested;
@@ -412,39 +481,64 @@ public sealed class VaeTrainer : IDisposable
         var result = step.Run(batch, beta);
         if (!double.IsFinite(result.Loss) || !double.IsFinite(result.Reconstruction) || !double.IsFinite(result.Kl))
             throw new TrainingDivergedException(epoch, batchIndex, $"the loss is {result.Loss} (reconstruction {result.Reconstruction}, KL {result.Kl})");
-        if (!double.IsFinite(result.GradientCheck))
+        // A step of the seam may leave the check (and the clipping) to the trainer.
+        var gradientCheck = result.GradientCheck
+            ?? (options.MaxGradientNorm is { } maxNorm ? ClippedNorm(maxNorm) : optimizer.SumOfGradients());
+        if (!double.IsFinite(gradientCheck))
             throw new TrainingDivergedException(epoch, batchIndex, "a gradient is NaN or infinite");
         optimizer.Step();
         return result;
     }
 
-    private EpochSummary FinishEpoch(int epoch, Tensor? validation, KlSchedule schedule, double imagesPerSecond, TimeSpan duration)
+    private EpochSummary FinishEpoch(int epoch, TrainingData? validation, KlSchedule schedule, double imagesPerSecond, TimeSpan duration)
     {
         var sums = state.Sums;
         var train = new ElboMetrics(sums.Loss / sums.Samples, sums.Reconstruction / sums.Samples, sums.Kl / sums.Samples);
-        ElboMetrics? validated = null;
+        ValidationOutcome? validated = null;
         var isBest = false;
         if (validation is not null)
         {
             validated = step.Validate(validation, options.Seed);
-            model.train();
-            isBest = best.Offer(model, validated.Loss);
+            BackToTrainingMode();
+            isBest = best.Offer(trainable, validated.Objective);
             if (options.LearningRateSchedule is { } learningRateSchedule)
-                state = learningRateSchedule.AfterValidation(state, optimizer.LearningRate, validated.Loss);
+                state = learningRateSchedule.AfterValidation(state, optimizer.LearningRate, validated.Objective);
         }
         state = state with { CompletedEpochs = epoch, BatchInEpoch = 0, Sums = default };
-        var summary = new EpochSummary(epoch, train, validated, schedule.At(state.GlobalStep - 1), imagesPerSecond, duration, isBest,
-            DisposeScopeManager.Statistics.ThreadTotalLiveCount) { LearningRate = optimizer.LearningRate };
+        var summary = new EpochSummary(epoch, train, validated?.Elbo, schedule.At(state.GlobalStep - 1), imagesPerSecond, duration, isBest,
+            DisposeScopeManager.Statistics.ThreadTotalLiveCount)
+        {
+            LearningRate = optimizer.LearningRate,
+            ValidationObjective = validated?.Objective,
+            ValidationMetrics = validated is { Metrics.Count: > 0 } ? validated.Metrics : null,
+        };
         history.Add(summary);
         logger.LogInformation(TrainingEvents.EpochCompleted,
-            "Epoch {Epoch}/{Epochs}: train {Train:F2} nats, validation {Validation} nats, {Rate:F0} images/s",
-            epoch, options.Epochs, train.Loss, validated?.Loss.ToString("F2") ?? "-", imagesPerSecond);
+            "Epoch {Epoch}/{Epochs}: train {Train:F2} nats, validation {Validation}, {Rate:F0} samples/s",
+            epoch, options.Epochs, train.Loss, Describe(validated), imagesPerSecond);
         return summary;
     }
 
+    private static string Describe(ValidationOutcome? validated) => validated switch
+    {
+        null => "-",
+        { Elbo: { } elbo } => $"{elbo.Loss:F2} nats",
+        _ => string.Join(", ", validated.Metrics.Select(m => $"{m.Key} {m.Value:F4}").DefaultIfEmpty($"{validated.Objective:F4}")),
+    };
+
+    private float ClippedNorm(double maxNorm)
+    {
+        using var norm = optimizer.ClipGradientNorm(maxNorm);
+        return norm.item<float>();
+    }
+
+    // Validation and callbacks may leave the model in evaluation mode; the modes of the caller come back when Run ends
+    // (from its first switch), so the token of this one is not needed.
+    private void BackToTrainingMode() => _ = trainable.EnterTrainingMode();
+
     private void CheckValidation(Tensor? validation)
     {
-        if (validation is null) return;
+        if (validation is null || model is null) return;
         Guard.Features(validation, model.Options.RowWidth, nameof(validation));
         Guard.Data(model.FeaturesOf(validation), model.Options.Likelihood, nameof(validation));
         if (validation.shape[0] == 0) throw new ArgumentException("validation holds no samples.", nameof(validation));

@@ -108,7 +108,10 @@ public sealed unsafe class MultVaeTests
         var weights = MultVaeLayers.InputWeights(clicks, 0.5, keep);
         using var noise = randn([6, 3], generator: new Generator(4));
         const double beta = 0.3, l2 = 0.01;
-        using var step = new MultVaeStep(model, 1e-3);
+        using var adam = new FlatAdam(model.Parameters, 1e-3);
+        adam.AttachGradients(model.Parameters);
+        using var generator = new Generator(1);
+        using var step = new MultVaeStep(model, new TrainingSetup(new VaeTrainerOptions(), generator, adam), 0, 2000);
         // Twice, so that the second call shows the input gradient's rows of the first were cleared.
         step.ComputeGradients(clicks, weights, noise, beta, l2);
         var loss = step.ComputeGradients(clicks, weights, noise, beta, l2);

@@ -179,12 +179,13 @@ public sealed class TrainingCallbackTests : IDisposable
         public void OnEpochEnd(EpochContext context)
         {
             Epochs++;
-            TrainingModeAtEachEpochEnd.Add(context.Model.training);
-            context.Model.eval();
+            var model = context.Model!;
+            TrainingModeAtEachEpochEnd.Add(model.training);
+            model.eval();
             using var generator = new Generator(99);
-            using var samples = context.Model.Sample(4, generator);
+            using var samples = model.Sample(4, generator);
             using var input = rand([3, 64]);
-            using var reconstruction = context.Model.Reconstruct(input);
+            using var reconstruction = model.Reconstruct(input);
         }
 
         public void OnCheckpointSaved(string path)
