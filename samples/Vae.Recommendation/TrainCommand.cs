@@ -15,6 +15,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
 {
     public const string ModelFileName = "model.multvae";
     public const string PlotFileName = "validation.png";
+    public const string CheckpointFileName = "training.checkpoint";
 
     /// <summary>EASE inverts an items x items float64 matrix; above this many items it is left out unless asked for.</summary>
     private const int EaseItemLimit = 10_000;
@@ -22,20 +23,19 @@ internal sealed class TrainCommand : Command<TrainSettings>
     public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var outputLock = OutputFolderLock.Acquire(settings.Output, [ModelFileName, PlotFileName]);
+        using var outputLock = OutputFolderLock.Acquire(settings.Output, [ModelFileName, PlotFileName, CheckpointFileName]);
         var modelPath = Path.Combine(settings.Output, ModelFileName);
         var plotPath = Path.Combine(settings.Output, PlotFileName);
+        var checkpointPath = Path.Combine(settings.Output, CheckpointFileName);
         if (settings.Predictions is { } predictionsPath)
         {
             // The predictions must replace neither the model and the plot nor a file of --data.
-            var inputs = new List<(string, string?)> { ("the model", modelPath), ("the plot", plotPath) };
+            var inputs = new List<(string, string?)> { ("the model", modelPath), ("the plot", plotPath), ("the checkpoint", checkpointPath) };
             if (settings.Data is { } dataFolder && Directory.Exists(dataFolder))
                 inputs.AddRange(Directory.EnumerateFiles(dataFolder).Select(file => ("--data", (string?)file)));
             OutputPaths.Refuse("--predictions", predictionsPath, [.. inputs]);
         }
-        if (!settings.Overwrite && File.Exists(modelPath))
-            throw new InvalidOperationException(
-                $"'{Path.GetFullPath(settings.Output)}' already holds a model ({ModelFileName}): add --overwrite to replace it, or choose another --output.");
+        var resume = StartingPoint(settings, checkpointPath, modelPath);
         if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
 
         var (data, source) = Load(settings);
@@ -47,8 +47,11 @@ internal sealed class TrainCommand : Command<TrainSettings>
                                    $"{data.Test.UserCount:N0} test users, {torch.get_num_threads()} CPU thread(s)");
 
         using var model = new MultVae(data.ItemIds, new MultVaeOptions { HiddenSizes = settings.HiddenSizes, LatentSize = settings.Latent, InputDropout = settings.Dropout }, settings.Seed);
+        using var tensorBoard = settings.TensorBoard is { } logs ? new TensorBoardCallback(logs) : null;
         var trainer = new MultVaeTrainer(new MultVaeTrainerOptions
         {
+            CheckpointPath = checkpointPath,
+            Callbacks = tensorBoard is null ? [] : [tensorBoard],
             Epochs = settings.Epochs,
             BatchSize = settings.BatchSize,
             LearningRate = settings.LearningRate,
@@ -61,12 +64,14 @@ internal sealed class TrainCommand : Command<TrainSettings>
         try
         {
             result = settings.Json || Console.IsOutputRedirected
-                ? trainer.Train(model, data, null, cancellationToken)
-                : TrainWithProgressBar(trainer, model, data, settings.Epochs, cancellationToken);
+                ? Train(trainer, model, data, resume ? checkpointPath : null, null, cancellationToken)
+                : TrainWithProgressBar(trainer, model, data, resume ? checkpointPath : null, settings.Epochs, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            throw new RunInterruptedException("during training; no model was saved", cancellationToken);
+            // The trainer wrote the checkpoint of the batch it stopped after.
+            throw new RunInterruptedException(
+                $"during training; no model was saved, but the checkpoint is: continue with --resume --output {settings.Output}", cancellationToken);
         }
         model.Save(modelPath);
         ValidationPlot.Save(plotPath, result.Epochs);
@@ -116,6 +121,34 @@ internal sealed class TrainCommand : Command<TrainSettings>
         return 0;
     }
 
+    /// <summary>
+    /// Whether to continue the checkpoint in --output; refuses, before anything is read or written, to replace an earlier
+    /// run without --overwrite, or to resume a run that finished and left no checkpoint.
+    /// </summary>
+    private static bool StartingPoint(TrainSettings settings, string checkpointPath, string modelPath)
+    {
+        var folder = Path.GetFullPath(settings.Output);
+        if (settings.Resume)
+        {
+            if (File.Exists(checkpointPath)) return true;
+            if (File.Exists(modelPath))
+                throw new InvalidOperationException(
+                    $"--resume: '{folder}' holds a {ModelFileName} but no {CheckpointFileName} to continue from; train it anew with --overwrite instead of --resume, or choose another --output.");
+            return false; // nothing to continue yet: the same command line starts the run
+        }
+        if (!settings.Overwrite && (File.Exists(checkpointPath) || File.Exists(modelPath)))
+            throw new InvalidOperationException(
+                $"'{folder}' already holds a training run ({(File.Exists(checkpointPath) ? CheckpointFileName : ModelFileName)}): " +
+                "add --resume to continue it, --overwrite to replace it, or choose another --output.");
+        return false;
+    }
+
+    private static MultVaeTrainingResult Train(
+        MultVaeTrainer trainer, MultVae model, ImplicitFeedbackData data, string? resumeFrom, IProgress<MultVaeEpoch>? progress, CancellationToken cancellationToken) =>
+        resumeFrom is null
+            ? trainer.Train(model, data, progress, cancellationToken)
+            : trainer.Resume(model, data, resumeFrom, progress, cancellationToken);
+
     private static (ImplicitFeedbackData Data, string Source) Load(TrainSettings settings)
     {
         if (settings.Data is { } folder)
@@ -127,7 +160,8 @@ internal sealed class TrainCommand : Command<TrainSettings>
         return (SyntheticClicks.Generate(options).Split(), $"synthetic clicks ({options.UserCount:N0} users, {options.ItemCount:N0} items, {options.TopicCount} topics)");
     }
 
-    private static MultVaeTrainingResult TrainWithProgressBar(MultVaeTrainer trainer, MultVae model, ImplicitFeedbackData data, int epochs, CancellationToken cancellationToken) =>
+    private static MultVaeTrainingResult TrainWithProgressBar(
+        MultVaeTrainer trainer, MultVae model, ImplicitFeedbackData data, string? resumeFrom, int epochs, CancellationToken cancellationToken) =>
         AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -142,7 +176,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
                     task.Description = string.Create(CultureInfo.InvariantCulture,
                         $"epoch {e.Epoch,3}/{epochs}  loss {e.Loss,8:F2}  validation NDCG@100 {e.ValidationNdcg,6:F4} (best {best:F4})  {e.UsersPerSecond,7:N0} users/s");
                 });
-                var result = trainer.Train(model, data, progress, cancellationToken);
+                var result = Train(trainer, model, data, resumeFrom, progress, cancellationToken);
                 task.StopTask();
                 return result;
             });

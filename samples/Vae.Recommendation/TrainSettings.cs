@@ -92,6 +92,14 @@ internal sealed class TrainSettings : CommandSettings
     [Description("Replace the model an earlier run left in --output.")]
     public bool Overwrite { get; init; }
 
+    [CommandOption("--resume")]
+    [Description("Continue the run whose checkpoint is in --output (written every epoch and on Ctrl+C; also after the process was killed), ending with the weights of an uninterrupted run; with no checkpoint there yet, start it.")]
+    public bool Resume { get; init; }
+
+    [CommandOption("--tensorboard <DIR>")]
+    [Description("Also write TensorBoard event files to DIR: each epoch's losses, KL weight, learning rate, users/s and validation NDCG@100 (view with: tensorboard --logdir DIR).")]
+    public string? TensorBoard { get; init; }
+
     [CommandOption("--json")]
     [Description("Print one JSON object with the run's figures as the last line of output.")]
     public bool Json { get; init; }
@@ -104,6 +112,7 @@ internal sealed class TrainSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
+        if (Resume && Overwrite) return ValidationResult.Error("--resume continues the run in --output and --overwrite replaces it: give one.");
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
         if (Patience is <= 0) return ValidationResult.Error($"--patience must be at least 1, but was {Patience}.");
         if (BatchSize <= 0) return ValidationResult.Error($"--batch-size must be at least 1, but was {BatchSize}.");
