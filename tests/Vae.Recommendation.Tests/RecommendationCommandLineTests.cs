@@ -24,6 +24,49 @@ public sealed class RecommendationCommandLineTests : SyntheticDataFolderTests
     }
 
     [Fact]
+    public void ARunKilledWithSigkillContinuesWithResumeToTheModelOfAnUninterruptedRun()
+    {
+        string[] run = ["--data", data, "--epochs", "300", "--seed", "1", "--no-ease", "--hidden", "32", "--latent", "8", "--batch-size", "50", "--threads", "1", "--json"];
+        var uninterrupted = Run([.. run, "--output", "full"]);
+        uninterrupted.ExitCode.Should().Be(0, uninterrupted.ToString());
+
+        using (var killed = SampleProcess.Start("Vae.Recommendation", [.. run, "--output", "killed"], temp.Path))
+        {
+            var checkpoint = Path.Combine(temp.File("killed"), TrainCommand.CheckpointFileName);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!File.Exists(checkpoint) && !killed.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(10);
+            killed.Signal(9); // SIGKILL: no handler runs, only what is on disk survives
+            killed.WaitForExit().ExitCode.Should().Be(137, "the run was killed before it finished");
+        }
+        File.Exists(Path.Combine(temp.File("killed"), TrainCommand.ModelFileName)).Should().BeFalse();
+
+        var resumed = Run([.. run, "--resume", "--output", "killed"]);
+
+        resumed.ExitCode.Should().Be(0, resumed.ToString());
+        File.ReadAllBytes(Path.Combine(temp.File("killed"), TrainCommand.ModelFileName))
+            .Should().Equal(File.ReadAllBytes(Path.Combine(temp.File("full"), TrainCommand.ModelFileName)), "the resumed run ends with the uninterrupted run's weights, bit for bit");
+        LastJson(resumed).GetProperty("test_ndcg_at_100").GetDouble().Should().Be(LastJson(uninterrupted).GetProperty("test_ndcg_at_100").GetDouble());
+    }
+
+    [Fact]
+    public void AnEarlierRunIsNeitherReplacedNorResumedWithoutBeingAskedTo()
+    {
+        var first = Train("--data", data, "--epochs", "2", "--output", "run");
+        first.ExitCode.Should().Be(0, first.ToString());
+
+        var again = Train("--data", data, "--epochs", "2", "--output", "run");
+        var both = Train("--data", data, "--epochs", "2", "--output", "run", "--resume", "--overwrite");
+
+        again.ExitCode.Should().Be(1, again.ToString());
+        again.Error.Should().Contain(TrainCommand.CheckpointFileName).And.Contain("--resume").And.Contain("--overwrite");
+        both.ExitCode.Should().NotBe(0);
+        both.Error.Should().Contain("give one");
+    }
+
+    private static JsonElement LastJson(SampleProcess.Result result) =>
+        JsonDocument.Parse(result.Output.TrimEnd().Split('\n')[^1]).RootElement.Clone();
+
+    [Fact]
     public void ARunOnAFolderReportsJsonWritesPredictionsAModelAndAPlot()
     {
         var result = Train("--data", data, "--epochs", "3", "--seed", "1", "--predictions", "top100.csv", "--output", "run");
@@ -73,7 +116,7 @@ public sealed class RecommendationCommandLineTests : SyntheticDataFolderTests
         var again = Train("--data", data, "--epochs", "1", "--output", "run");
 
         again.ExitCode.Should().Be(1);
-        again.Error.Should().Contain("already holds a model").And.Contain("--overwrite");
+        again.Error.Should().Contain("already holds a training run").And.Contain("--overwrite");
         Train("--data", data, "--epochs", "1", "--output", "run", "--overwrite").ExitCode.Should().Be(0);
     }
 
