@@ -119,23 +119,8 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
     /// The trainer of the run to continue, or null for a fresh start; refuses, before anything is written, to replace an
     /// earlier run without --overwrite or to continue one with options it was not trained with.
     /// </summary>
-    private static VaeTrainer? StartingPoint(TrainSettings settings, ISet<string> given, string checkpoint, string modelPath, IReadOnlyList<ITrainingCallback> callbacks)
-    {
-        var folder = Path.GetFullPath(settings.Output);
-        if (settings.Resume)
-        {
-            if (File.Exists(checkpoint)) return Resume(settings, given, checkpoint, callbacks);
-            if (File.Exists(modelPath))
-                throw new InvalidOperationException(
-                    $"--resume: '{folder}' holds a {ModelFileName} but no {CheckpointFileName} to continue from; train it anew with --overwrite instead of --resume, or choose another --output.");
-            return null; // nothing to continue yet: the same command line starts the run
-        }
-        if (!settings.Overwrite && (File.Exists(checkpoint) || File.Exists(modelPath)))
-            throw new InvalidOperationException(
-                $"'{folder}' already holds a training run ({(File.Exists(checkpoint) ? CheckpointFileName : ModelFileName)}): " +
-                "add --resume to continue it, --overwrite to replace it, or choose another --output.");
-        return null;
-    }
+    private static VaeTrainer? StartingPoint(TrainSettings settings, ISet<string> given, string checkpoint, string modelPath, IReadOnlyList<ITrainingCallback> callbacks) =>
+        EarlierRun.Continues(settings.Output, settings.Resume, settings.Overwrite, checkpoint, modelPath) ? Resume(settings, given, checkpoint, callbacks) : null;
 
     private static VaeTrainer Resume(TrainSettings settings, ISet<string> given, string checkpoint, IReadOnlyList<ITrainingCallback> callbacks)
     {

@@ -35,7 +35,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
                 inputs.AddRange(Directory.EnumerateFiles(dataFolder).Select(file => ("--data", (string?)file)));
             OutputPaths.Refuse("--predictions", predictionsPath, [.. inputs]);
         }
-        var resume = StartingPoint(settings, checkpointPath, modelPath);
+        var resume = EarlierRun.Continues(settings.Output, settings.Resume, settings.Overwrite, checkpointPath, modelPath);
         if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
 
         var (data, source) = Load(settings);
@@ -119,28 +119,6 @@ internal sealed class TrainCommand : Command<TrainSettings>
             }));
         }
         return 0;
-    }
-
-    /// <summary>
-    /// Whether to continue the checkpoint in --output; refuses, before anything is read or written, to replace an earlier
-    /// run without --overwrite, or to resume a run that finished and left no checkpoint.
-    /// </summary>
-    private static bool StartingPoint(TrainSettings settings, string checkpointPath, string modelPath)
-    {
-        var folder = Path.GetFullPath(settings.Output);
-        if (settings.Resume)
-        {
-            if (File.Exists(checkpointPath)) return true;
-            if (File.Exists(modelPath))
-                throw new InvalidOperationException(
-                    $"--resume: '{folder}' holds a {ModelFileName} but no {CheckpointFileName} to continue from; train it anew with --overwrite instead of --resume, or choose another --output.");
-            return false; // nothing to continue yet: the same command line starts the run
-        }
-        if (!settings.Overwrite && (File.Exists(checkpointPath) || File.Exists(modelPath)))
-            throw new InvalidOperationException(
-                $"'{folder}' already holds a training run ({(File.Exists(checkpointPath) ? CheckpointFileName : ModelFileName)}): " +
-                "add --resume to continue it, --overwrite to replace it, or choose another --output.");
-        return false;
     }
 
     private static MultVaeTrainingResult Train(
