@@ -11,16 +11,14 @@ namespace Vae.Core.TimeSeries;
 /// </summary>
 internal sealed class StreamScores
 {
-    internal static double Env(string name, double fallback) =>
-        double.TryParse(Environment.GetEnvironmentVariable("VAE_TS_" + name), System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : fallback;
-
-    private static readonly double RangeFloor = Env("RANGE_FLOOR", 0.01);
-    private static readonly double RangeDigits = Env("RANGE_DIGITS", 100);
-    private static readonly double SeasonalFloor = Env("SEASONAL_FLOOR", 0.05);
-    private static readonly double SeasonalDigits = Env("SEASONAL_DIGITS", 100);
-    private static readonly double LevelFloor = Env("LEVEL_FLOOR", 0.1);
-    private static readonly double LevelDigits = Env("LEVEL_DIGITS", 100);
-    private static readonly int SeasonalPoints = (int)Env("SEASONAL_POINTS", 6);
+    // Chosen on NAB's 51 series with one setting for all of them (docs/time-series.md).
+    private const double RangeFloor = 0.01;
+    private const double RangeDigits = 100;
+    private const double SeasonalFloor = 0.05;
+    private const double SeasonalDigits = 100;
+    private const double LevelFloor = 0.2;
+    private const double LevelDigits = 30;
+    private const int SeasonalPoints = 6;
 
     private readonly int columns;
     private readonly int period;

@@ -77,12 +77,12 @@ public sealed record TimeSeriesDetectorOptions
     /// The recent points whose mean the level-shift score compares with the mean and standard deviation of the
     /// <see cref="LevelShiftWindow"/> points before them, calibrated against its own history.
     /// </summary>
-    /// <value>5; 0 turns the level-shift score off.</value>
-    public int LevelShiftPoints { get; init; } = 5;
+    /// <value>16; 0 turns the level-shift score off.</value>
+    public int LevelShiftPoints { get; init; } = 16;
 
     /// <summary>The points before the recent ones that the level-shift score compares them with.</summary>
-    /// <value>100.</value>
-    public int LevelShiftWindow { get; init; } = 100;
+    /// <value>300.</value>
+    public int LevelShiftWindow { get; init; } = 300;
 
     /// <summary>The raw scores the calibration's mean and standard deviation are taken over (the training part's scores first, then the stream's).</summary>
     /// <value>2,000.</value>
