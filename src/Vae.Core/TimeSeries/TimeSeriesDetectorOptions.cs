@@ -77,8 +77,8 @@ public sealed record TimeSeriesDetectorOptions
     /// The recent points whose mean the level-shift score compares with the mean and standard deviation of the
     /// <see cref="LevelShiftWindow"/> points before them, calibrated against its own history.
     /// </summary>
-    /// <value>16; 0 turns the level-shift score off.</value>
-    public int LevelShiftPoints { get; init; } = 16;
+    /// <value>20; 0 turns the level-shift score off.</value>
+    public int LevelShiftPoints { get; init; } = 20;
 
     /// <summary>The points before the recent ones that the level-shift score compares them with.</summary>
     /// <value>300.</value>
