@@ -38,6 +38,22 @@ internal class DetectorSettings : CommandSettings
     [Description("Recent raw scores averaged before calibration.")]
     public int? Short { get; init; }
 
+    [CommandOption("--level-points <N>")]
+    [Description("Recent points the level-shift score averages (0: no level-shift score).")]
+    public int? LevelPoints { get; init; }
+
+    [CommandOption("--level-window <N>")]
+    [Description("Points before them the level-shift score compares them with.")]
+    public int? LevelWindow { get; init; }
+
+    [CommandOption("--no-range")]
+    [Description("Leave out the range score.")]
+    public bool NoRange { get; init; }
+
+    [CommandOption("--no-seasonal")]
+    [Description("Leave out the seasonal score.")]
+    public bool NoSeasonal { get; init; }
+
     [CommandOption("--history <N>")]
     [Description("Raw scores the calibration's mean and deviation are taken over.")]
     public int? History { get; init; }
@@ -85,6 +101,10 @@ internal class DetectorSettings : CommandSettings
         Threshold = Threshold ?? Defaults.Threshold,
         ShortAverage = Short ?? Defaults.ShortAverage,
         CalibrationHistory = History ?? Defaults.CalibrationHistory,
+        LevelShiftPoints = LevelPoints ?? Defaults.LevelShiftPoints,
+        LevelShiftWindow = LevelWindow ?? Defaults.LevelShiftWindow,
+        RangeScore = !NoRange && Defaults.RangeScore,
+        SeasonalScore = !NoSeasonal && Defaults.SeasonalScore,
         TailDigits = TailDigits ?? Defaults.TailDigits,
         SuppressionPoints = Suppress ?? Defaults.SuppressionPoints,
         RetrainEvery = RetrainEvery ?? Defaults.RetrainEvery,

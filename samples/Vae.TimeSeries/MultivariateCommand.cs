@@ -26,6 +26,12 @@ internal sealed class MultivariateCommand : Command<MultivariateSettings>
             WindowSize = settings.Window ?? MultivariateSettings.DefaultWindow,
             LatentSize = settings.Latent ?? MultivariateSettings.DefaultLatent,
             Beta = settings.Beta ?? MultivariateSettings.DefaultBeta,
+            // The VAEs' scores alone, point by point: the comparison is between the joint model and the per-metric ones,
+            // not the per-column streaming scores.
+            ShortAverage = settings.Short ?? 1,
+            RangeScore = false,
+            SeasonalScore = false,
+            LevelShiftPoints = 0,
         };
 
         var watch = System.Diagnostics.Stopwatch.StartNew();

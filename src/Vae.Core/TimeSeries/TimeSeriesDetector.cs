@@ -36,7 +36,8 @@ public sealed class TimeSeriesDetector : IDisposable
     /// <summary>The name of the model file's attachment that holds the detector and its stream state.</summary>
     public const string AttachmentName = "vae.timeseries";
 
-    private const int FileFormat = 1;
+    private const int FileFormat = 2;
+    private const int MaximumPeriod = 2016;
     private const double MinimumDeviation = 0.1;
     private static readonly double LogTwoPi = Math.Log(2 * Math.PI);
     // The weights' initialisation draws from libtorch's global generator: seeding and building must not interleave
@@ -50,6 +51,9 @@ public sealed class TimeSeriesDetector : IDisposable
     private readonly double[] deviations;
     private readonly long intervalTicks;
     private readonly int columns;
+    private readonly int period;
+    private readonly StreamScores streams;
+    private readonly double[] normalised;
     private readonly int windowSize;
     private readonly float[] window;
     private readonly bool[] missing;
@@ -76,8 +80,11 @@ public sealed class TimeSeriesDetector : IDisposable
     private int recentCount;
     private int recentNext;
 
-    private TimeSeriesDetector(VariationalAutoencoder model, TimeSeriesDetectorOptions options, int columns, double[] means, double[] deviations, long intervalTicks)
+    private TimeSeriesDetector(VariationalAutoencoder model, TimeSeriesDetectorOptions options, int columns, double[] means, double[] deviations, long intervalTicks, int period)
     {
+        this.period = period;
+        streams = new StreamScores(options, columns, period);
+        normalised = new double[columns];
         this.model = model;
         Options = options;
         this.columns = columns;
@@ -161,6 +168,7 @@ public sealed class TimeSeriesDetector : IDisposable
         }
 
         var intervalTicks = options.Timestamps == TimeSeriesTimestamps.Regular ? MostFrequentStep(timestamps) : 0;
+        var period = DailyPeriod(MostFrequentStep(timestamps));
         var (means, deviations) = Normalisation(rows, columns);
 
         // The training part as the stream sees it: gaps of a regular series become missing points.
@@ -209,8 +217,9 @@ public sealed class TimeSeriesDetector : IDisposable
         {
             Fit(model, flat, columns, windowCount, options, options.Epochs, options.Seed);
 
-            var detector = new TimeSeriesDetector(model, options, columns, means, deviations, intervalTicks);
+            var detector = new TimeSeriesDetector(model, options, columns, means, deviations, intervalTicks, period);
             detector.Warm(flat, masks.ToArray(), points, timestamps[^1].Ticks, rows.Count);
+            detector.WarmStreams(timestamps, rows);
             return detector;
         }
         catch
@@ -320,6 +329,7 @@ public sealed class TimeSeriesDetector : IDisposable
         {
             var gap = CheckStep(lastTicks, timestamp.Ticks, intervalTicks, row) - 1;
             for (var g = 0; g < Math.Min(gap, (long)windowSize); g++) PushMissing();
+            PushStreamGap(gap);
         }
 
         Shift();
@@ -335,6 +345,8 @@ public sealed class TimeSeriesDetector : IDisposable
         lastTicks = timestamp.Ticks;
         observed++;
         Keep(window.AsSpan(offset, columns), missing.AsSpan(offset, columns));
+        for (var c = 0; c < columns; c++) normalised[c] = Unclipped(values[c], c);
+        var streamScore = streams.Observe(normalised);
         if (allMissing)
         {
             RetrainIfDue();
@@ -342,7 +354,7 @@ public sealed class TimeSeriesDetector : IDisposable
         }
 
         var raw = RawScore();
-        var score = Calibrate(raw);
+        var score = Math.Max(Calibrate(raw), streamScore);
         if (suppressed > 0)
         {
             suppressed--;
@@ -432,10 +444,12 @@ public sealed class TimeSeriesDetector : IDisposable
         {
             throw new InvalidDataException($"{source}: the '{AttachmentName}' attachment is not valid JSON: {e.Message}", e);
         }
-        if (saved.Format != FileFormat) throw new InvalidDataException($"{source}: time-series detector format {saved.Format}; this library reads {FileFormat}.");
+        if (saved.Format is not (1 or FileFormat)) throw new InvalidDataException($"{source}: time-series detector format {saved.Format}; this library reads 1 to {FileFormat}.");
+        // Format 1 had no streaming scores: its detectors continue as they were.
+        var options = saved.Format == 1 ? saved.Options with { RangeScore = false, SeasonalScore = false, LevelShiftPoints = 0 } : saved.Options;
         try
         {
-            saved.Options.Validate();
+            options.Validate();
         }
         catch (ArgumentException e)
         {
@@ -451,7 +465,10 @@ public sealed class TimeSeriesDetector : IDisposable
                 || saved.History.Length != saved.Options.CalibrationHistory || saved.Recent.Length != saved.Options.ShortAverage
                 || model.LogVariance is null)
                 throw new InvalidDataException($"{source}: the time-series detector's sizes do not match its model ({model.Options.InputSize} inputs for a window of {saved.Options.WindowSize} x {saved.Columns}).");
-            var detector = new TimeSeriesDetector(model, saved.Options, saved.Columns, saved.Means, saved.Deviations, saved.IntervalTicks);
+            if (saved.Period < 0 || saved.Period > MaximumPeriod) throw new InvalidDataException($"{source}: the time-series detector's period {saved.Period} is out of range.");
+            var detector = new TimeSeriesDetector(model, options, saved.Columns, saved.Means, saved.Deviations, saved.IntervalTicks, saved.Period);
+            if (saved.Format > 1 && (saved.Streams is null || !detector.streams.Restore(saved.Streams)))
+                throw new InvalidDataException($"{source}: the time-series detector's streaming scores do not match its options.");
             saved.Window.CopyTo(detector.window, 0);
             saved.Missing.CopyTo(detector.missing, 0);
             saved.History.CopyTo(detector.history, 0);
@@ -523,6 +540,8 @@ public sealed class TimeSeriesDetector : IDisposable
             RecentPointNext = recentPointNext,
             SinceRetrain = sinceRetrain,
             Retrainings = retrainings,
+            Period = period,
+            Streams = streams.Saved(),
         }),
     };
 
@@ -549,6 +568,34 @@ public sealed class TimeSeriesDetector : IDisposable
             if (newestMissing) continue;
             Calibrate(RawScore());
         }
+    }
+
+    // Feeds the training part to the streaming scores, so that their history and calibration start filled.
+    private void WarmStreams(IReadOnlyList<DateTime> timestamps, IReadOnlyList<double[]> rows)
+    {
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (i > 0 && intervalTicks > 0) PushStreamGap((timestamps[i].Ticks - timestamps[i - 1].Ticks) / intervalTicks - 1);
+            for (var c = 0; c < columns; c++) normalised[c] = Unclipped(rows[i][c], c);
+            streams.Observe(normalised);
+        }
+    }
+
+    private void PushStreamGap(long gap)
+    {
+        if (gap <= 0 || !streams.Active) return;
+        Array.Fill(normalised, double.NaN);
+        for (var g = 0; g < Math.Min(gap, (long)MaximumPeriod + windowSize); g++) streams.Observe(normalised);
+    }
+
+    private double Unclipped(double value, int c) => double.IsFinite(value) ? (value - means[c]) / deviations[c] : double.NaN;
+
+    // One day in points when the step divides a day into 2 to MaximumPeriod points; 0 otherwise.
+    private static int DailyPeriod(long stepTicks)
+    {
+        if (stepTicks <= 0 || TimeSpan.TicksPerDay % stepTicks != 0) return 0;
+        var points = TimeSpan.TicksPerDay / stepTicks;
+        return points >= 2 && points <= MaximumPeriod ? (int)points : 0;
     }
 
     private void Keep(ReadOnlySpan<float> values, ReadOnlySpan<bool> masks)
@@ -818,5 +865,7 @@ public sealed class TimeSeriesDetector : IDisposable
         public int RecentPointNext { get; init; }
         public int SinceRetrain { get; init; }
         public int Retrainings { get; init; }
+        public int Period { get; init; }
+        public SavedStreamScores? Streams { get; init; }
     }
 }

@@ -54,8 +54,35 @@ public sealed record TimeSeriesDetectorOptions
     public int ImputationRounds { get; init; } = 3;
 
     /// <summary>The recent raw scores whose mean is compared with the history (a short average damps single noisy points).</summary>
-    /// <value>1: the point's own raw score (averaging more delayed detections on NAB).</value>
-    public int ShortAverage { get; init; } = 1;
+    /// <value>2: the point's raw score and the one before it.</value>
+    public int ShortAverage { get; init; } = 2;
+
+    /// <summary>
+    /// Whether a range score joins the VAE's: how far the newest value lies beyond the range of every value seen before
+    /// it (training part and stream), in units of that range, calibrated against its own history.
+    /// </summary>
+    /// <value>True.</value>
+    public bool RangeScore { get; init; } = true;
+
+    /// <summary>
+    /// Whether a seasonal score joins the VAE's: the mean difference of the last few points from the points one day
+    /// earlier (the period in points is one day over the training part's most frequent step, when that is a whole
+    /// number from 2 to 2,016), calibrated against its own history. It sees a changed daily shape that a window
+    /// shorter than a day cannot.
+    /// </summary>
+    /// <value>True.</value>
+    public bool SeasonalScore { get; init; } = true;
+
+    /// <summary>
+    /// The recent points whose mean the level-shift score compares with the mean and standard deviation of the
+    /// <see cref="LevelShiftWindow"/> points before them, calibrated against its own history.
+    /// </summary>
+    /// <value>20; 0 turns the level-shift score off.</value>
+    public int LevelShiftPoints { get; init; } = 20;
+
+    /// <summary>The points before the recent ones that the level-shift score compares them with.</summary>
+    /// <value>300.</value>
+    public int LevelShiftWindow { get; init; } = 300;
 
     /// <summary>The raw scores the calibration's mean and standard deviation are taken over (the training part's scores first, then the stream's).</summary>
     /// <value>2,000.</value>
@@ -116,6 +143,8 @@ public sealed record TimeSeriesDetectorOptions
         if (!double.IsFinite(ClipSigma) || ClipSigma <= 0) throw Bad(nameof(ClipSigma), ClipSigma, "must be positive and finite");
         if (ImputationRounds < 0) throw Bad(nameof(ImputationRounds), ImputationRounds, "must not be negative");
         if (ShortAverage <= 0) throw Bad(nameof(ShortAverage), ShortAverage, "must be at least 1");
+        if (LevelShiftPoints < 0) throw Bad(nameof(LevelShiftPoints), LevelShiftPoints, "must not be negative");
+        if (LevelShiftWindow < 2) throw Bad(nameof(LevelShiftWindow), LevelShiftWindow, "must be at least 2");
         if (CalibrationHistory < 2) throw Bad(nameof(CalibrationHistory), CalibrationHistory, "must be at least 2");
         if (!double.IsFinite(TailDigits) || TailDigits <= 0) throw Bad(nameof(TailDigits), TailDigits, "must be positive and finite");
         if (!(Threshold >= 0 && Threshold <= 1)) throw Bad(nameof(Threshold), Threshold, "must be in [0, 1]");

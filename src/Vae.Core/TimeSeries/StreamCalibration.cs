@@ -1,0 +1,104 @@
+namespace Vae.Core.TimeSeries;
+
+/// <summary>
+/// Calibrates a stream of raw scores against their own history: the z-score of the newest raw score against the mean
+/// and standard deviation (at least a floor) of the previous raw scores, mapped through the Gaussian upper tail to
+/// min(1, -log10(p) / digits). Summed afresh on every call over a bounded history, so a restored copy continues bit for bit.
+/// </summary>
+internal sealed class StreamCalibration
+{
+    private readonly double minimumDeviation;
+    private readonly double digits;
+
+    public StreamCalibration(int capacity, double minimumDeviation, double digits)
+    {
+        History = new double[capacity];
+        this.minimumDeviation = minimumDeviation;
+        this.digits = digits;
+    }
+
+    /// <summary>The ring of previous raw scores.</summary>
+    public double[] History { get; }
+
+    /// <summary>How many of <see cref="History"/> hold scores.</summary>
+    public int Count { get; set; }
+
+    /// <summary>Where the next raw score goes.</summary>
+    public int Next { get; set; }
+
+    /// <summary>The running sum of the history.</summary>
+    public double Sum { get; set; }
+
+    /// <summary>The running sum of the history's squares.</summary>
+    public double SumOfSquares { get; set; }
+
+    /// <summary>The scores added since the sums were last taken afresh.</summary>
+    public int SinceResum { get; set; }
+
+    /// <summary>The calibrated score of <paramref name="raw"/> against the history before it; then it joins the history.</summary>
+    public double Calibrate(double raw)
+    {
+        var score = 0.0;
+        if (Count >= 2)
+        {
+            var mean = Sum / Count;
+            var variance = Math.Max(0, (SumOfSquares / Count) - (mean * mean));
+            var deviation = Math.Max(Math.Sqrt(variance), minimumDeviation);
+            score = Math.Clamp(TailProbability.NegativeLog10UpperTail((raw - mean) / deviation) / digits, 0, 1);
+        }
+        if (Count == History.Length)
+        {
+            var old = History[Next];
+            Sum -= old;
+            SumOfSquares -= old * old;
+        }
+        else
+        {
+            Count++;
+        }
+        History[Next] = raw;
+        Next = (Next + 1) % History.Length;
+        Sum += raw;
+        SumOfSquares += raw * raw;
+        if (++SinceResum >= History.Length)
+        {
+            SinceResum = 0;
+            Sum = 0;
+            SumOfSquares = 0;
+            for (var i = 0; i < Count; i++)
+            {
+                Sum += History[i];
+                SumOfSquares += History[i] * History[i];
+            }
+        }
+        return score;
+    }
+
+    /// <summary>The state to save.</summary>
+    public SavedCalibration Saved() => new() { History = History, Count = Count, Next = Next, Sum = Sum, SumOfSquares = SumOfSquares, SinceResum = SinceResum };
+
+    /// <summary>Restores a saved state.</summary>
+    /// <returns>False when the saved history's length differs.</returns>
+    public bool Restore(SavedCalibration saved)
+    {
+        if (saved.History.Length != History.Length || saved.Count < 0 || saved.Count > History.Length || saved.Next < 0 || saved.Next >= History.Length) return false;
+        saved.History.CopyTo(History, 0);
+        Count = saved.Count;
+        Next = saved.Next;
+        Sum = saved.Sum;
+        SumOfSquares = saved.SumOfSquares;
+        SinceResum = saved.SinceResum;
+        return true;
+    }
+}
+
+/// <summary>A <see cref="StreamCalibration"/>'s saved state.</summary>
+internal sealed class SavedCalibration
+{
+    public double[] History { get; init; } = [];
+    public int Count { get; init; }
+    public int Next { get; init; }
+    public double Sum { get; init; }
+    public double SumOfSquares { get; init; }
+    public int SinceResum { get; init; }
+}

@@ -1,0 +1,104 @@
+using Vae.Core.TimeSeries;
+
+namespace Vae.TimeSeries.Tests;
+
+/// <summary>The streaming scores beside the VAE's (range, seasonal, level shift) and the older file format.</summary>
+public sealed class StreamScoreTests
+{
+    private const int Training = 120;
+
+    private static readonly TimeSeriesDetectorOptions VaeOnly = new()
+    {
+        WindowSize = 16, HiddenSizes = [16], LatentSize = 3, Epochs = 4, BatchSize = 32, CalibrationHistory = 200, SuppressionPoints = 0,
+        RangeScore = false, SeasonalScore = false, LevelShiftPoints = 0, LevelShiftWindow = 60,
+    };
+
+    private static TimeSeriesScore[] Run(DateTime[] timestamps, double[][] rows, TimeSeriesDetectorOptions options)
+    {
+        using var detector = TimeSeriesDetector.Run(timestamps, rows, Training, options, out var scores);
+        return scores;
+    }
+
+    [Fact]
+    public void TheRangeScoreRaisesAValueJustBeyondEveryValueSeen()
+    {
+        var timestamps = SyntheticSeries.Timestamps(400);
+        var rows = SyntheticSeries.Rows(400);
+        var highest = rows.Take(300).Max(r => r[0]);
+        // At the top of the sine's cycle, a little above anything before: the window's shape barely changes.
+        var top = Enumerable.Range(290, 20).OrderByDescending(i => rows[i][0]).First();
+        rows[top] = [highest + 3];
+
+        var without = Run(timestamps, rows, VaeOnly);
+        var with = Run(timestamps, rows, VaeOnly with { RangeScore = true });
+
+        with[top].Score.Should().BeGreaterThan(without[top].Score + 0.05);
+        with[top].RawScore.Should().Be(without[top].RawScore, "the raw score stays the VAE's");
+        var quiet = with.Skip(Training).Take(100).Select(s => s.Score).Order().ToArray();
+        quiet[quiet.Length / 2].Should().BeLessThan(0.05, "within the range the score stays low");
+    }
+
+    [Fact]
+    public void TheLevelShiftScoreRaisesAShiftWithinTheUsualRange()
+    {
+        var timestamps = SyntheticSeries.Timestamps(400);
+        var random = new Random(3);
+        var level = Enumerable.Range(0, 400).Select(_ => new[] { 50 + random.NextDouble() - 0.5 }).ToArray();
+        // From point 300 the noise moves up by 0.4 of its width of 1: most values stay within the range seen.
+        var shifted = level.Select((r, i) => i >= 300 ? new[] { r[0] + 0.4 } : r).ToArray();
+        var options = VaeOnly with { LevelShiftPoints = 16 };
+
+        var without = Run(timestamps, shifted, VaeOnly);
+        var with = Run(timestamps, shifted, options);
+        var unshifted = Run(timestamps, level, options);
+
+        shifted.Skip(300).Count(r => r[0] > 50.5).Should().BeLessThan(50);
+        with.Skip(300).Take(40).Max(s => s.Score).Should().BeGreaterThan(without.Skip(300).Take(40).Max(s => s.Score) + 0.05);
+        with.Skip(300).Take(40).Max(s => s.Score).Should().BeGreaterThan(unshifted.Skip(300).Take(40).Max(s => s.Score) + 0.05);
+    }
+
+    [Fact]
+    public void TheSeasonalScoreRaisesAChangedDailyShape()
+    {
+        // Every 30 minutes: a day is 48 points, the sine's period.
+        var timestamps = Enumerable.Range(0, 500).Select(i => SyntheticSeries.Start + TimeSpan.FromMinutes(30 * i)).ToArray();
+        var rows = SyntheticSeries.Rows(500);
+        // From point 400 the daily peak is cut flat, at a level the series holds every day on its way up and down.
+        for (var i = 400; i < 500; i++) rows[i] = [Math.Min(rows[i][0], 55)];
+
+        var without = Run(timestamps, rows, VaeOnly);
+        var with = Run(timestamps, rows, VaeOnly with { SeasonalScore = true });
+
+        with.Skip(400).Max(s => s.Score).Should().BeGreaterThan(without.Skip(400).Max(s => s.Score) + 0.05);
+        var unchanged = Run(timestamps, SyntheticSeries.Rows(500), VaeOnly with { SeasonalScore = true });
+        with.Skip(400).Max(s => s.Score).Should().BeGreaterThan(unchanged.Skip(400).Max(s => s.Score) + 0.05);
+    }
+
+    [Fact]
+    public void AFileOfFormatOneLoadsAndContinuesAsItDid()
+    {
+        // Written by the library before the streaming scores: trained on 120 points, then 130 observed, then saved.
+        var directory = Path.Combine(AppContext.BaseDirectory, "Fixtures");
+        var expected = File.ReadAllLines(Path.Combine(directory, "detector-v1-scores.txt"));
+        var timestamps = SyntheticSeries.Timestamps(400);
+        var rows = SyntheticSeries.Rows(400);
+        rows[330] = [rows[330][0] + 40];
+
+        using var detector = TimeSeriesDetector.Load(Path.Combine(directory, "detector-v1.vae"));
+        var scores = detector.ObserveMany(timestamps[250..], rows[250..]);
+
+        detector.Options.RangeScore.Should().BeFalse();
+        detector.Options.SeasonalScore.Should().BeFalse();
+        detector.Options.LevelShiftPoints.Should().Be(0);
+        detector.Options.ShortAverage.Should().Be(1);
+        scores.Select(s => $"{BitConverter.DoubleToInt64Bits(s.RawScore)} {BitConverter.DoubleToInt64Bits(s.Score)} {s.IsAnomaly}").Should().Equal(expected);
+        scores.Count(s => s.IsAnomaly).Should().Be(1);
+
+        // Saved again, it is a file of the current format that continues the same way.
+        using var file = new MemoryStream();
+        detector.Save(file);
+        file.Position = 0;
+        using var restored = TimeSeriesDetector.Load(file);
+        restored.Options.Should().BeEquivalentTo(detector.Options);
+    }
+}
