@@ -147,7 +147,7 @@ public static class OnnxExport
         string? reason = options switch
         {
             { Likelihood: VaeLikelihood.ContinuousBernoulli } => "has a continuous Bernoulli likelihood",
-            _ when model.LearnedPrior is not null => "has a learned prior, whose KL has no closed form",
+            _ when !model.Prior.HasClosedFormKl => "has a learned prior, whose KL has no closed form",
             _ => null,
         };
         if (reason is not null) throw new ArgumentException($"Cannot export the anomaly scorer of the {options} model to ONNX: it {reason}.", nameof(model));
