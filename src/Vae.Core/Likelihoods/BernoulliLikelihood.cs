@@ -33,4 +33,19 @@ public sealed class BernoulliLikelihood : DataLikelihood
     internal override VaeLikelihood? BuiltIn => VaeLikelihood.Bernoulli;
 
     internal override string? OnnxMeanOperator => "Sigmoid";
+
+    internal override string? Description => null;
+
+    internal override string OnnxNegativeLogDensity(OnnxGraph graph, string decoded, string input, string axes, string half, VariationalAutoencoder model)
+    {
+        // max(l, 0) - l x + log(1 + exp(-|l|)), the stable BCE on logits libtorch computes.
+        var positive = graph.Node("Relu", [decoded], "bce.positive");
+        var product = graph.Node("Mul", [decoded, input], "bce.product");
+        var absolute = graph.Node("Abs", [decoded], "bce.absolute");
+        var negated = graph.Node("Neg", [absolute], "bce.negated");
+        var softplus = graph.Node("Softplus", [negated], "bce.softplus");
+        var difference = graph.Node("Sub", [positive, product], "bce.difference");
+        var elementwise = graph.Node("Add", [difference, softplus], "bce.elementwise");
+        return graph.Node("ReduceSum", [elementwise, axes], "reconstruction", ("keepdims", 0L));
+    }
 }

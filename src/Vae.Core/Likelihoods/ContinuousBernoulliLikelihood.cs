@@ -32,4 +32,6 @@ public sealed class ContinuousBernoulliLikelihood : DataLikelihood
     public override string? PyTorchRefusal => null;
 
     internal override VaeLikelihood? BuiltIn => VaeLikelihood.ContinuousBernoulli;
+
+    internal override string? Description => "continuous Bernoulli";
 }

@@ -49,6 +49,9 @@ public abstract class DataLikelihood
     /// <summary>True when the likelihood takes a parameter besides the decoder's output (a Gaussian's log-variance).</summary>
     public virtual bool HasParameter => false;
 
+    /// <summary>True when the model learns the parameter (<see cref="CreateLearnedParameter"/> gives its initial value).</summary>
+    public virtual bool LearnsParameter => false;
+
     /// <summary>
     /// The initial value of a learned parameter, <c>[inputSize]</c>, which the model turns into its
     /// <see cref="VariationalAutoencoder.LogVariance"/>; null (the default) when nothing is learned.
@@ -77,6 +80,17 @@ public abstract class DataLikelihood
 
     /// <summary>The ONNX operator that turns the decoder's output into <see cref="Mean"/> (null for the identity); only read when <see cref="OnnxRefusal"/> is null.</summary>
     internal virtual string? OnnxMeanOperator => null;
+
+    /// <summary>
+    /// Adds to an anomaly scorer's ONNX graph the nodes of -log p(x|z) summed over the features, from the decoder's output
+    /// <paramref name="decoded"/> and the input <paramref name="input"/>, and returns the name of the result <c>[batch]</c>;
+    /// only called when <see cref="OnnxRefusal"/> is null.
+    /// </summary>
+    internal virtual string OnnxNegativeLogDensity(OnnxGraph graph, string decoded, string input, string axes, string half, VariationalAutoencoder model) =>
+        throw new NotSupportedException($"The {Name} likelihood has no ONNX nodes.");
+
+    /// <summary>How <see cref="VaeOptions.ToString"/> names this likelihood; null for the default, Bernoulli.</summary>
+    internal virtual string? Description => Name;
 
     /// <inheritdoc />
     public override string ToString() => Name;

@@ -42,6 +42,26 @@ internal static class DistributionRegistry
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Prior, $"Not a {nameof(VaePrior)}."),
     };
 
+    /// <summary>The combinations of options the built-in prior refuses (checked by <see cref="VaeOptions.Validate"/>, before any tensor exists).</summary>
+    internal static void ValidatePrior(VaeOptions options)
+    {
+        if (options.Prior != VaePrior.Vamp) return;
+        if (options.ConditionClasses > 0 || options.ConditionSize > 0)
+            throw new ArgumentException($"A {nameof(VaePrior.Vamp)} prior cannot be combined with a condition: its pseudo-inputs carry none.", nameof(VaeOptions.Prior));
+        if (options.Architecture == VaeArchitecture.Custom)
+            throw new ArgumentException(
+                $"A {nameof(VaePrior.Vamp)} prior needs the built-in encoder for its pseudo-inputs; a model with its own encoder takes the standard prior.",
+                nameof(VaeOptions.Prior));
+    }
+
+    /// <summary>How <see cref="VaeOptions.ToString"/> names the prior: empty for the standard one.</summary>
+    internal static string DescribePrior(VaeOptions options) =>
+        options.Prior == VaePrior.Vamp ? $" with a VampPrior of {options.PseudoInputs}" : "";
+
+    /// <summary>The state-dict names and shapes of the built-in prior's parameters.</summary>
+    internal static IEnumerable<(string Name, long[] Shape)> PriorParameters(VaeOptions options) =>
+        options.Prior == VaePrior.Vamp ? [("prior.pseudoInputs", [options.PseudoInputs, options.InputSize])] : [];
+
     internal static void RegisterLikelihood(string name, Func<VaeOptions, DataLikelihood> factory)
     {
         CheckName(name);
