@@ -80,6 +80,13 @@ internal static class DistributionRegistry
         Priors[name] = factory;
     }
 
+    /// <summary>Forgets a registered name (for tests of files that name an unknown distribution).</summary>
+    internal static void Unregister(string name)
+    {
+        Likelihoods.TryRemove(name, out _);
+        Priors.TryRemove(name, out _);
+    }
+
     internal static bool IsLikelihoodRegistered(string name) => Likelihoods.ContainsKey(name);
 
     internal static bool IsPriorRegistered(string name) => Priors.ContainsKey(name);
