@@ -270,11 +270,12 @@ public static class ElboLoss
         using var scope = NewDisposeScope();
         var likelihood = output.Distribution ?? DistributionRegistry.Likelihood(output.Likelihood)
             ?? throw new ArgumentOutOfRangeException(nameof(output), output.Likelihood, $"Not a {nameof(VaeLikelihood)}.");
-        var prior = output.PriorDistribution;
+        // An output built by hand has the standard normal prior.
+        var prior = output.PriorDistribution ?? new StandardNormalPrior(output.Mean.dim() > 0 ? (int)output.Mean.shape[^1] : 1);
         var reconstruction = Reduce(likelihood.NegativeLogDensity(output.ReconstructionLogits, output.ReconstructionLogVariance, target), reduction);
-        if (prior is { HasClosedFormKl: false } && freeBits > 0)
+        if (!prior.HasClosedFormKl && freeBits > 0)
             throw new ArgumentException("Free bits floor the closed-form KL of each latent dimension under N(0, I); a learned prior has neither.", nameof(freeBits));
-        var kl = prior is null ? KlUnchecked(output.Mean, output.LogVariance, reduction) : LogJoint.Kl(prior, output.Z, output.Mean, output.LogVariance, reduction);
+        var kl = LogJoint.Kl(prior, output.Z, output.Mean, output.LogVariance, reduction);
         var penalty = freeBits > 0 ? FreeBitsKlUnchecked(output.Mean, output.LogVariance, freeBits, reduction) : kl;
         using var scalars = new ScalarScope();
         var loss = reconstruction.add(penalty, beta == 1.0 ? Scalars.One : scalars[beta]);
