@@ -223,7 +223,7 @@ public sealed class AnomalyDetector : IDisposable
         using var inference = Model.Inference();
         using var scope = NewDisposeScope();
         input = ModelInput.ForModel(input, Model, nameof(input));
-        Guard.Data(Model.FeaturesOf(input), Model.Options.Likelihood, nameof(input));
+        Model.Likelihood.CheckData(Model.FeaturesOf(input), nameof(input));
         var scores = ScoreKind == AnomalyScoreKind.NegativeElboAtMean
             ? NegativeElboAtMean(input)
             : LikelihoodEstimator.LogLikelihood(Model, input, ImportanceSamples, generator).neg();
@@ -368,16 +368,7 @@ public sealed class AnomalyDetector : IDisposable
 
     private Tensor NegativeElboAtMean(Tensor input)
     {
-        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (mean, logVar) = Model.Posterior(input);
-        var decoded = Model.LikelihoodParameters(Model.DecoderInput(mean, input));
-        var logVariance = Model.OutputLogVariance(decoded.dtype, decoded.device);
-        var reconstruction = ElboLoss.ReconstructionElementwise(Model.Options.Likelihood, decoded, logVariance, Model.FeaturesOf(input)).sum(1);
-        // Under a learned prior the KL has no closed form: its estimate at the posterior mean.
-        var kl = Model.LearnedPrior is { } prior
-            ? prior.KlEstimate(mean, mean, logVar, Model.Encoder, Reduction.None)
-            : ElboLoss.KlUnchecked(mean, logVar, Reduction.None);
-        return reconstruction.add(kl, Scalars.One).MoveToOuterDisposeScope();
+        return LogJoint.NegativeElboAtMean(Model, input);
     }
 }

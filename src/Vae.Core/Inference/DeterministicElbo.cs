@@ -33,15 +33,8 @@ public static class DeterministicElbo
         {
             using var batchScope = NewDisposeScope();
             var batch = data.narrow(0, start, Math.Min(batchSize, count - start)).to(dtype, device);
-            var (mean, logVariance) = model.Posterior(batch);
-            var decoded = model.LikelihoodParameters(model.DecoderInput(mean, batch));
-            var reconstruction = ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.OutputLogVariance(dtype, device), model.FeaturesOf(batch));
-            // Under a learned prior the KL has no closed form: its estimate at the posterior mean, still deterministic.
-            var kl = model.LearnedPrior is { } prior
-                ? prior.KlEstimate(mean, mean, logVariance, model.Encoder, Reduction.None)
-                : ElboLoss.KlUnchecked(mean, logVariance, Reduction.None);
             // Rows summed in float32, the batch in float64: a float32 sum over a whole batch would round to about 1e-7 of the total.
-            total.add_(reconstruction.sum(1).add(kl, Scalars.One).to_type(ScalarType.Float64).sum(), Scalars.One);
+            total.add_(LogJoint.NegativeElboAtMean(model, batch).to_type(ScalarType.Float64).sum(), Scalars.One);
         }
         return total.cpu().item<double>() / count;
     }

@@ -96,7 +96,7 @@ public static class LikelihoodEstimator
         using var inference = model.Inference();
         using var scope = NewDisposeScope();
         input = ModelInput.ForModel(input, model, nameof(input));
-        Guard.Data(model.FeaturesOf(input), model.Options.Likelihood, nameof(input));
+        model.Likelihood.CheckData(model.FeaturesOf(input), nameof(input));
 
         var rows = input.shape[0];
         var width = model.Options.WidestLayer();
@@ -144,11 +144,11 @@ public static class LikelihoodEstimator
             var count = Math.Min(samplesPerChunk, samples - done);
             // The same draw and arithmetic as Reparameterization.Sample, so k = 1 reproduces a forward pass's z.
             var eps = randn([count, rows, latent], dtype: mean.dtype, device: mean.device, generator: generator);
-            var z = mean.addcmul(eps, std, Scalars.One);
+            var z = LogJoint.PosteriorSample(mean, std, eps);
             var logPxGivenZ = fused is not null
                 ? fused.LogLikelihood(z.reshape(count * rows, latent), x, threads).reshape(count, rows)
-                : LogLikelihoodGivenLatents(model, z, x);
-            var logPz = model.PriorLogDensity(z);
+                : LogJoint.NegativeLogLikelihood(model, z, x).sum(-1).neg_();
+            var logPz = LogJoint.PriorLogDensity(model, z);
             var logQz = GaussianDensity.LogDensityUnchecked(z, mean, logVar);
             var logWeights = logPxGivenZ.add(logPz, Scalars.One).sub_(logQz).to_type(ScalarType.Float64);
             var chunk = logWeights.logsumexp(0);
@@ -158,14 +158,5 @@ public static class LikelihoodEstimator
         }
         using var s = new ScalarScope();
         return total!.sub(s[Math.Log(samples)]).MoveToOuterDisposeScope();
-    }
-
-    // log p(x|z) [samples, rows] for z [samples, rows, latent] through autograd's modules.
-    private static Tensor LogLikelihoodGivenLatents(VariationalAutoencoder model, Tensor z, Tensor x)
-    {
-        var (count, rows) = (z.shape[0], z.shape[1]);
-        var decoded = model.LikelihoodParameters(model.DecoderInput(z, x).reshape(count * rows, -1)).reshape(count, rows, -1);
-        return ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, model.OutputLogVariance(decoded.dtype, decoded.device), model.FeaturesOf(x).expand_as(decoded))
-            .sum(-1).neg_();
     }
 }

@@ -44,7 +44,7 @@ public static class VaeEvaluation
         ArgumentNullException.ThrowIfNull(model);
         data = ModelInput.Flat(data, model.Options, nameof(data));
         if (data.shape[0] == 0) throw new ArgumentException($"data holds no samples (shape {Guard.Shape(data)}); there is nothing to evaluate.", nameof(data));
-        Guard.Data(model.FeaturesOf(data), model.Options.Likelihood, nameof(data));
+        model.Likelihood.CheckData(model.FeaturesOf(data), nameof(data));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         return data;
     }

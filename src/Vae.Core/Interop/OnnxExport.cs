@@ -77,18 +77,18 @@ public static class OnnxExport
         ArgumentNullException.ThrowIfNull(model);
         var options = model.Options;
         Refuse(options, "decoder");
-        if (options.Likelihood == VaeLikelihood.ContinuousBernoulli)
+        if (model.Likelihood.OnnxRefusal is { } refusal)
             throw new ArgumentException(
-                $"The decoder of the {options} model has a continuous Bernoulli likelihood, whose mean the exported graph does not compute; export its encoder, or its weights with PyTorchInterop.",
+                $"The decoder of the {options} model {refusal}, whose mean the exported graph does not compute; export its encoder, or its weights with PyTorchInterop.",
                 nameof(model));
         using var scope = NewDisposeScope();
         var state = model.state_dict();
         var graph = new OnnxGraph();
         graph.Input(DecoderInput, options.LatentSize);
-        var output = options.Likelihood == VaeLikelihood.Bernoulli ? ProbabilitiesOutput : MeanOutput;
+        var meanOperator = model.Likelihood.OnnxMeanOperator;
+        var output = meanOperator is not null ? ProbabilitiesOutput : MeanOutput;
         var current = DecoderLogits(graph, state, options, DecoderInput);
-        if (options.Likelihood == VaeLikelihood.Bernoulli) graph.Node("Sigmoid", [current], output);
-        else graph.Node("Identity", [current], output);
+        graph.Node(meanOperator ?? "Identity", [current], output);
         graph.Output(output, options.InputSize);
         return graph.ToModel("decoder", $"p(x|z) of the {options} VAE: z [batch, {options.LatentSize}] to the {output} [batch, {options.InputSize}].");
     }
@@ -144,12 +144,7 @@ public static class OnnxExport
         ArgumentNullException.ThrowIfNull(model);
         var options = model.Options;
         Refuse(options, "anomaly scorer");
-        string? reason = options switch
-        {
-            { Likelihood: VaeLikelihood.ContinuousBernoulli } => "has a continuous Bernoulli likelihood",
-            _ when model.LearnedPrior is not null => "has a learned prior, whose KL has no closed form",
-            _ => null,
-        };
+        var reason = model.Likelihood.OnnxRefusal ?? (model.Prior.HasClosedFormKl ? null : "has a learned prior, whose KL has no closed form");
         if (reason is not null) throw new ArgumentException($"Cannot export the anomaly scorer of the {options} model to ONNX: it {reason}.", nameof(model));
         using var scope = NewDisposeScope();
         var state = model.state_dict();
@@ -160,37 +155,7 @@ public static class OnnxExport
         var current = DecoderLogits(graph, state, options, mean);
         var axes = graph.Initializer("sum_axes", [1L]);
         var half = graph.Initializer("half", [0.5f]);
-        string reconstruction;
-        if (options.Likelihood == VaeLikelihood.Bernoulli)
-        {
-            // max(l, 0) - l x + log(1 + exp(-|l|)), the stable BCE on logits libtorch computes.
-            var positive = graph.Node("Relu", [current], "bce.positive");
-            var product = graph.Node("Mul", [current, input], "bce.product");
-            var absolute = graph.Node("Abs", [current], "bce.absolute");
-            var negated = graph.Node("Neg", [absolute], "bce.negated");
-            var softplus = graph.Node("Softplus", [negated], "bce.softplus");
-            var difference = graph.Node("Sub", [positive, product], "bce.difference");
-            var elementwise = graph.Node("Add", [difference, softplus], "bce.elementwise");
-            reconstruction = graph.Node("ReduceSum", [elementwise, axes], "reconstruction", ("keepdims", 0L));
-        }
-        else
-        {
-            // 0.5 sum((x - mean)^2 exp(-log σ²)) + 0.5 sum(log σ² + log 2π); the variance does not depend on z.
-            double[] featureLogVariance;
-            using (var lv = model.OutputLogVariance(ScalarType.Float64, CPU)!.detach().cpu().to_type(ScalarType.Float64))
-            {
-                var values = lv.data<double>().ToArray();
-                featureLogVariance = values.Length == 1 ? Enumerable.Repeat(values[0], (int)options.InputSize).ToArray() : values;
-            }
-            var precision = graph.Initializer("gaussian.precision", featureLogVariance.Select(v => (float)Math.Exp(-v)).ToArray(), options.InputSize);
-            var constant = graph.Initializer("gaussian.constant", [(float)(0.5 * featureLogVariance.Sum(v => v + 2 * GaussianDensity.HalfLogTwoPi))]);
-            var residual = graph.Node("Sub", [input, current], "gaussian.residual");
-            var squared = graph.Node("Mul", [residual, residual], "gaussian.squared");
-            var weighted = graph.Node("Mul", [squared, precision], "gaussian.weighted");
-            var sum = graph.Node("ReduceSum", [weighted, axes], "gaussian.sum", ("keepdims", 0L));
-            var scaled = graph.Node("Mul", [sum, half], "gaussian.scaled");
-            reconstruction = graph.Node("Add", [scaled, constant], "reconstruction");
-        }
+        var reconstruction = model.Likelihood.OnnxNegativeLogDensity(graph, current, input, axes, half, model);
         // KL(q(z|x) || N(0, I)) = 0.5 sum(mean² + exp(log σ²) - log σ² - 1).
         var one = graph.Initializer("one", [1f]);
         var meanSquared = graph.Node("Mul", [mean, mean], "kl.mean_squared");

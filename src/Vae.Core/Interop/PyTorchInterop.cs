@@ -89,6 +89,10 @@ public static class PyTorchInterop
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!Enum.IsDefined(layout)) throw new ArgumentOutOfRangeException(nameof(layout), layout, $"Not a {nameof(PyTorchLayout)}.");
+        if (!model.HasBuiltInDistributions)
+            throw new ArgumentException(
+                $"Cannot export the {model.Options} model to PyTorch: it {(model.Likelihood.BuiltIn is null ? model.Likelihood.PyTorchRefusal : null) ?? $"has the {model.Prior.Name} prior, which the PyTorch layouts do not describe"}.",
+                nameof(model));
         var extension = Path.GetExtension(path).ToLowerInvariant();
         Action<Stream, IReadOnlyList<(string, Tensor)>> writer = extension switch
         {

@@ -20,11 +20,11 @@ internal static class StateDictLayouts
     {
         var names = ExpectedParameters.Of(options).Select(p => p.Name).ToList();
         if (layout == PyTorchLayout.Vae) return names.ToDictionary(n => n, n => n);
-        if (options.ConditionWidth > 0 || options.Prior != VaePrior.Standard || options.LayerNormalization)
+        if (options.ConditionWidth > 0 || DistributionRegistry.PriorParameters(options).Any() || options.LayerNormalization)
             throw new ArgumentException(
                 $"The {layout} layout describes an unconditional MLP with the standard normal prior and no layer norm; the model {options} has no names in it. Use the {nameof(PyTorchLayout.Vae)} layout.",
                 nameof(layout));
-        if (options.Architecture != VaeArchitecture.Mlp || options.HiddenSizes.Count != 1 || options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
+        if (options.Architecture != VaeArchitecture.Mlp || options.HiddenSizes.Count != 1 || DistributionRegistry.Likelihood(options).LearnsParameter)
             throw new ArgumentException(
                 $"The {layout} layout describes an MLP with exactly one hidden layer and no learned variances; the model {options} has no names in it. Use the {nameof(PyTorchLayout.Vae)} layout.",
                 nameof(layout));

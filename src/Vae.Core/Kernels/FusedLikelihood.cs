@@ -67,7 +67,7 @@ internal sealed unsafe class FusedLikelihood : IDisposable
     /// </summary>
     public static FusedLikelihood? TryCreate(VariationalAutoencoder model)
     {
-        if (!Sgemm.IsSupported || !FusedMlpStep.CheckNetwork(model.Options).IsEligible || !FusedMlpStep.IsReluMlp(model))
+        if (!Sgemm.IsSupported || !model.HasBuiltInDistributions || !FusedMlpStep.CheckNetwork(model.Options).IsEligible || !FusedMlpStep.IsReluMlp(model))
             return null;
         var first = model.parameters().First();
         if (first.device_type != DeviceType.CPU || first.dtype != ScalarType.Float32 || model.parameters().Any(p => !p.is_contiguous()))

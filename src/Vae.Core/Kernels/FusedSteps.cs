@@ -11,6 +11,7 @@ internal static class FusedSteps
     /// convolutional architecture), else null.
     /// </summary>
     public static IFusedStep? TryCreate(VariationalAutoencoder model, VaeTrainerOptions options, Tensor flatParameters, Tensor flatGradients) =>
-        (IFusedStep?)FusedMlpStep.TryCreate(model, options, flatParameters, flatGradients)
+        // A likelihood or prior of the caller's own is trained through autograd.
+        !model.HasBuiltInDistributions ? null : (IFusedStep?)FusedMlpStep.TryCreate(model, options, flatParameters, flatGradients)
         ?? (options.UseFusedConvolutionalStep ? FusedConvStep.TryCreate(model, options, flatParameters, flatGradients) : null);
 }

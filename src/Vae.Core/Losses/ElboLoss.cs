@@ -243,25 +243,21 @@ public static class ElboLoss
     {
         ArgumentNullException.ThrowIfNull(output);
         Guard.SameShape(output.ReconstructionLogits, "output.ReconstructionLogits", target, nameof(target));
-        switch (output.Likelihood)
+        var likelihood = output.Distribution ?? DistributionRegistry.Likelihood(output.Likelihood)
+            ?? throw new ArgumentException($"output.Likelihood {(int)output.Likelihood} is not a {nameof(VaeLikelihood)}.", nameof(output));
+        if (likelihood.HasParameter)
         {
-            case VaeLikelihood.Bernoulli:
-                NoLogVariance(output);
-                Guard.UnitInterval(target, nameof(target));
-                break;
-            case VaeLikelihood.Gaussian:
-                var logVariance = output.ReconstructionLogVariance
-                    ?? throw new ArgumentException("output.ReconstructionLogVariance is null, but a Gaussian likelihood needs the log-variance.", nameof(output));
-                Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVariance, "output.ReconstructionLogVariance");
-                Guard.Finite(target, nameof(target));
-                break;
-            case VaeLikelihood.ContinuousBernoulli:
-                NoLogVariance(output);
-                Guard.UnitInterval(target, nameof(target));
-                break;
-            default:
-                throw new ArgumentException($"output.Likelihood {(int)output.Likelihood} is not a {nameof(VaeLikelihood)}.", nameof(output));
+            var logVariance = output.ReconstructionLogVariance
+                ?? throw new ArgumentException($"output.ReconstructionLogVariance is null, but a {likelihood.Name} likelihood needs the log-variance.", nameof(output));
+            Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVariance, "output.ReconstructionLogVariance");
         }
+        else if (output.ReconstructionLogVariance is not null)
+        {
+            throw new ArgumentException(
+                $"output.ReconstructionLogVariance is set, but output.Likelihood is {likelihood.Name}, which takes none: set {nameof(VaeOutput.Likelihood)} = {nameof(VaeLikelihood)}.{nameof(VaeLikelihood.Gaussian)} for a Gaussian output.",
+                nameof(output));
+        }
+        likelihood.CheckData(target, nameof(target));
         Guard.Beta(beta);
         Guard.FreeBits(freeBits);
         if (freeBits > 0 && reduction == Reduction.None)
@@ -272,12 +268,14 @@ public static class ElboLoss
     internal static ElboTerms NegativeElboUnchecked(VaeOutput output, Tensor target, double beta, Reduction reduction, double freeBits = 0)
     {
         using var scope = NewDisposeScope();
-        var reconstruction = Reduce(ReconstructionElementwise(output.Likelihood, output.ReconstructionLogits, output.ReconstructionLogVariance, target), reduction);
-        if (output.LearnedPrior is not null && freeBits > 0)
+        var likelihood = output.Distribution ?? DistributionRegistry.Likelihood(output.Likelihood)
+            ?? throw new ArgumentOutOfRangeException(nameof(output), output.Likelihood, $"Not a {nameof(VaeLikelihood)}.");
+        // An output built by hand has the standard normal prior.
+        var prior = output.PriorDistribution ?? new StandardNormalPrior(output.Mean.dim() > 0 ? (int)output.Mean.shape[^1] : 1);
+        var reconstruction = Reduce(likelihood.NegativeLogDensity(output.ReconstructionLogits, output.ReconstructionLogVariance, target), reduction);
+        if (!prior.HasClosedFormKl && freeBits > 0)
             throw new ArgumentException("Free bits floor the closed-form KL of each latent dimension under N(0, I); a learned prior has neither.", nameof(freeBits));
-        var kl = output.LearnedPrior is { } learned
-            ? learned.Prior.KlEstimate(output.Z, output.Mean, output.LogVariance, learned.Encoder, reduction)
-            : KlUnchecked(output.Mean, output.LogVariance, reduction);
+        var kl = LogJoint.Kl(prior, output.Z, output.Mean, output.LogVariance, reduction);
         var penalty = freeBits > 0 ? FreeBitsKlUnchecked(output.Mean, output.LogVariance, freeBits, reduction) : kl;
         using var scalars = new ScalarScope();
         var loss = reconstruction.add(penalty, beta == 1.0 ? Scalars.One : scalars[beta]);
@@ -285,27 +283,6 @@ public static class ElboLoss
             reconstruction.MoveToOuterDisposeScope(),
             kl.MoveToOuterDisposeScope(),
             loss.MoveToOuterDisposeScope());
-    }
-
-    /// <summary>
-    /// -log p(x|z) per feature under <paramref name="likelihood"/>, same shape as <paramref name="decoded"/> (the
-    /// decoder's output); <paramref name="logVariance"/> is the Gaussian likelihood's, null for the others. The one place
-    /// the libtorch path tells the likelihoods apart.
-    /// </summary>
-    internal static Tensor ReconstructionElementwise(VaeLikelihood likelihood, Tensor decoded, Tensor? logVariance, Tensor target) => likelihood switch
-    {
-        VaeLikelihood.Bernoulli => functional.binary_cross_entropy_with_logits(decoded, target, reduction: Reduction.None),
-        VaeLikelihood.Gaussian => GaussianNllElementwise(decoded, target, logVariance ?? throw new ArgumentNullException(nameof(logVariance), "A Gaussian likelihood needs its log-variance.")),
-        VaeLikelihood.ContinuousBernoulli => ContinuousBernoulli.NegativeLogLikelihoodElementwise(decoded, target),
-        _ => throw new ArgumentOutOfRangeException(nameof(likelihood), likelihood, $"Not a {nameof(VaeLikelihood)}."),
-    };
-
-    private static void NoLogVariance(VaeOutput output)
-    {
-        if (output.ReconstructionLogVariance is not null)
-            throw new ArgumentException(
-                $"output.ReconstructionLogVariance is set, but output.Likelihood is {output.Likelihood}, which takes none: set {nameof(VaeOutput.Likelihood)} = {nameof(VaeLikelihood)}.{nameof(VaeLikelihood.Gaussian)} for a Gaussian output.",
-                nameof(output));
     }
 
     internal static Tensor GaussianNllElementwise(Tensor mean, Tensor target, Tensor logVariance)
@@ -337,7 +314,7 @@ public static class ElboLoss
     }
 
     // (mean² + exp(logVariance) - logVariance - 1) / 2, with rooted scalars only (see ScalarScope).
-    private static Tensor KlElementwise(Tensor mean, Tensor logVariance) =>
+    internal static Tensor KlElementwise(Tensor mean, Tensor logVariance) =>
         mean.pow(Scalars.Two).add_(logVariance.exp(), Scalars.One).sub_(logVariance).sub_(Scalars.One).mul_(Scalars.Half);
 
     internal static Tensor BceWithLogitsUnchecked(Tensor logits, Tensor target, Reduction reduction)

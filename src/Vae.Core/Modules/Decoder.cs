@@ -23,16 +23,23 @@ public sealed class Decoder : Module<Tensor, Tensor>
     private readonly (long Height, long Width)[] outputSizes = [];
     // Not readonly: Module.to replaces parameter fields when it changes their device or dtype.
     private Parameter? logVariance;
+    private readonly DataLikelihood likelihood;
 
     /// <summary>Creates a decoder that mirrors the encoder's layers.</summary>
     /// <param name="options">The architecture; see <see cref="VaeOptions"/>.</param>
     /// <exception cref="ArgumentException">The options are invalid; see <see cref="VaeOptions.Validate"/>.</exception>
-    public Decoder(VaeOptions options) : base(VaeRuntime.CheckedName(nameof(Decoder)))
+    public Decoder(VaeOptions options) : this(options, null)
+    {
+    }
+
+    /// <summary>A decoder whose learned parameter, if any, <paramref name="likelihood"/> asks for (the options' likelihood when null).</summary>
+    internal Decoder(VaeOptions options, DataLikelihood? likelihood) : base(VaeRuntime.CheckedName(nameof(Decoder)))
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Encoder.RefuseCustom(options, nameof(Decoder));
         Options = options;
+        this.likelihood = likelihood ?? DistributionRegistry.Likelihood(options);
         layers = Sequential();
         // A conditional decoder sees [z, c].
         var width = options.LatentSize + options.ConditionWidth;
@@ -68,9 +75,7 @@ public sealed class Decoder : Module<Tensor, Tensor>
             fullyConnected.Add(Linear(width, options.InputSize));
             layers.append($"fc{index}", fullyConnected[^1]);
         }
-        if (options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
-            using (var s = new ScalarScope())
-                logVariance = Parameter(full(options.InputSize, s[Math.Log(options.GaussianVariance)]));
+        if (this.likelihood.CreateLearnedParameter(options.InputSize) is { } initial) logVariance = Parameter(initial);
         RegisterComponents();
     }
 
@@ -127,11 +132,6 @@ public sealed class Decoder : Module<Tensor, Tensor>
     /// (the learned <c>[InputSize]</c> parameter, through which gradients flow, or a fixed scalar); null for a likelihood
     /// without a variance parameter.
     /// </summary>
-    internal Tensor? OutputLogVariance(ScalarType dtype, Device device) => Options.Likelihood switch
-    {
-        VaeLikelihood.Gaussian => logVariance is not null
-            ? logVariance.view(-1)
-            : tensor(Math.Log(Options.GaussianVariance), dtype: dtype, device: device),
-        _ => null,
-    };
+    internal Tensor? OutputLogVariance(ScalarType dtype, Device device) =>
+        logVariance is not null ? logVariance.view(-1) : likelihood.FixedParameter(dtype, device);
 }

@@ -193,16 +193,11 @@ public sealed record VaeOptions
             throw new ArgumentException($"{nameof(Prior)} {(int)Prior} is not a {nameof(VaePrior)}.", nameof(Prior));
         if (PseudoInputs <= 0)
             throw new ArgumentException($"{nameof(PseudoInputs)} must be positive, but was {PseudoInputs}.", nameof(PseudoInputs));
-        if (Prior == VaePrior.Vamp && (ConditionClasses > 0 || ConditionSize > 0))
-            throw new ArgumentException($"A {nameof(VaePrior.Vamp)} prior cannot be combined with a condition: its pseudo-inputs carry none.", nameof(Prior));
+        DistributionRegistry.ValidatePrior(this);
         if (Architecture == VaeArchitecture.Custom && (ConditionClasses > 0 || ConditionSize > 0))
             throw new ArgumentException(
                 $"A model with its own encoder and decoder cannot take {nameof(ConditionClasses)} or {nameof(ConditionSize)}: " +
                 "give the condition to your networks as part of their input instead.", nameof(ConditionClasses));
-        if (Architecture == VaeArchitecture.Custom && Prior == VaePrior.Vamp)
-            throw new ArgumentException(
-                $"A {nameof(VaePrior.Vamp)} prior needs the built-in encoder for its pseudo-inputs; a model with its own encoder takes the standard prior.",
-                nameof(Prior));
         if (ConditionClasses > 0 && ConditionSize > 0)
             throw new ArgumentException(
                 $"Set at most one of {nameof(ConditionClasses)} ({ConditionClasses}) and {nameof(ConditionSize)} ({ConditionSize}): labels or a real-valued condition.",
@@ -293,12 +288,9 @@ public sealed record VaeOptions
         var text = string.Join('-', layers.Append(LatentSize.ToString(CultureInfo.InvariantCulture)));
         if (ConditionClasses > 0) text += $" given {ConditionClasses} classes";
         else if (ConditionSize > 0) text += $" given a condition of {ConditionSize}";
-        if (Prior == VaePrior.Vamp) text += $" with a VampPrior of {PseudoInputs}";
+        text += DistributionRegistry.DescribePrior(this);
         var choices = new List<string>();
-        if (Likelihood == VaeLikelihood.ContinuousBernoulli)
-            choices.Add("continuous Bernoulli");
-        else if (Likelihood == VaeLikelihood.Gaussian)
-            choices.Add(LearnGaussianVariance ? "Gaussian, learned variance" : $"Gaussian, variance {GaussianVariance.ToString("G6", CultureInfo.InvariantCulture)}");
+        if (Enum.IsDefined(Likelihood) && DistributionRegistry.Likelihood(this).Description is { } likelihood) choices.Add(likelihood);
         if (Architecture != VaeArchitecture.Custom)
         {
             if (Activation != VaeActivation.ReLU) choices.Add(Activation.ToString());

@@ -27,8 +27,11 @@ public sealed record VaeOutput(Tensor ReconstructionLogits, Tensor Mean, Tensor 
     /// </summary>
     public Tensor? ReconstructionLogVariance { get; init; }
 
-    /// <summary>The model's learned prior and its encoder when it has one; null for the standard normal prior.</summary>
-    internal (VampPrior Prior, Encoder Encoder)? LearnedPrior { get; init; }
+    /// <summary>The model's likelihood, which outranks <see cref="Likelihood"/>; null for an output built by hand.</summary>
+    internal DataLikelihood? Distribution { get; init; }
+
+    /// <summary>The model's prior; null for an output built by hand, whose prior is N(0, I).</summary>
+    internal LatentPrior? PriorDistribution { get; init; }
 
     /// <summary>Disposes the tensors (not needed inside a dispose scope); a learned variance stays the model's.</summary>
     public void Dispose()

@@ -72,19 +72,6 @@ public sealed class VampPrior : Module
         return mean.index_select(0, chosen).addcmul(noise, logVariance.index_select(0, chosen).mul(Scalars.Half).exp(), Scalars.One).MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// The one-sample estimate of KL(q(z|x) || p(z)) at codes <paramref name="z"/> drawn from q: <c>log q(z|x) - log p(z)</c>
-    /// per row, reduced as <see cref="ElboLoss"/> reduces.
-    /// </summary>
-    internal Tensor KlEstimate(Tensor z, Tensor mean, Tensor logVariance, Encoder encoder, Reduction reduction)
-    {
-        using var scope = NewDisposeScope();
-        // Out of place: autograd keeps the intermediate values for the gradient.
-        var logPosterior = z.sub(mean).pow(Scalars.Two).mul(logVariance.neg().exp()).add(logVariance, Scalars.One).add(Scalars.LogTwoPi, Scalars.One).sum(-1).mul(Scalars.MinusHalf);
-        var perRow = logPosterior.sub(LogDensity(z, encoder));
-        return ElboLoss.Reduce(perRow, reduction).MoveToOuterDisposeScope();
-    }
-
     private (Tensor Mean, Tensor LogVariance) Components(Encoder encoder) =>
         encoder.forward(pseudoInputs.hardtanh(Scalars.Zero, Scalars.One));
 }

@@ -33,8 +33,11 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     // A custom model's learned Gaussian log-variances (a built-in decoder holds its own). Not readonly: Module.to
     // replaces parameter fields when it changes their device or dtype.
     private Parameter? logVariance;
-    // Null for the standard prior, so that such a model's state dict keeps the names of files saved before priors existed.
-    private readonly VampPrior? prior;
+    // The prior's parameters, null for a prior without any (the standard one), so that such a model's state dict keeps
+    // the names of files saved before priors existed.
+    private readonly Module? prior;
+    private readonly DataLikelihood likelihood;
+    private readonly LatentPrior latentPrior;
     private bool disposed;
     private readonly object modeGate = new();
     private int customInferences;
@@ -43,15 +46,31 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// <summary>Creates a model with freshly initialized weights; seed with <c>torch.manual_seed</c> for repeatable ones.</summary>
     /// <param name="options">The architecture; the 784-400-20 MNIST model when null.</param>
     /// <exception cref="ArgumentException">The options are invalid; see <see cref="VaeOptions.Validate"/>.</exception>
-    public VariationalAutoencoder(VaeOptions? options = null) : base(VaeRuntime.CheckedName(nameof(VariationalAutoencoder)))
+    public VariationalAutoencoder(VaeOptions? options = null) : this(options ?? new VaeOptions(), null, null)
     {
-        options ??= new VaeOptions();
+    }
+
+    /// <summary>
+    /// Creates a model with the built-in networks that <paramref name="options"/> describe and a likelihood, and
+    /// optionally a prior, of the caller's own (see <see cref="DataLikelihood"/> and <see cref="LatentPrior"/>), which
+    /// replace <see cref="VaeOptions.Likelihood"/> and <see cref="VaeOptions.Prior"/>. It trains through autograd; to save
+    /// and load it, register their names with <see cref="VaeDistributions"/>.
+    /// </summary>
+    /// <param name="options">The architecture.</param>
+    /// <param name="likelihood">p(x|z); null for the one <paramref name="options"/> names.</param>
+    /// <param name="prior">p(z); null for the one <paramref name="options"/> names.</param>
+    /// <exception cref="ArgumentException">The options are invalid; see <see cref="VaeOptions.Validate"/>.</exception>
+    public VariationalAutoencoder(VaeOptions options, DataLikelihood? likelihood, LatentPrior? prior = null) : base(VaeRuntime.CheckedName(nameof(VariationalAutoencoder)))
+    {
+        ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
+        this.likelihood = likelihood ?? DistributionRegistry.Likelihood(options);
         // Encoder before decoder, layer by layer: the order in which pytorch/examples draws its initial weights.
         encoder = new Encoder(options);
-        decoder = new Decoder(options);
-        if (options.Prior == VaePrior.Vamp) prior = new VampPrior(options);
+        decoder = new Decoder(options, this.likelihood);
+        latentPrior = prior ?? DistributionRegistry.Prior(options, encoder);
+        this.prior = latentPrior.Parameters;
         RegisterComponents();
     }
 
@@ -90,7 +109,28 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     public VariationalAutoencoder(
         Module<Tensor, (Tensor Mean, Tensor LogVariance)> encoder,
         Module<Tensor, Tensor> decoder,
-        VaeOptions options) : base(VaeRuntime.CheckedName(nameof(VariationalAutoencoder)))
+        VaeOptions options) : this(encoder, decoder, options, null, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a model from an encoder and decoder of the caller's own (see
+    /// <see cref="VariationalAutoencoder(Module{Tensor, ValueTuple{Tensor, Tensor}}, Module{Tensor, Tensor}, VaeOptions)"/>)
+    /// with a likelihood, and optionally a prior, of the caller's own, which replace <see cref="VaeOptions.Likelihood"/>
+    /// and <see cref="VaeOptions.Prior"/>.
+    /// </summary>
+    /// <param name="encoder">Maps a batch <c>[N, InputSize]</c> to the mean and log-variance of q(z|x).</param>
+    /// <param name="decoder">Maps codes <c>[N, LatentSize]</c> to the likelihood's parameters <c>[N, InputSize]</c>.</param>
+    /// <param name="options">The data and latent sizes.</param>
+    /// <param name="likelihood">p(x|z); null for the one <paramref name="options"/> names.</param>
+    /// <param name="prior">p(z); null for the one <paramref name="options"/> names.</param>
+    /// <exception cref="ArgumentException">As the constructor without distributions.</exception>
+    public VariationalAutoencoder(
+        Module<Tensor, (Tensor Mean, Tensor LogVariance)> encoder,
+        Module<Tensor, Tensor> decoder,
+        VaeOptions options,
+        DataLikelihood? likelihood,
+        LatentPrior? prior = null) : base(VaeRuntime.CheckedName(nameof(VariationalAutoencoder)))
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(decoder);
@@ -107,9 +147,10 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         Options = options;
         this.encoder = encoder;
         this.decoder = decoder;
-        if (options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
-            using (var s = new ScalarScope())
-                logVariance = Parameter(full(options.InputSize, s[Math.Log(options.GaussianVariance)]));
+        this.likelihood = likelihood ?? DistributionRegistry.Likelihood(options);
+        if (this.likelihood.CreateLearnedParameter(options.InputSize) is { } initial) logVariance = Parameter(initial);
+        latentPrior = prior ?? DistributionRegistry.Prior(options, encoder);
+        this.prior = latentPrior.Parameters;
         RegisterComponents();
     }
 
@@ -118,6 +159,15 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
 
     /// <summary>True for a model built from the caller's own encoder and decoder (<see cref="VaeArchitecture.Custom"/>).</summary>
     public bool IsCustom => Options.Architecture == VaeArchitecture.Custom;
+
+    /// <summary>The distribution p(x|z): the built-in one <see cref="VaeOptions.Likelihood"/> names, or the caller's own.</summary>
+    public DataLikelihood Likelihood => likelihood;
+
+    /// <summary>The prior p(z): the built-in one <see cref="VaeOptions.Prior"/> names, or the caller's own.</summary>
+    public LatentPrior Prior => latentPrior;
+
+    /// <summary>True when the likelihood and the prior are the built-in ones the options name, which the fused kernels and the PyTorch layouts know.</summary>
+    internal bool HasBuiltInDistributions => likelihood.BuiltIn is not null && latentPrior.BuiltIn is not null;
 
     /// <summary>The built-in inference network q(z|x).</summary>
     /// <exception cref="InvalidOperationException">The model was built from the caller's own encoder, which the caller holds.</exception>
@@ -340,9 +390,10 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         var z = Reparameterization.Sample(mean, logVar, generator);
         return new VaeOutput(LikelihoodParameters(DecoderInput(z, input)), mean, logVar, z)
         {
-            Likelihood = Options.Likelihood,
+            Likelihood = likelihood.BuiltIn ?? Options.Likelihood,
             ReconstructionLogVariance = OutputLogVariance(mean.dtype, mean.device),
-            LearnedPrior = prior is null ? null : (prior, BuiltInEncoder),
+            Distribution = likelihood,
+            PriorDistribution = latentPrior,
         };
     }
 
@@ -389,32 +440,15 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     internal Tensor? OutputLogVariance(ScalarType dtype, Device device)
     {
         if (decoder is Decoder builtIn) return builtIn.OutputLogVariance(dtype, device);
-        return Options.Likelihood switch
-        {
-            VaeLikelihood.Gaussian => logVariance is not null
-                ? logVariance.view(-1)
-                : tensor(Math.Log(Options.GaussianVariance), dtype: dtype, device: device),
-            _ => null,
-        };
+        return logVariance is not null ? logVariance.view(-1) : likelihood.FixedParameter(dtype, device);
     }
 
-    /// <summary>
-    /// The mean of p(x|z) from the decoder's <paramref name="output"/>, which it takes over: the sigmoid of the logits
-    /// for Bernoulli, the output itself for Gaussian, the distribution's mean (not lambda) for continuous Bernoulli.
-    /// </summary>
+    /// <summary>The mean of p(x|z) from the decoder's <paramref name="output"/>, which it takes over.</summary>
     internal Tensor MeanOf(Tensor output)
     {
-        switch (Options.Likelihood)
-        {
-            case VaeLikelihood.Bernoulli:
-                using (output) return output.sigmoid();
-            case VaeLikelihood.Gaussian:
-                return output;
-            case VaeLikelihood.ContinuousBernoulli:
-                using (output) return ContinuousBernoulli.MeanUnchecked(output);
-            default:
-                throw new System.Diagnostics.UnreachableException($"No mean for the {Options.Likelihood} likelihood.");
-        }
+        var mean = likelihood.Mean(output);
+        if (!ReferenceEquals(mean, output)) output.Dispose();
+        return mean;
     }
 
     /// <summary>
@@ -435,7 +469,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         ThrowIfDisposed();
         using var scope = NewDisposeScope();
         input = ModelInput.Flat(input, Options, nameof(input));
-        Guard.Data(FeaturesOf(input), Options.Likelihood, nameof(input));
+        Likelihood.CheckData(FeaturesOf(input), nameof(input));
         Guard.Beta(beta);
         var output = Forward(input, generator);
         var terms = ElboLoss.NegativeElboUnchecked(output, FeaturesOf(input), beta, reduction);
@@ -563,9 +597,7 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         if (Options.ConditionWidth > 0)
             throw new ArgumentException($"This {Options} model is conditional: give the condition with Sample(count, condition) or Sample(count, label).", nameof(count));
         using var inference = Inference();
-        using var latent = prior is not null
-            ? prior.Sample(count, BuiltInEncoder, generator)
-            : randn([count, Options.LatentSize], device: Device, generator: generator);
+        using var latent = latentPrior.Sample(count, Device, generator);
         return Decode(latent);
     }
 
@@ -583,16 +615,6 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         using var condition = ConditionOf(input);
         return Decode(latent, condition).MoveToOuterDisposeScope();
     }
-
-    // A VampPrior runs its pseudo-inputs through the built-in encoder; VaeOptions.Validate refuses it for custom models.
-    private Encoder BuiltInEncoder => (Encoder)encoder;
-
-    /// <summary>The learned prior, or null for N(0, I).</summary>
-    internal VampPrior? LearnedPrior => prior;
-
-    /// <summary>log p(z) under the model's prior for codes <c>[..., LatentSize]</c>, shape <c>[...]</c>.</summary>
-    internal Tensor PriorLogDensity(Tensor z) =>
-        prior is null ? GaussianDensity.StandardLogDensityUnchecked(z) : prior.LogDensity(z, BuiltInEncoder);
 
     /// <summary>The features of data rows: the rows themselves, or for a conditional model the columns before the condition.</summary>
     internal Tensor FeaturesOf(Tensor rows) => Options.ConditionWidth > 0 ? rows.narrow(1, 0, Options.InputSize) : rows;

@@ -46,7 +46,7 @@ internal static class ExpectedParameters
         AddLinear(parameters, "encoder.logVar", width, options.LatentSize);
 
         // A module's own parameters come before its submodules' in the state dict.
-        if (options.Likelihood == VaeLikelihood.Gaussian && options.LearnGaussianVariance)
+        if (DistributionRegistry.Likelihood(options).LearnsParameter)
             parameters.Add(("decoder.logVariance", [options.InputSize]));
         width = options.LatentSize + options.ConditionWidth;
         var index = 1;
@@ -73,8 +73,7 @@ internal static class ExpectedParameters
         {
             AddLinear(parameters, $"decoder.layers.fc{index}", width, options.InputSize);
         }
-        if (options.Prior == VaePrior.Vamp)
-            parameters.Add(("prior.pseudoInputs", [options.PseudoInputs, options.InputSize]));
+        parameters.AddRange(DistributionRegistry.PriorParameters(options));
         return parameters;
     }
 

@@ -159,7 +159,8 @@ public static class VaeModelFile
         var source = SourceName(stream, sourceName);
         var contents = ReadContents(stream, source);
         RefuseCustom(contents.Options, source, "VariationalAutoencoder.Load");
-        var model = CreateWithoutTouchingTheGlobalGenerator(contents.Options);
+        var (likelihood, prior) = Distributions(contents, source);
+        var model = CreateWithoutTouchingTheGlobalGenerator(contents.Options, likelihood, prior);
         try
         {
             // A model saved in double precision comes back in double precision.
@@ -261,13 +262,13 @@ public static class VaeModelFile
     /// The fresh weights are overwritten at once, so drawing them must not advance the global generator: a program that
     /// seeds it, loads a model and then samples should get the same samples as one that was handed the model.
     /// </summary>
-    internal static VariationalAutoencoder CreateWithoutTouchingTheGlobalGenerator(VaeOptions options)
+    internal static VariationalAutoencoder CreateWithoutTouchingTheGlobalGenerator(VaeOptions options, DataLikelihood? likelihood = null, LatentPrior? prior = null)
     {
         VaeRuntime.EnsureNativeLibraryLoadable();
         using var state = get_rng_state();
         try
         {
-            return new VariationalAutoencoder(options);
+            return new VariationalAutoencoder(options, likelihood, prior);
         }
         finally
         {
@@ -288,6 +289,12 @@ public static class VaeModelFile
             if (name.Length is 0 or > MaxAttachmentNameLength)
                 throw new ArgumentException(
                     $"An attachment's name must have 1 to {MaxAttachmentNameLength} characters, but '{name}' has {name.Length}.", nameof(attachments));
+        }
+        if (DistributionsAttachment(model) is { } distributions)
+        {
+            if (attachments?.ContainsKey(DistributionRegistry.AttachmentName) == true)
+                throw new ArgumentException($"The attachment name '{DistributionRegistry.AttachmentName}' is the library's own.", nameof(attachments));
+            attachments = new Dictionary<string, string>(attachments ?? new Dictionary<string, string>()) { [DistributionRegistry.AttachmentName] = distributions };
         }
         using var memory = new MemoryStream();
         using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
@@ -323,6 +330,54 @@ public static class VaeModelFile
             }
         }
         return memory.ToArray();
+    }
+
+    // The names of a likelihood and a prior of the caller's own, which loading finds in the registry; null for built-in ones,
+    // whose files stay as they were before distributions were types.
+    private static string? DistributionsAttachment(VariationalAutoencoder model)
+    {
+        var names = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (model.Likelihood.BuiltIn is null)
+        {
+            var name = model.Likelihood.Name;
+            if (!DistributionRegistry.IsLikelihoodRegistered(name))
+                throw new InvalidOperationException(
+                    $"This model's likelihood '{name}' ({model.Likelihood.GetType().Name}) is not registered, so a loaded file could not rebuild it: {DistributionRegistry.HowToRegisterLikelihood(name)}.");
+            names["Likelihood"] = name;
+        }
+        if (model.Prior.BuiltIn is null)
+        {
+            var name = model.Prior.Name;
+            if (!DistributionRegistry.IsPriorRegistered(name))
+                throw new InvalidOperationException(
+                    $"This model's prior '{name}' ({model.Prior.GetType().Name}) is not registered, so a loaded file could not rebuild it: {DistributionRegistry.HowToRegisterPrior(name)}.");
+            names["Prior"] = name;
+        }
+        return names.Count == 0 ? null : JsonSerializer.Serialize(names);
+    }
+
+    // The likelihood and prior a file names in its distributions attachment, from the registry; null for the options' own.
+    private static (DataLikelihood? Likelihood, LatentPrior? Prior) Distributions(FileContents contents, string source)
+    {
+        if (!contents.Attachments.TryGetValue(DistributionRegistry.AttachmentName, out var json)) return (null, null);
+        Dictionary<string, string>? names;
+        try
+        {
+            names = JsonSerializer.Deserialize<Dictionary<string, string>>(json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{source}' names its distributions in JSON that does not parse: {e.Message}", e);
+        }
+        DataLikelihood? likelihood = null;
+        LatentPrior? prior = null;
+        if (names?.TryGetValue("Likelihood", out var likelihoodName) == true)
+            likelihood = DistributionRegistry.CreateLikelihood(likelihoodName, contents.Options)
+                ?? throw new InvalidOperationException($"'{source}' holds a model with the likelihood '{likelihoodName}', which is not registered: {DistributionRegistry.HowToRegisterLikelihood(likelihoodName)}.");
+        if (names?.TryGetValue("Prior", out var priorName) == true)
+            prior = DistributionRegistry.CreatePrior(priorName, contents.Options)
+                ?? throw new InvalidOperationException($"'{source}' holds a model with the prior '{priorName}', which is not registered: {DistributionRegistry.HowToRegisterPrior(priorName)}.");
+        return (likelihood, prior);
     }
 
     private static void WriteFile(Stream stream, byte[] payload)
@@ -370,7 +425,8 @@ public static class VaeModelFile
     /// </summary>
     private static void CheckAgainstArchitecture(FileContents contents, string source)
     {
-        if (contents.Options.Architecture == VaeArchitecture.Custom) return;
+        // Likewise a likelihood's or prior's of the caller's own, which the registry rebuilds.
+        if (contents.Options.Architecture == VaeArchitecture.Custom || contents.Attachments.ContainsKey(DistributionRegistry.AttachmentName)) return;
         var saved = contents.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var expected = ExpectedParameters.Of(contents.Options);
         foreach (var (name, shape) in expected)

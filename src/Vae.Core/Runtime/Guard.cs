@@ -72,13 +72,6 @@ internal static class Guard
                 $"{name} must lie in [0, 1] (Bernoulli targets or probabilities), but its values range from {low:G6} to {high:G6}.", name);
     }
 
-    /// <summary>What the likelihood can model: [0, 1] for Bernoulli, finite values for Gaussian.</summary>
-    public static void Data(Tensor tensor, VaeLikelihood likelihood, string name)
-    {
-        if (likelihood is VaeLikelihood.Bernoulli or VaeLikelihood.ContinuousBernoulli) UnitInterval(tensor, name);
-        else Finite(tensor, name);
-    }
-
     public static void Broadcastable(Tensor x, string xName, Tensor other, string name)
     {
         var xs = x.shape;

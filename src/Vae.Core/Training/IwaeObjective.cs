@@ -34,10 +34,9 @@ internal static class IwaeObjective
         using var s = new ScalarScope();
         var z = epsilon.mul(logVariance.mul(Scalars.Half).exp()).add(mean, Scalars.One);
         var decoded = model.LikelihoodParameters(model.DecoderInput(z, data).reshape(samples * rows, -1));
-        var logVarianceOfX = model.OutputLogVariance(decoded.dtype, decoded.device);
         var target = model.FeaturesOf(data).repeat(samples, 1);
-        var reconstruction = ElboLoss.ReconstructionElementwise(model.Options.Likelihood, decoded, logVarianceOfX, target).sum(1).reshape(samples, rows);
-        var logPrior = model.PriorLogDensity(z);
+        var reconstruction = LogJoint.Reconstruction(model, decoded, target).sum(1).reshape(samples, rows);
+        var logPrior = LogJoint.PriorLogDensity(model, z);
         var logPosterior = epsilon.pow(Scalars.Two).add(logVariance, Scalars.One).add(Scalars.LogTwoPi, Scalars.One).sum(-1).mul(Scalars.MinusHalf);
         var logWeights = beta == 1.0
             ? reconstruction.neg().add(logPrior, Scalars.One).sub(logPosterior)

@@ -40,7 +40,10 @@ internal sealed class TrainingCheckpoint
         ITrainableModel trainable, VariationalAutoencoder? vae, VaeTrainerOptions options, TrainingState state, IReadOnlyList<EpochSummary> history,
         FlatAdam optimizer, Generator shuffle, Generator noise, Dictionary<string, Tensor>? best)
     {
-        header = new Header(vae?.Options, options, state, history.ToList(), best?.Keys.ToList() ?? []) { Model = vae is null ? trainable.Architecture : null };
+        header = new Header(vae?.Options, options, state, history.ToList(), best?.Keys.ToList() ?? []) {
+            Model = vae is null ? trainable.Architecture : null,
+            OwnDistributions = vae is not null && !vae.HasBuiltInDistributions,
+        };
         weights = vae is not null
             ? Serialize(writer => VaeModelFile.Save(vae, writer.BaseStream))
             : Serialize(writer => WeightTable.Write(writer, trainable.Weights));
@@ -281,7 +284,8 @@ internal sealed class TrainingCheckpoint
 
         // A custom model's names (and those of other families) are known only to the model: they are checked against it on restoring.
         if (header.Architecture is null) return;
-        var parameters = header.Architecture.Architecture == VaeArchitecture.Custom
+        // So are those of a likelihood or prior of the caller's own, which the options do not describe.
+        var parameters = header.Architecture.Architecture == VaeArchitecture.Custom || header.OwnDistributions
             ? header.BestWeightNames.ToHashSet(StringComparer.Ordinal)
             : ExpectedParameters.Of(header.Architecture).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -387,5 +391,9 @@ internal sealed class TrainingCheckpoint
         /// <summary>The <see cref="ITrainableModel.Architecture"/> of a model of another family than a VAE (whose <see cref="Architecture"/> is then null).</summary>
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? Model { get; init; }
+
+        /// <summary>True for a VAE with a likelihood or prior of the caller's own, whose parameter names only the model knows.</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+        public bool OwnDistributions { get; init; }
     }
 }

@@ -153,7 +153,7 @@ public sealed partial class VaeTrainer : IDisposable
         if (model is not null)
         {
             Guard.Features(train, model.Options.RowWidth, nameof(train));
-            Guard.Data(model.FeaturesOf(train), model.Options.Likelihood, nameof(train));
+            model.Likelihood.CheckData(model.FeaturesOf(train), nameof(train));
         }
         if (train.shape[0] == 0) throw new ArgumentException("train holds no samples.", nameof(train));
         CheckValidation(validation);
@@ -264,7 +264,7 @@ public sealed partial class VaeTrainer : IDisposable
     {
         if (validation is null || model is null) return;
         Guard.Features(validation, model.Options.RowWidth, nameof(validation));
-        Guard.Data(model.FeaturesOf(validation), model.Options.Likelihood, nameof(validation));
+        model.Likelihood.CheckData(model.FeaturesOf(validation), nameof(validation));
         if (validation.shape[0] == 0) throw new ArgumentException("validation holds no samples.", nameof(validation));
     }
 

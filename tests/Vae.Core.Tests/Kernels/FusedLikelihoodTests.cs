@@ -54,7 +54,7 @@ public sealed class FusedLikelihoodTests(TrainedModelFixture fixture)
         {
             var decoded = model.Decoder.forward(z.reshape(samples * rows, latent)).reshape(samples, rows, features);
             var logVar = model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
-            var expected = TensorAssert.ToDoubles(ElboLoss.ReconstructionElementwise(likelihood, decoded, logVar, targets.expand_as(decoded)).sum(-1).neg());
+            var expected = TensorAssert.ToDoubles(DistributionRegistry.Likelihood(likelihood)!.NegativeLogDensity(decoded, logVar, targets.expand_as(decoded)).sum(-1).neg());
             for (var n = 0; n < expected.Length; n++)
                 actual[n].Should().BeApproximately(expected[n], 2e-5 * Math.Abs(expected[n]) + 1e-4, $"sample {n / rows} of row {n % rows}");
         }

@@ -302,7 +302,7 @@ public sealed unsafe class KernelStressTests
                 using var noGrad = no_grad();
                 var decoded = model.Decoder.forward(z).reshape(samples, rows, features);
                 var logVar = model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
-                var expected = ElboLoss.ReconstructionElementwise(likelihood, decoded, logVar, targets.expand_as(decoded)).sum(-1).neg().reshape(samples * rows);
+                var expected = DistributionRegistry.Likelihood(likelihood)!.NegativeLogDensity(decoded, logVar, targets.expand_as(decoded)).sum(-1).neg().reshape(samples * rows);
                 one.allclose(expected, rtol: 1e-4, atol: 1e-3).Should().BeTrue($"{features}-[{string.Join(", ", hidden)}]-{latent}, {rows} rows x {samples} samples against libtorch");
             }
             foreach (var threads in ThreadCounts)

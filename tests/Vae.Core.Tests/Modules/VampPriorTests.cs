@@ -29,10 +29,10 @@ public sealed class VampPriorTests : IDisposable
         model.state_dict().Keys.Should().Contain("prior.pseudoInputs");
         model.Options.ToString().Should().Be("6-5-2 with a VampPrior of 5");
         var z = randn([2, 3, 2], dtype: ScalarType.Float64, generator: new Generator(1)).mul(2);
-        var actual = TensorAssert.ToDoubles(model.PriorLogDensity(z));
+        var actual = TensorAssert.ToDoubles(model.Prior.LogDensity(z));
 
         using var noGrad = no_grad();
-        var (mean, logVariance) = model.Encoder.forward(model.LearnedPrior!.PseudoInputs.clamp(0, 1));
+        var (mean, logVariance) = model.Encoder.forward(((VampPriorDistribution)model.Prior).Module.PseudoInputs.clamp(0, 1));
         var means = TensorAssert.ToDoubles(mean);
         var logVariances = TensorAssert.ToDoubles(logVariance);
         var codes = TensorAssert.ToDoubles(z);
@@ -64,10 +64,10 @@ public sealed class VampPriorTests : IDisposable
         using var noGrad = no_grad();
         var x = rand([1, 6], dtype: ScalarType.Float64, generator: new Generator(2));
         var (mean, logVariance) = model.Encoder.forward(x);
-        var (priorMean, priorLogVariance) = model.Encoder.forward(model.LearnedPrior!.PseudoInputs.clamp(0, 1));
+        var (priorMean, priorLogVariance) = model.Encoder.forward(((VampPriorDistribution)model.Prior).Module.PseudoInputs.clamp(0, 1));
         var draws = 200_000;
         var z = mean.add(randn([draws, 2], dtype: ScalarType.Float64, generator: new Generator(4)).mul(logVariance.mul(0.5).exp()));
-        var estimates = model.LearnedPrior.KlEstimate(z, mean.expand(draws, 2), logVariance.expand(draws, 2), model.Encoder, Reduction.None);
+        var estimates = model.Prior.KlEstimate(z, mean.expand(draws, 2), logVariance.expand(draws, 2));
 
         // KL(N(m, v) || N(m0, v0)) = 0.5 sum (log v0 - log v + (v + (m - m0)^2) / v0 - 1)
         var closedForm = priorLogVariance.sub(logVariance).add(logVariance.exp().add(mean.sub(priorMean).square()).div(priorLogVariance.exp())).sub(1).sum().mul(0.5).item<double>();
@@ -96,14 +96,14 @@ public sealed class VampPriorTests : IDisposable
         manual_seed(1);
         var options = new VaeOptions { InputSize = 12, HiddenSizes = [10], LatentSize = 2, Prior = VaePrior.Vamp, PseudoInputs = 8 };
         using var model = new VariationalAutoencoder(options);
-        var before = TensorAssert.ToDoubles(model.LearnedPrior!.PseudoInputs);
+        var before = TensorAssert.ToDoubles(((VampPriorDistribution)model.Prior).Module.PseudoInputs);
         using (var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 8, BatchSize = 50, Objective = VaeObjective.Iwae, ImportanceSamples = 3 }))
         {
             trainer.UsesFusedCpuKernels.Should().BeFalse();
             var history = trainer.Fit(data, data).History;
             history[^1].Validation!.Loss.Should().BeLessThan(history[0].Validation!.Loss);
         }
-        TensorAssert.ToDoubles(model.LearnedPrior.PseudoInputs).Should().NotEqual(before, "the pseudo-inputs are learned");
+        TensorAssert.ToDoubles(((VampPriorDistribution)model.Prior).Module.PseudoInputs).Should().NotEqual(before, "the pseudo-inputs are learned");
 
         var path = Path.Combine(directory, "vamp.vae");
         model.Save(path);
@@ -111,7 +111,7 @@ public sealed class VampPriorTests : IDisposable
         loaded.Options.Should().Be(options);
         TensorAssert.Identical(loaded.Sample(5, new Generator(2)), model.Sample(5, new Generator(2))).Should().BeTrue();
         var z = randn(4, 2, generator: new Generator(3));
-        TensorAssert.Identical(loaded.PriorLogDensity(z), model.PriorLogDensity(z)).Should().BeTrue();
+        TensorAssert.Identical(loaded.Prior.LogDensity(z), model.Prior.LogDensity(z)).Should().BeTrue();
 
         var detector = new AnomalyDetector(loaded, threshold: 50);
         detector.Score(data.narrow(0, 0, 4)).Should().OnlyContain(s => double.IsFinite(s));
