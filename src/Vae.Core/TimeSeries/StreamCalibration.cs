@@ -36,7 +36,13 @@ internal sealed class StreamCalibration
     public int SinceResum { get; set; }
 
     /// <summary>The calibrated score of <paramref name="raw"/> against the history before it; then it joins the history.</summary>
-    public double Calibrate(double raw)
+    public double Calibrate(double raw) => Calibrate(raw, raw);
+
+    /// <summary>
+    /// The calibrated score of <paramref name="compared"/> (a short average of the raw scores, say) against the history
+    /// before it; then <paramref name="raw"/> joins the history.
+    /// </summary>
+    public double Calibrate(double raw, double compared)
     {
         var score = 0.0;
         if (Count >= 2)
@@ -44,7 +50,7 @@ internal sealed class StreamCalibration
             var mean = Sum / Count;
             var variance = Math.Max(0, (SumOfSquares / Count) - (mean * mean));
             var deviation = Math.Max(Math.Sqrt(variance), minimumDeviation);
-            score = Math.Clamp(TailProbability.NegativeLog10UpperTail((raw - mean) / deviation) / digits, 0, 1);
+            score = Math.Clamp(TailProbability.NegativeLog10UpperTail((compared - mean) / deviation) / digits, 0, 1);
         }
         if (Count == History.Length)
         {
@@ -72,6 +78,13 @@ internal sealed class StreamCalibration
             }
         }
         return score;
+    }
+
+    /// <summary>Forgets every score (after the model was retrained).</summary>
+    public void Clear()
+    {
+        Count = Next = SinceResum = 0;
+        Sum = SumOfSquares = 0;
     }
 
     /// <summary>The state to save.</summary>

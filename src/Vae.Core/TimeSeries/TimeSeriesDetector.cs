@@ -60,7 +60,7 @@ public sealed class TimeSeriesDetector : IDisposable
     private readonly float[] scratch;
     private readonly float[] reconstruction;
     private readonly float[] newest;
-    private readonly double[] history;
+    private readonly StreamCalibration calibration;
     private readonly double[] recent;
     private float[] inverseVariance;
     private readonly float[] recentPoints;
@@ -72,11 +72,6 @@ public sealed class TimeSeriesDetector : IDisposable
     private long lastTicks;
     private int suppressed;
     private long observed;
-    private int historyCount;
-    private int historyNext;
-    private double historySum;
-    private double historySumOfSquares;
-    private int sinceResum;
     private int recentCount;
     private int recentNext;
 
@@ -98,7 +93,7 @@ public sealed class TimeSeriesDetector : IDisposable
         scratch = new float[windowSize * columns];
         reconstruction = new float[windowSize * columns];
         newest = new float[columns];
-        history = new double[options.CalibrationHistory];
+        calibration = new StreamCalibration(options.CalibrationHistory, MinimumDeviation, options.TailDigits);
         recent = new double[options.ShortAverage];
         inverseVariance = network.LogVariance.Select(v => (float)Math.Exp(-v)).ToArray();
         var kept = options.RetrainEvery > 0 ? options.RetrainPoints * columns : 0;
@@ -471,15 +466,15 @@ public sealed class TimeSeriesDetector : IDisposable
                 throw new InvalidDataException($"{source}: the time-series detector's streaming scores do not match its options.");
             saved.Window.CopyTo(detector.window, 0);
             saved.Missing.CopyTo(detector.missing, 0);
-            saved.History.CopyTo(detector.history, 0);
+            saved.History.CopyTo(detector.calibration.History, 0);
             saved.Recent.CopyTo(detector.recent, 0);
             detector.lastTicks = saved.LastTicks;
             detector.observed = saved.Observed;
-            detector.historyCount = saved.HistoryCount;
-            detector.historyNext = saved.HistoryNext;
-            detector.historySum = saved.HistorySum;
-            detector.historySumOfSquares = saved.HistorySumOfSquares;
-            detector.sinceResum = saved.SinceResum;
+            detector.calibration.Count = saved.HistoryCount;
+            detector.calibration.Next = saved.HistoryNext;
+            detector.calibration.Sum = saved.HistorySum;
+            detector.calibration.SumOfSquares = saved.HistorySumOfSquares;
+            detector.calibration.SinceResum = saved.SinceResum;
             detector.recentCount = saved.RecentCount;
             detector.recentNext = saved.RecentNext;
             detector.suppressed = saved.Suppressed;
@@ -524,12 +519,12 @@ public sealed class TimeSeriesDetector : IDisposable
             Missing = missing,
             LastTicks = lastTicks,
             Observed = observed,
-            History = history,
-            HistoryCount = historyCount,
-            HistoryNext = historyNext,
-            HistorySum = historySum,
-            HistorySumOfSquares = historySumOfSquares,
-            SinceResum = sinceResum,
+            History = calibration.History,
+            HistoryCount = calibration.Count,
+            HistoryNext = calibration.Next,
+            HistorySum = calibration.Sum,
+            HistorySumOfSquares = calibration.SumOfSquares,
+            SinceResum = calibration.SinceResum,
             Recent = recent,
             RecentCount = recentCount,
             RecentNext = recentNext,
@@ -624,8 +619,8 @@ public sealed class TimeSeriesDetector : IDisposable
         Fit(model, flat, columns, points - windowSize + 1, Options, Options.RetrainEpochs, Options.Seed + retrainings);
         network = new WindowNetwork(model);
         inverseVariance = network.LogVariance.Select(v => (float)Math.Exp(-v)).ToArray();
-        historyCount = historyNext = recentCount = recentNext = sinceResum = 0;
-        historySum = historySumOfSquares = 0;
+        recentCount = recentNext = 0;
+        calibration.Clear();
         // The last window of the kept points is the stream's window: scoring them leaves the window as it was.
         WarmCalibration(flat, masks, points);
     }
@@ -689,43 +684,7 @@ public sealed class TimeSeriesDetector : IDisposable
         for (var i = 0; i < recentCount; i++) shortMean += recent[i];
         shortMean /= recentCount;
 
-        var score = 0.0;
-        if (historyCount >= 2)
-        {
-            var mean = historySum / historyCount;
-            var variance = Math.Max(0, (historySumOfSquares / historyCount) - (mean * mean));
-            var deviation = Math.Max(Math.Sqrt(variance), MinimumDeviation);
-            var z = (shortMean - mean) / deviation;
-            score = Math.Clamp(TailProbability.NegativeLog10UpperTail(z) / Options.TailDigits, 0, 1);
-        }
-
-        if (historyCount == history.Length)
-        {
-            var old = history[historyNext];
-            historySum -= old;
-            historySumOfSquares -= old * old;
-        }
-        else
-        {
-            historyCount++;
-        }
-        history[historyNext] = raw;
-        historyNext = (historyNext + 1) % history.Length;
-        historySum += raw;
-        historySumOfSquares += raw * raw;
-        // Running sums drift as values leave them; summing afresh once per history length bounds the drift at O(1) amortised work.
-        if (++sinceResum >= history.Length)
-        {
-            sinceResum = 0;
-            historySum = 0;
-            historySumOfSquares = 0;
-            for (var i = 0; i < historyCount; i++)
-            {
-                historySum += history[i];
-                historySumOfSquares += history[i] * history[i];
-            }
-        }
-        return score;
+        return calibration.Calibrate(raw, shortMean);
     }
 
     private static void Fit(VariationalAutoencoder model, float[] flat, int columns, int windowCount, TimeSeriesDetectorOptions options, int epochs, long seed)
