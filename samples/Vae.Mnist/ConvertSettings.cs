@@ -6,7 +6,7 @@ using Vae.Core;
 namespace Vae.Mnist;
 
 /// <summary>The command line of <c>convert</c>.</summary>
-internal sealed class ConvertSettings : CommandSettings
+internal sealed class ConvertSettings : Vae.Samples.SampleSettings
 {
     [CommandOption("--from <FILE>")]
     [Description("The model to read: .vae (written by a training run), or a PyTorch state dict (.pt, .pth, .safetensors) in any of the three layouts.")]
@@ -35,9 +35,6 @@ internal sealed class ConvertSettings : CommandSettings
     [Description("Replace --to if it exists.")]
     public bool Overwrite { get; init; }
 
-    [CommandOption("--verbose")]
-    [Description("Show stack traces of errors.")]
-    public bool Verbose { get; init; }
 
     public PyTorchLayout ParsedLayout => Layout.ToLowerInvariant() switch
     {

@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 namespace Vae.Mnist;
 
 /// <summary>The command line of <c>evaluate</c>.</summary>
-internal sealed class EvaluateSettings : CommandSettings
+internal sealed class EvaluateSettings : Vae.Samples.SampleSettings
 {
     [CommandOption("--model <FILE>")]
     [Description("A model file written by a training run (e.g. vae-output/model.vae), or a PyTorch state dict (.pt, .pth, .safetensors) in the Vae, tutorial or pytorch/examples layout.")]
@@ -33,15 +33,12 @@ internal sealed class EvaluateSettings : CommandSettings
     [Description("Print one JSON object (test_elbo, test_negative_elbo_at_mean, test_nll_iwae, k, ...) as the last line of output.")]
     public bool Json { get; init; }
 
-    [CommandOption("--verbose")]
-    [Description("Show stack traces of errors.")]
-    public bool Verbose { get; init; }
 
     public override ValidationResult Validate()
     {
         if (string.IsNullOrWhiteSpace(Model)) return ValidationResult.Error("--model is required: the model file to evaluate.");
         if (K <= 0) return ValidationResult.Error($"-k must be at least 1, but was {K}.");
-        if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
+        if (ThreadsError(Threads) is { } threadsError) return threadsError;
         return ValidationResult.Success();
     }
 }

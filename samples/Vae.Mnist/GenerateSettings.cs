@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 namespace Vae.Mnist;
 
 /// <summary>The command line of <c>generate</c>.</summary>
-internal sealed class GenerateSettings : CommandSettings
+internal sealed class GenerateSettings : Vae.Samples.SampleSettings
 {
     [CommandOption("--model <FILE>")]
     [Description("A model file written by a training run (e.g. vae-output/model.vae).")]
@@ -37,9 +37,6 @@ internal sealed class GenerateSettings : CommandSettings
     [Description("Print one JSON object (count, batch size, files, peak working set) as the last line of output.")]
     public bool Json { get; init; }
 
-    [CommandOption("--verbose")]
-    [Description("Show stack traces of errors.")]
-    public bool Verbose { get; init; }
 
     public override ValidationResult Validate()
     {

@@ -7,7 +7,7 @@ using Vae.Samples;
 namespace Vae.Mnist;
 
 /// <summary>The command line of a training run.</summary>
-internal sealed class TrainSettings : CommandSettings
+internal sealed class TrainSettings : Vae.Samples.SampleSettings
 {
     [CommandOption("--data <DIR>")]
     [Description("Folder with the four MNIST files (train-images-idx3-ubyte[[.gz]], ...), e.g. the full 60,000/10,000 set. Default: the 10,000 digits shipped with the sample.")]
@@ -96,9 +96,6 @@ internal sealed class TrainSettings : CommandSettings
     [Description("Print one JSON object with the run's figures as the last line of output.")]
     public bool Json { get; init; }
 
-    [CommandOption("--verbose")]
-    [Description("Show stack traces of errors.")]
-    public bool Verbose { get; init; }
 
     [CommandOption("--conditional")]
     [Description("Condition the encoder and decoder on the digit's label (a conditional VAE): the generate command then draws the digit asked for.")]
@@ -165,7 +162,7 @@ internal sealed class TrainSettings : CommandSettings
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) return ValidationResult.Error($"--lr must be positive, but was {LearningRate}.");
         if (!(Beta >= 0) || double.IsInfinity(Beta)) return ValidationResult.Error($"--beta must be non-negative, but was {Beta}.");
         if (Warmup < 0) return ValidationResult.Error($"--warmup must not be negative, but was {Warmup}.");
-        if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
+        if (ThreadsError(Threads) is { } threadsError) return threadsError;
         if (TensorBoard is not null && string.IsNullOrWhiteSpace(TensorBoard)) return ValidationResult.Error("--tensorboard must name a folder.");
         if (Data is not null && Download is not null) return ValidationResult.Error("--data and --download both name the data: give one.");
         if (Resume && Overwrite) return ValidationResult.Error("--resume continues the run in --output and --overwrite replaces it: give one.");
