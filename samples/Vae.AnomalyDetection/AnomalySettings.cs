@@ -6,7 +6,7 @@ using Vae.Core;
 namespace Vae.AnomalyDetection;
 
 /// <summary>The command line of a hold-out experiment.</summary>
-internal sealed class AnomalySettings : CommandSettings
+internal sealed class AnomalySettings : Vae.Samples.SampleSettings
 {
     [CommandOption("--holdout <DIGIT>")]
     [Description("The digit (0-9) left out of training, whose test digits are the anomalies. Default: each of the ten in turn.")]
@@ -62,9 +62,6 @@ internal sealed class AnomalySettings : CommandSettings
     [Description("Print one JSON object with the figures as the last line of output.")]
     public bool Json { get; init; }
 
-    [CommandOption("--verbose")]
-    [Description("Show stack traces of errors.")]
-    public bool Verbose { get; init; }
 
     public AnomalyScoreKind ScoreKind => Score.Trim().ToLowerInvariant() switch
     {
@@ -84,7 +81,7 @@ internal sealed class AnomalySettings : CommandSettings
         if (Holdout is < 0 or > 9) return ValidationResult.Error($"--holdout must be a digit 0-9, but was {Holdout}.");
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
         if (Arch.ToLowerInvariant() is not ("mlp" or "conv")) return ValidationResult.Error($"--arch must be mlp or conv, but was '{Arch}'.");
-        if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
+        if (ThreadsError(Threads) is { } threadsError) return threadsError;
         var scoreCheck = ScoreOptions.Validate(Score, K);
         if (!scoreCheck.Successful) return scoreCheck;
         if (!(Percentile is >= 0 and <= 100)) return ValidationResult.Error($"--percentile must lie in [0, 100], but was {Percentile}.");

@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 namespace Vae.AnomalyDetection;
 
 /// <summary>The command line of <c>score</c>: a saved tabular model applied to the rows of a CSV file.</summary>
-internal sealed class ScoreSettings : CommandSettings
+internal sealed class ScoreSettings : Vae.Samples.SampleSettings
 {
     [CommandOption("--model <FILE>")]
     [Description("A model saved by the tabular command (tabular-output/model.vae), with its preprocessing and threshold.")]
@@ -28,9 +28,6 @@ internal sealed class ScoreSettings : CommandSettings
     [Description("Print one JSON object with the counts as the last line of output.")]
     public bool Json { get; init; }
 
-    [CommandOption("--verbose")]
-    [Description("Show stack traces of errors.")]
-    public bool Verbose { get; init; }
 
     public override ValidationResult Validate()
     {

@@ -7,7 +7,7 @@ using Vae.Core.Data;
 namespace Vae.AnomalyDetection;
 
 /// <summary>The command line of the tabular experiment: which table, which rows are normal, the model and its training.</summary>
-internal sealed class TabularSettings : CommandSettings
+internal sealed class TabularSettings : Vae.Samples.SampleSettings
 {
     /// <summary>The value of the shipped table's label column that marks its normal rows.</summary>
     public const string ShippedNormal = "benign";
@@ -104,9 +104,6 @@ internal sealed class TabularSettings : CommandSettings
     [Description("Print one JSON object with the figures as the last line of output.")]
     public bool Json { get; init; }
 
-    [CommandOption("--verbose")]
-    [Description("Show stack traces of errors.")]
-    public bool Verbose { get; init; }
 
     /// <summary>True when no table was named: the shipped breast-cancer table is used.</summary>
     public bool UsesShippedTable => Csv is null && Train is null;
@@ -143,7 +140,7 @@ internal sealed class TabularSettings : CommandSettings
         if (BatchSize <= 0) return ValidationResult.Error($"--batch must be at least 1, but was {BatchSize}.");
         if (Hidden is <= 0) return ValidationResult.Error($"--hidden must be at least 1, but was {Hidden}.");
         if (Latent is <= 0) return ValidationResult.Error($"--latent must be at least 1, but was {Latent}.");
-        if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
+        if (ThreadsError(Threads) is { } threadsError) return threadsError;
         var scoreCheck = ScoreOptions.Validate(Score, K);
         if (!scoreCheck.Successful) return scoreCheck;
         if (!(Percentile is >= 0 and <= 100)) return ValidationResult.Error($"--percentile must lie in [0, 100], but was {Percentile}.");
