@@ -36,10 +36,8 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     private readonly ConvLayer[] deconvolutions;
     private readonly int inputSize;
     private readonly int latentSize;
-    private readonly VaeLikelihood likelihood;
-    private readonly float fixedLogVariance;
-    private readonly float* outputLogVariance;
-    private readonly float* outputLogVarianceGradient;
+    private readonly FusedOutput output;
+    private readonly FusedVariance variance;
     private int columns;
     private NativeArena? arena;
     private float* gathered;
@@ -132,17 +130,14 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         mean = LayerOf(model.Encoder.MeanHead);
         logVar = LayerOf(model.Encoder.LogVarianceHead);
         decoderLayers = model.Decoder.FullyConnectedLayers.Select(LayerOf).ToArray();
-        likelihood = options.Likelihood;
-        fixedLogVariance = (float)Math.Log(options.GaussianVariance);
-        if (model.Decoder.LogVariance is { } learned)
-        {
-            var learnedOffset = OffsetOf(learned);
-            outputLogVariance = weights + learnedOffset;
-            outputLogVarianceGradient = gradients + learnedOffset;
-        }
+        output = model.Likelihood.Fused!;
+        var learnedOffset = model.Decoder.LogVariance is { } learned ? OffsetOf(learned) : -1;
+        variance = learnedOffset < 0
+            ? new FusedVariance((float)Math.Log(options.GaussianVariance), null, null)
+            : new FusedVariance(0, weights + learnedOffset, gradients + learnedOffset);
         var dense = encoderLayers.Append(mean).Append(logVar).Concat(decoderLayers).Sum(l => (long)l.Inputs * l.Outputs + l.Outputs);
         var convolutional = convolutions.Concat(deconvolutions).Sum(l => (long)l.InChannels * l.OutChannels * Kernel + l.OutChannels);
-        var known = dense + convolutional + (outputLogVariance is null ? 0 : inputSize);
+        var known = dense + convolutional + (variance.LogVariances is null ? 0 : inputSize);
         var flattened = convolutions[^1].OutFeatures;
         CoversEveryParameter = known == total && known == model.parameters().Sum(p => p.numel())
             && (encoderLayers.Length == 0 ? mean.Inputs : encoderLayers[0].Inputs) == flattened
@@ -153,14 +148,14 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     private bool CoversEveryParameter { get; }
 
     /// <summary>
-    /// A fused step for the convolutional <paramref name="model"/> when <see cref="FusedMlpStep.Check"/> allows one
+    /// A fused step for the convolutional <paramref name="model"/> when <see cref="FusedStepPolicy.Check"/> allows one
     /// and the model is built as the step expects, else null.
     /// </summary>
     public static FusedConvStep? TryCreate(VariationalAutoencoder model, VaeTrainerOptions options, Tensor flatParameters, Tensor flatGradients)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Options.Architecture != VaeArchitecture.Convolutional
-            || !FusedMlpStep.Check(model.Options, options, flatParameters.device_type, flatParameters.dtype).IsEligible
+            || !FusedStepPolicy.Check(model.Options, options, flatParameters.device_type, flatParameters.dtype).IsEligible
             || !IsReluConvolutional(model))
             return null;
         var step = new FusedConvStep(model, flatParameters, flatGradients);
@@ -391,7 +386,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         }
         PhaseEnded?.Invoke(3);
 
-        var reconstruction = OutputLossAndGradient(deconvolutionT[^1], inputT, rows, padded, threads);
+        var reconstruction = output.LossAndGradient(deconvolutionT[^1], inputT, inputSize, rows, padded, threads, lossScratch, lossBlockSums, variance);
         var kl = KlDivergence(rows, padded);
         PhaseEnded?.Invoke(4);
         return (reconstruction, kl);
@@ -672,36 +667,6 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         }
     }
 
-    // The reconstruction term summed over the batch, with its gradient written over the decoder's output, in blocks
-    // of feature rows added in block order (as FusedMlpStep does).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double OutputLossAndGradient(float* outputT, float* targetT, int rows, int padded, int threads)
-    {
-        var blockRows = FusedMlpStep.LossBlockRows(padded);
-        var blocks = (inputSize + blockRows - 1) / blockRows;
-        var workers = Math.Min(threads, FusedMlpStep.MaxLossParts);
-        var parts = KernelThreads.PartsFor(blocks, workers);
-        var (output, targets) = ((nint)outputT, (nint)targetT);
-        KernelThreads.Run(parts, workers, (part, worker) =>
-        {
-            var scratch = lossScratch + (nint)worker * 2 * blockRows * padded;
-            for (var block = blocks * part / parts; block < blocks * (part + 1) / parts; block++)
-            {
-                var firstRow = block * blockRows;
-                var rowCount = Math.Min(blockRows, inputSize - firstRow);
-                lossBlockSums[block] = likelihood switch
-                {
-                    VaeLikelihood.Bernoulli => FusedMlpStep.BernoulliBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, scratch),
-                    VaeLikelihood.Gaussian => FusedMlpStep.GaussianBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, outputLogVariance, fixedLogVariance, outputLogVarianceGradient),
-                    _ => throw new UnreachableException($"Check admits no {likelihood} likelihood."),
-                };
-            }
-        });
-        var total = 0.0;
-        for (var block = 0; block < blocks; block++) total += lossBlockSums[block];
-        return total;
-    }
-
     // KL(q || N(0, I)) = -0.5 sum(1 + logvar - mean^2 - exp(logvar)), with exp(logvar) = std^2.
     private double KlDivergence(int rows, int padded)
     {
@@ -759,7 +724,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         var transposeFloats = products.Max(p => TransposesY(p.R, p.S, (nint)p.Q) ? p.S * p.Q : p.R * p.Q);
         var productFloats = products.Max(p => TransposesY(p.R, p.S, (nint)p.Q) ? 0 : (long)p.R * p.S);
         var blockFloats = MaxScratchWorkers * convolutions.Max(l => (long)l.InChannels * Kernel * BlockPixels(l, padded) * padded);
-        var lossFloats = (long)FusedMlpStep.MaxLossParts * 2 * FusedMlpStep.LossBlockRows(padded) * padded;
+        var lossFloats = FusedOutput.LossScratchFloats(padded);
         var total = 2L * inputSize * padded + convolutionWidths.Sum() + encoderWidths.Sum() + 5 * latent + decoderWidths.Sum()
             + deconvolutionWidths.Sum() + 2 * widest + columnFloats + blockFloats + transposeFloats + productFloats + lossFloats + latent;
         var buffers = new NativeArena(total);
@@ -782,7 +747,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         transposed = buffers.Take(transposeFloats);
         productScratch = buffers.Take(Math.Max(productFloats, 1));
         lossScratch = buffers.Take(lossFloats);
-        lossBlockSums = new double[(inputSize + FusedMlpStep.LossBlockRows(padded) - 1) / FusedMlpStep.LossBlockRows(padded)];
+        lossBlockSums = new double[FusedOutput.LossBlocks(inputSize, padded)];
         elementwise = buffers.Take(latent);
         columns = padded;
     }

@@ -18,7 +18,6 @@ internal sealed unsafe class FusedLikelihood : IDisposable
 {
     // Samples decoded together: the 784 x 256 logits (800 KiB) stay in a core's L2 cache.
     private const int TileColumns = 256;
-    private const int BlockRows = 8;
     // Threads sharing a tile's columns, each with its own scratch.
     private const int MaxParts = 8;
 
@@ -32,9 +31,8 @@ internal sealed unsafe class FusedLikelihood : IDisposable
     private readonly float* targetsT;
     private readonly float* sums;
     private readonly float* scratch;
-    private readonly VaeLikelihood likelihood;
-    private readonly float fixedLogVariance;
-    private readonly float* logVariances;
+    private readonly FusedOutput kernel;
+    private readonly FusedVariance variance;
 
     private FusedLikelihood(VariationalAutoencoder model)
     {
@@ -45,12 +43,12 @@ internal sealed unsafe class FusedLikelihood : IDisposable
             .Select(l => new DenseLayer(NativeTensor.Floats(l.weight!), NativeTensor.Floats(l.bias!), null, null, (int)l.in_features, (int)l.out_features))
             .ToArray();
 
-        likelihood = options.Likelihood;
-        fixedLogVariance = (float)Math.Log(options.GaussianVariance);
-        if (model.Decoder.LogVariance is { } learned) logVariances = NativeTensor.Floats(learned);
+        kernel = model.Likelihood.Fused!;
+        variance = new FusedVariance((float)Math.Log(options.GaussianVariance),
+            model.Decoder.LogVariance is { } learned ? NativeTensor.Floats(learned) : null, gradients: null);
 
         long total = (long)latentSize * TileColumns + layers.Sum(l => (long)l.Outputs) * TileColumns
-            + 2L * inputSize * TileColumns + TileColumns + (long)MaxParts * 2 * BlockRows * TileColumns;
+            + 2L * inputSize * TileColumns + TileColumns + (long)MaxParts * 2 * FusedOutput.ColumnBlockRows * TileColumns;
         arena = new NativeArena(total);
         latentT = arena.Take((long)latentSize * TileColumns);
         activations = new float*[layers.Length];
@@ -58,7 +56,7 @@ internal sealed unsafe class FusedLikelihood : IDisposable
         targetRows = arena.Take((long)inputSize * TileColumns);
         targetsT = arena.Take((long)inputSize * TileColumns);
         sums = arena.Take(TileColumns);
-        scratch = arena.Take((long)MaxParts * 2 * BlockRows * TileColumns);
+        scratch = arena.Take((long)MaxParts * 2 * FusedOutput.ColumnBlockRows * TileColumns);
     }
 
     /// <summary>
@@ -67,7 +65,7 @@ internal sealed unsafe class FusedLikelihood : IDisposable
     /// </summary>
     public static FusedLikelihood? TryCreate(VariationalAutoencoder model)
     {
-        if (!Sgemm.IsSupported || !model.HasBuiltInDistributions || !FusedMlpStep.CheckNetwork(model.Options).IsEligible || !FusedMlpStep.IsReluMlp(model))
+        if (!Sgemm.IsSupported || !model.HasBuiltInDistributions || !FusedStepPolicy.CheckNetwork(model.Options).IsEligible || !FusedStepPolicy.IsReluMlp(model))
             return null;
         var first = model.parameters().First();
         if (first.device_type != DeviceType.CPU || first.dtype != ScalarType.Float32 || model.parameters().Any(p => !p.is_contiguous()))
@@ -119,17 +117,8 @@ internal sealed unsafe class FusedLikelihood : IDisposable
             {
                 var firstColumn = vectors * part / parts * 16;
                 var partWidth = vectors * (part + 1) / parts * 16 - firstColumn;
-                switch (likelihood)
-                {
-                    case VaeLikelihood.Bernoulli:
-                        SumColumns((float*)decoded, (float*)targetValues, broadcast, inputSize, columns, firstColumn, partWidth, sums, scratch + (nint)worker * 2 * BlockRows * TileColumns);
-                        break;
-                    case VaeLikelihood.Gaussian:
-                        SumGaussianColumns((float*)decoded, (float*)targetValues, broadcast, columns, firstColumn, partWidth);
-                        break;
-                    default:
-                        throw new UnreachableException($"TryCreate admits no {likelihood} likelihood.");
-                }
+                kernel.SumLogDensity((float*)decoded, (float*)targetValues, broadcast, inputSize, columns, firstColumn, partWidth,
+                    sums, scratch + (nint)worker * 2 * FusedOutput.ColumnBlockRows * TileColumns, variance);
             });
             new ReadOnlySpan<float>(sums, width).CopyTo(new Span<float>(output + first, width));
         }
@@ -139,55 +128,4 @@ internal sealed unsafe class FusedLikelihood : IDisposable
     }
 
     public void Dispose() => arena.Dispose();
-
-    // sums[c] = -0.5 sum over features f of ((x_f - mean_fc)^2 / v_f + log v_f + log 2 pi), f in order.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void SumGaussianColumns(float* meansT, float* targets, bool broadcast, int stride, int firstColumn, int width)
-    {
-        new Span<float>(sums + firstColumn, width).Clear();
-        for (var f = 0; f < inputSize; f++)
-        {
-            var logVariance = logVariances is null ? fixedLogVariance : logVariances[f];
-            var precision = Vector256.Create(MathF.Exp(-logVariance));
-            var constant = Vector256.Create((float)(logVariance + 2 * GaussianDensity.HalfLogTwoPi));
-            var half = Vector256.Create(-0.5f);
-            var row = meansT + (nint)f * stride + firstColumn;
-            var targetRow = targets + (nint)f * stride + firstColumn;
-            var scalarTarget = broadcast ? Vector256.Create(targets[f]) : default;
-            for (var j = 0; j < width; j += 8)
-            {
-                var difference = (broadcast ? scalarTarget : Vector256.Load(targetRow + j)) - Vector256.Load(row + j);
-                var term = (difference * difference * precision + constant) * half;
-                (Vector256.Load(sums + firstColumn + j) + term).Store(sums + firstColumn + j);
-            }
-        }
-    }
-
-    // sums[c] = sum over features f of x_f l_fc - softplus(l_fc) for columns firstColumn .. + width, f in order.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SumColumns(float* logitsT, float* targets, bool broadcast, int featureRows, int stride, int firstColumn, int width, float* sums, float* scratch)
-    {
-        new Span<float>(sums + firstColumn, width).Clear();
-        var exps = scratch;
-        var logs = scratch + BlockRows * width;
-        for (var f0 = 0; f0 < featureRows; f0 += BlockRows)
-        {
-            var blockRows = Math.Min(BlockRows, featureRows - f0);
-            Softplus.Tails(logitsT + (nint)f0 * stride + firstColumn, blockRows, width, stride, exps, logs);
-            for (var r = 0; r < blockRows; r++)
-            {
-                var row = logitsT + (nint)(f0 + r) * stride + firstColumn;
-                var targetRow = targets + (nint)(f0 + r) * stride + firstColumn;
-                var scalarTarget = broadcast ? Vector256.Create(targets[f0 + r]) : default;
-                for (var j = 0; j < width; j += 8)
-                {
-                    var l = Vector256.Load(row + j);
-                    var x = broadcast ? scalarTarget : Vector256.Load(targetRow + j);
-                    // x l - softplus(l), softplus(l) = max(l, 0) + log(1 + exp(-|l|))
-                    var term = x * l - Vector256.Max(l, Vector256<float>.Zero) - Vector256.Load(logs + r * width + j);
-                    (Vector256.Load(sums + firstColumn + j) + term).Store(sums + firstColumn + j);
-                }
-            }
-        }
-    }
 }

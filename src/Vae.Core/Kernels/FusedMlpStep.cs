@@ -31,10 +31,8 @@ internal sealed unsafe class FusedMlpStep : IFusedStep
     private readonly int inputSize;
     private readonly int latentSize;
     private readonly int widest;
-    private readonly VaeLikelihood likelihood;
-    private readonly float fixedLogVariance;
-    private readonly float* outputLogVariance;
-    private readonly float* outputLogVarianceGradient;
+    private readonly FusedOutput output;
+    private readonly FusedVariance variance;
     private int columns;
     private NativeArena? arena;
     private float* gathered;
@@ -90,16 +88,13 @@ internal sealed unsafe class FusedMlpStep : IFusedStep
         logVar = LayerOf(model.Encoder.LogVarianceHead);
         decoderLayers = model.Decoder.FullyConnectedLayers.Select(LayerOf).ToArray();
         widest = Math.Max(Math.Max(inputSize, latentSize), options.HiddenSizes.DefaultIfEmpty(0).Max());
-        likelihood = options.Likelihood;
-        fixedLogVariance = (float)Math.Log(options.GaussianVariance);
-        if (model.Decoder.LogVariance is { } learned)
-        {
-            var learnedOffset = OffsetOf(learned);
-            outputLogVariance = weights + learnedOffset;
-            outputLogVarianceGradient = gradients + learnedOffset;
-        }
+        output = model.Likelihood.Fused!;
+        var learnedOffset = model.Decoder.LogVariance is { } learned ? OffsetOf(learned) : -1;
+        variance = learnedOffset < 0
+            ? new FusedVariance((float)Math.Log(options.GaussianVariance), null, null)
+            : new FusedVariance(0, weights + learnedOffset, gradients + learnedOffset);
         var layers = encoderLayers.Append(mean).Append(logVar).Concat(decoderLayers);
-        var known = layers.Sum(l => (long)l.Inputs * l.Outputs + l.Outputs) + (outputLogVariance is null ? 0 : inputSize);
+        var known = layers.Sum(l => (long)l.Inputs * l.Outputs + l.Outputs) + (variance.LogVariances is null ? 0 : inputSize);
         CoversEveryParameter = known == total && known == model.parameters().Sum(p => p.numel());
     }
 
@@ -107,117 +102,19 @@ internal sealed unsafe class FusedMlpStep : IFusedStep
     private bool CoversEveryParameter { get; }
 
     /// <summary>
-    /// Whether the step implements training a model of <paramref name="architecture"/> with <paramref name="options"/>
-    /// whose parameters are <paramref name="dtype"/> on <paramref name="device"/> on this processor, and if not, why.
-    /// </summary>
-    /// <remarks>
-    /// An allow-list of what the fused steps implement (this one and <see cref="FusedConvStep"/>): an MLP of fully
-    /// connected layers, or the built-in convolutional networks, with ReLU (no dropout, no layer normalization, not the
-    /// caller's own networks), any sizes, the likelihoods listed, the plain KL term with any beta. Every option of <see cref="VaeOptions"/> and
-    /// <see cref="VaeTrainerOptions"/> is classified by FusedStepEligibilityTests as covered here, making the step
-    /// ineligible, or irrelevant to it, so a new option cannot be trained through the step before it is classified.
-    /// </remarks>
-    internal static FusedStepEligibility Check(VaeOptions architecture, VaeTrainerOptions options, DeviceType device, ScalarType dtype)
-    {
-        ArgumentNullException.ThrowIfNull(architecture);
-        ArgumentNullException.ThrowIfNull(options);
-        if (!options.UseFusedCpuKernels)
-            return FusedStepEligibility.Ineligible($"{nameof(VaeTrainerOptions.UseFusedCpuKernels)} is false");
-        if (!Sgemm.IsSupported)
-            return FusedStepEligibility.Ineligible("the processor has neither AVX-512 nor AVX2 with FMA");
-        if (device != DeviceType.CPU)
-            return FusedStepEligibility.Ineligible($"the parameters are on {device}, not the CPU");
-        if (dtype != ScalarType.Float32)
-            return FusedStepEligibility.Ineligible($"the parameters are {dtype}, not float32");
-        var network = CheckNetwork(architecture, convolutional: true);
-        if (!network.IsEligible) return network;
-        if (options.Objective != VaeObjective.Elbo)
-            return FusedStepEligibility.Ineligible($"the objective is {options.Objective}: the step implements the ELBO only");
-        if (options.FreeBits != 0)
-            return FusedStepEligibility.Ineligible($"{nameof(VaeTrainerOptions.FreeBits)} is {options.FreeBits}: the step implements the plain KL term");
-        return FusedStepEligibility.Eligible;
-    }
-
-    /// <summary>
-    /// Whether the kernels implement the networks <paramref name="architecture"/> describes (what the step and
-    /// <see cref="FusedLikelihood"/> share): an unconditional MLP with ReLU, without dropout or layer normalization, with
-    /// a likelihood listed here and the standard normal prior.
-    /// </summary>
-    /// <param name="architecture">The model's options.</param>
-    /// <param name="convolutional">
-    /// Whether the convolutional architecture is implemented too (by <see cref="FusedConvStep"/>: the training step
-    /// has it, the fused likelihood not yet).
-    /// </param>
-    internal static FusedStepEligibility CheckNetwork(VaeOptions architecture, bool convolutional = false)
-    {
-        if (architecture.Architecture != VaeArchitecture.Mlp && !(convolutional && architecture.Architecture == VaeArchitecture.Convolutional))
-            return FusedStepEligibility.Ineligible($"the architecture is {architecture.Architecture}: the kernels implement {(convolutional ? "an MLP and the built-in convolutional networks" : "an MLP")} only");
-        switch (architecture.Likelihood)
-        {
-            case VaeLikelihood.Bernoulli:
-            case VaeLikelihood.Gaussian:
-                break;
-            default:
-                return FusedStepEligibility.Ineligible($"the step does not implement the {architecture.Likelihood} likelihood");
-        }
-        if (architecture.Activation != VaeActivation.ReLU)
-            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.Activation)} is {architecture.Activation}: the step implements ReLU only");
-        if (architecture.InputDropout != 0)
-            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.InputDropout)} is {architecture.InputDropout}: the step implements no dropout");
-        if (architecture.HiddenDropout != 0)
-            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.HiddenDropout)} is {architecture.HiddenDropout}: the step implements no dropout");
-        if (architecture.LayerNormalization)
-            return FusedStepEligibility.Ineligible($"{nameof(VaeOptions.LayerNormalization)} is on: the step implements no layer normalization");
-        if (architecture.Prior != VaePrior.Standard)
-            return FusedStepEligibility.Ineligible($"the prior is {architecture.Prior}: the step implements the closed-form KL of N(0, I) only");
-        if (architecture.ConditionWidth != 0)
-            return FusedStepEligibility.Ineligible("the model is conditional: the step implements an unconditional MLP only");
-        return FusedStepEligibility.Eligible;
-    }
-
-    /// <summary>
-    /// A fused step for <paramref name="model"/> when <see cref="Check"/> allows one and the model is built as the step
+    /// A fused step for <paramref name="model"/> when <see cref="FusedStepPolicy.Check"/> allows one and the model is built as the step
     /// expects, else null.
     /// </summary>
     public static FusedMlpStep? TryCreate(VariationalAutoencoder model, VaeTrainerOptions options, Tensor flatParameters, Tensor flatGradients)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Options.Architecture != VaeArchitecture.Mlp
-            || !Check(model.Options, options, flatParameters.device_type, flatParameters.dtype).IsEligible || !IsReluMlp(model))
+            || !FusedStepPolicy.Check(model.Options, options, flatParameters.device_type, flatParameters.dtype).IsEligible || !FusedStepPolicy.IsReluMlp(model))
             return null;
         var step = new FusedMlpStep(model, flatParameters, flatGradients);
         if (step.CoversEveryParameter) return step;
         step.Dispose();
         return null;
-    }
-
-    /// <summary>
-    /// Whether the model is made of nothing but the fully connected layers the fused kernels read, ReLUs, and the
-    /// containers that hold them: a module its options do not describe, such as a dropout, leaves the kernels out
-    /// rather than ignored.
-    /// </summary>
-    internal static bool IsReluMlp(VariationalAutoencoder model)
-    {
-        var encoder = model.Encoder;
-        var decoder = model.Decoder;
-        var layers = encoder.HiddenLayers.Append(encoder.MeanHead).Append(encoder.LogVarianceHead).Concat(decoder.FullyConnectedLayers).ToHashSet(ReferenceEqualityComparer.Instance);
-        var relus = 0;
-        foreach (var module in model.modules())
-        {
-            switch (module)
-            {
-                case Linear linear when linear.bias is not null && layers.Remove(linear):
-                    break;
-                case ReLU:
-                    relus++;
-                    break;
-                case VariationalAutoencoder or Encoder or Decoder or Sequential:
-                    break;
-                default:
-                    return false;
-            }
-        }
-        return layers.Count == 0 && relus == encoder.HiddenLayers.Count + decoder.FullyConnectedLayers.Count - 1;
     }
 
     /// <summary>
@@ -393,7 +290,7 @@ internal sealed unsafe class FusedMlpStep : IFusedStep
         PhaseEnded?.Invoke(3);
 
         // Loss, and its gradient with respect to the decoder's output in place of that output.
-        var reconstruction = OutputLossAndGradient(decoderT[^1], inputT, rows, padded, threads);
+        var reconstruction = output.LossAndGradient(decoderT[^1], inputT, inputSize, rows, padded, threads, lossScratch, lossBlockSums, variance);
         var kl = KlDivergence(rows, padded);
         PhaseEnded?.Invoke(4);
         return (reconstruction, kl);
@@ -498,109 +395,6 @@ internal sealed unsafe class FusedMlpStep : IFusedStep
         return rowMajor;
     }
 
-    // The reconstruction term summed over the batch, with its gradient written over the decoder's output: for Bernoulli,
-    // softplus(l) - x l (binary cross-entropy on logits) and sigmoid(l) - x; for Gaussian, the negative log density and
-    // (mean - x) / variance (and the learned log-variances' gradients). In blocks of feature rows small enough for the
-    // passes of exp and log to stay in the L1 cache, the blocks shared out among the threads; each block's sum is kept
-    // and the sums added in block order, whatever the thread count.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double OutputLossAndGradient(float* outputT, float* targetT, int rows, int padded, int threads)
-    {
-        var blockRows = LossBlockRows(padded);
-        var blocks = (inputSize + blockRows - 1) / blockRows;
-        var workers = Math.Min(threads, MaxLossParts);
-        var parts = KernelThreads.PartsFor(blocks, workers);
-        var (output, targets) = ((nint)outputT, (nint)targetT);
-        KernelThreads.Run(parts, workers, (part, worker) =>
-        {
-            var scratch = lossScratch + (nint)worker * 2 * blockRows * padded;
-            for (var block = blocks * part / parts; block < blocks * (part + 1) / parts; block++)
-            {
-                var firstRow = block * blockRows;
-                var rowCount = Math.Min(blockRows, inputSize - firstRow);
-                lossBlockSums[block] = likelihood switch
-                {
-                    VaeLikelihood.Bernoulli => BernoulliBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, scratch),
-                    VaeLikelihood.Gaussian => GaussianBlock((float*)output, (float*)targets, firstRow, rowCount, rows, padded, outputLogVariance, fixedLogVariance, outputLogVarianceGradient),
-                    _ => throw new UnreachableException($"Check admits no {likelihood} likelihood."),
-                };
-            }
-        });
-        var total = 0.0;
-        for (var block = 0; block < blocks; block++) total += lossBlockSums[block];
-        return total;
-    }
-
-    // 0.5 ((x - mean)^2 / v + log v + log 2 pi) per element, v fixed or learned per feature, as ElboLoss computes it.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    // Also the convolutional step's: its output layer is laid out the same way, feature-major with the batch padded.
-    internal static double GaussianBlock(float* meanT, float* targetT, int firstRow, int rowCount, int rows, int padded,
-        float* outputLogVariance, float fixedLogVariance, float* outputLogVarianceGradient)
-    {
-        var wholeVectors = rows / 8 * 8;
-        var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(rows - wholeVectors)).AsSingle();
-        var total = 0.0;
-        for (var f = firstRow; f < firstRow + rowCount; f++)
-        {
-            var logVariance = outputLogVariance is null ? fixedLogVariance : outputLogVariance[f];
-            var precision = Vector256.Create(MathF.Exp(-logVariance));
-            var squares = Vector256<float>.Zero;
-            var means = meanT + (nint)f * padded;
-            var targets = targetT + (nint)f * padded;
-            for (var column = 0; column < padded; column += 8)
-            {
-                var difference = Vector256.Load(means + column) - Vector256.Load(targets + column);
-                if (column >= wholeVectors) difference &= column == wholeVectors ? tail : Vector256<float>.Zero;
-                var scaled = difference * precision;
-                squares += difference * scaled;
-                scaled.Store(means + column);
-            }
-            var squareSum = (double)Vector256.Sum(squares);
-            total += 0.5 * (squareSum + rows * ((double)logVariance + 2 * GaussianDensity.HalfLogTwoPi));
-            if (outputLogVarianceGradient is not null) outputLogVarianceGradient[f] = (float)(0.5 * (rows - squareSum));
-        }
-        return total;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static double BernoulliBlock(float* logitsT, float* targetT, int firstRow, int rowCount, int rows, int padded, float* scratch)
-    {
-        var count = rowCount * padded;
-        var exps = scratch;
-        var logs = scratch + count;
-        var logits = logitsT + (nint)firstRow * padded;
-        var targets = targetT + (nint)firstRow * padded;
-        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-        var one = Vector256.Create(1f);
-        Softplus.Tails(logits, rowCount, padded, padded, exps, logs);
-        var sum = Vector256<float>.Zero;
-        // Real columns in whole vectors, then the one vector that straddles the batch's end (masked), then padding.
-        var wholeVectors = rows / 8 * 8;
-        var tail = Vector256.LessThan(lanes, Vector256.Create(rows - wholeVectors)).AsSingle();
-        for (var rowStart = 0; rowStart < count; rowStart += padded)
-        {
-            for (var column = 0; column < padded; column += 8)
-            {
-                var i = rowStart + column;
-                var l = Vector256.Load(logits + i);
-                var x = Vector256.Load(targets + i);
-                var e = Vector256.Load(exps + i);
-                // softplus(l) = max(l, 0) + log(1 + exp(-|l|)); sigmoid(l) = (l >= 0 ? 1 : exp(-|l|)) / (1 + exp(-|l|)).
-                var loss = Vector256.Max(l, Vector256<float>.Zero) + Vector256.Load(logs + i) - x * l;
-                var gradient = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(l, Vector256<float>.Zero), one, e) / (one + e) - x;
-                if (column >= wholeVectors)
-                {
-                    var real = column == wholeVectors ? tail : Vector256<float>.Zero;
-                    loss &= real;
-                    gradient &= real;
-                }
-                sum += loss;
-                gradient.Store(logits + i);
-            }
-        }
-        return Vector256.Sum(sum);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double KlDivergence(int rows, int padded)
     {
@@ -649,12 +443,6 @@ internal sealed unsafe class FusedMlpStep : IFusedStep
         }
     }
 
-    // The loss shares its blocks among at most this many threads.
-    internal const int MaxLossParts = 8;
-
-    // Feature rows per block of the loss: about 1,024 elements, a few KiB per pass.
-    internal static int LossBlockRows(int padded) => Math.Max(1, 1024 / padded);
-
     // Room for the widened weight gradient of every layer whose input count is not a multiple of 16.
     private long WeightScratchSize => decoderLayers.Concat(encoderLayers).Max(l => (long)l.Outputs * FeatureMajor.RoundUp16(l.Inputs));
 
@@ -674,7 +462,7 @@ internal sealed unsafe class FusedMlpStep : IFusedStep
             + 2L * widest * padded                                 // two gradient buffers
             + (long)padded * FeatureMajor.RoundUp16(widest)                     // row-major copies
             + WeightScratchSize
-            + (long)MaxLossParts * 2 * LossBlockRows(padded) * padded
+            + FusedOutput.LossScratchFloats(padded)
             + ScratchRows * padded;                                // elementwise scratch
         var buffers = new NativeArena(total);
         arena = buffers;
@@ -693,8 +481,8 @@ internal sealed unsafe class FusedMlpStep : IFusedStep
         gradientB = buffers.Take((long)widest * padded);
         rowMajor = buffers.Take((long)padded * FeatureMajor.RoundUp16(widest));
         weightScratch = buffers.Take(WeightScratchSize);
-        lossScratch = buffers.Take((long)MaxLossParts * 2 * LossBlockRows(padded) * padded);
-        lossBlockSums = new double[(inputSize + LossBlockRows(padded) - 1) / LossBlockRows(padded)];
+        lossScratch = buffers.Take(FusedOutput.LossScratchFloats(padded));
+        lossBlockSums = new double[FusedOutput.LossBlocks(inputSize, padded)];
         elementwise = buffers.Take(ScratchRows * padded);
         columns = padded;
     }

@@ -6,7 +6,7 @@ namespace Vae.Core.Kernels;
 internal static class FusedSteps
 {
     /// <summary>
-    /// A fused step for <paramref name="model"/> when <see cref="FusedMlpStep.Check"/> allows one and the model is built
+    /// A fused step for <paramref name="model"/> when <see cref="FusedStepPolicy.Check"/> allows one and the model is built
     /// as one of the steps expects (<see cref="FusedMlpStep"/> for an MLP, <see cref="FusedConvStep"/> for the
     /// convolutional architecture), else null.
     /// </summary>

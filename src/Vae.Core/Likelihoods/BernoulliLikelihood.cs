@@ -30,6 +30,8 @@ public sealed class BernoulliLikelihood : DataLikelihood
     /// <inheritdoc />
     public override string? PyTorchRefusal => null;
 
+    internal override Kernels.FusedOutput? Fused => Kernels.BernoulliOutput.Instance;
+
     internal override VaeLikelihood? BuiltIn => VaeLikelihood.Bernoulli;
 
     internal override string? OnnxMeanOperator => "Sigmoid";

@@ -78,6 +78,9 @@ public abstract class DataLikelihood
     /// <summary>The option this likelihood implements when it is a built-in one; null for a type of your own.</summary>
     internal virtual VaeLikelihood? BuiltIn => null;
 
+    /// <summary>The fused CPU kernels' form of this likelihood, or null when the fused steps do not implement it (it then trains through autograd).</summary>
+    internal virtual Kernels.FusedOutput? Fused => null;
+
     /// <summary>The ONNX operator that turns the decoder's output into <see cref="Mean"/> (null for the identity); only read when <see cref="OnnxRefusal"/> is null.</summary>
     internal virtual string? OnnxMeanOperator => null;
 

@@ -59,6 +59,8 @@ public sealed class GaussianLikelihood : DataLikelihood
     /// <inheritdoc />
     public override string? PyTorchRefusal => Learned ? "has a learned Gaussian variance" : null;
 
+    internal override Kernels.FusedOutput? Fused => Kernels.GaussianOutput.Instance;
+
     internal override VaeLikelihood? BuiltIn => VaeLikelihood.Gaussian;
 
     internal override string OnnxNegativeLogDensity(OnnxGraph graph, string decoded, string input, string axes, string half, VariationalAutoencoder model)

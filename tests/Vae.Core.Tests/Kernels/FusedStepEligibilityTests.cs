@@ -315,7 +315,7 @@ public sealed class FusedStepEligibilityTests
     {
         using var scope = NewDisposeScope();
         var device = new Device(combination.Training.Device).type;
-        var eligibility = FusedMlpStep.Check(combination.Architecture, combination.Training, device, combination.DataType);
+        var eligibility = FusedStepPolicy.Check(combination.Architecture, combination.Training, device, combination.DataType);
         eligibility.IsEligible.Should().Be(Sgemm.IsSupported && combination.AllImplemented, $"{combination.Description}: {eligibility}");
         if (device != DeviceType.CPU) return eligibility.IsEligible; // no such device here: Check's answer is all there is
 
