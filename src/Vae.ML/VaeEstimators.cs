@@ -26,7 +26,7 @@ public sealed class VaeAnomalyDetectionTrainer : IEstimator<VaeAnomalyDetectionT
     public VaeAnomalyDetectionTrainer(VaeAnomalyDetectionOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.ValidateAll();
+        options.Validate();
         this.options = options;
     }
 

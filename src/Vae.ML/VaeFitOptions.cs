@@ -51,7 +51,8 @@ public abstract class VaeFitOptions
     /// <value>Defaults to 1.</value>
     public long Seed { get; set; } = 1;
 
-    internal void Validate()
+    /// <summary>Checks every setting, throwing <see cref="ArgumentException"/> naming the first that is out of range.</summary>
+    public virtual void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(FeatureColumnName, nameof(FeatureColumnName));
         if (HiddenSizes is not null && HiddenSizes.Any(size => size <= 0))
@@ -104,9 +105,10 @@ public sealed class VaeAnomalyDetectionOptions : VaeFitOptions
     /// <value>Defaults to 99: about 1% of rows like the training rows are flagged.</value>
     public double ThresholdPercentile { get; set; } = 99;
 
-    internal void ValidateAll()
+    /// <inheritdoc />
+    public override void Validate()
     {
-        Validate();
+        base.Validate();
         if (ScoreKind != AnomalyScoreKind.NegativeElboAtMean)
             throw new NotSupportedException($"Vae.ML scores with {AnomalyScoreKind.NegativeElboAtMean} only: the saved ML.NET model is an ONNX graph, which does not draw the samples {ScoreKind} needs.");
         if (double.IsNaN(ThresholdPercentile) || ThresholdPercentile is < 0 or > 100)

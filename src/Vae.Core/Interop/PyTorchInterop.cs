@@ -54,6 +54,7 @@ public static class PyTorchInterop
         if (!File.Exists(path)) throw new FileNotFoundException($"There is no PyTorch file '{path}'.", path);
         using var stream = File.OpenRead(path);
         var import = options ?? new PyTorchImportOptions();
+        import.Validate();
         if (Path.GetExtension(path).Equals(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
             var (tensors, metadata) = SafetensorsFile.ReadWithMetadata(stream, path);

@@ -54,6 +54,7 @@ public sealed record VaeOptions
     /// <see cref="ImageChannels"/> x <see cref="ImageHeight"/> x <see cref="ImageWidth"/>, unless set to another value,
     /// which <see cref="Validate"/> then refuses.
     /// </summary>
+    /// <value>Defaults to <c>784</c>, or the image's size for a convolutional model.</value>
     public int InputSize
     {
         get => inputSize ?? DerivedInputSize;
@@ -66,24 +67,30 @@ public sealed record VaeOptions
     /// Widths of the encoder's fully connected hidden layers, input side first; the decoder uses them in reverse.
     /// In a convolutional model they sit between the flattened convolution output and the latent code.
     /// </summary>
+    /// <value>Defaults to <c>[400]</c>.</value>
     public IReadOnlyList<int> HiddenSizes { get; init; }
 
     /// <summary>Dimension of the latent code z.</summary>
+    /// <value>Defaults to <c>20</c>.</value>
     public int LatentSize { get; init; } = 20;
 
     /// <summary>
     /// Fully connected (the default) or convolutional encoder and decoder, or <see cref="VaeArchitecture.Custom"/> for
     /// networks of the caller's own.
     /// </summary>
+    /// <value>Defaults to <see cref="VaeArchitecture.Mlp"/>.</value>
     public VaeArchitecture Architecture { get; init; } = VaeArchitecture.Mlp;
 
     /// <summary>Channels of an input image (1 for grey levels); used by <see cref="VaeArchitecture.Convolutional"/>.</summary>
+    /// <value>Defaults to <c>1</c>.</value>
     public int ImageChannels { get; init; } = 1;
 
     /// <summary>Height of an input image in pixels; used by <see cref="VaeArchitecture.Convolutional"/>.</summary>
+    /// <value>Defaults to <c>28</c>.</value>
     public int ImageHeight { get; init; } = 28;
 
     /// <summary>Width of an input image in pixels; used by <see cref="VaeArchitecture.Convolutional"/>.</summary>
+    /// <value>Defaults to <c>28</c>.</value>
     public int ImageWidth { get; init; } = 28;
 
     /// <summary>
@@ -91,18 +98,22 @@ public sealed record VaeOptions
     /// halves the height and width, rounding down); the decoder's transposed convolutions use them in reverse.
     /// Used by <see cref="VaeArchitecture.Convolutional"/>.
     /// </summary>
+    /// <value>Defaults to <c>[32, 64]</c>.</value>
     public IReadOnlyList<int> ConvChannels { get; init; }
 
     /// <summary>The distribution of the data given z: Bernoulli (the default, data in [0, 1]) or Gaussian (real-valued data).</summary>
+    /// <value>Defaults to <see cref="VaeLikelihood.Bernoulli"/>.</value>
     public VaeLikelihood Likelihood { get; init; } = VaeLikelihood.Bernoulli;
 
     /// <summary>
     /// The variance of every feature under a <see cref="VaeLikelihood.Gaussian"/> likelihood; with
     /// <see cref="LearnGaussianVariance"/> the starting value of the learned variances.
     /// </summary>
+    /// <value>Defaults to <c>1.0</c>.</value>
     public double GaussianVariance { get; init; } = 1.0;
 
     /// <summary>Learn one log-variance per feature for a <see cref="VaeLikelihood.Gaussian"/> likelihood instead of fixing it.</summary>
+    /// <value>Defaults to false.</value>
     public bool LearnGaussianVariance { get; init; }
 
     /// <summary>
@@ -111,21 +122,25 @@ public sealed record VaeOptions
     /// <c>[z, c]</c>, and data rows carry the condition after the features (see <see cref="ConditionalData"/>).
     /// At most one of this and <see cref="ConditionSize"/> is set.
     /// </summary>
+    /// <value>Defaults to 0.</value>
     public int ConditionClasses { get; init; }
 
     /// <summary>
     /// A conditional VAE on a real-valued condition of this width, which data rows carry after their features; 0 (the
     /// default) for none. See <see cref="ConditionClasses"/> for labels.
     /// </summary>
+    /// <value>Defaults to 0.</value>
     public int ConditionSize { get; init; }
 
     /// <summary>
     /// The prior p(z): the standard normal (the default) or the learned VampPrior (<see cref="VaePrior.Vamp"/>, not with a
     /// condition), whose KL term is estimated from the sampled z.
     /// </summary>
+    /// <value>Defaults to <see cref="VaePrior.Standard"/>.</value>
     public VaePrior Prior { get; init; } = VaePrior.Standard;
 
     /// <summary>The number K of learned pseudo-inputs of a <see cref="VaePrior.Vamp"/> prior (500 in Tomczak and Welling's MNIST runs).</summary>
+    /// <value>Defaults to <c>500</c>.</value>
     public int PseudoInputs { get; init; } = 500;
 
     /// <summary>The width of the condition, 0 for an unconditional model.</summary>
@@ -134,24 +149,28 @@ public sealed record VaeOptions
     /// <summary>The width of a data row: the features followed by the condition.</summary>
     internal int RowWidth => InputSize + ConditionWidth;
     /// <summary>The nonlinearity after each hidden layer and convolution of the built-in networks; ReLU by default.</summary>
+    /// <value>Defaults to <see cref="VaeActivation.ReLU"/>.</value>
     public VaeActivation Activation { get; init; } = VaeActivation.ReLU;
 
     /// <summary>
     /// Probability of zeroing each input feature as it enters the encoder, during training only (dropout, scaled by
     /// 1 / (1 - p)); 0, the default, for none. In [0, 1).
     /// </summary>
+    /// <value>Defaults to 0.</value>
     public double InputDropout { get; init; }
 
     /// <summary>
     /// Probability of zeroing each unit after every hidden layer of the encoder, during training only; 0, the default,
     /// for none. In [0, 1).
     /// </summary>
+    /// <value>Defaults to 0.</value>
     public double HiddenDropout { get; init; }
 
     /// <summary>
     /// Normalize each fully connected hidden layer's output (<see cref="HiddenSizes"/>, encoder and decoder) over its
     /// features, with a learned scale and shift, before the activation. Off by default.
     /// </summary>
+    /// <value>Defaults to false.</value>
     public bool LayerNormalization { get; init; }
 
     /// <summary>The size a convolutional model's input has by its image; 784 for other architectures.</summary>
@@ -298,7 +317,36 @@ public sealed record VaeOptions
             if (InputDropout > 0) choices.Add($"input dropout {InputDropout.ToString("G6", CultureInfo.InvariantCulture)}");
             if (HiddenDropout > 0) choices.Add($"hidden dropout {HiddenDropout.ToString("G6", CultureInfo.InvariantCulture)}");
         }
+        choices.AddRange(UnusedSettings());
         return choices.Count == 0 ? text : $"{text} ({string.Join(", ", choices)})";
+    }
+
+    // The settings the description above leaves out because this architecture, prior or likelihood does not read them,
+    // when they differ from their defaults: equal descriptions then mean equal options.
+    private IEnumerable<string> UnusedSettings()
+    {
+        static string Number(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+        if (Architecture != VaeArchitecture.Convolutional)
+        {
+            if (ImageChannels != 1 || ImageHeight != 28 || ImageWidth != 28) yield return $"image {ImageChannels}x{ImageHeight}x{ImageWidth} unused";
+            if (!ConvChannels.SequenceEqual(DefaultConvChannels)) yield return $"conv channels [{string.Join(", ", ConvChannels)}] unused";
+        }
+        else if (inputSize is { } explicitSize && explicitSize != DerivedInputSize) yield return $"input size {explicitSize}";
+        if (Architecture == VaeArchitecture.Custom)
+        {
+            if (!HiddenSizes.SequenceEqual(DefaultHiddenSizes)) yield return $"hidden sizes [{string.Join(", ", HiddenSizes)}] unused";
+            if (Activation != VaeActivation.ReLU) yield return $"{Activation} unused";
+            if (LayerNormalization) yield return "layer norm unused";
+            if (InputDropout > 0) yield return $"input dropout {Number(InputDropout)} unused";
+            if (HiddenDropout > 0) yield return $"hidden dropout {Number(HiddenDropout)} unused";
+        }
+        if (ConditionClasses > 0 && ConditionSize > 0) yield return $"condition size {ConditionSize}";
+        if (Prior != VaePrior.Vamp && PseudoInputs != 500) yield return $"{PseudoInputs} pseudo-inputs unused";
+        if (Likelihood != VaeLikelihood.Gaussian)
+        {
+            if (GaussianVariance != 1.0) yield return $"Gaussian variance {Number(GaussianVariance)} unused";
+            if (LearnGaussianVariance) yield return "learned Gaussian variance unused";
+        }
     }
 
     private static void CheckProbability(double value, string name)

@@ -49,7 +49,7 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     private MultVae(IReadOnlyList<string> itemIds, MultVaeOptions options, int seed, bool initialize)
     {
         ArgumentNullException.ThrowIfNull(itemIds);
-        options.Check();
+        options.Validate();
         if (itemIds.Count == 0)
             throw new ArgumentException("A model needs at least one item.", nameof(itemIds));
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -380,7 +380,7 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
         for (var i = 0; i < ids.Length; i++)
             ids[i] = reader.ReadString();
         var options = new MultVaeOptions { HiddenSizes = stored.HiddenSizes ?? [], LatentSize = stored.LatentSize, InputDropout = stored.InputDropout };
-        options.Check();
+        options.Validate();
         // The architecture's weights must be the bytes that follow, before any tensor is made: a checksummed file
         // with false sizes is refused instead of allocating what the sizes claim.
         var remaining = payload.Length - reader.BaseStream.Position;

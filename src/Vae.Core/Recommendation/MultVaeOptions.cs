@@ -8,15 +8,19 @@ namespace Vae.Core.Recommendation;
 public sealed record MultVaeOptions
 {
     /// <summary>The hidden layer sizes of the encoder, from the input side; the decoder uses them in reverse. Default [600].</summary>
-    public IReadOnlyList<int> HiddenSizes { get; init; } = [600];
+    /// <value>Defaults to <c>[600]</c>.</value>
+    public IReadOnlyList<int> HiddenSizes { get; init => field = ValueList<int>.Of(value); } = ValueList<int>.Of([600]);
 
     /// <summary>The dimension of the latent code z. Default 200.</summary>
+    /// <value>Defaults to <c>200</c>.</value>
     public int LatentSize { get; init; } = 200;
 
     /// <summary>The probability that a click is dropped from the encoder's input while training (the reference's keep_prob 0.5). Default 0.5.</summary>
+    /// <value>Defaults to <c>0.5</c>.</value>
     public double InputDropout { get; init; } = 0.5;
 
-    internal void Check()
+    /// <summary>Checks every setting, throwing <see cref="ArgumentException"/> naming the first that is out of range.</summary>
+    public void Validate()
     {
         ArgumentNullException.ThrowIfNull(HiddenSizes, nameof(HiddenSizes));
         for (var i = 0; i < HiddenSizes.Count; i++)

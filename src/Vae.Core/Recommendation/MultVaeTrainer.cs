@@ -20,7 +20,7 @@ public sealed class MultVaeTrainer
     public MultVaeTrainer(MultVaeTrainerOptions? options = null, ILogger? logger = null)
     {
         Options = options ?? new MultVaeTrainerOptions();
-        Options.Check();
+        Options.Validate();
         this.logger = logger;
     }
 

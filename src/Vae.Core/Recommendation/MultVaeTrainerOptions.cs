@@ -8,15 +8,19 @@ namespace Vae.Core.Recommendation;
 public sealed record MultVaeTrainerOptions
 {
     /// <summary>The most epochs to train. Default 200.</summary>
+    /// <value>Defaults to <c>200</c>.</value>
     public int Epochs { get; init; } = 200;
 
     /// <summary>Training users per optimizer step. Default 500.</summary>
+    /// <value>Defaults to <c>500</c>.</value>
     public int BatchSize { get; init; } = 500;
 
     /// <summary>Adam's learning rate. Default 1e-3.</summary>
+    /// <value>Defaults to <c>1e-3</c>.</value>
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>The largest KL weight β (the reference's anneal_cap). Default 0.2.</summary>
+    /// <value>Defaults to <c>0.2</c>.</value>
     public double AnnealCap { get; init; } = 0.2;
 
     /// <summary>
@@ -24,36 +28,45 @@ public sealed record MultVaeTrainerOptions
     /// reference (which counts from 0, so each of its steps weighs 1/TotalAnnealSteps less); the cap is reached after
     /// AnnealCap x TotalAnnealSteps steps. 0 uses the cap from the first step. Default 200,000.
     /// </summary>
+    /// <value>Defaults to <c>200000</c>.</value>
     public long TotalAnnealSteps { get; init; } = 200_000;
 
     /// <summary>
     /// The reference's lam: the loss adds lam x the sum of squared weights (not biases). 0 for Mult-VAE in the
     /// reference. Default 0.
     /// </summary>
+    /// <value>Defaults to 0.</value>
     public double L2Regularization { get; init; }
 
     /// <summary>Stop after this many epochs without a better validation NDCG@100; null trains every epoch (the reference). Default null.</summary>
+    /// <value>Defaults to null.</value>
     public int? Patience { get; init; }
 
     /// <summary>Users scored at once during validation. Default 2,000.</summary>
+    /// <value>Defaults to <c>2000</c>.</value>
     public int EvaluationBatchSize { get; init; } = 2000;
 
     /// <summary>The seed of the shuffles, the dropout masks and the noise of z (the initial weights have the model's own seed). Default 98765 (the reference's).</summary>
+    /// <value>Defaults to <c>98765</c>.</value>
     public int Seed { get; init; } = 98765;
 
     /// <summary>
     /// Where to write a checkpoint (atomically, replacing the last) every <see cref="CheckpointEveryEpochs"/> epochs,
     /// at the end and on cancellation; <see cref="MultVaeTrainer.Resume"/> continues from it. Null writes none. Default null.
     /// </summary>
+    /// <value>Defaults to null.</value>
     public string? CheckpointPath { get; init; }
 
     /// <summary>Epochs between checkpoints when <see cref="CheckpointPath"/> is set. Default 1.</summary>
+    /// <value>Defaults to <c>1</c>.</value>
     public int CheckpointEveryEpochs { get; init; } = 1;
 
     /// <summary>Code run at the end of every epoch and after every checkpoint (e.g. <see cref="TensorBoardCallback"/>). Default none.</summary>
-    public IReadOnlyList<ITrainingCallback> Callbacks { get; init; } = [];
+    /// <value>Defaults to <c>[]</c>.</value>
+    public IReadOnlyList<ITrainingCallback> Callbacks { get; init => field = ValueList<ITrainingCallback>.Of(value); } = ValueList<ITrainingCallback>.Of([]);
 
-    internal void Check()
+    /// <summary>Checks every setting, throwing <see cref="ArgumentException"/> naming the first that is out of range.</summary>
+    public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Epochs, nameof(Epochs));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));

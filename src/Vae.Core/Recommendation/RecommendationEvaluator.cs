@@ -36,10 +36,8 @@ public static class RecommendationEvaluator
             throw new ArgumentException(
                 $"Fold-in {foldIn.UserCount} x {foldIn.ItemCount}, held-out {heldOut.UserCount} x {heldOut.ItemCount} and a model of {recommender.ItemCount} items do not match.",
                 nameof(heldOut));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize, nameof(options));
+        options.Validate();
         var cutoffs = options.NdcgCutoffs.Concat(options.RecallCutoffs).ToArray();
-        if (cutoffs.Length == 0 || cutoffs.Any(k => k <= 0))
-            throw new ArgumentException($"Cut-offs must be positive and at least one is needed; got NDCG [{string.Join(", ", options.NdcgCutoffs)}], Recall [{string.Join(", ", options.RecallCutoffs)}].", nameof(options));
         var deepest = cutoffs.Max();
 
         var users = new List<int>();

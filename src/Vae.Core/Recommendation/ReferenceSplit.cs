@@ -29,7 +29,7 @@ public static class ReferenceSplit
     public static ImplicitFeedbackData Split(ReadOnlySpan<long> users, ReadOnlySpan<long> items, ReferenceSplitOptions? options = null)
     {
         options ??= new ReferenceSplitOptions();
-        CheckOptions(options);
+        options.Validate();
         if (users.Length != items.Length)
             throw new ArgumentException($"{users.Length} users and {items.Length} items were given; give one of each per click.", nameof(items));
 
@@ -106,15 +106,5 @@ public static class ReferenceSplit
         foreach (var i in clicks)
             counts[keys[i]] = counts.GetValueOrDefault(keys[i]) + 1;
         return counts;
-    }
-
-    private static void CheckOptions(ReferenceSplitOptions options)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(options.MinUserClicks, nameof(options.MinUserClicks));
-        ArgumentOutOfRangeException.ThrowIfNegative(options.MinItemUsers, nameof(options.MinItemUsers));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.HeldOutUsers, nameof(options.HeldOutUsers));
-        ArgumentOutOfRangeException.ThrowIfNegative(options.MinClicksToHoldOut, nameof(options.MinClicksToHoldOut));
-        if (!(options.HeldOutFraction > 0 && options.HeldOutFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(options.HeldOutFraction), options.HeldOutFraction, "The held-out fraction must lie strictly between 0 and 1.");
     }
 }

@@ -18,7 +18,7 @@ public static class SyntheticClicks
     public static SyntheticClickData Generate(SyntheticClickOptions? options = null)
     {
         options ??= new SyntheticClickOptions();
-        Check(options);
+        options.Validate();
         var random = new Random(options.Seed);
         var (itemCount, topicCount) = (options.ItemCount, options.TopicCount);
 
@@ -112,22 +112,4 @@ public static class SyntheticClicks
     /// <summary>A standard normal draw (Box-Muller), from two uniforms so it needs no state between calls.</summary>
     private static double Gaussian(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
-
-    private static void Check(SyntheticClickOptions options)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.UserCount, nameof(options.UserCount));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.TopicCount, nameof(options.TopicCount));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.ItemCount, options.TopicCount, nameof(options.ItemCount));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxTopicsPerUser, nameof(options.MaxTopicsPerUser));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxTopicsPerUser, options.TopicCount, nameof(options.MaxTopicsPerUser));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MinClicksPerUser, nameof(options.MinClicksPerUser));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MinClicksPerUser, options.ItemCount / options.TopicCount, nameof(options.MinClicksPerUser));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MedianClicksPerUser, options.MinClicksPerUser, nameof(options.MedianClicksPerUser));
-        if (!(options.PopularityExponent >= 0) || !double.IsFinite(options.PopularityExponent))
-            throw new ArgumentOutOfRangeException(nameof(options.PopularityExponent), options.PopularityExponent, "The popularity exponent must be finite and not negative.");
-        if (!(options.TopicSkew >= 0) || !double.IsFinite(options.TopicSkew))
-            throw new ArgumentOutOfRangeException(nameof(options.TopicSkew), options.TopicSkew, "The topic skew must be finite and not negative.");
-        if (!(options.NoiseFraction >= 0 && options.NoiseFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(options.NoiseFraction), options.NoiseFraction, "The noise fraction must lie in [0, 1).");
-    }
 }

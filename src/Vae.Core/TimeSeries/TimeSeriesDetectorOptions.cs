@@ -13,7 +13,7 @@ public sealed record TimeSeriesDetectorOptions
 
     /// <summary>The widths of the encoder's hidden layers (ReLU), input side first; the decoder mirrors them.</summary>
     /// <value>[64, 32].</value>
-    public IReadOnlyList<int> HiddenSizes { get; init; } = [64, 32];
+    public IReadOnlyList<int> HiddenSizes { get; init => field = ValueList<int>.Of(value); } = ValueList<int>.Of([64, 32]);
 
     /// <summary>The dimension of the latent code.</summary>
     /// <value>4 (Donut uses 3 to 8).</value>

@@ -9,9 +9,11 @@ namespace Vae.Core;
 public sealed record CosineAnnealingSchedule : LearningRateSchedule
 {
     /// <summary>The T of the formula, in epochs; null (the default) takes the run's <see cref="VaeTrainerOptions.Epochs"/>, so the last epoch trains near the minimum.</summary>
+    /// <value>Defaults to null.</value>
     public int? Epochs { get; init; }
 
     /// <summary>The rate the cosine ends at; 0 by default.</summary>
+    /// <value>Defaults to 0.</value>
     public double MinimumLearningRate { get; init; }
 
     /// <inheritdoc />

@@ -13,18 +13,23 @@ public sealed record ReduceOnPlateauSchedule : LearningRateSchedule
     private const double SmallestChange = 1e-8;
 
     /// <summary>The factor of each reduction, in (0, 1); 0.1 by default.</summary>
+    /// <value>Defaults to <c>0.1</c>.</value>
     public double Factor { get; init; } = 0.1;
 
     /// <summary>Epochs without improvement that are tolerated; the next one reduces the rate. 10 by default.</summary>
+    /// <value>Defaults to <c>10</c>.</value>
     public int Patience { get; init; } = 10;
 
     /// <summary>The relative improvement that counts, in [0, 1); 1e-4 by default.</summary>
+    /// <value>Defaults to <c>1e-4</c>.</value>
     public double Threshold { get; init; } = 1e-4;
 
     /// <summary>Epochs after a reduction during which no bad epochs are counted; 0 by default.</summary>
+    /// <value>Defaults to 0.</value>
     public int Cooldown { get; init; }
 
     /// <summary>The rate is never reduced below this; 0 by default.</summary>
+    /// <value>Defaults to 0.</value>
     public double MinimumLearningRate { get; init; }
 
     /// <inheritdoc />

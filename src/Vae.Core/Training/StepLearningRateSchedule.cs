@@ -7,9 +7,11 @@ namespace Vae.Core;
 public sealed record StepLearningRateSchedule : LearningRateSchedule
 {
     /// <summary>Epochs between two decays; 10 by default.</summary>
+    /// <value>Defaults to <c>10</c>.</value>
     public int StepEpochs { get; init; } = 10;
 
     /// <summary>The factor of each decay, in (0, 1]; 0.1 by default.</summary>
+    /// <value>Defaults to <c>0.1</c>.</value>
     public double Gamma { get; init; } = 0.1;
 
     /// <inheritdoc />

@@ -6,12 +6,15 @@ namespace Vae.Core;
 public sealed record VaeTrainerOptions
 {
     /// <summary>Number of passes over the training data.</summary>
+    /// <value>Defaults to <c>10</c>.</value>
     public int Epochs { get; init; } = 10;
 
     /// <summary>Samples per optimizer step; the last, partial batch of an epoch is kept.</summary>
+    /// <value>Defaults to <c>128</c>.</value>
     public int BatchSize { get; init; } = 128;
 
     /// <summary>Adam's learning rate: that of every epoch, or the base rate a <see cref="LearningRateSchedule"/> starts from.</summary>
+    /// <value>Defaults to <c>1e-3</c>.</value>
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>
@@ -19,6 +22,7 @@ public sealed record VaeTrainerOptions
     /// (biases included) is multiplied by <c>1 - lr * WeightDecay</c>, with lr the rate in force. 0 (the default) is
     /// plain Adam. PyTorch's AdamW defaults to 0.01.
     /// </summary>
+    /// <value>Defaults to 0.</value>
     public double WeightDecay { get; init; }
 
     /// <summary>
@@ -26,9 +30,11 @@ public sealed record VaeTrainerOptions
     /// <see cref="CosineAnnealingSchedule"/> or <see cref="ReduceOnPlateauSchedule"/> (which needs validation data);
     /// null (the default) keeps <see cref="LearningRate"/> throughout.
     /// </summary>
+    /// <value>Defaults to null.</value>
     public LearningRateSchedule? LearningRateSchedule { get; init; }
 
     /// <summary>Weight of the KL term (beta-VAE); 1 trains on the plain ELBO.</summary>
+    /// <value>Defaults to <c>1.0</c>.</value>
     public double Beta { get; init; } = 1.0;
 
     /// <summary>
@@ -36,6 +42,7 @@ public sealed record VaeTrainerOptions
     /// dimension averaged over the batch and floored at this value, so no dimension is pushed below it (against posterior
     /// collapse); 0 (the default) trains on the plain KL. Validation and <see cref="VaeEvaluation.Evaluate"/> report the true ELBO.
     /// </summary>
+    /// <value>Defaults to 0.</value>
     public double FreeBits { get; init; }
 
     /// <summary>
@@ -44,6 +51,7 @@ public sealed record VaeTrainerOptions
     /// of in-memory data, or the count of the first epoch's sequence from a batch source (which must then have one;
     /// see <see cref="KlWarmupSteps"/> otherwise).
     /// </summary>
+    /// <value>Defaults to 0.</value>
     public int KlWarmupEpochs { get; init; }
 
     /// <summary>
@@ -51,21 +59,26 @@ public sealed record VaeTrainerOptions
     /// For batch sources whose length is not known before they are enumerated. 0 (the default) uses <see cref="KlWarmupEpochs"/>;
     /// set at most one of the two.
     /// </summary>
+    /// <value>Defaults to 0.</value>
     public long KlWarmupSteps { get; init; }
 
     /// <summary>Clip the global gradient norm to this value before each step; null for no clipping.</summary>
+    /// <value>Defaults to null.</value>
     public double? MaxGradientNorm { get; init; }
 
     /// <summary>Seed of the shuffling and of the reparameterization noise (the weights are seeded by the caller, e.g. <c>torch.manual_seed</c>).</summary>
+    /// <value>Defaults to <c>1</c>.</value>
     public long Seed { get; init; } = 1;
 
     /// <summary>Device to train on, as TorchSharp names it (<c>cpu</c>, <c>cuda</c>, <c>cuda:1</c>). CUDA needs an app that references a CUDA backend package.</summary>
+    /// <value>Defaults to <c>"cpu"</c>.</value>
     public string Device { get; init; } = "cpu";
 
     /// <summary>
     /// libtorch's CPU threads, set for the whole process when training starts; null keeps the process's setting
     /// (libtorch's default is the number of physical cores; see README's performance section).
     /// </summary>
+    /// <value>Defaults to null.</value>
     public int? CpuThreads { get; init; }
 
     /// <summary>
@@ -74,6 +87,7 @@ public sealed record VaeTrainerOptions
     /// instead of autograd and libtorch's BLAS, about twice as fast (1.5 times with AVX2 alone). The results are those of the autograd path to float rounding. True by default;
     /// false always uses autograd.
     /// </summary>
+    /// <value>Defaults to <c>true</c>.</value>
     public bool UseFusedCpuKernels { get; init; } = true;
 
     /// <summary>
@@ -87,15 +101,19 @@ public sealed record VaeTrainerOptions
     public bool UseFusedConvolutionalStep { get; init; }
 
     /// <summary>Stop when the validation loss has not improved for this many epochs; 0 never stops early.</summary>
+    /// <value>Defaults to 0.</value>
     public int EarlyStoppingPatience { get; init; }
 
     /// <summary>When validation data is given, end training with the weights of the best validation epoch.</summary>
+    /// <value>Defaults to <c>true</c>.</value>
     public bool RestoreBestWeights { get; init; } = true;
 
     /// <summary>Where to write checkpoints (atomically); null writes none.</summary>
+    /// <value>Defaults to null.</value>
     public string? CheckpointPath { get; init; }
 
     /// <summary>Write a checkpoint every this many epochs (and always on cancellation and at the end).</summary>
+    /// <value>Defaults to <c>1</c>.</value>
     public int CheckpointEveryEpochs { get; init; } = 1;
 
     /// <summary>
@@ -103,9 +121,11 @@ public sealed record VaeTrainerOptions
     /// <see cref="ImportanceSamples"/> samples (<see cref="VaeObjective.Iwae"/>, autograd only, no free bits). The
     /// reported training loss is the negative of that bound; validation always reports the ELBO.
     /// </summary>
+    /// <value>Defaults to <see cref="VaeObjective.Elbo"/>.</value>
     public VaeObjective Objective { get; init; } = VaeObjective.Elbo;
 
     /// <summary>The number of samples k of z per input for <see cref="VaeObjective.Iwae"/> (cost grows about k-fold); unused by the ELBO.</summary>
+    /// <value>Defaults to <c>5</c>.</value>
     public int ImportanceSamples { get; init; } = 5;
 
     /// <summary>
@@ -113,8 +133,9 @@ public sealed record VaeTrainerOptions
     /// thread; one may stop the run (<see cref="EpochContext.RequestStop"/>). Empty by default. Checkpoints do not store
     /// callbacks: give them again when resuming (<c>VaeTrainer.Resume(path, o =&gt; o with { Callbacks = [...] })</c>).
     /// </summary>
+    /// <value>Defaults to <c>[]</c>.</value>
     [JsonIgnore]
-    public IReadOnlyList<ITrainingCallback> Callbacks { get; init; } = [];
+    public IReadOnlyList<ITrainingCallback> Callbacks { get; init => field = ValueList<ITrainingCallback>.Of(value); } = ValueList<ITrainingCallback>.Of([]);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is out of range.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>

@@ -135,7 +135,7 @@ public sealed class TabularPreprocessor
     internal static TabularPreprocessor Fit(TabularCsvReader reader, TabularOptions? options)
     {
         options ??= new TabularOptions();
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxCategories, 1, $"{nameof(options)}.{nameof(TabularOptions.MaxCategories)}");
+        options.Validate();
         var label = options.LabelColumn is { } name ? reader.IndexOf(name, "label") : -1;
         var ignored = options.IgnoreColumns.Select(c => reader.IndexOf(c, "ignored")).ToHashSet();
         var categorical = options.CategoricalColumns.Select(c => reader.IndexOf(c, "categorical")).ToHashSet();
