@@ -14,7 +14,7 @@ public sealed class VaeModelHealthCheckTests : IDisposable
     public void Dispose() => temp.Dispose();
 
     [Fact]
-    public async Task It_reports_the_file_architecture_and_load_time_then_a_failed_reload_as_degraded()
+    public async Task ItReportsTheFileArchitectureAndLoadTimeThenAFailedReloadAsDegraded()
     {
         var path = temp.File("detector.vae");
         ModelFiles.SaveDetector(path, 4, seed: 1);

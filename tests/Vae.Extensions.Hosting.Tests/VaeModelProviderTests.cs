@@ -15,7 +15,7 @@ public sealed class VaeModelProviderTests : IDisposable
         new(Options.Create(new VaeServingOptions { ModelPath = path, ReloadOnChange = watch, ReloadDelay = TimeSpan.FromMilliseconds(50) }));
 
     [Fact]
-    public async Task A_replaced_file_is_loaded_and_served_without_a_call()
+    public async Task AReplacedFileIsLoadedAndServedWithoutACall()
     {
         var path = temp.File("detector.vae");
         ModelFiles.SaveDetector(path, 4, seed: 1);
@@ -36,7 +36,7 @@ public sealed class VaeModelProviderTests : IDisposable
     }
 
     [Fact]
-    public void A_request_in_flight_finishes_on_the_old_model_which_is_disposed_after_it()
+    public void ARequestInFlightFinishesOnTheOldModelWhichIsDisposedAfterIt()
     {
         var path = temp.File("detector.vae");
         ModelFiles.SaveDetector(path, 4, seed: 1);
@@ -59,7 +59,7 @@ public sealed class VaeModelProviderTests : IDisposable
     }
 
     [Fact]
-    public async Task A_broken_new_file_keeps_the_old_model_and_a_good_one_afterwards_is_served()
+    public async Task ABrokenNewFileKeepsTheOldModelAndAGoodOneAfterwardsIsServed()
     {
         var path = temp.File("detector.vae");
         ModelFiles.SaveDetector(path, 4, seed: 1);
@@ -85,7 +85,7 @@ public sealed class VaeModelProviderTests : IDisposable
     }
 
     [Fact]
-    public async Task Requests_on_many_threads_during_reloads_all_score_on_a_whole_model()
+    public async Task RequestsOnManyThreadsDuringReloadsAllScoreOnAWholeModel()
     {
         var path = temp.File("detector.vae");
         var first = temp.File("first.vae");
@@ -126,7 +126,7 @@ public sealed class VaeModelProviderTests : IDisposable
     }
 
     [Fact]
-    public void A_disposed_provider_gives_no_more_leases()
+    public void ADisposedProviderGivesNoMoreLeases()
     {
         var path = temp.File("model.vae");
         ModelFiles.SaveModel(path, 4, 1);

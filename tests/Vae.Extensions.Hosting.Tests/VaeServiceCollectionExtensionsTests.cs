@@ -23,7 +23,7 @@ public sealed class VaeServiceCollectionExtensionsTests : IDisposable
     }
 
     [Fact]
-    public async Task The_model_is_loaded_once_at_start_up_and_shared_as_a_singleton()
+    public async Task TheModelIsLoadedOnceAtStartUpAndSharedAsASingleton()
     {
         var path = temp.File("detector.vae");
         ModelFiles.SaveDetector(path, hidden: 4, seed: 1, threshold: 7.5);
@@ -48,7 +48,7 @@ public sealed class VaeServiceCollectionExtensionsTests : IDisposable
     [Theory]
     [InlineData(null, "Vae:ModelPath is required*")]
     [InlineData("missing.vae", "Vae:ModelPath is 'missing.vae', but there is no such file*")]
-    public async Task Bad_options_stop_start_up_with_a_message_naming_the_setting(string? modelPath, string message)
+    public async Task BadOptionsStopStartUpWithAMessageNamingTheSetting(string? modelPath, string message)
     {
         using var host = Host(new() { ["Vae:ModelPath"] = modelPath });
 
@@ -58,7 +58,7 @@ public sealed class VaeServiceCollectionExtensionsTests : IDisposable
     }
 
     [Fact]
-    public async Task A_negative_delay_and_a_misspelt_key_are_refused()
+    public async Task ANegativeDelayAndAMisspeltKeyAreRefused()
     {
         var path = temp.File("model.vae");
         ModelFiles.SaveModel(path, 4, 1);
@@ -72,7 +72,7 @@ public sealed class VaeServiceCollectionExtensionsTests : IDisposable
     }
 
     [Fact]
-    public async Task A_file_that_is_not_a_model_stops_start_up_naming_the_file()
+    public async Task AFileThatIsNotAModelStopsStartUpNamingTheFile()
     {
         var path = temp.File("broken.vae");
         File.WriteAllText(path, "not a model");
@@ -83,7 +83,7 @@ public sealed class VaeServiceCollectionExtensionsTests : IDisposable
     }
 
     [Fact]
-    public async Task A_model_without_a_detector_flags_above_the_configured_threshold_unless_a_detector_is_required()
+    public async Task AModelWithoutADetectorFlagsAboveTheConfiguredThresholdUnlessADetectorIsRequired()
     {
         var path = temp.File("model.vae");
         ModelFiles.SaveModel(path, 4, 2);
@@ -100,7 +100,7 @@ public sealed class VaeServiceCollectionExtensionsTests : IDisposable
     }
 
     [Fact]
-    public void AddVae_twice_is_refused()
+    public void AddVaeTwiceIsRefused()
     {
         var services = new ServiceCollection();
         services.AddVae(options => options.ModelPath = "a.vae");

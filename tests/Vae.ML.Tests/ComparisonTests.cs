@@ -15,7 +15,7 @@ namespace Vae.ML.Tests;
 public sealed class ComparisonTests(ITestOutputHelper output)
 {
     [Fact]
-    public void The_vae_detector_against_randomized_pca_at_its_best_rank()
+    public void TheVaeDetectorAgainstRandomizedPcaAtItsBestRank()
     {
         var (vaeAuc, best) = Compare("breast cancer (benign normal)", BreastCancer.Split(), CancerRow.FeatureCount);
         vaeAuc.Should().BeGreaterThan(0.9);
@@ -23,7 +23,7 @@ public sealed class ComparisonTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void On_the_wine_table_with_class_1_normal()
+    public void OnTheWineTableWithClass1Normal()
     {
         var (vaeAuc, best) = Compare("wine (class_1 normal)", WineRow.Split(), WineRow.FeatureCount);
         vaeAuc.Should().BeGreaterThan(0.9);
@@ -31,7 +31,7 @@ public sealed class ComparisonTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void On_the_digits_table_with_0_normal()
+    public void OnTheDigitsTableWith0Normal()
     {
         var (vaeAuc, best) = Compare("digits (0 normal)", DigitsRow.Split(), DigitsRow.FeatureCount);
         vaeAuc.Should().BeGreaterThan(0.9);
@@ -67,7 +67,7 @@ public sealed class ComparisonTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_bernoulli_detector_on_features_in_0_1_scores_as_the_library_does()
+    public void ABernoulliDetectorOnFeaturesIn01ScoresAsTheLibraryDoes()
     {
         var context = new MLContext(seed: 1);
         var (train, _) = BreastCancer.Split();

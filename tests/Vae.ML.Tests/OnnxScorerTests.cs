@@ -12,7 +12,7 @@ public sealed class OnnxScorerTests
     [InlineData(VaeLikelihood.Gaussian, true)]
     [InlineData(VaeLikelihood.Gaussian, false)]
     [InlineData(VaeLikelihood.Bernoulli, false)]
-    public void The_graph_scores_a_batch_as_the_library_does(VaeLikelihood likelihood, bool learnVariance)
+    public void TheGraphScoresABatchAsTheLibraryDoes(VaeLikelihood likelihood, bool learnVariance)
     {
         manual_seed(3);
         using var model = new VariationalAutoencoder(new VaeOptions
@@ -45,7 +45,7 @@ public sealed class OnnxScorerTests
     }
 
     [Fact]
-    public void Models_the_graph_cannot_score_are_refused()
+    public void ModelsTheGraphCannotScoreAreRefused()
     {
         using var continuous = new VariationalAutoencoder(new VaeOptions { InputSize = 4, HiddenSizes = [4], LatentSize = 2, Likelihood = VaeLikelihood.ContinuousBernoulli });
         FluentActions.Invoking(() => OnnxExport.AnomalyScorerModel(continuous)).Should().Throw<ArgumentException>().WithMessage("*continuous Bernoulli*");

@@ -35,7 +35,7 @@ public sealed class VaeAnomalyDetectionTests : IClassFixture<VaeAnomalyDetection
     }
 
     [Fact]
-    public void The_output_has_the_columns_the_anomaly_evaluator_reads()
+    public void TheOutputHasTheColumnsTheAnomalyEvaluatorReads()
     {
         var schema = trained.Model.GetOutputSchema(trained.Context.Data.LoadFromEnumerable(trained.Test).Schema);
         schema["Score"].Type.Should().Be(NumberDataViewType.Single);
@@ -43,7 +43,7 @@ public sealed class VaeAnomalyDetectionTests : IClassFixture<VaeAnomalyDetection
     }
 
     [Fact]
-    public void Malignant_masses_score_higher_than_benign_ones_through_the_evaluator()
+    public void MalignantMassesScoreHigherThanBenignOnesThroughTheEvaluator()
     {
         var predictions = trained.Model.Transform(trained.Context.Data.LoadFromEnumerable(trained.Test));
         var metrics = trained.Context.AnomalyDetection.Evaluate(predictions);
@@ -51,7 +51,7 @@ public sealed class VaeAnomalyDetectionTests : IClassFixture<VaeAnomalyDetection
     }
 
     [Fact]
-    public void The_threshold_is_the_99th_percentile_of_the_training_scores()
+    public void TheThresholdIsThe99thPercentileOfTheTrainingScores()
     {
         var predictions = trained.Model.Transform(trained.Context.Data.LoadFromEnumerable(trained.Train));
         var flagged = predictions.GetColumn<bool>("PredictedLabel").Count(x => x);
@@ -61,7 +61,7 @@ public sealed class VaeAnomalyDetectionTests : IClassFixture<VaeAnomalyDetection
     }
 
     [Fact]
-    public void The_prediction_engine_scores_as_the_library_does()
+    public void ThePredictionEngineScoresAsTheLibraryDoes()
     {
         var engine = trained.Context.Model.CreatePredictionEngine<CancerRow, Prediction>(trained.Model);
         var rows = trained.Test.Take(40).ToArray();
@@ -78,7 +78,7 @@ public sealed class VaeAnomalyDetectionTests : IClassFixture<VaeAnomalyDetection
     }
 
     [Fact]
-    public void A_saved_model_loads_in_another_process_without_vae_ml_and_scores_the_same()
+    public void ASavedModelLoadsInAnotherProcessWithoutVaeMlAndScoresTheSame()
     {
         using var folder = new TempFolder();
         var data = trained.Context.Data.LoadFromEnumerable(trained.Test);
@@ -98,7 +98,7 @@ public sealed class VaeAnomalyDetectionTests : IClassFixture<VaeAnomalyDetection
     }
 
     [Fact]
-    public void A_model_loaded_in_this_process_scores_the_same()
+    public void AModelLoadedInThisProcessScoresTheSame()
     {
         using var folder = new TempFolder();
         var data = trained.Context.Data.LoadFromEnumerable(trained.Test);
@@ -108,7 +108,7 @@ public sealed class VaeAnomalyDetectionTests : IClassFixture<VaeAnomalyDetection
     }
 
     [Fact]
-    public void In_a_pipeline_after_a_normalizer_it_saves_and_loads_as_one_model()
+    public void InAPipelineAfterANormalizerItSavesAndLoadsAsOneModel()
     {
         using var folder = new TempFolder();
         var data = trained.Context.Data.LoadFromEnumerable(trained.Train);
@@ -122,7 +122,7 @@ public sealed class VaeAnomalyDetectionTests : IClassFixture<VaeAnomalyDetection
     }
 
     [Fact]
-    public void The_same_seed_gives_the_same_scores_and_another_seed_other_scores()
+    public void TheSameSeedGivesTheSameScoresAndAnotherSeedOtherScores()
     {
         var data = trained.Context.Data.LoadFromEnumerable(trained.Train);
         var options = new VaeAnomalyDetectionOptions { Epochs = 5 };
@@ -135,7 +135,7 @@ public sealed class VaeAnomalyDetectionTests : IClassFixture<VaeAnomalyDetection
     }
 
     [Fact]
-    public void Settings_out_of_range_are_refused()
+    public void SettingsOutOfRangeAreRefused()
     {
         var catalog = trained.Context.AnomalyDetection.Trainers;
         FluentActions.Invoking(() => catalog.Vae(new VaeAnomalyDetectionOptions { ThresholdPercentile = 101 })).Should().Throw<ArgumentOutOfRangeException>();

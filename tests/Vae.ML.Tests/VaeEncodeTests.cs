@@ -12,7 +12,7 @@ public sealed class VaeEncodeTests
     [Theory]
     [InlineData(false, 7)]
     [InlineData(true, 14)]
-    public void The_latent_column_holds_the_posterior_means_then_optionally_the_log_variances(bool includeLogVariance, int width)
+    public void TheLatentColumnHoldsThePosteriorMeansThenOptionallyTheLogVariances(bool includeLogVariance, int width)
     {
         var (train, _) = BreastCancer.Split();
         var data = context.Data.LoadFromEnumerable(train);
@@ -35,7 +35,7 @@ public sealed class VaeEncodeTests
     }
 
     [Fact]
-    public void A_saved_encoder_loads_and_encodes_the_same()
+    public void ASavedEncoderLoadsAndEncodesTheSame()
     {
         using var folder = new TempFolder();
         var (train, test) = BreastCancer.Split();
@@ -47,7 +47,7 @@ public sealed class VaeEncodeTests
     }
 
     [Fact]
-    public void The_output_column_must_differ_from_the_input()
+    public void TheOutputColumnMustDifferFromTheInput()
     {
         FluentActions.Invoking(() => context.Transforms.VaeEncode("Features", "Features")).Should().Throw<ArgumentException>();
     }

@@ -29,7 +29,7 @@ public sealed class ConvertCommandLineTests : IDisposable
     }
 
     [Fact]
-    public void A_model_goes_to_the_tutorial_layout_and_back_unchanged()
+    public void AModelGoesToTheTutorialLayoutAndBackUnchanged()
     {
         var original = SavedModel("model.vae", 16);
 
@@ -51,7 +51,7 @@ public sealed class ConvertCommandLineTests : IDisposable
     [InlineData("decoder")]
     [InlineData("encoder")]
     [InlineData("scorer")]
-    public void An_onnx_output_is_the_graph_the_library_exports(string part)
+    public void AnOnnxOutputIsTheGraphTheLibraryExports(string part)
     {
         var path = SavedModel("model.vae", 16);
 
@@ -69,7 +69,7 @@ public sealed class ConvertCommandLineTests : IDisposable
     }
 
     [Fact]
-    public void Evaluate_reads_a_PyTorch_file_and_reports_the_negative_elbo_at_the_mean()
+    public void EvaluateReadsAPyTorchFileAndReportsTheNegativeElboAtTheMean()
     {
         var data = TinyMnist.Create(temp.File("data"));
         var vae = SavedModel("model.vae", 16);
@@ -86,7 +86,7 @@ public sealed class ConvertCommandLineTests : IDisposable
     }
 
     [Fact]
-    public void A_layout_that_cannot_hold_the_model_is_an_error_and_writes_nothing()
+    public void ALayoutThatCannotHoldTheModelIsAnErrorAndWritesNothing()
     {
         SavedModel("deep.vae", 16, 8);
 
@@ -98,7 +98,7 @@ public sealed class ConvertCommandLineTests : IDisposable
     }
 
     [Fact]
-    public void An_existing_output_is_kept_unless_overwrite_is_given()
+    public void AnExistingOutputIsKeptUnlessOverwriteIsGiven()
     {
         SavedModel("model.vae", 16);
         File.WriteAllText(temp.File("model.pt"), "keep me");
@@ -118,7 +118,7 @@ public sealed class ConvertCommandLineTests : IDisposable
     [InlineData("layout must be", "--from", "model.vae", "--to", "model.pt", "--layout", "keras")]
     [InlineData("part must be", "--from", "model.vae", "--to", "model.onnx", "--part", "middle")]
     [InlineData("--to is required", "--from", "model.vae")]
-    public void A_bad_command_line_is_explained(string expected, params string[] args)
+    public void ABadCommandLineIsExplained(string expected, params string[] args)
     {
         SavedModel("model.vae", 16);
 
@@ -129,7 +129,7 @@ public sealed class ConvertCommandLineTests : IDisposable
     }
 
     [Fact]
-    public void A_PyTorch_file_that_fits_no_layout_lists_the_keys()
+    public void APyTorchFileThatFitsNoLayoutListsTheKeys()
     {
         File.WriteAllBytes(temp.File("other.safetensors"), OtherStateDict());
 

@@ -10,7 +10,7 @@ public sealed class TrainSettingsTests
     private static TrainSettings Defaults() => new() { Epochs = 10, BatchSize = 128, Latent = 20, Beta = 1, LearningRate = 1e-3, Seed = 1 };
 
     [Fact]
-    public void TheDefaultsAreValidAndDescribeThe784_400_20Model()
+    public void TheDefaultsAreValidAndDescribeThe78440020Model()
     {
         var settings = Defaults();
         settings.Validate().Successful.Should().BeTrue();

@@ -27,7 +27,7 @@ public sealed class MlNetPackageTests : IDisposable
     }
 
     [Fact]
-    public void A_pipeline_trained_here_scores_identically_in_a_second_process()
+    public void APipelineTrainedHereScoresIdenticallyInASecondProcess()
     {
         var context = new MLContext(seed: 1);
         var train = context.Data.LoadFromEnumerable(Rows(200, 1, 0));

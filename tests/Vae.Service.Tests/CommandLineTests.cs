@@ -7,7 +7,7 @@ namespace Vae.Service.Tests;
 public sealed class CommandLineTests(ServedModels models)
 {
     [Fact]
-    public void Help_prints_the_usage_and_exits_0()
+    public void HelpPrintsTheUsageAndExits0()
     {
         var result = SampleProcess.Run("Vae.Service", "--help");
 
@@ -20,7 +20,7 @@ public sealed class CommandLineTests(ServedModels models)
     [InlineData("Vae:ModelPath is 'missing.vae', but there is no such file", new[] { "--model", "missing.vae" })]
     [InlineData("--threads must be a positive number, but was 'zero'", new[] { "--threads", "zero" })]
     [InlineData("Unexpected argument 'stray'", new[] { "stray" })]
-    public void Mistakes_exit_2_with_the_message(string message, string[] args)
+    public void MistakesExit2WithTheMessage(string message, string[] args)
     {
         var result = SampleProcess.Run("Vae.Service", [.. args, "--urls", "http://127.0.0.1:0"]);
 
@@ -29,7 +29,7 @@ public sealed class CommandLineTests(ServedModels models)
     }
 
     [Fact]
-    public void A_file_that_is_not_a_model_exits_2_naming_it()
+    public void AFileThatIsNotAModelExits2NamingIt()
     {
         var path = Path.Combine(models.Folder, "not-a-model.vae");
         File.WriteAllText(path, "hello");
@@ -41,7 +41,7 @@ public sealed class CommandLineTests(ServedModels models)
     }
 
     [Fact]
-    public void Bench_runs_a_short_bounded_load_with_a_replaced_file_and_no_failed_request()
+    public void BenchRunsAShortBoundedLoadWithAReplacedFileAndNoFailedRequest()
     {
         var result = SampleProcess.Run("Vae.Service", "bench", "--model", models.Digits, "--rounds", "2", "--seconds", "2", "--max-requests", "60",
             "--concurrency", "4", "--replace-ms", "300");
@@ -52,7 +52,7 @@ public sealed class CommandLineTests(ServedModels models)
     }
 
     [Fact]
-    public void Bench_help_and_bad_options()
+    public void BenchHelpAndBadOptions()
     {
         SampleProcess.Run("Vae.Service", "bench", "--help").Output.Should().Contain("usage:").And.Contain("--replace-ms");
         var bad = SampleProcess.Run("Vae.Service", "bench", "--model", models.Digits, "--rounds", "0");

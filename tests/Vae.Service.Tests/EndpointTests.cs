@@ -26,7 +26,7 @@ public sealed class EndpointTests(ServedModels models) : IDisposable
     }
 
     [Fact]
-    public async Task Score_takes_JSON_rows_and_gives_the_librarys_scores_and_flags()
+    public async Task ScoreTakesJSONRowsAndGivesTheLibrarysScoresAndFlags()
     {
         using var client = Client(models.Digits);
 
@@ -42,7 +42,7 @@ public sealed class EndpointTests(ServedModels models) : IDisposable
     }
 
     [Fact]
-    public async Task Score_takes_a_CSV_body_with_or_without_a_header_and_a_bare_JSON_array()
+    public async Task ScoreTakesACSVBodyWithOrWithoutAHeaderAndABareJSONArray()
     {
         using var client = Client(models.Digits);
         var lines = models.TestRows.Select(r => string.Join(",", r.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
@@ -65,7 +65,7 @@ public sealed class EndpointTests(ServedModels models) : IDisposable
     [InlineData("application/json", "{\"rows\": [[1, 2], \"x\"]}", "Row 1 must be an array of numbers*")]
     [InlineData("application/json", "{\"rows\": [[1, 2]", "The body is not valid JSON*")]
     [InlineData("text/csv", "", "The body holds no rows.")]
-    public async Task Bad_rows_get_400_with_the_message(string type, string body, string message)
+    public async Task BadRowsGet400WithTheMessage(string type, string body, string message)
     {
         using var client = Client(models.Digits);
 
@@ -76,7 +76,7 @@ public sealed class EndpointTests(ServedModels models) : IDisposable
     }
 
     [Fact]
-    public async Task The_width_message_is_the_librarys()
+    public async Task TheWidthMessageIsTheLibrarys()
     {
         using var client = Client(models.Digits);
         using var detector = Vae.Core.AnomalyDetector.Load(models.Digits);
@@ -89,7 +89,7 @@ public sealed class EndpointTests(ServedModels models) : IDisposable
     }
 
     [Fact]
-    public async Task Sample_gives_a_PNG_grid_of_the_chosen_digit_and_refuses_bad_queries()
+    public async Task SampleGivesAPNGGridOfTheChosenDigitAndRefusesBadQueries()
     {
         using var client = Client(models.Digits);
 
@@ -110,7 +110,7 @@ public sealed class EndpointTests(ServedModels models) : IDisposable
     }
 
     [Fact]
-    public async Task Decode_and_plane_draw_latent_points()
+    public async Task DecodeAndPlaneDrawLatentPoints()
     {
         using var client = Client(models.Digits);
 
@@ -125,7 +125,7 @@ public sealed class EndpointTests(ServedModels models) : IDisposable
     }
 
     [Fact]
-    public async Task Encode_gives_the_posterior_means()
+    public async Task EncodeGivesThePosteriorMeans()
     {
         using var client = Client(models.Digits);
         using var model = Vae.Core.VariationalAutoencoder.Load(models.Digits);
@@ -141,7 +141,7 @@ public sealed class EndpointTests(ServedModels models) : IDisposable
     }
 
     [Fact]
-    public async Task A_model_that_is_not_a_conditional_image_model_says_so()
+    public async Task AModelThatIsNotAConditionalImageModelSaysSo()
     {
         using var client = Client(models.Table);
 
@@ -155,7 +155,7 @@ public sealed class EndpointTests(ServedModels models) : IDisposable
     }
 
     [Fact]
-    public async Task Health_info_page_and_OpenAPI_answer()
+    public async Task HealthInfoPageAndOpenAPIAnswer()
     {
         using var client = Client(models.Digits);
 

@@ -30,7 +30,7 @@ public sealed class PageTests(ServedModels models)
         """;
 
     [Fact]
-    public async Task The_page_decodes_clicked_points_draws_the_chosen_class_and_shows_a_bad_CSVs_error()
+    public async Task ThePageDecodesClickedPointsDrawsTheChosenClassAndShowsABadCSVsError()
     {
         File.Exists(Chromium).Should().BeTrue($"the page test drives Debian's chromium at {Chromium}: install it with `apt-get install -y chromium` (Playwright cannot download its own browsers here)");
         await using var app = Program.Build(["--model", models.Digits, "--urls", "http://127.0.0.1:0", "--no-reload"]);

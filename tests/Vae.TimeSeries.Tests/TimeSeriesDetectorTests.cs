@@ -1,4 +1,5 @@
 using Vae.Core.TimeSeries;
+using Vae.Samples.Tests;
 
 namespace Vae.TimeSeries.Tests;
 
@@ -71,24 +72,18 @@ public sealed class TimeSeriesDetectorTests
     [Fact]
     public void ASavedFileIsAVaeModelFileWithTheDetectorAttached()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"ts-{Guid.NewGuid():N}.vae");
-        try
-        {
-            using (var detector = TimeSeriesDetector.Train(SyntheticSeries.Timestamps(Training), SyntheticSeries.Rows(Training), Quick)) detector.Save(path);
-            Vae.Core.VaeModelFile.ReadAttachments(path).Should().ContainKey(TimeSeriesDetector.AttachmentName);
-            using var model = Vae.Core.VaeModelFile.Load(path);
-            model.Options.InputSize.Should().Be(Quick.WindowSize);
+        using var folder = new TempFolder();
+        var path = folder.File("ts.vae");
+        using (var detector = TimeSeriesDetector.Train(SyntheticSeries.Timestamps(Training), SyntheticSeries.Rows(Training), Quick)) detector.Save(path);
+        Vae.Core.VaeModelFile.ReadAttachments(path).Should().ContainKey(TimeSeriesDetector.AttachmentName);
+        using var model = Vae.Core.VaeModelFile.Load(path);
+        model.Options.InputSize.Should().Be(Quick.WindowSize);
 
-            using var plain = new MemoryStream();
-            Vae.Core.VaeModelFile.Save(model, plain);
-            plain.Position = 0;
-            var load = () => TimeSeriesDetector.Load(plain, "plain.vae");
-            load.Should().Throw<InvalidDataException>().WithMessage($"*plain.vae*{TimeSeriesDetector.AttachmentName}*");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var plain = new MemoryStream();
+        Vae.Core.VaeModelFile.Save(model, plain);
+        plain.Position = 0;
+        var load = () => TimeSeriesDetector.Load(plain, "plain.vae");
+        load.Should().Throw<InvalidDataException>().WithMessage($"*plain.vae*{TimeSeriesDetector.AttachmentName}*");
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using TorchSharp;
 using Vae.Core.Data;
 using Xunit;
 using static TorchSharp.torch;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Data;
 
@@ -58,7 +59,7 @@ public sealed class IdxReaderTests
     [Fact]
     public void RawAndGzipCopiesReadIdentically()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         foreach (var name in new[] { MnistFiles.TestImages, MnistFiles.TestLabels })
             File.WriteAllBytes(dir.File(name), Idx.Gunzip(Shipped(name)));
 
@@ -72,7 +73,7 @@ public sealed class IdxReaderTests
     [Fact]
     public void GzipIsRecognisedByContentNotByName()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         // A gzip file without .gz and a raw file with .gz: both must still be read.
         File.Copy(Shipped(MnistFiles.TestLabels), dir.File("labels.bin"));
         File.WriteAllBytes(dir.File("labels.gz"), Idx.Gunzip(Shipped(MnistFiles.TestLabels)));
@@ -95,7 +96,7 @@ public sealed class IdxReaderTests
     [MemberData(nameof(CorruptImageFiles))]
     public void CorruptImageFileGivesInvalidDataNamingTheFile(string corruption)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var path = dir.File("images-" + corruption.Replace(' ', '-'));
         File.WriteAllBytes(path, CorruptImages(corruption));
 
@@ -113,7 +114,7 @@ public sealed class IdxReaderTests
     [MemberData(nameof(CorruptLabelFiles))]
     public void CorruptLabelFileGivesInvalidDataNamingTheFile(string corruption)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var path = dir.File("labels-" + corruption.Replace(' ', '-'));
         var good = Idx.Labels(20);
         var bytes = corruption switch
@@ -136,7 +137,7 @@ public sealed class IdxReaderTests
     [Fact]
     public void TruncationMessageSaysHowManyBytesWereExpectedAndFound()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var path = dir.File("short");
         var good = Idx.Images(3, 4, 5);
         File.WriteAllBytes(path, good[..^7]);
@@ -150,7 +151,7 @@ public sealed class IdxReaderTests
     [Fact]
     public void SmallValidFileReadsAsBytesOver255InRowMajorOrder()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var path = dir.File("tiny.gz");
         var file = Idx.Images(3, 2, 4, i => (byte)(i * 11));
         File.WriteAllBytes(path, Idx.Gzip(file));
@@ -165,7 +166,7 @@ public sealed class IdxReaderTests
     [Fact]
     public void MissingFileGivesFileNotFoundNamingThePath()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var path = dir.File("nothing-here");
 
         var read = () => IdxReader.ReadImages(path);
@@ -217,7 +218,7 @@ public sealed class IdxReaderTests
     [InlineData(true)]
     public void AHeaderClaimingMoreImagesThanTheFileHoldsIsTruncatedWithoutAllocatingWhatItClaims(bool gzip)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var path = dir.File(gzip ? "claims-too-much.gz" : "claims-too-much");
         var file = HeaderClaimingFarMoreThanTheFileHolds();
         File.WriteAllBytes(path, gzip ? Idx.Gzip(file) : file);

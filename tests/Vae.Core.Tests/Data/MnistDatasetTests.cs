@@ -3,6 +3,7 @@ using TorchSharp;
 using Vae.Core.Data;
 using Xunit;
 using static TorchSharp.torch;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Data;
 
@@ -11,7 +12,7 @@ public sealed class MnistDatasetTests
     [Fact]
     public void LoadFindsGzipAndRawFilesMixedInOneFolder()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         File.Copy(Path.Combine(TestData.MnistDirectory, MnistFiles.TestImages + ".gz"), dir.File(MnistFiles.TestImages + ".gz"));
         File.WriteAllBytes(dir.File(MnistFiles.TestLabels),
             Idx.Gunzip(Path.Combine(TestData.MnistDirectory, MnistFiles.TestLabels + ".gz")));
@@ -24,7 +25,7 @@ public sealed class MnistDatasetTests
     [Fact]
     public void MissingFilesGiveFileNotFoundNamingFolderAndExpectedNames()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         File.WriteAllBytes(dir.File(MnistFiles.TrainImages), Idx.Images(2, 28, 28));
 
         var load = () => MnistDataset.Load(dir.Path, MnistSplit.Train);
@@ -36,7 +37,7 @@ public sealed class MnistDatasetTests
     [Fact]
     public void MissingFolderGivesFileNotFoundNamingIt()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var missing = dir.File("no-such-folder");
 
         var load = () => MnistDataset.Load(missing, MnistSplit.Test);
@@ -48,7 +49,7 @@ public sealed class MnistDatasetTests
     [Fact]
     public void MissingFolderSaysWhereMnistComesFrom()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
 
         var load = () => MnistDataset.Load(dir.File("no-such-folder"), MnistSplit.Train);
 
@@ -59,7 +60,7 @@ public sealed class MnistDatasetTests
     [Fact]
     public void ImageAndLabelCountMismatchGivesInvalidDataNamingBothFiles()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         File.WriteAllBytes(dir.File(MnistFiles.TestImages), Idx.Images(5, 28, 28));
         File.WriteAllBytes(dir.File(MnistFiles.TestLabels), Idx.Labels(4));
 
@@ -72,7 +73,7 @@ public sealed class MnistDatasetTests
     [Fact]
     public void ImagesThatAreNot28By28GiveInvalidDataNamingTheFile()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         File.WriteAllBytes(dir.File(MnistFiles.TestImages), Idx.Images(4, 28, 27));
         File.WriteAllBytes(dir.File(MnistFiles.TestLabels), Idx.Labels(4));
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using FluentAssertions;
 using Vae.Core.Data;
 using Xunit;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Data;
 
@@ -9,7 +10,7 @@ public sealed class MnistDownloaderTests : IDisposable
 {
     // No proxy: the servers are on 127.0.0.1 and a proxy from the environment must not intercept them.
     private readonly HttpClient client = new(new HttpClientHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
-    private readonly TempDirectory dir = new();
+    private readonly TempFolder dir = new();
 
     /// <summary>The shipped gz files, served as if they were the full download.</summary>
     private static readonly Dictionary<string, byte[]> Files =
@@ -37,7 +38,7 @@ public sealed class MnistDownloaderTests : IDisposable
 
         first.Should().OnlyContain(f => f.WasDownloaded);
         first.Select(f => f.FileName).Should().BeEquivalentTo(Files.Keys);
-        dir.FileNames().Should().BeEquivalentTo(Files.Keys, "no temporary file may remain");
+        dir.Names().Should().BeEquivalentTo(Files.Keys, "no temporary file may remain");
         foreach (var (name, bytes) in Files)
         {
             File.ReadAllBytes(dir.File(name)).Should().Equal(bytes);
@@ -64,7 +65,7 @@ public sealed class MnistDownloaderTests : IDisposable
 
         var error = (await download.Should().ThrowAsync<IOException>()).Which;
         error.Message.Should().Contain(Files.Keys.First()).And.Contain(corrupt.BaseUri.ToString()).And.Contain("SHA-256");
-        dir.FileNames().Should().BeEmpty();
+        dir.Names().Should().BeEmpty();
     }
 
     [Fact]
@@ -78,7 +79,7 @@ public sealed class MnistDownloaderTests : IDisposable
         result.Should().OnlyContain(f => f.Source != null && f.Source.Port == good.BaseUri.Port);
         corrupt.Requests.Should().BeEquivalentTo(Files.Keys);
         foreach (var (name, bytes) in Files) File.ReadAllBytes(dir.File(name)).Should().Equal(bytes);
-        dir.FileNames().Should().BeEquivalentTo(Files.Keys);
+        dir.Names().Should().BeEquivalentTo(Files.Keys);
     }
 
     [Fact]
@@ -101,7 +102,7 @@ public sealed class MnistDownloaderTests : IDisposable
         File.ReadAllBytes(dir.File(valid)).Should().Equal(Files[valid]);
         File.GetLastWriteTimeUtc(dir.File(valid)).Should().Be(validWritten);
         File.ReadAllBytes(dir.File(invalid)).Should().Equal(stale, "a file is replaced only by a verified download");
-        dir.FileNames().Should().BeEquivalentTo(new[] { valid, invalid });
+        dir.Names().Should().BeEquivalentTo(new[] { valid, invalid });
     }
 
     [Fact]
@@ -131,7 +132,7 @@ public sealed class MnistDownloaderTests : IDisposable
         error.Message.Should().Contain(first).And.Contain("404").And.Contain("SHA-256")
             .And.Contain(missing.BaseUri.ToString()).And.Contain(dropping.BaseUri.ToString()).And.Contain(corrupt.BaseUri.ToString());
         error.InnerException.Should().BeOfType<AggregateException>().Which.InnerExceptions.Should().HaveCount(3);
-        dir.FileNames().Should().BeEmpty();
+        dir.Names().Should().BeEmpty();
     }
 
     [Fact]
@@ -147,7 +148,7 @@ public sealed class MnistDownloaderTests : IDisposable
         var download = () => Download([good.BaseUri], progress, cancel.Token);
 
         await download.Should().ThrowAsync<OperationCanceledException>();
-        dir.FileNames().Should().BeEmpty();
+        dir.Names().Should().BeEmpty();
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using Vae.Core.Tests.Data;
 using static TorchSharp.torch;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Interop;
 
@@ -19,9 +20,9 @@ public sealed class HostileFileTests
         $"\"{name}\":{{\"dtype\":\"F32\",\"shape\":[{count}],\"data_offsets\":[{begin},{begin + 4 * count}]}}";
 
     [Fact]
-    public void A_safetensors_header_of_a_hundred_thousand_entries_is_refused_quickly_with_a_short_message()
+    public void ASafetensorsHeaderOfAHundredThousandEntriesIsRefusedQuicklyWithAShortMessage()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("many.safetensors");
         var entries = Enumerable.Range(0, 100_000).Select(i => F32($"t{i}", 1, 4L * i));
         WriteSafetensors(path, "{" + string.Join(",", entries) + "}", 400_000);
@@ -34,9 +35,9 @@ public sealed class HostileFileTests
     }
 
     [Fact]
-    public void A_mismatch_of_thousands_of_keys_lists_a_few_and_counts_the_rest()
+    public void AMismatchOfThousandsOfKeysListsAFewAndCountsTheRest()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("unexpected.safetensors");
         var entries = Enumerable.Range(0, 4000).Select(i => F32($"t{i}", 1, 4L * i));
         WriteSafetensors(path, "{" + string.Join(",", entries) + "}", 16_000);
@@ -54,9 +55,9 @@ public sealed class HostileFileTests
     [InlineData("{" + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "*'a'*[0, 8)*'b'*[4, 12)*overlap*")]
     [InlineData("{" + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[12,20]}}", 20, "*[8, 12)*'b'*no tensor*")]
     [InlineData("{" + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 20, "*4 bytes follow the 16 bytes*")]
-    public void Safetensors_ranges_must_tile_the_data_without_overlaps_gaps_or_trailing_bytes(string header, int dataBytes, string message)
+    public void SafetensorsRangesMustTileTheDataWithoutOverlapsGapsOrTrailingBytes(string header, int dataBytes, string message)
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("ranges.safetensors");
         WriteSafetensors(path, header, dataBytes);
 
@@ -69,9 +70,9 @@ public sealed class HostileFileTests
     [InlineData(".safetensors", float.NaN, "NaN")]
     [InlineData(".pt", float.PositiveInfinity, "Infinity")]
     [InlineData(".pt", float.NegativeInfinity, "-Infinity")]
-    public void A_non_finite_weight_is_refused_naming_the_tensor_and_the_flat_index(string extension, float value, string shown)
+    public void ANonFiniteWeightIsRefusedNamingTheTensorAndTheFlatIndex(string extension, float value, string shown)
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("bad" + extension);
         using (var model = new VariationalAutoencoder(new VaeOptions { InputSize = 5, HiddenSizes = [4], LatentSize = 2 }))
         {
@@ -109,9 +110,9 @@ public sealed class HostileFileTests
     }
 
     [Fact]
-    public void A_pt_whose_entries_inflate_far_beyond_the_file_is_refused_before_decoding_in_bounded_memory()
+    public void APtWhoseEntriesInflateFarBeyondTheFileIsRefusedBeforeDecodingInBoundedMemory()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("bomb.pt");
         File.WriteAllBytes(path, Zip(("archive/data.pkl", [0x80, 2, (byte)'}', (byte)'.'], CompressionLevel.NoCompression),
             ("archive/data/0", new byte[256 << 20], CompressionLevel.SmallestSize)));
@@ -124,9 +125,9 @@ public sealed class HostileFileTests
     }
 
     [Fact]
-    public void A_pt_whose_entry_inflates_beyond_its_declared_size_is_refused_in_bounded_memory()
+    public void APtWhoseEntryInflatesBeyondItsDeclaredSizeIsRefusedInBoundedMemory()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("liar.pt");
         var zip = Zip(("archive/data/0", new byte[64 << 20], CompressionLevel.SmallestSize));
         SetUncompressedSizes(zip, 1000);
@@ -139,9 +140,9 @@ public sealed class HostileFileTests
     }
 
     [Fact]
-    public void A_pt_of_too_many_entries_is_refused()
+    public void APtOfTooManyEntriesIsRefused()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("entries.pt");
         File.WriteAllBytes(path, Zip(Enumerable.Range(0, 5000).Select(i => ($"archive/data/{i}", Array.Empty<byte>(), CompressionLevel.NoCompression)).ToArray()));
 
@@ -151,9 +152,9 @@ public sealed class HostileFileTests
     }
 
     [Fact]
-    public void A_vae_file_with_a_non_finite_weight_is_refused_and_leaves_a_model_it_would_load_into_unchanged()
+    public void AVaeFileWithANonFiniteWeightIsRefusedAndLeavesAModelItWouldLoadIntoUnchanged()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("nan.vae");
         var options = new VaeOptions { InputSize = 5, HiddenSizes = [4], LatentSize = 2 };
         using (var model = new VariationalAutoencoder(options))

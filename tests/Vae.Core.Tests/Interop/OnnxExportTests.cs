@@ -3,6 +3,7 @@ using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using Tensor = TorchSharp.torch.Tensor;
 using TorchSharp;
 using static TorchSharp.torch;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Interop;
 
@@ -22,7 +23,7 @@ public sealed class OnnxExportTests
 
     [Theory]
     [MemberData(nameof(Architectures))]
-    public void The_encoder_graph_runs_in_ONNX_Runtime_and_gives_TorchSharps_outputs(string architecture)
+    public void TheEncoderGraphRunsInONNXRuntimeAndGivesTorchSharpsOutputs(string architecture)
     {
         torch.manual_seed(11);
         using var model = new VariationalAutoencoder(OptionsOf(architecture));
@@ -42,7 +43,7 @@ public sealed class OnnxExportTests
 
     [Theory]
     [MemberData(nameof(Architectures))]
-    public void The_decoder_graph_runs_in_ONNX_Runtime_and_gives_the_mean_of_p_x_given_z(string architecture)
+    public void TheDecoderGraphRunsInONNXRuntimeAndGivesTheMeanOfPXGivenZ(string architecture)
     {
         torch.manual_seed(12);
         using var model = new VariationalAutoencoder(OptionsOf(architecture));
@@ -74,7 +75,7 @@ public sealed class OnnxExportTests
 
     [Theory]
     [MemberData(nameof(ScoredArchitectures))]
-    public void The_anomaly_scorer_graph_gives_the_detectors_scores_in_ONNX_Runtime(string architecture)
+    public void TheAnomalyScorerGraphGivesTheDetectorsScoresInONNXRuntime(string architecture)
     {
         torch.manual_seed(13);
         using var model = new VariationalAutoencoder(ScoredOptionsOf(architecture));
@@ -100,9 +101,9 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
-    public void ExportAnomalyScorer_writes_a_graph_from_x_to_one_score_per_row()
+    public void ExportAnomalyScorerWritesAGraphFromXToOneScorePerRow()
     {
-        using var folder = new Data.TempDirectory();
+        using var folder = new TempFolder();
         using var model = new VariationalAutoencoder(OptionsOf("conv"));
         var path = folder.File("scorer.onnx");
 
@@ -118,7 +119,7 @@ public sealed class OnnxExportTests
     [InlineData("continuous", "*continuous Bernoulli*")]
     [InlineData("conditional", "*conditional*")]
     [InlineData("vamp", "*learned prior*")]
-    public void Models_the_scorer_graph_cannot_score_are_refused_with_the_reason(string kind, string message)
+    public void ModelsTheScorerGraphCannotScoreAreRefusedWithTheReason(string kind, string message)
     {
         var options = kind switch
         {
@@ -127,14 +128,14 @@ public sealed class OnnxExportTests
             _ => new VaeOptions { InputSize = 4, HiddenSizes = [4], LatentSize = 2, Prior = VaePrior.Vamp, PseudoInputs = 3 },
         };
         using var model = new VariationalAutoencoder(options);
-        using var folder = new Data.TempDirectory();
+        using var folder = new TempFolder();
 
         FluentActions.Invoking(() => OnnxExport.ExportAnomalyScorer(model, folder.File("scorer.onnx"))).Should().Throw<ArgumentException>().WithMessage(message);
         File.Exists(folder.File("scorer.onnx")).Should().BeFalse();
     }
 
     [Fact]
-    public void The_graphs_declare_opset_17_and_a_symbolic_batch_dimension()
+    public void TheGraphsDeclareOpset17AndASymbolicBatchDimension()
     {
         using var model = new VariationalAutoencoder(OptionsOf("mlp"));
         using var session = new InferenceSession(OnnxExport.DecoderModel(model));
@@ -147,9 +148,9 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
-    public void ExportDecoder_writes_the_file_ONNX_Runtime_loads()
+    public void ExportDecoderWritesTheFileONNXRuntimeLoads()
     {
-        using var folder = new Data.TempDirectory();
+        using var folder = new TempFolder();
         using var model = new VariationalAutoencoder(OptionsOf("mlp"));
         var path = folder.File("decoder.onnx");
 

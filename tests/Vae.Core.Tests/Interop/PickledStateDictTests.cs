@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using Vae.Core.Tests.Data;
 using static TorchSharp.torch;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Interop;
 
@@ -79,7 +80,7 @@ public sealed class PickledStateDictTests
     }
 
     [Fact]
-    public void Views_PyTorch_saved_load_as_torch_load_gives_them()
+    public void ViewsPyTorchSavedLoadAsTorchLoadGivesThem()
     {
         // views.pt, written by torch.save (make_pytorch_fixtures.py): a transposed tensor, views with a storage offset,
         // two tensors sharing one storage and a Parameter, under the archive folder 'views/'.
@@ -104,9 +105,9 @@ public sealed class PickledStateDictTests
     }
 
     [Fact]
-    public void A_transposed_tensor_loads_with_the_values_torch_load_gives()
+    public void ATransposedTensorLoadsWithTheValuesTorchLoadGives()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("transposed.pt");
         // torch.arange(6.).reshape(2, 3).t(): size (3, 2), stride (1, 3) over the storage 0..5.
         WritePt(path, P.StateDict(("w", P.Tensor("FloatStorage", "0", 6, 0, [3, 2], [1, 3]))), ("0", Floats(6)));
@@ -120,9 +121,9 @@ public sealed class PickledStateDictTests
     }
 
     [Fact]
-    public void A_view_with_a_storage_offset_loads_its_own_elements()
+    public void AViewWithAStorageOffsetLoadsItsOwnElements()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("offset.pt");
         // torch.arange(10.)[3:7] and torch.arange(10.).reshape(5, 2)[2:]: offsets 3 and 4 into their storages.
         WritePt(path, P.StateDict(
@@ -141,9 +142,9 @@ public sealed class PickledStateDictTests
     }
 
     [Fact]
-    public void Two_tensors_sharing_one_storage_load_each_with_memory_of_its_own()
+    public void TwoTensorsSharingOneStorageLoadEachWithMemoryOfItsOwn()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("tied.pt");
         // A weight and its transpose, tied: one storage, two views.
         WritePt(path, P.StateDict(
@@ -162,9 +163,9 @@ public sealed class PickledStateDictTests
     }
 
     [Fact]
-    public void A_storage_claiming_far_more_than_its_entry_holds_is_refused_before_allocating()
+    public void AStorageClaimingFarMoreThanItsEntryHoldsIsRefusedBeforeAllocating()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("claims.pt");
         WritePt(path, P.StateDict(("w", P.Tensor("FloatStorage", "huge", 1_000_000_000_000, 0, [1_000_000, 1_000_000], [1_000_000, 1]))),
             ("huge", Floats(4)));
@@ -177,9 +178,9 @@ public sealed class PickledStateDictTests
     }
 
     [Fact]
-    public void A_view_repeating_one_element_into_a_huge_tensor_is_refused_in_bounded_memory()
+    public void AViewRepeatingOneElementIntoAHugeTensorIsRefusedInBoundedMemory()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("expanded.pt");
         // Stride 0 stays inside a one-element storage but would expand to 40 GB.
         WritePt(path, P.StateDict(("w", P.Tensor("FloatStorage", "0", 1, 0, [100_000, 100_000], [0, 0]))), ("0", Floats(1)));
@@ -194,9 +195,9 @@ public sealed class PickledStateDictTests
     [InlineData(3, new long[] { 4 }, new long[] { 1 }, "*reaches element 7 of the storage '0', which holds 6*")]
     [InlineData(0, new long[] { 3, 3 }, new long[] { 3, 1 }, "*reaches element 9 of the storage '0', which holds 6*")]
     [InlineData(5, new long[] { 2 }, new long[] { -1 }, "*negative*")]
-    public void A_view_reaching_past_its_storage_is_refused_naming_the_tensor(long offset, long[] size, long[] stride, string message)
+    public void AViewReachingPastItsStorageIsRefusedNamingTheTensor(long offset, long[] size, long[] stride, string message)
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("past.pt");
         WritePt(path, P.StateDict(("fc.weight", P.Tensor("FloatStorage", "0", 6, offset, size, stride))), ("0", Floats(6)));
 
@@ -206,9 +207,9 @@ public sealed class PickledStateDictTests
     }
 
     [Fact]
-    public void An_unknown_global_is_refused_by_name_and_never_called()
+    public void AnUnknownGlobalIsRefusedByNameAndNeverCalled()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("evil.pt");
         var marker = folder.File("called");
         byte[] pickle = [0x80, 2, .. P.Call(P.Global("os", "system"), P.Tuple(P.Str($"touch '{marker}'"))), (byte)'.'];
@@ -221,9 +222,9 @@ public sealed class PickledStateDictTests
     }
 
     [Fact]
-    public void A_global_hidden_inside_the_state_dict_is_refused_too()
+    public void AGlobalHiddenInsideTheStateDictIsRefusedToo()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("builtins.pt");
         WritePt(path, P.StateDict(("w", P.Call(P.Global("builtins", "eval"), P.Tuple(P.Str("1"))))));
 

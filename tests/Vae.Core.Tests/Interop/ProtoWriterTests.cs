@@ -3,20 +3,20 @@ namespace Vae.Core.Tests.Interop;
 public sealed class ProtoWriterTests
 {
     [Fact]
-    public void Varints_are_the_wire_formats_own_example()
+    public void VarintsAreTheWireFormatsOwnExample()
     {
         // The protobuf encoding guide's example: field 1 set to 150 is 08 96 01.
         new ProtoWriter().Int(1, 150).ToArray().Should().Equal(0x08, 0x96, 0x01);
     }
 
     [Fact]
-    public void A_negative_integer_takes_ten_bytes_of_twos_complement()
+    public void ANegativeIntegerTakesTenBytesOfTwosComplement()
     {
         new ProtoWriter().Int(1, -1).ToArray().Should().Equal(0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01);
     }
 
     [Fact]
-    public void Strings_and_messages_are_length_delimited()
+    public void StringsAndMessagesAreLengthDelimited()
     {
         // Field 2 "testing" is the guide's example 12 07 74 65 73 74 69 6e 67; nested in field 3 it gains 1a 09.
         var inner = new ProtoWriter().String(2, "testing");
@@ -25,14 +25,14 @@ public sealed class ProtoWriterTests
     }
 
     [Fact]
-    public void Floats_are_four_little_endian_bytes_and_large_field_numbers_take_two_tag_bytes()
+    public void FloatsAreFourLittleEndianBytesAndLargeFieldNumbersTakeTwoTagBytes()
     {
         new ProtoWriter().Float(2, 1f).ToArray().Should().Equal(0x15, 0x00, 0x00, 0x80, 0x3F);
         new ProtoWriter().Int(20, 7).ToArray().Should().Equal(0xA0, 0x01, 0x07);
     }
 
     [Fact]
-    public void Field_numbers_start_at_one()
+    public void FieldNumbersStartAtOne()
     {
         var write = () => new ProtoWriter().Int(0, 1);
         write.Should().Throw<ArgumentOutOfRangeException>();

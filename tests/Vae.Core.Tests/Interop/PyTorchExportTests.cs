@@ -1,6 +1,7 @@
 using TorchSharp;
 using Vae.Core.Tests.Data;
 using static TorchSharp.torch;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Interop;
 
@@ -19,9 +20,9 @@ public sealed class PyTorchExportTests
 
     [Theory]
     [MemberData(nameof(LayoutsAndFormats))]
-    public void An_export_reads_back_bit_for_bit_under_the_layouts_names(PyTorchLayout layout, string extension)
+    public void AnExportReadsBackBitForBitUnderTheLayoutsNames(PyTorchLayout layout, string extension)
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("model" + extension);
         torch.manual_seed(3);
         using var model = new VariationalAutoencoder(Small);
@@ -47,9 +48,9 @@ public sealed class PyTorchExportTests
     }
 
     [Fact]
-    public void The_Vae_layout_carries_deeper_models_and_learned_variances()
+    public void TheVaeLayoutCarriesDeeperModelsAndLearnedVariances()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var options = new VaeOptions { InputSize = 7, HiddenSizes = [6, 5], LatentSize = 2, Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true, GaussianVariance = 0.25 };
         using var model = new VariationalAutoencoder(options);
         using (no_grad()) model.Decoder.LogVariance!.copy_(torch.linspace(-1, 1, 7));
@@ -63,9 +64,9 @@ public sealed class PyTorchExportTests
     }
 
     [Fact]
-    public void A_layout_that_cannot_describe_the_model_is_refused_before_anything_is_written()
+    public void ALayoutThatCannotDescribeTheModelIsRefusedBeforeAnythingIsWritten()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         using var model = new VariationalAutoencoder(new VaeOptions { InputSize = 7, HiddenSizes = [6, 5], LatentSize = 2 });
         var path = folder.File("deep.pt");
 
@@ -76,9 +77,9 @@ public sealed class PyTorchExportTests
     }
 
     [Fact]
-    public void A_float64_model_exports_float64_tensors_and_imports_as_float32()
+    public void AFloat64ModelExportsFloat64TensorsAndImportsAsFloat32()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         using var model = new VariationalAutoencoder(Small);
         model.to(ScalarType.Float64);
         var path = folder.File("double.safetensors");
@@ -99,7 +100,7 @@ public sealed class PyTorchExportTests
     }
 
     [Fact]
-    public void An_unknown_extension_is_refused()
+    public void AnUnknownExtensionIsRefused()
     {
         using var model = new VariationalAutoencoder(Small);
         var export = () => PyTorchInterop.Export(model, "model.bin");
@@ -107,9 +108,9 @@ public sealed class PyTorchExportTests
     }
 
     [Fact]
-    public void A_model_without_hidden_layers_round_trips_in_the_Vae_layout()
+    public void AModelWithoutHiddenLayersRoundTripsInTheVaeLayout()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var options = new VaeOptions { InputSize = 6, HiddenSizes = [], LatentSize = 2 };
         using var model = new VariationalAutoencoder(options);
         var path = folder.File("linear.pt");
@@ -121,9 +122,9 @@ public sealed class PyTorchExportTests
     }
 
     [Fact]
-    public void A_convolutional_model_needs_its_architecture_to_come_back_from_a_pt_file()
+    public void AConvolutionalModelNeedsItsArchitectureToComeBackFromAPtFile()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var options = new VaeOptions { Architecture = VaeArchitecture.Convolutional, InputSize = 64, ImageHeight = 8, ImageWidth = 8, ConvChannels = [2, 3], HiddenSizes = [5], LatentSize = 2 };
         using var model = new VariationalAutoencoder(options);
         var recorded = folder.File("conv.safetensors");
@@ -142,9 +143,9 @@ public sealed class PyTorchExportTests
     }
 
     [Fact]
-    public void Importing_does_not_advance_the_global_generator()
+    public void ImportingDoesNotAdvanceTheGlobalGenerator()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("model.safetensors");
         using (var model = new VariationalAutoencoder(Small)) PyTorchInterop.Export(model, path);
 

@@ -2,6 +2,7 @@ using TorchSharp;
 using Vae.Core.Data;
 using Vae.Core.Tests.Data;
 using static TorchSharp.torch;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Interop;
 
@@ -9,7 +10,7 @@ public sealed class PyTorchImportTests
 {
     [Theory]
     [MemberData(nameof(PyTorchFixtures.SmallFiles), MemberType = typeof(PyTorchFixtures))]
-    public void A_file_written_by_PyTorch_loads_without_options_and_computes_what_PyTorch_computed(string file)
+    public void AFileWrittenByPyTorchLoadsWithoutOptionsAndComputesWhatPyTorchComputed(string file)
     {
         var expected = PyTorchFixtures.Small(file);
         using var scope = NewDisposeScope();
@@ -25,7 +26,7 @@ public sealed class PyTorchImportTests
     }
 
     [Fact]
-    public void The_sizes_come_from_the_shapes_in_every_layout()
+    public void TheSizesComeFromTheShapesInEveryLayout()
     {
         using (var tutorial = PyTorchInterop.Import(PyTorchFixtures.PathOf("tutorial-12-6-3.safetensors")))
             tutorial.Options.Should().Be(new VaeOptions { InputSize = 12, HiddenSizes = [6], LatentSize = 3 });
@@ -36,7 +37,7 @@ public sealed class PyTorchImportTests
     }
 
     [Fact]
-    public void A_model_trained_with_the_tutorials_code_gives_PyTorchs_negative_elbo_at_the_mean()
+    public void AModelTrainedWithTheTutorialsCodeGivesPyTorchsNegativeElboAtTheMean()
     {
         var trained = PyTorchFixtures.Trained;
         using var scope = NewDisposeScope();
@@ -56,7 +57,7 @@ public sealed class PyTorchImportTests
     }
 
     [Fact]
-    public void A_file_that_fits_no_layout_lists_missing_and_unexpected_keys_and_shape_mismatches()
+    public void AFileThatFitsNoLayoutListsMissingAndUnexpectedKeysAndShapeMismatches()
     {
         var path = PyTorchFixtures.PathOf("broken-tutorial.pt");
         var import = () => PyTorchInterop.Import(path);
@@ -70,7 +71,7 @@ public sealed class PyTorchImportTests
     }
 
     [Fact]
-    public void A_layout_given_that_the_file_does_not_have_is_reported_key_by_key()
+    public void ALayoutGivenThatTheFileDoesNotHaveIsReportedKeyByKey()
     {
         var import = () => PyTorchInterop.Import(PyTorchFixtures.PathOf("examples-12-6-3.pt"), new PyTorchImportOptions { Layout = PyTorchLayout.Tutorial });
 
@@ -80,7 +81,7 @@ public sealed class PyTorchImportTests
     }
 
     [Fact]
-    public void An_architecture_given_that_the_shapes_contradict_is_a_shape_mismatch()
+    public void AnArchitectureGivenThatTheShapesContradictIsAShapeMismatch()
     {
         var options = new PyTorchImportOptions { Architecture = new VaeOptions { InputSize = 12, HiddenSizes = [7], LatentSize = 3 } };
         var import = () => PyTorchInterop.Import(PyTorchFixtures.PathOf("tutorial-12-6-3.safetensors"), options);
@@ -90,7 +91,7 @@ public sealed class PyTorchImportTests
     }
 
     [Fact]
-    public void The_likelihood_which_no_tensor_records_comes_from_the_options()
+    public void TheLikelihoodWhichNoTensorRecordsComesFromTheOptions()
     {
         using var model = PyTorchInterop.Import(PyTorchFixtures.PathOf("examples-12-6-3.pt"),
             new PyTorchImportOptions { Likelihood = VaeLikelihood.Gaussian, GaussianVariance = 0.5 });
@@ -99,9 +100,9 @@ public sealed class PyTorchImportTests
     }
 
     [Fact]
-    public void Integer_tensors_are_refused_by_name()
+    public void IntegerTensorsAreRefusedByName()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("ints.safetensors");
         using (var model = new VariationalAutoencoder(new VaeOptions { InputSize = 5, HiddenSizes = [4], LatentSize = 2 }))
         {
@@ -116,9 +117,9 @@ public sealed class PyTorchImportTests
     }
 
     [Fact]
-    public void Damaged_and_foreign_files_are_reported_with_their_name()
+    public void DamagedAndForeignFilesAreReportedWithTheirName()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var bytes = File.ReadAllBytes(PyTorchFixtures.PathOf("tutorial-12-6-3.safetensors"));
         var truncated = folder.File("truncated.safetensors");
         File.WriteAllBytes(truncated, bytes[..^10]);
@@ -135,9 +136,9 @@ public sealed class PyTorchImportTests
     }
 
     [Fact]
-    public void A_safetensors_header_that_names_a_tensor_twice_is_refused()
+    public void ASafetensorsHeaderThatNamesATensorTwiceIsRefused()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("twice.safetensors");
         var header = System.Text.Encoding.UTF8.GetBytes(
             "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}");
@@ -149,9 +150,9 @@ public sealed class PyTorchImportTests
     }
 
     [Fact]
-    public void A_safetensors_entry_whose_byte_range_does_not_fit_its_shape_is_refused()
+    public void ASafetensorsEntryWhoseByteRangeDoesNotFitItsShapeIsRefused()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("short.safetensors");
         var header = System.Text.Encoding.UTF8.GetBytes("{\"encoder.fc1.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,8]}}");
         File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)header.Length), .. header, .. new byte[8]]);

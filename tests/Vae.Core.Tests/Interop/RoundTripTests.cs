@@ -1,5 +1,6 @@
 using Vae.Core.Tests.Data;
 using static TorchSharp.torch;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Interop;
 
@@ -19,9 +20,9 @@ public sealed class RoundTripTests
 
     [Theory]
     [MemberData(nameof(Architectures))]
-    public void A_model_round_trips_through_every_format_that_accepts_it(VaeOptions options)
+    public void AModelRoundTripsThroughEveryFormatThatAcceptsIt(VaeOptions options)
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         using var model = new VariationalAutoencoder(options);
 
         var vae = folder.File("model.vae");

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Vae.Core.Tests.Data;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Interop;
 
@@ -19,7 +20,7 @@ public sealed class SafetensorsMessagesTests
     [InlineData(2_147_483_647L)]
     public void AFileClaimingTwoGigabytesIsNamed(long bytes)
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("big.safetensors");
         WriteSafetensors(path, Encoding.UTF8.GetBytes($"{{\"w\":{{\"dtype\":\"U8\",\"shape\":[{bytes}],\"data_offsets\":[0,{bytes}]}}}}"), 16);
 
@@ -31,7 +32,7 @@ public sealed class SafetensorsMessagesTests
     [Fact]
     public void AHeaderThatIsNotUtf8IsNamed()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         var path = folder.File("utf8.safetensors");
         WriteSafetensors(path, [.. "{\"w"u8, 0xFF, .. "\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"u8], 4);
 

@@ -4,6 +4,7 @@ using Vae.Core.Tests.Data;
 using Xunit;
 using static TorchSharp.torch;
 using static Vae.Core.Tests.SyntheticData;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests;
 
@@ -21,7 +22,7 @@ public sealed class FeatureCombinationTests
         new(new Encoder(options with { Architecture = VaeArchitecture.Mlp }), new Decoder(options with { Architecture = VaeArchitecture.Mlp }), options);
 
     [Fact]
-    public void A_custom_model_refuses_a_condition_naming_it()
+    public void ACustomModelRefusesAConditionNamingIt()
     {
         var options = new VaeOptions { InputSize = Features, HiddenSizes = [8], LatentSize = 2 };
         using var encoder = new Encoder(options);
@@ -33,7 +34,7 @@ public sealed class FeatureCombinationTests
     }
 
     [Fact]
-    public void A_custom_model_refuses_a_VampPrior_naming_it()
+    public void ACustomModelRefusesAVampPriorNamingIt()
     {
         var options = new VaeOptions { InputSize = Features, HiddenSizes = [8], LatentSize = 2 };
         using var encoder = new Encoder(options);
@@ -43,7 +44,7 @@ public sealed class FeatureCombinationTests
     }
 
     [Fact]
-    public void A_custom_model_with_a_continuous_Bernoulli_likelihood_decodes_to_the_distributions_mean()
+    public void ACustomModelWithAContinuousBernoulliLikelihoodDecodesToTheDistributionsMean()
     {
         manual_seed(3);
         var options = new VaeOptions { InputSize = Features, HiddenSizes = [8], LatentSize = 2, Likelihood = VaeLikelihood.ContinuousBernoulli };
@@ -63,7 +64,7 @@ public sealed class FeatureCombinationTests
     }
 
     [Fact]
-    public void A_conditional_model_with_dropout_layer_norm_and_SiLU_trains_and_samples_a_class()
+    public void AConditionalModelWithDropoutLayerNormAndSiLUTrainsAndSamplesAClass()
     {
         manual_seed(5);
         var options = new VaeOptions
@@ -89,7 +90,7 @@ public sealed class FeatureCombinationTests
     }
 
     [Fact]
-    public void Input_dropout_never_hides_the_condition()
+    public void InputDropoutNeverHidesTheCondition()
     {
         manual_seed(7);
         var options = new VaeOptions { InputSize = Features, HiddenSizes = [], LatentSize = 2, ConditionClasses = 2, InputDropout = 0.9 };
@@ -108,7 +109,7 @@ public sealed class FeatureCombinationTests
     }
 
     [Fact]
-    public void A_conditional_convolutional_model_refuses_images_without_a_condition()
+    public void AConditionalConvolutionalModelRefusesImagesWithoutACondition()
     {
         var options = new VaeOptions
         {
@@ -123,7 +124,7 @@ public sealed class FeatureCombinationTests
     }
 
     [Fact]
-    public void Onnx_export_refuses_what_its_graphs_cannot_compute()
+    public void OnnxExportRefusesWhatItsGraphsCannotCompute()
     {
         using var conditional = new VariationalAutoencoder(new VaeOptions { InputSize = Features, HiddenSizes = [4], LatentSize = 2, ConditionClasses = 3 });
         FluentActions.Invoking(() => OnnxExport.EncoderModel(conditional)).Should().Throw<ArgumentException>().WithMessage("*encoder*conditional*");
@@ -145,9 +146,9 @@ public sealed class FeatureCombinationTests
     }
 
     [Fact]
-    public void PyTorch_tutorial_layout_refuses_a_conditional_or_Vamp_model_and_the_Vae_layout_round_trips_them()
+    public void PyTorchTutorialLayoutRefusesAConditionalOrVampModelAndTheVaeLayoutRoundTripsThem()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         foreach (var options in new[]
         {
             new VaeOptions { InputSize = Features, HiddenSizes = [4], LatentSize = 2, ConditionClasses = 3 },

@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests;
 
@@ -81,28 +82,22 @@ public sealed class NetworkChoicesTests
     public void ModelsWithEveryChoiceSaveAndLoad()
     {
         using var scope = NewDisposeScope();
-        var path = Path.Combine(Path.GetTempPath(), $"vae-choices-{Guid.NewGuid():N}.vae");
-        try
+        using var folder = new TempFolder();
+        var path = folder.File("choices.vae");
+        manual_seed(5);
+        var options = new VaeOptions
         {
-            manual_seed(5);
-            var options = new VaeOptions
-            {
-                InputSize = 12, HiddenSizes = [8, 6], LatentSize = 3, Activation = VaeActivation.SiLU,
-                InputDropout = 0.1, HiddenDropout = 0.2, LayerNormalization = true,
-            };
-            using var saved = new VariationalAutoencoder(options);
-            saved.Save(path);
-            using var loaded = VariationalAutoencoder.Load(path);
-            loaded.Options.Should().Be(options);
-            saved.eval();
-            var x = rand([3, 12], generator: new Generator(6));
-            TensorAssert.Identical(loaded.Reconstruct(x), saved.Reconstruct(x)).Should().BeTrue();
-            options.ToString().Should().Be("12-8-6-3 (SiLU, layer norm, input dropout 0.1, hidden dropout 0.2)");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+            InputSize = 12, HiddenSizes = [8, 6], LatentSize = 3, Activation = VaeActivation.SiLU,
+            InputDropout = 0.1, HiddenDropout = 0.2, LayerNormalization = true,
+        };
+        using var saved = new VariationalAutoencoder(options);
+        saved.Save(path);
+        using var loaded = VariationalAutoencoder.Load(path);
+        loaded.Options.Should().Be(options);
+        saved.eval();
+        var x = rand([3, 12], generator: new Generator(6));
+        TensorAssert.Identical(loaded.Reconstruct(x), saved.Reconstruct(x)).Should().BeTrue();
+        options.ToString().Should().Be("12-8-6-3 (SiLU, layer norm, input dropout 0.1, hidden dropout 0.2)");
     }
 
     [Theory]

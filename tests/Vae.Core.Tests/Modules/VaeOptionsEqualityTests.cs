@@ -14,7 +14,7 @@ public sealed class VaeOptionsEqualityTests
 
     [Theory]
     [MemberData(nameof(Properties))]
-    public void Changing_a_property_changes_equality_and_hash(string name)
+    public void ChangingAPropertyChangesEqualityAndHash(string name)
     {
         var original = new VaeOptions();
         var changed = With(original, typeof(VaeOptions).GetProperty(name)!);
@@ -25,7 +25,7 @@ public sealed class VaeOptionsEqualityTests
     }
 
     [Fact]
-    public void Equal_lists_in_different_instances_are_equal()
+    public void EqualListsInDifferentInstancesAreEqual()
     {
         new VaeOptions { HiddenSizes = [400, 200] }.Should().Be(new VaeOptions { HiddenSizes = new List<int> { 400, 200 } });
         new VaeOptions { HiddenSizes = [400, 200] }.GetHashCode().Should().Be(new VaeOptions { HiddenSizes = new List<int> { 400, 200 } }.GetHashCode());

@@ -1,5 +1,6 @@
 using Vae.Core.Recommendation;
 using Vae.Core.Tests.Data;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Recommendation;
 
@@ -8,7 +9,7 @@ public sealed class ImplicitFeedbackFolderTests
     private static readonly string[] ValidItems = ["101", "7", "55", "3"];
 
     /// <summary>A small valid folder: 3 training users, validation users 3-4, test users 5-6.</summary>
-    private static void WriteValid(TempDirectory folder)
+    private static void WriteValid(TempFolder folder)
     {
         File.WriteAllLines(folder.File("unique_sid.txt"), ValidItems);
         File.WriteAllText(folder.File("train.csv"), "uid,sid\n0,0\n0,1\n1,1\n2,3\n2,2\n0,1\n");
@@ -21,7 +22,7 @@ public sealed class ImplicitFeedbackFolderTests
     [Fact]
     public void ReadsTheLayoutKeepingOriginalIdsAndRenumberingHeldOutUsersFromTheirMinimum()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         WriteValid(folder);
 
         var data = ImplicitFeedbackFolder.Read(folder.Path);
@@ -44,10 +45,10 @@ public sealed class ImplicitFeedbackFolderTests
     [Fact]
     public void WrittenDataReadsBackTheSame()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         WriteValid(folder);
         var data = ImplicitFeedbackFolder.Read(folder.Path);
-        using var copy = new TempDirectory();
+        using var copy = new TempFolder();
 
         ImplicitFeedbackFolder.Write(data, copy.Path);
         var again = ImplicitFeedbackFolder.Read(copy.Path);
@@ -60,13 +61,13 @@ public sealed class ImplicitFeedbackFolderTests
         Same(again.Test.HeldOut, data.Test.HeldOut);
         again.Test.FirstUserId.Should().Be(5);
         File.ReadAllText(copy.File("test_te.csv")).Should().Be("uid,sid\n6,3\n");
-        copy.FileNames().Should().NotContain(n => n.EndsWith(".tmp"));
+        copy.Names().Should().NotContain(n => n.EndsWith(".tmp"));
     }
 
     [Fact]
     public void AHugeUserIdIsOneUserNotARowIndex()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         WriteValid(folder);
         File.WriteAllText(folder.File("train.csv"), "uid,sid\n100000000,1\n7,0\n7,3\n");
         File.WriteAllText(folder.File("test_tr.csv"), "uid,sid\n100000000,1\n5,2\n");
@@ -84,7 +85,7 @@ public sealed class ImplicitFeedbackFolderTests
         data.Test.HeldOut.ItemsOf(1).ToArray().Should().Equal(3);
         data.Train.ItemCount.Should().Be(ValidItems.Length, "items are the catalogue's columns, whatever their ids");
 
-        using var copy = new TempDirectory();
+        using var copy = new TempFolder();
         ImplicitFeedbackFolder.Write(data, copy.Path);
         File.ReadAllText(copy.File("train.csv")).Should().Be("uid,sid\n7,0\n7,3\n100000000,1\n", "the original ids are written back");
         File.ReadAllText(copy.File("test_te.csv")).Should().Be("uid,sid\n100000000,3\n");
@@ -96,7 +97,7 @@ public sealed class ImplicitFeedbackFolderTests
     [Fact]
     public void ContiguousIdsGiveTheReferenceRows()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         WriteValid(folder);
 
         var data = ImplicitFeedbackFolder.Read(folder.Path);
@@ -141,7 +142,7 @@ public sealed class ImplicitFeedbackFolderTests
     [InlineData("unique_sid.txt", "101\n7\n101\n3\n", "*unique_sid.txt, line 3: item id '101' was already listed on line 1.")]
     public void BadFilesAreReportedWithFileLineAndColumn(string file, string content, string message)
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         WriteValid(folder);
         File.WriteAllText(folder.File(file), content);
 
@@ -153,7 +154,7 @@ public sealed class ImplicitFeedbackFolderTests
     [Fact]
     public void AMissingFileOrFolderIsNamed()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         WriteValid(folder);
         File.Delete(folder.File("validation_te.csv"));
 
@@ -167,7 +168,7 @@ public sealed class ImplicitFeedbackFolderTests
     [Fact]
     public void AFailedWriteKeepsTheFilesAlreadyThere()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         WriteValid(folder);
         var before = File.ReadAllText(folder.File("unique_sid.txt"));
         var bad = new ImplicitFeedbackData(["a", "b\nc"], ClickMatrix.Empty(0, 2),
@@ -182,12 +183,12 @@ public sealed class ImplicitFeedbackFolderTests
     [Fact]
     public void AWriteThatFailsPartWayReplacesNoFile()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         WriteValid(folder);
         var data = ImplicitFeedbackFolder.Read(folder.Path);
-        using var target = new TempDirectory();
+        using var target = new TempFolder();
         ImplicitFeedbackFolder.Write(data, target.Path);
-        var before = target.FileNames().ToDictionary(n => n, n => File.ReadAllText(target.File(n)));
+        var before = target.Names().ToDictionary(n => n, n => File.ReadAllText(target.File(n)));
         var other = new ImplicitFeedbackData(["x", "y", "z", "w"], ClickMatrix.FromPairs(1, 4, [0], [3]), data.Validation, data.Test);
         // A folder where the last temporary file must go makes its creation fail after the others were written.
         Directory.CreateDirectory(target.File("test_te.csv.tmp"));
@@ -195,7 +196,7 @@ public sealed class ImplicitFeedbackFolderTests
         var act = () => ImplicitFeedbackFolder.Write(other, target.Path);
 
         act.Should().Throw<Exception>();
-        target.FileNames().Should().Equal(before.Keys.Order(StringComparer.Ordinal), "no temporary file is left behind");
+        target.Names().Should().Equal(before.Keys.Order(StringComparer.Ordinal), "no temporary file is left behind");
         foreach (var (name, content) in before)
             File.ReadAllText(target.File(name)).Should().Be(content, $"{name} was written before the failure but must not replace the old one");
     }

@@ -1,5 +1,6 @@
 using Vae.Core.Recommendation;
 using Vae.Core.Tests.Data;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Recommendation;
 
@@ -78,7 +79,7 @@ userId,movieId,rating,timestamp
     [Fact]
     public void AHandMadeRatingsFileIsSplitAsTheReferencePreprocessingSplitsIt()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         File.WriteAllText(folder.File("ratings.csv"), Ratings);
 
         var data = MovieLensConverter.Convert(folder.File("ratings.csv"), folder.File("pro_sg"), TwoHeldOut);
@@ -128,7 +129,7 @@ userId,movieId,rating,timestamp
     [InlineData("", "*ratings.csv, line 1: the file is empty*")]
     public void BadRatingsAreReportedWithLineAndColumn(string content, string message)
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         File.WriteAllText(folder.File("ratings.csv"), content);
 
         var act = () => MovieLensConverter.Convert(folder.File("ratings.csv"), folder.File("out"), TwoHeldOut);
@@ -140,7 +141,7 @@ userId,movieId,rating,timestamp
     [Fact]
     public void TooFewUsersForTheHeldOutSetsOrAMissingFileAreExplained()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
         File.WriteAllText(folder.File("ratings.csv"), Ratings);
 
         var act = () => MovieLensConverter.Convert(folder.File("ratings.csv"), folder.File("out"));

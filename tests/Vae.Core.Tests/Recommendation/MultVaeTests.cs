@@ -1,6 +1,7 @@
 using TorchSharp;
 using Vae.Core.Recommendation;
 using static TorchSharp.torch;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Recommendation;
 
@@ -267,20 +268,14 @@ public sealed unsafe class MultVaeTests
     public void ALoadedModelRecommendsByTheIdsItWasSavedWith()
     {
         using var model = new MultVae(Ids(12), Tiny, seed: 8);
-        var path = Path.Combine(Path.GetTempPath(), $"multvae-{Guid.NewGuid():N}.bin");
-        try
-        {
-            model.Save(path);
-            using var loaded = MultVae.Load(path);
-            var expected = model.Recommend(["item1", "item4"], k: 5);
-            var actual = loaded.Recommend(["item1", "item4"], k: 5);
-            actual.Select(r => r.ItemId).Should().Equal(expected.Select(r => r.ItemId));
-            actual.Select(r => r.Score).Should().Equal(expected.Select(r => r.Score), (a, b) => Math.Abs(a - b) < 1e-6f);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var folder = new TempFolder();
+        var path = folder.File("multvae.bin");
+        model.Save(path);
+        using var loaded = MultVae.Load(path);
+        var expected = model.Recommend(["item1", "item4"], k: 5);
+        var actual = loaded.Recommend(["item1", "item4"], k: 5);
+        actual.Select(r => r.ItemId).Should().Equal(expected.Select(r => r.ItemId));
+        actual.Select(r => r.Score).Should().Equal(expected.Select(r => r.Score), (a, b) => Math.Abs(a - b) < 1e-6f);
     }
 
     [Fact]
@@ -288,29 +283,23 @@ public sealed unsafe class MultVaeTests
     {
         var clicks = RandomClicks(4, 25, seed: 1);
         using var model = new MultVae(Ids(25), Tiny with { InputDropout = 0.3 }, seed: 7);
-        var path = Path.Combine(Path.GetTempPath(), $"multvae-{Guid.NewGuid():N}.bin");
-        try
-        {
-            model.Save(path);
-            using var loaded = MultVae.Load(path);
+        using var folder = new TempFolder();
+        var path = folder.File("multvae.bin");
+        model.Save(path);
+        using var loaded = MultVae.Load(path);
 
-            loaded.ItemIds.Should().Equal(model.ItemIds);
-            loaded.Options.HiddenSizes.Should().Equal(7);
-            loaded.Options.InputDropout.Should().Be(0.3);
-            using var expected = model.Score(clicks, 0, 4);
-            using var actual = loaded.Score(clicks, 0, 4);
-            actual.allclose(expected, rtol: 0, atol: 0).Should().BeTrue();
+        loaded.ItemIds.Should().Equal(model.ItemIds);
+        loaded.Options.HiddenSizes.Should().Equal(7);
+        loaded.Options.InputDropout.Should().Be(0.3);
+        using var expected = model.Score(clicks, 0, 4);
+        using var actual = loaded.Score(clicks, 0, 4);
+        actual.allclose(expected, rtol: 0, atol: 0).Should().BeTrue();
 
-            var bytes = File.ReadAllBytes(path);
-            bytes[^5] ^= 0x40;
-            File.WriteAllBytes(path, bytes);
-            var act = () => MultVae.Load(path);
-            act.Should().Throw<InvalidDataException>().WithMessage($"*{path}*");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        var bytes = File.ReadAllBytes(path);
+        bytes[^5] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
+        var act = () => MultVae.Load(path);
+        act.Should().Throw<InvalidDataException>().WithMessage($"*{path}*");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Vae.Core.Recommendation;
 using Vae.Core.Tests.Data;
 using Xunit.Abstractions;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Recommendation;
 
@@ -52,7 +53,7 @@ public sealed class SyntheticClicksTests(ITestOutputHelper output)
     public void SplitMatchesTheFolderItWritesAndHoldsOutAFifthOfEachHeldOutUser()
     {
         var data = SyntheticClicks.Generate(Small);
-        using var folder = new TempDirectory();
+        using var folder = new TempFolder();
 
         var split = data.WriteFolder(folder.Path);
         var read = ImplicitFeedbackFolder.Read(folder.Path);

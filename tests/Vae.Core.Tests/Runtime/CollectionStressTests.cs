@@ -13,7 +13,7 @@ public sealed class CollectionStressTests
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void A_path_survives_collections_during_its_libtorch_calls(string path)
+    public void APathSurvivesCollectionsDuringItsLibtorchCalls(string path)
     {
         var (exitCode, output) = CollectionStress.RunInSeparateProcess(path, Seconds);
         exitCode.Should().Be(0, $"the {path} path must survive collections at any moment; the process printed:\n{output}");

@@ -2,6 +2,7 @@ using Vae.Core.Data;
 using Vae.Core.Recommendation;
 using TorchSharp;
 using static TorchSharp.torch;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Runtime;
 
@@ -41,7 +42,7 @@ public sealed class DisposeScopeCoverageTests
 
     [Theory]
     [MemberData(nameof(Operations))]
-    public void A_public_operation_leaves_no_tensor_to_the_finalizers(string operation)
+    public void APublicOperationLeavesNoTensorToTheFinalizers(string operation)
     {
         using var digits = MnistDataset.Load(TestData.MnistDirectory, MnistSplit.Test);
         using var images = digits.Images.narrow(0, 0, 256);
@@ -51,7 +52,8 @@ public sealed class DisposeScopeCoverageTests
         using var model = new VariationalAutoencoder(operation.EndsWith("conv") ? conv : mlp);
         var clicks = SyntheticClicks.Generate(new SyntheticClickOptions { UserCount = 300, ItemCount = 200, Seed = 3 }).Split(new ReferenceSplitOptions { HeldOutUsers = 50 });
         using var multVae = new MultVae(clicks.ItemIds, new MultVaeOptions { HiddenSizes = [16], LatentSize = 8 });
-        var file = Path.Combine(Path.GetTempPath(), $"vae-scope-{Guid.NewGuid():N}.vae");
+        using var folder = new TempFolder();
+        var file = folder.File("scope.vae");
         var trainerOptions = new VaeTrainerOptions { Epochs = 1, BatchSize = 64 };
 
         Action run = operation switch
@@ -69,7 +71,7 @@ public sealed class DisposeScopeCoverageTests
             "reconstruct" => () => model.Reconstruct(images).Dispose(),
             "estimate" => () => LikelihoodEstimator.Estimate(model, images, 5),
             "anomaly" => () => AnomalyDetector.Fit(model, images, percentile: 99).Score(images),
-            "save-load" => () => { model.Save(file); VariationalAutoencoder.Load(file).Dispose(); File.Delete(file); },
+            "save-load" => () => { model.Save(file); VariationalAutoencoder.Load(file).Dispose(); },
             "multvae-train" => () => new MultVaeTrainer(new MultVaeTrainerOptions { Epochs = 1, BatchSize = 100 }).Train(multVae, clicks),
             "multvae-recommend" => () => multVae.Recommend(clicks.Test.FoldIn, 10),
             "ease" => () => { using var ease = EaseRecommender.Fit(clicks.Train); RecommendationEvaluator.Evaluate(ease, clicks.Test, new RankingOptions()); },

@@ -14,7 +14,7 @@ public sealed class NativeLifetimeTests
     private static readonly string TorchSharpPath = typeof(TorchSharp.torch).Assembly.Location;
 
     [Fact]
-    public void Library_never_calls_a_TorchSharp_method_that_makes_an_unrooted_scalar()
+    public void LibraryNeverCallsATorchSharpMethodThatMakesAnUnrootedScalar()
     {
         var hazards = UnrootedScalarMakers();
         var offences = IlCalls.Read(typeof(VariationalAutoencoder).Assembly.Location)

@@ -1,11 +1,12 @@
 using Vae.Core.TimeSeries;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.TimeSeries;
 
 public sealed class NabCorpusAndResultsTests
 {
     [Fact]
-    public void The_sample_corpus_has_the_51_series_and_97_windows()
+    public void TheSampleCorpusHasThe51SeriesAnd97Windows()
     {
         var corpus = NabCorpus.Load(NabFixtures.DataFolder);
 
@@ -19,45 +20,39 @@ public sealed class NabCorpusAndResultsTests
     }
 
     [Fact]
-    public void Result_paths_follow_NABs_layout()
+    public void ResultPathsFollowNABsLayout()
     {
         NabResults.GetResultPath("numenta", "realTweets/Twitter_volume_AAPL.csv").Should().Be("numenta/realTweets/numenta_Twitter_volume_AAPL.csv");
     }
 
     [Fact]
-    public void Result_files_round_trip_through_the_writer_and_reader()
+    public void ResultFilesRoundTripThroughTheWriterAndReader()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "vae-nab-" + Guid.NewGuid().ToString("N"));
-        try
+        using var temporary = new TempFolder();
+        var folder = temporary.Path;
+        var timestamps = new[] { new DateTime(2014, 4, 1), new DateTime(2014, 4, 1, 0, 5, 0) };
+        var results = new Dictionary<string, NabResultSeries>
         {
-            var timestamps = new[] { new DateTime(2014, 4, 1), new DateTime(2014, 4, 1, 0, 5, 0) };
-            var results = new Dictionary<string, NabResultSeries>
-            {
-                ["realTraffic/speed_7578.csv"] = new(timestamps, [1.5, -2.25], [0.1 + 0.2, 1.0], [0, 1]),
-                ["realTweets/x.csv"] = new(timestamps, [3, 4], [0.0, 0.5]),
-            };
+            ["realTraffic/speed_7578.csv"] = new(timestamps, [1.5, -2.25], [0.1 + 0.2, 1.0], [0, 1]),
+            ["realTweets/x.csv"] = new(timestamps, [3, 4], [0.0, 0.5]),
+        };
 
-            NabResults.WriteDetector(folder, "mine", results);
+        NabResults.WriteDetector(folder, "mine", results);
 
-            var file = Path.Combine(folder, "mine", "realTraffic", "mine_speed_7578.csv");
-            File.ReadAllLines(file).Should().Equal(
-                "timestamp,value,anomaly_score,label",
-                "2014-04-01 00:00:00,1.5,0.30000000000000004,0",
-                "2014-04-01 00:05:00,-2.25,1,1");
-            var back = NabResults.Read(file);
-            back.Timestamps.Should().Equal(timestamps);
-            back.AnomalyScores.Should().Equal(0.1 + 0.2, 1.0);
-            back.Labels.Should().Equal(0, 1);
-            NabResults.Read(Path.Combine(folder, "mine", "realTweets", "mine_x.csv")).Labels.Should().BeNull();
-        }
-        finally
-        {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        }
+        var file = Path.Combine(folder, "mine", "realTraffic", "mine_speed_7578.csv");
+        File.ReadAllLines(file).Should().Equal(
+            "timestamp,value,anomaly_score,label",
+            "2014-04-01 00:00:00,1.5,0.30000000000000004,0",
+            "2014-04-01 00:05:00,-2.25,1,1");
+        var back = NabResults.Read(file);
+        back.Timestamps.Should().Equal(timestamps);
+        back.AnomalyScores.Should().Equal(0.1 + 0.2, 1.0);
+        back.Labels.Should().Equal(0, 1);
+        NabResults.Read(Path.Combine(folder, "mine", "realTweets", "mine_x.csv")).Labels.Should().BeNull();
     }
 
     [Fact]
-    public void NABs_own_result_files_are_read_with_their_extra_columns_ignored()
+    public void NABsOwnResultFilesAreReadWithTheirExtraColumnsIgnored()
     {
         using var reader = new StringReader(
             "timestamp,value,anomaly_score,raw_score,label,S(t)_reward_low_FP_rate,S(t)_reward_low_FN_rate,S(t)_standard\n" +
@@ -71,7 +66,7 @@ public sealed class NabCorpusAndResultsTests
     }
 
     [Fact]
-    public void Results_whose_rows_do_not_match_the_series_are_rejected()
+    public void ResultsWhoseRowsDoNotMatchTheSeriesAreRejected()
     {
         var corpus = NabFixtures.Corpus;
         var results = NabFixtures.ResultsOf("null").ToDictionary(r => r.Key, r => r.Value);

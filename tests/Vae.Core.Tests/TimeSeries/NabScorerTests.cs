@@ -24,7 +24,7 @@ public sealed class NabScorerTests
     }
 
     [Fact]
-    public void The_scaled_sigmoid_has_NABs_values_at_the_window_edges()
+    public void TheScaledSigmoidHasNABsValuesAtTheWindowEdges()
     {
         NabScorer.ScaledSigmoid(-1.0).Should().BeApproximately(0.98661, 1e-5);
         NabScorer.ScaledSigmoid(-0.5).Should().BeApproximately(0.84828, 1e-5);
@@ -35,7 +35,7 @@ public sealed class NabScorerTests
     }
 
     [Fact]
-    public void A_window_rewards_its_left_edge_fully_and_its_right_edge_little()
+    public void AWindowRewardsItsLeftEdgeFullyAndItsRightEdgeLittle()
     {
         // Window over rows 50..59 (width 10) of 100 rows.
         var scores = NabScorer.GetRowScores(Series(100, (50, 59)), NabProfile.Standard);
@@ -48,7 +48,7 @@ public sealed class NabScorerTests
     }
 
     [Fact]
-    public void False_positives_are_weighted_by_the_distance_from_the_preceding_window()
+    public void FalsePositivesAreWeightedByTheDistanceFromThePrecedingWindow()
     {
         var scores = NabScorer.GetRowScores(Series(100, (50, 59)), NabProfile.Standard);
 
@@ -67,7 +67,7 @@ public sealed class NabScorerTests
     }
 
     [Fact]
-    public void Only_the_first_detection_in_a_window_counts()
+    public void OnlyTheFirstDetectionInAWindowCounts()
     {
         var series = Series(100, (50, 59));
         var rowScores = NabScorer.GetRowScores(series, NabProfile.Standard);
@@ -82,7 +82,7 @@ public sealed class NabScorerTests
     }
 
     [Fact]
-    public void A_missed_window_costs_the_false_negative_weight()
+    public void AMissedWindowCostsTheFalseNegativeWeight()
     {
         var series = Series(100, (30, 39), (60, 69));
         var none = new double[100];
@@ -94,7 +94,7 @@ public sealed class NabScorerTests
     }
 
     [Fact]
-    public void A_series_without_windows_scores_only_its_false_positives()
+    public void ASeriesWithoutWindowsScoresOnlyItsFalsePositives()
     {
         var series = Series(100);
 
@@ -112,13 +112,13 @@ public sealed class NabScorerTests
     [InlineData(5000, 750)]
     [InlineData(15833, 750)]
     [InlineData(0, 0)]
-    public void The_probationary_period_is_15_percent_capped_at_750_rows(int rows, int expected)
+    public void TheProbationaryPeriodIs15PercentCappedAt750Rows(int rows, int expected)
     {
         NabScorer.GetProbationaryLength(rows).Should().Be(expected);
     }
 
     [Fact]
-    public void Rows_in_the_probationary_period_are_not_scored()
+    public void RowsInTheProbationaryPeriodAreNotScored()
     {
         var series = Series(100);
 
@@ -132,7 +132,7 @@ public sealed class NabScorerTests
     }
 
     [Fact]
-    public void A_row_is_a_detection_when_its_score_reaches_the_threshold()
+    public void ARowIsADetectionWhenItsScoreReachesTheThreshold()
     {
         var series = Series(100);
         var scores = new double[100];
@@ -143,7 +143,7 @@ public sealed class NabScorerTests
     }
 
     [Fact]
-    public void The_optimised_threshold_maximises_the_corpus_total_and_normalises_a_perfect_detector_to_100()
+    public void TheOptimisedThresholdMaximisesTheCorpusTotalAndNormalisesAPerfectDetectorTo100()
     {
         var a = new NabSeries("c/a.csv", Series(100, (50, 59)).Timestamps, new double[100], Series(100, (50, 59)).Windows);
         var b = new NabSeries("c/b.csv", Series(200, (120, 139)).Timestamps, new double[200], Series(200, (120, 139)).Windows);
@@ -168,7 +168,7 @@ public sealed class NabScorerTests
     }
 
     [Fact]
-    public void A_window_that_does_not_start_on_a_row_is_rejected()
+    public void AWindowThatDoesNotStartOnARowIsRejected()
     {
         var timestamps = Enumerable.Range(0, 10).Select(i => Start.AddMinutes(i)).ToArray();
         var act = () => new NabSeries("x.csv", timestamps, new double[10], [new NabWindow(Start.AddSeconds(30), timestamps[5])]);

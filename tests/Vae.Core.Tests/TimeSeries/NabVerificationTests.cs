@@ -25,7 +25,7 @@ public sealed class NabVerificationTests
     [InlineData("windowedGaussian", 44.80)]
     [InlineData("random", 17.59)]
     [InlineData("null", 0.0)]
-    public void Standard_profile_scores_match_NABs_figures_on_the_51_series(string detector, double expected)
+    public void StandardProfileScoresMatchNABsFiguresOnThe51Series(string detector, double expected)
     {
         var report = NabScorer.Score(NabFixtures.Corpus, NabFixtures.ResultsOf(detector), NabProfile.Standard);
 
@@ -34,7 +34,7 @@ public sealed class NabVerificationTests
 
     [Theory]
     [MemberData(nameof(DetectorsAndProfiles))]
-    public void Every_profile_matches_NABs_own_sweeper(string detector, string profileName)
+    public void EveryProfileMatchesNABsOwnSweeper(string detector, string profileName)
     {
         var reference = NabFixtures.ReferenceOf(detector, profileName);
 
@@ -52,7 +52,7 @@ public sealed class NabVerificationTests
     }
 
     [Fact]
-    public void The_null_baseline_is_the_missed_window_penalty_of_every_scored_window()
+    public void TheNullBaselineIsTheMissedWindowPenaltyOfEveryScoredWindow()
     {
         // Every window of these series lies after its probationary period, and detecting nothing is the null
         // detector's best: -A_FN per window.
@@ -64,7 +64,7 @@ public sealed class NabVerificationTests
     // numenta/NAB config/thresholds.json: the thresholds NAB optimised on all 58 series, at which it wrote the
     // per-file tables results/<detector>/<detector>_<profile>_scores.csv. The random detector's tables are left out:
     // they list only 32 of the 58 files and predate its result files (September and October 2015); NAB's own
-    // sweeper disagrees with them on art_daily_flatmiddle just as this scorer does. Every_profile_matches_NABs_own_sweeper
+    // sweeper disagrees with them on art_daily_flatmiddle just as this scorer does. EveryProfileMatchesNABsOwnSweeper
     // covers that detector.
     [Theory]
     [InlineData("numenta", "standard", 0.5421876907348634)]
@@ -76,7 +76,7 @@ public sealed class NabVerificationTests
     [InlineData("null", "standard", 0.6250000000000001)]
     [InlineData("null", "reward_low_FP_rate", 0.6250000000000001)]
     [InlineData("null", "reward_low_FN_rate", 0.6250000000000001)]
-    public void Per_file_scores_at_NABs_thresholds_match_its_published_tables(string detector, string profileName, double threshold)
+    public void PerFileScoresAtNABsThresholdsMatchItsPublishedTables(string detector, string profileName, double threshold)
     {
         var published = File.ReadLines(NabFixtures.PathOf($"{detector}_{profileName}_scores.csv")).Skip(1)
             .Select(line => line.Split(','))

@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using static Vae.Core.Tests.SyntheticData;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests;
 
@@ -88,21 +89,15 @@ public sealed class KlWarmUpTests
         using var scope = NewDisposeScope();
         var data = Binary(128, 64, seed: 41);
         var batches = Enumerable.Range(0, 4).Select(i => data.narrow(0, 32 * i, 32)).ToArray();
-        var path = Path.Combine(Path.GetTempPath(), $"vae-warmup-{Guid.NewGuid():N}.ckpt");
-        try
-        {
-            using var model = SmallModel();
-            using (var trainer = new VaeTrainer(model, WarmUp(1) with { CheckpointPath = path })) trainer.Fit(_ => batches);
-            using var resumed = VaeTrainer.Resume(path, o => o with { Epochs = 3 });
-            var betas = new List<double>();
-            // A lazy source after the resume: the count is the one the run began with.
-            resumed.Fit(_ => batches.Select(b => b).Where(_ => true), null, Record(betas));
-            betas.Should().Equal(Expected.Skip(4), Close);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var folder = new TempFolder();
+        var path = folder.File("warmup.ckpt");
+        using var model = SmallModel();
+        using (var trainer = new VaeTrainer(model, WarmUp(1) with { CheckpointPath = path })) trainer.Fit(_ => batches);
+        using var resumed = VaeTrainer.Resume(path, o => o with { Epochs = 3 });
+        var betas = new List<double>();
+        // A lazy source after the resume: the count is the one the run began with.
+        resumed.Fit(_ => batches.Select(b => b).Where(_ => true), null, Record(betas));
+        betas.Should().Equal(Expected.Skip(4), Close);
     }
 
     private static bool Close(double actual, double expected) => Math.Abs(actual - expected) < 1e-12;

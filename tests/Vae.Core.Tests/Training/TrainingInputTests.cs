@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using static Vae.Core.Tests.SyntheticData;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests;
 
@@ -30,33 +31,27 @@ public sealed class TrainingInputTests
     {
         using var scope = NewDisposeScope();
         var data = Binary(100, 64, seed: 50);
-        var path = Path.Combine(Path.GetTempPath(), $"vae-float64-{Guid.NewGuid():N}.ckpt");
+        using var folder = new TempFolder();
+        var path = folder.File("float64.ckpt");
         VariationalAutoencoder Float64Model()
         {
             var model = SmallModel();
             model.to(ScalarType.Float64);
             return model;
         }
-        try
-        {
-            using var straight = Float64Model();
-            using (var trainer = new VaeTrainer(straight, Quick with { Epochs = 3 })) trainer.Fit(data, data);
+        using var straight = Float64Model();
+        using (var trainer = new VaeTrainer(straight, Quick with { Epochs = 3 })) trainer.Fit(data, data);
 
-            using (var first = Float64Model())
-            using (var trainer = new VaeTrainer(first, Quick with { Epochs = 1, CheckpointPath = path })) trainer.Fit(data, data);
-            using var resumed = Float64Model();
-            using (var trainer = new VaeTrainer(resumed, Quick with { Epochs = 3 }))
-            {
-                trainer.LoadCheckpoint(path);
-                trainer.Fit(data, data);
-            }
-
-            SameWeights(resumed, Weights(straight)).Should().BeTrue();
-        }
-        finally
+        using (var first = Float64Model())
+        using (var trainer = new VaeTrainer(first, Quick with { Epochs = 1, CheckpointPath = path })) trainer.Fit(data, data);
+        using var resumed = Float64Model();
+        using (var trainer = new VaeTrainer(resumed, Quick with { Epochs = 3 }))
         {
-            File.Delete(path);
+            trainer.LoadCheckpoint(path);
+            trainer.Fit(data, data);
         }
+
+        SameWeights(resumed, Weights(straight)).Should().BeTrue();
     }
 
     [Theory]

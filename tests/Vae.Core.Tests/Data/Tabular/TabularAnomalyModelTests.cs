@@ -1,11 +1,12 @@
 using Vae.Core.Data;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Data.Tabular;
 
 /// <summary>A VAE with its preprocessing: training on tables, scoring raw rows, and the model file.</summary>
 public sealed class TabularAnomalyModelTests : IDisposable
 {
-    private readonly TempDirectory directory = new();
+    private readonly TempFolder directory = new();
 
     public void Dispose() => directory.Dispose();
 

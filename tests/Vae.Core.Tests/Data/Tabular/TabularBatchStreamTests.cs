@@ -1,13 +1,14 @@
 using System.Globalization;
 using Vae.Core.Data;
 using static TorchSharp.torch;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Data.Tabular;
 
 /// <summary>Batches read from disk every epoch through a shuffle buffer.</summary>
 public sealed class TabularBatchStreamTests : IDisposable
 {
-    private readonly TempDirectory directory = new();
+    private readonly TempFolder directory = new();
 
     public void Dispose() => directory.Dispose();
 

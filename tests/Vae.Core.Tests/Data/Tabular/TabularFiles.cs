@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Data.Tabular;
 
 /// <summary>Small CSV files written for a test, and generated tables with a known structure.</summary>
 internal static class TabularFiles
 {
-    public static string Write(TempDirectory directory, string name, string content)
+    public static string Write(TempFolder directory, string name, string content)
     {
         var path = directory.File(name);
         File.WriteAllText(path, content.ReplaceLineEndings("\n"), new UTF8Encoding(false));
@@ -18,7 +19,7 @@ internal static class TabularFiles
     /// and offsets) and, after <paramref name="normalRows"/>, outliers whose columns each have the normal rows' spread
     /// but break their correlations: only a model of the joint structure can tell them apart.
     /// </summary>
-    public static string PlantedOutliers(TempDirectory directory, string name, int normalRows, int outlierRows, int seed)
+    public static string PlantedOutliers(TempFolder directory, string name, int normalRows, int outlierRows, int seed)
     {
         var random = new Random(seed);
         const int features = 10;

@@ -1,12 +1,13 @@
 using System.Globalization;
 using Vae.Core.Data;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Data.Tabular;
 
 /// <summary>Tables in memory (dictionaries per row, or numbers with column names) go through the same preprocessing as files.</summary>
 public sealed class TabularInMemoryTests : IDisposable
 {
-    private readonly TempDirectory directory = new();
+    private readonly TempFolder directory = new();
 
     public void Dispose() => directory.Dispose();
 

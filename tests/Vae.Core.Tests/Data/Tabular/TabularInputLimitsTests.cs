@@ -1,12 +1,13 @@
 using System.Text;
 using Vae.Core.Data;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Data.Tabular;
 
 /// <summary>Input that used to pass silently or fail without a place: identifier columns, huge numbers, bad UTF-8, Sep's limits.</summary>
 public sealed class TabularInputLimitsTests : IDisposable
 {
-    private readonly TempDirectory directory = new();
+    private readonly TempFolder directory = new();
 
     public void Dispose() => directory.Dispose();
 

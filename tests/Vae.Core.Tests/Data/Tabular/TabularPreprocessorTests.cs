@@ -1,12 +1,13 @@
 using System.Globalization;
 using Vae.Core.Data;
+using Vae.Samples.Tests;
 
 namespace Vae.Core.Tests.Data.Tabular;
 
 /// <summary>What the preprocessing learns from training rows, how it encodes a row, and how it reports bad input.</summary>
 public sealed class TabularPreprocessorTests : IDisposable
 {
-    private readonly TempDirectory directory = new();
+    private readonly TempFolder directory = new();
 
     public void Dispose() => directory.Dispose();
 
