@@ -35,9 +35,10 @@ internal sealed class AnomalySettings : Vae.Samples.SampleSettings
     [DefaultValue("mlp")]
     public string Arch { get; init; } = "mlp";
 
-    public VaeOptions ModelOptions => Arch.ToLowerInvariant() == "conv"
-        ? new VaeOptions { Architecture = VaeArchitecture.Convolutional }
-        : new VaeOptions();
+    private static readonly VaeArchitecture[] Architectures = [VaeArchitecture.Mlp, VaeArchitecture.Convolutional];
+    private static readonly (string, VaeArchitecture) ConvAlias = ("conv", VaeArchitecture.Convolutional);
+
+    public VaeOptions ModelOptions => new() { Architecture = Choice(Arch, Architectures, ConvAlias) ?? throw new InvalidOperationException($"--arch '{Arch}' was not validated.") };
 
     [CommandOption("--score <KIND>")]
     [Description("The anomaly score: 'elbo', the negative ELBO at the posterior mean (one forward pass), or 'iwae', the negative importance-weighted log-likelihood from --k samples.")]
@@ -63,12 +64,7 @@ internal sealed class AnomalySettings : Vae.Samples.SampleSettings
     public bool Json { get; init; }
 
 
-    public AnomalyScoreKind ScoreKind => Score.Trim().ToLowerInvariant() switch
-    {
-        "elbo" => AnomalyScoreKind.NegativeElboAtMean,
-        "iwae" => AnomalyScoreKind.NegativeImportanceWeighted,
-        _ => throw new InvalidOperationException($"--score '{Score}' was not validated."),
-    };
+    public AnomalyScoreKind ScoreKind => ScoreOptions.Kind(Score) ?? throw new InvalidOperationException($"--score '{Score}' was not validated.");
 
     /// <summary>The k of the importance-weighted score (ignored by the ELBO score).</summary>
     public int ImportanceSamples => K ?? AnomalyDetector.DefaultImportanceSamples;
@@ -80,7 +76,7 @@ internal sealed class AnomalySettings : Vae.Samples.SampleSettings
     {
         if (Holdout is < 0 or > 9) return ValidationResult.Error($"--holdout must be a digit 0-9, but was {Holdout}.");
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
-        if (Arch.ToLowerInvariant() is not ("mlp" or "conv")) return ValidationResult.Error($"--arch must be mlp or conv, but was '{Arch}'.");
+        if (Choice(Arch, Architectures, ConvAlias) is null) return ChoiceError("--arch", Arch, "mlp", "conv");
         if (ThreadsError(Threads) is { } threadsError) return threadsError;
         var scoreCheck = ScoreOptions.Validate(Score, K);
         if (!scoreCheck.Successful) return scoreCheck;

@@ -86,7 +86,7 @@ internal sealed class TabularSettings : Vae.Samples.SampleSettings
     [Description("Importance samples per row for --score iwae (default 100); --k works too.")]
     public int? K { get; init; }
 
-    public AnomalyScoreKind ScoreKind => Score.Trim().ToLowerInvariant() == "iwae" ? AnomalyScoreKind.NegativeImportanceWeighted : AnomalyScoreKind.NegativeElboAtMean;
+    public AnomalyScoreKind ScoreKind => ScoreOptions.Kind(Score) ?? throw new InvalidOperationException($"--score '{Score}' was not validated.");
 
     public int ImportanceSamples => K ?? AnomalyDetector.DefaultImportanceSamples;
 

@@ -36,15 +36,12 @@ internal sealed class ConvertSettings : Vae.Samples.SampleSettings
     public bool Overwrite { get; init; }
 
 
-    public PyTorchLayout ParsedLayout => Layout.ToLowerInvariant() switch
-    {
-        "vae" => PyTorchLayout.Vae,
-        "tutorial" => PyTorchLayout.Tutorial,
-        "examples" => PyTorchLayout.Examples,
-        _ => throw new InvalidOperationException($"--layout '{Layout}' was not validated."),
-    };
+    private static readonly PyTorchLayout[] Layouts = [PyTorchLayout.Vae, PyTorchLayout.Tutorial, PyTorchLayout.Examples];
+    private static readonly VaeLikelihood[] Likelihoods = [VaeLikelihood.Bernoulli, VaeLikelihood.Gaussian];
 
-    public VaeLikelihood ParsedLikelihood => Likelihood.ToLowerInvariant() == "gaussian" ? VaeLikelihood.Gaussian : VaeLikelihood.Bernoulli;
+    public PyTorchLayout ParsedLayout => Choice(Layout, Layouts) ?? throw new InvalidOperationException($"--layout '{Layout}' was not validated.");
+
+    public VaeLikelihood ParsedLikelihood => Choice(Likelihood, Likelihoods) ?? throw new InvalidOperationException($"--likelihood '{Likelihood}' was not validated.");
 
     public override ValidationResult Validate()
     {
@@ -55,12 +52,10 @@ internal sealed class ConvertSettings : Vae.Samples.SampleSettings
         if (!ModelFiles.Loadable.Contains(ModelFiles.Extension(To)) && ModelFiles.Extension(To) != ModelFiles.Onnx)
             return ValidationResult.Error($"--to '{To}': the extension must be one of {string.Join(", ", ModelFiles.Loadable)}, {ModelFiles.Onnx}.");
         if (Vae.Samples.OutputPaths.Same(From, To)) return ValidationResult.Error("--from and --to name the same file.");
-        if (Layout.ToLowerInvariant() is not ("vae" or "tutorial" or "examples"))
-            return ValidationResult.Error($"--layout must be vae, tutorial or examples, but was '{Layout}'.");
+        if (Choice(Layout, Layouts) is null) return ChoiceError("--layout", Layout, [.. Layouts.Select(Word)]);
         if (Part.ToLowerInvariant() is not ("decoder" or "encoder" or "scorer"))
             return ValidationResult.Error($"--part must be decoder, encoder or scorer, but was '{Part}'.");
-        if (Likelihood.ToLowerInvariant() is not ("bernoulli" or "gaussian"))
-            return ValidationResult.Error($"--likelihood must be bernoulli or gaussian, but was '{Likelihood}'.");
+        if (Choice(Likelihood, Likelihoods) is null) return ChoiceError("--likelihood", Likelihood, [.. Likelihoods.Select(Word)]);
         return ValidationResult.Success();
     }
 }

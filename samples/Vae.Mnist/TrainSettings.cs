@@ -121,38 +121,23 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
     [DefaultValue("standard")]
     public string Prior { get; init; } = "standard";
 
-    public VaePrior PriorKind => Prior.ToLowerInvariant() switch
-    {
-        "standard" => VaePrior.Standard,
-        "vamp" => VaePrior.Vamp,
-        _ => throw new FormatException($"--prior must be standard or vamp, but was '{Prior}'."),
-    };
+    private static readonly VaePrior[] Priors = [VaePrior.Standard, VaePrior.Vamp];
+    private static readonly VaeObjective[] Objectives = [VaeObjective.Elbo, VaeObjective.Iwae];
+    private static readonly VaeLikelihood[] Likelihoods = [VaeLikelihood.Bernoulli, VaeLikelihood.ContinuousBernoulli, VaeLikelihood.Gaussian];
+    private static readonly VaeArchitecture[] Architectures = [VaeArchitecture.Mlp, VaeArchitecture.Convolutional];
+    private static readonly (string, VaeArchitecture) ConvAlias = ("conv", VaeArchitecture.Convolutional);
 
-    public VaeObjective ObjectiveKind => Objective.ToLowerInvariant() switch
-    {
-        "elbo" => VaeObjective.Elbo,
-        "iwae" => VaeObjective.Iwae,
-        _ => throw new FormatException($"--objective must be elbo or iwae, but was '{Objective}'."),
-    };
+    public VaePrior PriorKind => Choice(Prior, Priors) ?? throw new FormatException($"--prior '{Prior}' was not validated.");
 
-    public VaeLikelihood LikelihoodKind => Likelihood.ToLowerInvariant() switch
-    {
-        "bernoulli" => VaeLikelihood.Bernoulli,
-        "continuous-bernoulli" => VaeLikelihood.ContinuousBernoulli,
-        "gaussian" => VaeLikelihood.Gaussian,
-        _ => throw new FormatException($"--likelihood must be bernoulli, continuous-bernoulli or gaussian, but was '{Likelihood}'."),
-    };
+    public VaeObjective ObjectiveKind => Choice(Objective, Objectives) ?? throw new FormatException($"--objective '{Objective}' was not validated.");
+
+    public VaeLikelihood LikelihoodKind => Choice(Likelihood, Likelihoods) ?? throw new FormatException($"--likelihood '{Likelihood}' was not validated.");
 
     public int[] HiddenSizes => CommaSeparated.Integers(Hidden);
 
     public int[] ConvChannels => CommaSeparated.Integers(Channels);
 
-    public VaeArchitecture Architecture => Arch.ToLowerInvariant() switch
-    {
-        "mlp" => VaeArchitecture.Mlp,
-        "conv" => VaeArchitecture.Convolutional,
-        _ => throw new FormatException($"--arch must be mlp or conv, but was '{Arch}'."),
-    };
+    public VaeArchitecture Architecture => Choice(Arch, Architectures, ConvAlias) ?? throw new FormatException($"--arch '{Arch}' was not validated.");
 
     public override ValidationResult Validate()
     {
@@ -174,13 +159,12 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
         {
             return ValidationResult.Error($"--hidden must be comma-separated numbers such as 512,256, but was '{Hidden}'.");
         }
-        if (Objective.ToLowerInvariant() is not ("elbo" or "iwae")) return ValidationResult.Error($"--objective must be elbo or iwae, but was '{Objective}'.");
-        if (Prior.ToLowerInvariant() is not ("standard" or "vamp")) return ValidationResult.Error($"--prior must be standard or vamp, but was '{Prior}'.");
-        if (Conditional && Prior.ToLowerInvariant() == "vamp") return ValidationResult.Error("--prior vamp cannot be combined with --conditional: the pseudo-inputs carry no label.");
+        if (Choice(Objective, Objectives) is null) return ChoiceError("--objective", Objective, [.. Objectives.Select(Word)]);
+        if (Choice(Prior, Priors) is null) return ChoiceError("--prior", Prior, [.. Priors.Select(Word)]);
+        if (Conditional && PriorKind == VaePrior.Vamp) return ValidationResult.Error("--prior vamp cannot be combined with --conditional: the pseudo-inputs carry no label.");
         if (Samples <= 0) return ValidationResult.Error($"--samples must be at least 1, but was {Samples}.");
-        if (Likelihood.ToLowerInvariant() is not ("bernoulli" or "continuous-bernoulli" or "gaussian"))
-            return ValidationResult.Error($"--likelihood must be bernoulli, continuous-bernoulli or gaussian, but was '{Likelihood}'.");
-        if (Arch.ToLowerInvariant() is not ("mlp" or "conv")) return ValidationResult.Error($"--arch must be mlp or conv, but was '{Arch}'.");
+        if (Choice(Likelihood, Likelihoods) is null) return ChoiceError("--likelihood", Likelihood, [.. Likelihoods.Select(Word)]);
+        if (Choice(Arch, Architectures, ConvAlias) is null) return ChoiceError("--arch", Arch, "mlp", "conv");
         try
         {
             if (ConvChannels.Length == 0 || ConvChannels.Any(c => c <= 0)) return ValidationResult.Error($"--channels must be positive, but were '{Channels}'.");
