@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Vae.Core;
 
 namespace Vae.Samples;
 

@@ -21,7 +21,7 @@ internal sealed class ScoreCommand : AsyncCommand<ScoreSettings>
 
         long rows = 0, flagged = 0;
         // Written to a temporary file and renamed at the end: a bad row half-way leaves no half-written output.
-        AtomicFile.Write(settings.Output, stream =>
+        Vae.Core.AtomicFile.Write(settings.Output, stream =>
         {
             using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
             writer.WriteLine("row,line,label,score,anomalous");

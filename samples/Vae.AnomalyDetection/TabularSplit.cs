@@ -37,7 +37,7 @@ internal sealed class TabularSplit
         return new TabularSplit(normals.Take(count).Select(i => (long)i).ToHashSet(), labels.Count);
     }
 
-    public void Write(string path) => AtomicFile.Write(path, stream =>
+    public void Write(string path) => Vae.Core.AtomicFile.Write(path, stream =>
     {
         using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
         writer.WriteLine("row,set");

@@ -75,6 +75,6 @@ internal sealed class CorrelatedMetrics
             foreach (var v in Rows[t]) text.Append(',').Append(v.ToString("R", CultureInfo.InvariantCulture));
             text.Append(',').Append(Labels[t] ? 1 : 0).Append('\n');
         }
-        Vae.Samples.AtomicFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes(text.ToString())));
+        Vae.Core.AtomicFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes(text.ToString())));
     }
 }

@@ -70,7 +70,7 @@ internal sealed class DetectCommand : Command<DetectSettings>
                 .Append(',').Append(s.Score.ToString("R", CultureInfo.InvariantCulture))
                 .Append(',').Append(s.IsAnomaly ? 1 : 0).Append(',').Append(s.IsMissing ? 1 : 0).Append(',').Append(s.IsTraining ? 1 : 0).Append('\n');
         }
-        Vae.Samples.AtomicFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes(text.ToString())));
+        Vae.Core.AtomicFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
     /// <summary>The NAB windows of a file inside a NAB data folder (DIR/&lt;category&gt;/&lt;name&gt;.csv beside DIR/labels), else none.</summary>

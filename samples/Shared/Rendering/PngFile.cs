@@ -1,4 +1,5 @@
 using SkiaSharp;
+using Vae.Core;
 
 namespace Vae.Samples.Rendering;
 

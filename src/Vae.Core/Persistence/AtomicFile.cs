@@ -6,7 +6,7 @@ namespace Vae.Core;
 /// disk, and is then renamed over the target. Every write has its own temporary name, so two writers of one file
 /// (two processes saving into one folder) never meet in the middle: the last rename wins, whole.
 /// </summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     /// <summary>The suffix of the temporary files written next to the target; a stray one comes from a killed process.</summary>
     public const string TemporarySuffix = ".tmp";
