@@ -119,11 +119,11 @@ internal static class StepProfile
                 if (flat) flatAdam!.ZeroGrad(); else builtIn!.zero_grad();
                 Mark(1);
                 var output = model.Forward(batch, generator);
-                _ = output.ReconstructionLogits[0, 0].item<float>();
+                _ = output.DecoderOutput[0, 0].item<float>();
                 Mark(2);
                 var loss = flat
                     ? ElboLoss.NegativeElboUnchecked(output, batch, 1.0, nn.Reduction.Sum).Loss
-                    : nn.functional.binary_cross_entropy(output.ReconstructionLogits.sigmoid(), batch, reduction: nn.Reduction.Sum)
+                    : nn.functional.binary_cross_entropy(output.DecoderOutput.sigmoid(), batch, reduction: nn.Reduction.Sum)
                           .add(ElboLoss.KlDivergence(output.Mean, output.LogVariance, nn.Reduction.Sum), One);
                 _ = loss.item<float>();
                 Mark(3);

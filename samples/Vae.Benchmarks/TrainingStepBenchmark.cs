@@ -55,7 +55,7 @@ public class TrainingStepBenchmark
             var batch = batches[i];
             optimizer.zero_grad();
             var output = model.forward(batch);
-            var loss = nn.functional.binary_cross_entropy(output.ReconstructionLogits.sigmoid(), batch, reduction: nn.Reduction.Sum)
+            var loss = nn.functional.binary_cross_entropy(output.DecoderOutput.sigmoid(), batch, reduction: nn.Reduction.Sum)
                        .add(ElboLoss.KlDivergence(output.Mean, output.LogVariance, nn.Reduction.Sum), One);
             loss.backward();
             optimizer.step();

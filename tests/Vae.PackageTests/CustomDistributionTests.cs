@@ -150,7 +150,7 @@ public sealed class CustomDistributionTests : IDisposable
             var output = model.Forward(validation, generator);
             var terms = ElboLoss.NegativeElbo(output, validation, ElboReduction.None);
             var logScale = model.LogVariance!;
-            var laplace = (validation - output.ReconstructionLogits).abs().mul(logScale.neg().exp()).add(logScale).add(Math.Log(2)).sum(1);
+            var laplace = (validation - output.DecoderOutput).abs().mul(logScale.neg().exp()).add(logScale).add(Math.Log(2)).sum(1);
             var posterior = (output.Z - output.Mean).pow(2).mul(output.LogVariance.neg().exp()).add(output.LogVariance).add(Math.Log(2 * Math.PI)).sum(1).mul(-0.5);
             var kl = posterior - model.Prior.LogDensity(output.Z);
             ((terms.Reconstruction - laplace).abs().max().item<float>()).Should().BeLessThan(1e-4f);

@@ -242,14 +242,14 @@ public static class ElboLoss
     public static ElboTerms NegativeElbo(VaeOutput output, Tensor target, double beta = 1.0, Reduction reduction = Reduction.Mean, double freeBits = 0)
     {
         ArgumentNullException.ThrowIfNull(output);
-        Guard.SameShape(output.ReconstructionLogits, "output.ReconstructionLogits", target, nameof(target));
+        Guard.SameShape(output.DecoderOutput, "output.DecoderOutput", target, nameof(target));
         var likelihood = output.Distribution ?? DistributionRegistry.Likelihood(output.Likelihood)
             ?? throw new ArgumentException($"output.Likelihood {(int)output.Likelihood} is not a {nameof(VaeLikelihood)}.", nameof(output));
         if (likelihood.HasParameter)
         {
             var logVariance = output.ReconstructionLogVariance
                 ?? throw new ArgumentException($"output.ReconstructionLogVariance is null, but a {likelihood.Name} likelihood needs the log-variance.", nameof(output));
-            Guard.Broadcastable(output.ReconstructionLogits, "output.ReconstructionLogits", logVariance, "output.ReconstructionLogVariance");
+            Guard.Broadcastable(output.DecoderOutput, "output.DecoderOutput", logVariance, "output.ReconstructionLogVariance");
         }
         else if (output.ReconstructionLogVariance is not null)
         {
@@ -272,7 +272,7 @@ public static class ElboLoss
             ?? throw new ArgumentOutOfRangeException(nameof(output), output.Likelihood, $"Not a {nameof(VaeLikelihood)}.");
         // An output built by hand has the standard normal prior.
         var prior = output.PriorDistribution ?? new StandardNormalPrior(output.Mean.dim() > 0 ? (int)output.Mean.shape[^1] : 1);
-        var reconstruction = Reduce(likelihood.NegativeLogDensity(output.ReconstructionLogits, output.ReconstructionLogVariance, target), reduction);
+        var reconstruction = Reduce(likelihood.NegativeLogDensity(output.DecoderOutput, output.ReconstructionLogVariance, target), reduction);
         if (!prior.HasClosedFormKl && freeBits > 0)
             throw new ArgumentException("Free bits floor the closed-form KL of each latent dimension under N(0, I); a learned prior has neither.", nameof(freeBits));
         var kl = LogJoint.Kl(prior, output.Z, output.Mean, output.LogVariance, reduction);

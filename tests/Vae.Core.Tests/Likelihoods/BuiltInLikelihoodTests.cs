@@ -105,7 +105,7 @@ public sealed class BuiltInLikelihoodTests : IDisposable
         {
             var output = model.Forward(data, new Generator(1));
             var terms = ElboLoss.NegativeElbo(output, data, ElboReduction.None);
-            TensorAssert.Identical(terms.Reconstruction, ElboLoss.BinaryCrossEntropyWithLogits(output.ReconstructionLogits, data, ElboReduction.None).mul(0.5)).Should().BeTrue();
+            TensorAssert.Identical(terms.Reconstruction, ElboLoss.BinaryCrossEntropyWithLogits(output.DecoderOutput, data, ElboReduction.None).mul(0.5)).Should().BeTrue();
         }
         model.Options.Validate();
         FluentActions.Invoking(() => OnnxExport.DecoderModel(model)).Should().Throw<ArgumentException>().WithMessage($"*{name}*");

@@ -169,8 +169,8 @@ public class ContinuousBernoulliTests
 
         var output = model.Forward(x, new Generator(9));
         var terms = ElboLoss.NegativeElbo(output, x, reduction: Reduction.None);
-        var bce = functional.binary_cross_entropy_with_logits(output.ReconstructionLogits, x, reduction: Reduction.None);
-        var expected = bce.sub(ContinuousBernoulli.LogNormalizer(output.ReconstructionLogits)).sum(1);
+        var bce = functional.binary_cross_entropy_with_logits(output.DecoderOutput, x, reduction: Reduction.None);
+        var expected = bce.sub(ContinuousBernoulli.LogNormalizer(output.DecoderOutput)).sum(1);
         TensorAssert.ToDoubles(terms.Reconstruction).Should().Equal(TensorAssert.ToDoubles(expected), (a, b) => Math.Abs(a - b) < 1e-5);
 
         var z = randn(3, 2, generator: new Generator(4)).mul_(4);

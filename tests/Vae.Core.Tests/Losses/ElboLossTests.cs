@@ -158,7 +158,7 @@ public class ElboLossTests
         manual_seed(5);
         var output = new VaeOutput(randn(4, 6), randn(4, 3), randn(4, 3), randn(4, 3));
         var target = rand(4, 6);
-        var reconstruction = ElboLoss.BinaryCrossEntropyWithLogits(output.ReconstructionLogits, target, nn.Reduction.Mean).item<float>();
+        var reconstruction = ElboLoss.BinaryCrossEntropyWithLogits(output.DecoderOutput, target, nn.Reduction.Mean).item<float>();
         var kl = ElboLoss.KlDivergence(output.Mean, output.LogVariance, nn.Reduction.Mean).item<float>();
 
         var terms = ElboLoss.NegativeElbo(output, target, beta: 0.25);

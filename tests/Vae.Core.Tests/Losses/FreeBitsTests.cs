@@ -58,7 +58,7 @@ public class FreeBitsTests
         var logVar = tensor(LogVars).to_type(ScalarType.Float32);
         var output = new VaeOutput(randn(2, 6), mean, logVar, randn(2, 3));
         var target = rand(2, 6);
-        var reconstruction = ElboLoss.BinaryCrossEntropyWithLogits(output.ReconstructionLogits, target, Reduction.Mean).item<float>();
+        var reconstruction = ElboLoss.BinaryCrossEntropyWithLogits(output.DecoderOutput, target, Reduction.Mean).item<float>();
         var trueKl = ElboLoss.KlDivergence(mean, logVar, Reduction.Mean).item<float>();
 
         var terms = ElboLoss.NegativeElbo(output, target, beta: 0.5, freeBits: 1.0);

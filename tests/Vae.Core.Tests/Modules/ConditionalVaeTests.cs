@@ -98,7 +98,7 @@ public sealed class ConditionalVaeTests : IDisposable
         using var model = new VariationalAutoencoder(options);
         var rows = ConditionalData.Join(rand(5, 64, generator: new Generator(1)), randn(5, 2, generator: new Generator(2)));
         var output = model.Forward(rows, new Generator(3));
-        output.ReconstructionLogits.shape.Should().Equal(5, 64);
+        output.DecoderOutput.shape.Should().Equal(5, 64);
         model.NegativeElbo(rows).Loss.item<float>().Should().BeGreaterThan(0);
         model.Sample(3, tensor(new[] { 0.5f, -1f })).shape.Should().Equal(3, 64);
     }

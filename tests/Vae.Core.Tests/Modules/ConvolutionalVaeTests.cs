@@ -41,7 +41,7 @@ public sealed class ConvolutionalVaeTests : IDisposable
         model.Decoder.forward(mean).shape.Should().Equal(batch, 784);
 
         var output = model.forward(x);
-        output.ReconstructionLogits.shape.Should().Equal(batch, 784);
+        output.DecoderOutput.shape.Should().Equal(batch, 784);
         output.Z.shape.Should().Equal(batch, 20);
         output.ReconstructionLogVariance.Should().BeNull("the likelihood is Bernoulli");
 
@@ -62,7 +62,7 @@ public sealed class ConvolutionalVaeTests : IDisposable
         using var scope = NewDisposeScope();
         using var model = new VariationalAutoencoder(OddImage);
         var x = rand(batch, 70);
-        model.forward(x).ReconstructionLogits.shape.Should().Equal(batch, 70);
+        model.forward(x).DecoderOutput.shape.Should().Equal(batch, 70);
         model.Encode(x).shape.Should().Equal(batch, 3);
     }
 
@@ -115,7 +115,7 @@ public sealed class ConvolutionalVaeTests : IDisposable
         var x = randn([5, 70], generator: new Generator(3));
         var expected = saved.Forward(x, new Generator(8));
         var actual = loaded.Forward(x, new Generator(8));
-        TensorAssert.Identical(actual.ReconstructionLogits, expected.ReconstructionLogits).Should().BeTrue();
+        TensorAssert.Identical(actual.DecoderOutput, expected.DecoderOutput).Should().BeTrue();
         TensorAssert.Identical(actual.ReconstructionLogVariance!, expected.ReconstructionLogVariance!).Should().BeTrue();
         TensorAssert.Identical(actual.Mean, expected.Mean).Should().BeTrue();
         TensorAssert.Identical(actual.LogVariance, expected.LogVariance).Should().BeTrue();

@@ -80,7 +80,7 @@ public class GaussianLikelihoodTests
         var terms = model.NegativeElbo(x, reduction: Reduction.None, generator: new Generator(2));
         var pass = model.Forward(x, new Generator(2));
         pass.Likelihood.Should().Be(VaeLikelihood.Gaussian);
-        var expected = ElboLoss.GaussianNegativeLogLikelihood(pass.ReconstructionLogits, x, 0.3, Reduction.None);
+        var expected = ElboLoss.GaussianNegativeLogLikelihood(pass.DecoderOutput, x, 0.3, Reduction.None);
         TensorAssert.ToDoubles(terms.Reconstruction).Should().Equal(TensorAssert.ToDoubles(expected), (a, b) => Math.Abs(a - b) < 1e-4);
 
         var z = randn(4, 2);
@@ -116,7 +116,7 @@ public class GaussianLikelihoodTests
         // d/d(logVar) of 0.5 * ((t - m)^2 exp(-logVar) + logVar), averaged over the batch: 0.5 * mean(1 - (t - m)^2 / v)
         using var noGrad = no_grad();
         var pass = model.Forward(x, new Generator(1));
-        var residual = TensorAssert.ToDoubles((x - pass.ReconstructionLogits).square());
+        var residual = TensorAssert.ToDoubles((x - pass.DecoderOutput).square());
         var expected = Enumerable.Range(0, 4).Select(d => Enumerable.Range(0, 8).Average(n => 0.5 * (1 - residual[n * 4 + d] / 2.0))).ToArray();
         TensorAssert.ToDoubles(logVariance.grad!).Should().Equal(expected, (a, b) => Math.Abs(a - b) < 1e-4);
     }

@@ -23,7 +23,7 @@ public class VariationalAutoencoderTests
         model.Decoder.forward(mean).shape.Should().Equal(batch, 784);
 
         var output = model.forward(x);
-        output.ReconstructionLogits.shape.Should().Equal(batch, 784);
+        output.DecoderOutput.shape.Should().Equal(batch, 784);
         output.Z.shape.Should().Equal(batch, 20);
 
         model.Encode(x).shape.Should().Equal(batch, 20);

@@ -54,7 +54,7 @@ public class FastPathTests
                 var batch = data.index_select(0, permutation.narrow(0, start, batchSize));
                 adam.zero_grad();
                 var output = plain.Forward(batch, noise);
-                var loss = nn.functional.binary_cross_entropy(output.ReconstructionLogits.sigmoid(), batch, reduction: nn.Reduction.Sum)
+                var loss = nn.functional.binary_cross_entropy(output.DecoderOutput.sigmoid(), batch, reduction: nn.Reduction.Sum)
                            + 0.5 * (output.Mean.square() + output.LogVariance.exp() - output.LogVariance - 1).sum();
                 loss.backward();
                 if (maxGradientNorm is { } norm) nn.utils.clip_grad_norm_(parameters, norm);
