@@ -6,7 +6,7 @@ using Vae.Core.TimeSeries;
 namespace Vae.TimeSeries;
 
 /// <summary>The detector's settings, the same for both commands (and for every series of a nab run).</summary>
-internal class DetectorSettings : CommandSettings
+internal class DetectorSettings : Vae.Samples.SampleSettings
 {
     private static readonly TimeSeriesDetectorOptions Defaults = new();
 
@@ -86,10 +86,6 @@ internal class DetectorSettings : CommandSettings
     [CommandOption("--json")]
     [Description("Print the figures as one JSON line.")]
     public bool Json { get; init; }
-
-    [CommandOption("--verbose")]
-    [Description("Show stack traces of errors.")]
-    public bool Verbose { get; init; }
 
     public TimeSeriesDetectorOptions DetectorOptions(TimeSeriesTimestamps timestamps) => Defaults with
     {
