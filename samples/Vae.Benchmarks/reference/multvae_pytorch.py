@@ -154,18 +154,22 @@ def main():
             print(f"epoch {epoch}: loss {loss.item():.3f}, {rates[-1]:.0f} users/s, validation NDCG@100 {ndcg:.4f}", flush=True)
         else:
             print(f"epoch {epoch}: loss {loss.item():.3f}, {rates[-1]:.0f} users/s", flush=True)
+    report(model, best_state, best, best_epoch, rates, n_items, (test_tr, test_te), started)
+
+
+def report(model, best_state, best, best_epoch, rates, n_items, test, started):
+    """Restores the best epoch's weights, ranks the test users and prints the run's figures as one JSON line."""
     if best_state is not None:
         model.load_state_dict(best_state)
     clock = time.time()
-    ndcg, recall = ranking(model, test_tr, test_te, recalls=(20, 50))
-    recommend_rate = test_tr.n_users / (time.time() - clock)
+    ndcg, recall = ranking(model, test[0], test[1], recalls=(20, 50))
+    recommend_rate = test[0].n_users / (time.time() - clock)
     print(json.dumps({
         "items": n_items, "test_ndcg_at_100": ndcg, "test_recall_at_20": recall[20], "test_recall_at_50": recall[50],
-        "best_epoch": best_epoch or None, "validation_ndcg_at_100": best if best_state is not None else None, "users_per_second_per_epoch": [round(r) for r in rates],
-        "recommend_users_per_second": recommend_rate, "seconds": time.time() - started,
-        "peak_working_set_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "best_epoch": best_epoch or None, "validation_ndcg_at_100": best if best_state is not None else None,
+        "users_per_second_per_epoch": [round(r) for r in rates], "recommend_users_per_second": recommend_rate,
+        "seconds": time.time() - started, "peak_working_set_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "torch": torch.__version__, "threads": torch.get_num_threads()}))
-
 
 if __name__ == "__main__":
     main()
