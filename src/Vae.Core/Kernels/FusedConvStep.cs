@@ -26,7 +26,7 @@ namespace Vae.Core.Kernels;
 /// </remarks>
 internal sealed unsafe class FusedConvStep : IFusedStep
 {
-    private const int Kernel = 16; // 4 x 4 taps
+    internal const int Kernel = 16; // 4 x 4 taps
 
     private readonly ConvLayer[] convolutions;
     private readonly DenseLayer[] encoderLayers;
@@ -467,11 +467,22 @@ internal sealed unsafe class FusedConvStep : IFusedStep
 
     // out = act(col2im(W^T in) + b): the transposed convolution of kernel 4 and stride 2, unpadded, cropped by one at the start.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void DeconvolutionForward(ConvLayer layer, float* input, float* output, int padded, int threads, bool relu)
+    private void DeconvolutionForward(ConvLayer layer, float* input, float* output, int padded, int threads, bool relu) =>
+        DeconvolutionForward(layer, input, output, imageColumns, padded, threads, relu);
+
+    // The same with the columns of the product in imageColumns (OutChannels x 16 x InPixels x padded floats); also
+    // the decoder's forward pass of FusedLikelihood, which passes the weight transposed, [OutChannels x 16, InChannels]
+    // row-major, in weightByTap: the same products, but reading libtorch's [in, out x 16] layout down its columns
+    // steps 2 KiB per input channel for 32 output channels, which maps into a few sets of the L1 cache.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void DeconvolutionForward(ConvLayer layer, float* input, float* output, float* imageColumns, int padded, int threads, bool relu, float* weightByTap = null)
     {
         var inColumns = (nint)layer.InPixels * padded;
         var taps = layer.OutChannels * Kernel;
-        Sgemm.Multiply(taps, (int)inColumns, layer.InChannels, layer.Weight, 1, taps, input, inColumns, imageColumns, inColumns, accumulate: false, threads);
+        if (weightByTap is null)
+            Sgemm.Multiply(taps, (int)inColumns, layer.InChannels, layer.Weight, 1, taps, input, inColumns, imageColumns, inColumns, accumulate: false, threads);
+        else
+            Sgemm.Multiply(taps, (int)inColumns, layer.InChannels, weightByTap, layer.InChannels, 1, input, inColumns, imageColumns, inColumns, accumulate: false, threads);
         ColumnsToImage(imageColumns, layer.OutChannels, layer.OutHeight, layer.OutWidth, output, layer.InHeight, layer.InWidth, padded, threads);
         BiasAndActivation(output, layer.Bias, layer.OutChannels, (nint)layer.OutPixels * padded, relu, threads);
     }
@@ -604,7 +615,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     // columns[(c, ky, kx), (y, x), n]: the adjoint of ImageToColumns, which is also the transposed convolution
     // (unpadded, cropped by one). Each output row is summed in a fixed order by one thread.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ColumnsToImage(float* columns, int channels, int height, int width, float* image, int inHeight, int inWidth, int padded, int threads)
+    internal static void ColumnsToImage(float* columns, int channels, int height, int width, float* image, int inHeight, int inWidth, int padded, int threads)
     {
         var rowsTotal = channels * height;
         var parts = KernelThreads.PartsFor(rowsTotal, threads);
@@ -641,7 +652,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
 
     // rows[c] = act(rows[c] + bias[c]) over `length` columns, the channels shared out among the threads.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BiasAndActivation(float* matrix, float* bias, int rowCount, nint length, bool relu, int threads)
+    internal static void BiasAndActivation(float* matrix, float* bias, int rowCount, nint length, bool relu, int threads)
     {
         var parts = KernelThreads.PartsFor(rowCount, (long)rowCount * length < 1 << 16 ? 1 : threads);
         var (data, biases) = ((nint)matrix, (nint)bias);
@@ -795,7 +806,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     }
 
     /// <summary>A convolution or transposed convolution (kernel 4, stride 2) as the kernels see it: its weight and bias in libtorch's memory, their gradients, and the maps it reads and writes.</summary>
-    private readonly struct ConvLayer(float* weight, float* bias, float* weightGradient, float* biasGradient, int inChannels, int inHeight, int inWidth, int outChannels, int outHeight, int outWidth)
+    internal readonly struct ConvLayer(float* weight, float* bias, float* weightGradient, float* biasGradient, int inChannels, int inHeight, int inWidth, int outChannels, int outHeight, int outWidth)
     {
         public float* Weight { get; } = weight;
         public float* Bias { get; } = bias;
