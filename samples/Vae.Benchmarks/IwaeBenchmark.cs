@@ -25,6 +25,7 @@ internal static class IwaeBenchmark
         var plain = args.Contains("--plain");
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
         if (args.Contains("--phases")) Vae.Core.Kernels.FusedLikelihood.PhaseTicks = new long[4];
+        if (Array.IndexOf(args, "--group") is var g and >= 0) Vae.Core.Kernels.FusedConvStep.ChannelGroup = int.Parse(args[g + 1]);
         var tiles = args.Contains("--tiles") ? args[Array.IndexOf(args, "--tiles") + 1].Split(',').Select(int.Parse).ToArray() : [Vae.Core.Kernels.FusedLikelihood.ConvTileColumns];
 
         using var test = ShippedDigits.Load(MnistSplit.Test);

@@ -480,17 +480,33 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     // row-major, in weightByTap: the same products, but reading libtorch's [in, out x 16] layout down its columns
     // steps 2 KiB per input channel for 32 output channels, which maps into a few sets of the L1 cache.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void DeconvolutionForward(ConvLayer layer, float* input, float* output, float* imageColumns, int padded, int threads, bool relu, float* weightByTap = null)
+    internal static void DeconvolutionForward(ConvLayer layer, float* input, float* output, float* imageColumns, int padded, int threads, bool relu, float* weightByTap = null, int channelGroup = int.MaxValue)
     {
         var inColumns = (nint)layer.InPixels * padded;
         var taps = layer.OutChannels * Kernel;
         if (weightByTap is null)
+        {
             Sgemm.Multiply(taps, (int)inColumns, layer.InChannels, layer.Weight, 1, taps, input, inColumns, imageColumns, inColumns, accumulate: false, threads);
-        else
-            Sgemm.Multiply(taps, (int)inColumns, layer.InChannels, weightByTap, layer.InChannels, 1, input, inColumns, imageColumns, inColumns, accumulate: false, threads);
-        ColumnsToImage(imageColumns, layer.OutChannels, layer.OutHeight, layer.OutWidth, output, layer.InHeight, layer.InWidth, padded, threads);
-        BiasAndActivation(output, layer.Bias, layer.OutChannels, (nint)layer.OutPixels * padded, relu, threads);
+            ColumnsToImage(imageColumns, layer.OutChannels, layer.OutHeight, layer.OutWidth, output, layer.InHeight, layer.InWidth, padded, threads);
+            BiasAndActivation(output, layer.Bias, layer.OutChannels, (nint)layer.OutPixels * padded, relu, threads);
+            return;
+        }
+        // channelGroup output channels at a time (FusedLikelihood: three, 48 rows, eight tiles of six), so that their
+        // columns are still in the cache when col2im adds them up; each element is the same sum as in one product.
+        var outColumns = (nint)layer.OutPixels * padded;
+        var group = Math.Clamp(channelGroup, 1, layer.OutChannels);
+        for (var first = 0; first < layer.OutChannels; first += group)
+        {
+            var count = Math.Min(group, layer.OutChannels - first);
+            Sgemm.Multiply(count * Kernel, (int)inColumns, layer.InChannels, weightByTap + (nint)first * Kernel * layer.InChannels, layer.InChannels, 1, input, inColumns, imageColumns, inColumns, accumulate: false, threads);
+            ColumnsToImage(imageColumns, count, layer.OutHeight, layer.OutWidth, output + first * outColumns, layer.InHeight, layer.InWidth, padded, threads);
+            BiasAndActivation(output + first * outColumns, layer.Bias + first, count, outColumns, relu, threads);
+        }
     }
+
+    // Output channels per product in DeconvolutionForward when the weight comes transposed (settable for the benchmark):
+    // measured here at 32 samples a tile, under contention, ~8,200 decoded samples per CPU-second against ~7,000 for one product.
+    internal static int ChannelGroup { get; set; } = 3;
 
     // From the gradient of a convolution's output (ReLU already applied): its weight and bias gradients and, unless
     // inputGradient is null, the gradient of its input (col2im of W^T dout).

@@ -273,7 +273,7 @@ internal sealed unsafe class FusedLikelihood : IDisposable
         for (var j = 0; j < deconvolutions.Length; j++)
         {
             var mapOutput = Take((long)deconvolutions[j].OutFeatures * tile);
-            FusedConvStep.DeconvolutionForward(deconvolutions[j], activation, mapOutput, imageColumns, columns, 1, relu: j < deconvolutions.Length - 1, (float*)weightsByTap[j]);
+            FusedConvStep.DeconvolutionForward(deconvolutions[j], activation, mapOutput, imageColumns, columns, 1, relu: j < deconvolutions.Length - 1, (float*)weightsByTap[j], FusedConvStep.ChannelGroup);
             activation = mapOutput;
             Phase(1 + Math.Min(j, 1));
         }
