@@ -64,6 +64,7 @@ switch (mode)
         EpochBenchmark.UnderLoad(Option("--pairs", 5), Option("--max-load", 2), args.Contains("--own-sessions"));
         break;
     case "conv" when args.Contains("--profile"):
+        if (args.Contains("--strided-dense")) Vae.Core.Kernels.FusedConvStep.TransposeDenseWeights = false;
         ConvBenchmark.Profile(Option("--steps", 100), Math.Max(1, Option("--threads", 1)));
         break;
     case "conv":

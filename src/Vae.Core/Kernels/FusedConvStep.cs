@@ -508,6 +508,9 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     // measured here at 32 samples a tile, under contention, ~8,200 decoded samples per CPU-second against ~7,000 for one product.
     internal static int ChannelGroup { get; set; } = 3;
 
+    /// <summary>Whether the dense layers' input gradients read the weight transposed to row-major (settable for the profiler).</summary>
+    internal static bool TransposeDenseWeights { get; set; } = true;
+
     // From the gradient of a convolution's output (ReLU already applied): its weight and bias gradients and, unless
     // inputGradient is null, the gradient of its input (col2im of W^T dout).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -546,7 +549,15 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     {
         RowSums(gradient, layer.Outputs, padded, layer.BiasGradient);
         ProductWithTranspose(gradient, layer.Outputs, input, layer.Inputs, padded, layer.WeightGradient, threads);
-        Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, layer.Weight, 1, layer.Inputs, gradient, padded, inputGradient, padded, accumulate, threads);
+        if (!TransposeDenseWeights)
+        {
+            Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, layer.Weight, 1, layer.Inputs, gradient, padded, inputGradient, padded, accumulate, threads);
+            return;
+        }
+        // W^T dY from W^T laid out row-major: read down its columns, W (3,136 x 400 for the first encoder layer) would be
+        // streamed from beyond L2 once per panel of 16 batch columns, six floats of each cache line used per visit.
+        TransposeInParts(layer.Weight, layer.Outputs, layer.Inputs, weightScratch, threads);
+        Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, weightScratch, layer.Outputs, 1, gradient, padded, inputGradient, padded, accumulate, threads);
     }
 
     // result[R, S] = x[R, Q] y[S, Q]^T, both row-major with rows of length q: one operand transposed (whichever moves
@@ -795,7 +806,8 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         var productFloats = products.Max(p => TransposesY(p.R, p.S, (nint)p.Q) ? 0 : (long)p.R * p.S);
         var blockFloats = MaxScratchWorkers * convolutions.Max(l => (long)l.InChannels * Kernel * BlockPixels(l, padded) * padded);
         var lossFloats = (long)FusedMlpStep.MaxLossParts * 2 * FusedMlpStep.LossBlockRows(padded) * padded;
-        var weightFloats = convolutions.Concat(deconvolutions).Max(l => (long)l.InChannels * l.OutChannels * Kernel);
+        var weightFloats = Math.Max(convolutions.Concat(deconvolutions).Max(l => (long)l.InChannels * l.OutChannels * Kernel),
+            encoderLayers.Append(mean).Append(logVar).Concat(decoderLayers).Max(l => (long)l.Inputs * l.Outputs));
         var total = weightFloats + 2L * inputSize * padded + convolutionWidths.Sum() + encoderWidths.Sum() + 5 * latent + decoderWidths.Sum()
             + deconvolutionWidths.Sum() + 2 * widest + columnFloats + blockFloats + transposeFloats + productFloats + lossFloats + latent;
         var buffers = new NativeArena(total);
