@@ -135,7 +135,7 @@ internal static class ConvBenchmark
         VaeRuntime.SetCpuThreads(threads);
         torch.manual_seed(1);
         using var model = new VariationalAutoencoder(options);
-        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 1, Seed = 1, UseFusedCpuKernels = fused });
+        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 1, Seed = 1, UseFusedCpuKernels = fused, UseFusedConvolutionalStep = fused });
         if (trainer.UsesFusedCpuKernels != fused) throw new InvalidOperationException($"the trainer {(fused ? "did not take" : "took")} the fused step");
         using var process = System.Diagnostics.Process.GetCurrentProcess();
         var cpu = process.TotalProcessorTime;

@@ -3,6 +3,7 @@ using Vae.Benchmarks;
 
 // epochs (default): whole training epochs on the shipped digits, as a user runs them (--autograd: without the fused CPU step; --gaussian: a Gaussian likelihood).
 // eval: evaluation throughput (ELBO and importance-weighted log-likelihood).
+// iwae: the importance-weighted estimate of a convolutional model (or --model PATH) on the test digits, time and images per CPU-second (--k N, --rows N, --threads N, --rounds N, --tiles A,B, --phases; --plain: the modules' path too, alternating).
 // threads: training throughput for each CPU thread count.
 // load: the default thread count against one thread, an epoch each in turns, idle and beside 1 and 2 busy processes (--pairs, --max-load).
 // --load N (epochs, threads, profile): N busy processes spin beside the measurement, as other tenants of the machine would
@@ -23,6 +24,8 @@ if (args.Contains("--help") || args.Contains("-h"))
           conv              the convolutional model, fused step against autograd, 2 threads and 1, idle and beside busy
                             processes (--rounds N, --max-load N; --profile: the fused step phase by phase, --threads N, --steps N)
           eval              evaluation throughput, ELBO and IWAE (--k N, --threads N)
+          iwae              IWAE estimate of a convolutional model (or --model PATH) on the test digits, wall and CPU time
+                            (--k N, default 1000; --rows N; --threads N; --rounds N; --plain: the modules' path too, alternating)
           profile           the plain TorchSharp step, the autograd step and the fused step, phase by phase (--epochs N, --threads N)
           tabular           training from a generated CSV (--rows N, --columns N, --memory, --file PATH)
           recommend         Mult-VAE training and recommendation (--items N, --users N, --epochs N, --write DIR, --data DIR, --profile)
@@ -61,6 +64,7 @@ switch (mode)
         EpochBenchmark.UnderLoad(Option("--pairs", 5), Option("--max-load", 2), args.Contains("--own-sessions"));
         break;
     case "conv" when args.Contains("--profile"):
+        if (args.Contains("--strided-dense")) Vae.Core.Kernels.FusedConvStep.TransposeDenseWeights = false;
         ConvBenchmark.Profile(Option("--steps", 100), Math.Max(1, Option("--threads", 1)));
         break;
     case "conv":
@@ -68,6 +72,9 @@ switch (mode)
         break;
     case "eval":
         EvaluationBenchmark.Run(Option("--k", 5000), Option("--threads", 0));
+        break;
+    case "iwae":
+        IwaeBenchmark.Run(args);
         break;
     case "profile":
         using (Neighbours())
@@ -80,7 +87,7 @@ switch (mode)
         BenchmarkRunner.Run<TrainingStepBenchmark>(args: args.Where(a => a != "step").ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, conv, eval, profile, tabular, recommend, timeseries or step");
+        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, conv, eval, iwae, profile, tabular, recommend, timeseries or step");
         return 1;
 }
 return 0;

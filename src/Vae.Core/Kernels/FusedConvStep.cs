@@ -26,7 +26,7 @@ namespace Vae.Core.Kernels;
 /// </remarks>
 internal sealed unsafe class FusedConvStep : IFusedStep
 {
-    private const int Kernel = 16; // 4 x 4 taps
+    internal const int Kernel = 16; // 4 x 4 taps
 
     private readonly ConvLayer[] convolutions;
     private readonly DenseLayer[] encoderLayers;
@@ -60,6 +60,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     private float* lossScratch;
     private double[] lossBlockSums = [];
     private float* elementwise;
+    private float* weightScratch;
 
     /// <summary>Phase names for <see cref="PhaseEnded"/>, in order.</summary>
     internal static readonly string[] Phases =
@@ -464,12 +465,46 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DeconvolutionForward(ConvLayer layer, float* input, float* output, int padded, int threads, bool relu)
     {
+        var taps = layer.OutChannels * Kernel;
+        FeatureMajor.Transpose(layer.Weight, layer.InChannels, taps, taps, weightScratch, layer.InChannels, zeroPadding: false);
+        DeconvolutionForward(layer, input, output, imageColumns, padded, threads, relu, weightScratch);
+    }
+
+    // The same with the columns of the product in imageColumns (OutChannels x 16 x InPixels x padded floats); also
+    // the decoder's forward pass of FusedLikelihood, which passes the weight transposed, [OutChannels x 16, InChannels]
+    // row-major, in weightByTap: the same products, but reading libtorch's [in, out x 16] layout down its columns
+    // steps 2 KiB per input channel for 32 output channels, which maps into a few sets of the L1 cache.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void DeconvolutionForward(ConvLayer layer, float* input, float* output, float* imageColumns, int padded, int threads, bool relu, float* weightByTap = null, int channelGroup = int.MaxValue)
+    {
         var inColumns = (nint)layer.InPixels * padded;
         var taps = layer.OutChannels * Kernel;
-        Sgemm.Multiply(taps, (int)inColumns, layer.InChannels, layer.Weight, 1, taps, input, inColumns, imageColumns, inColumns, accumulate: false, threads);
-        ColumnsToImage(imageColumns, layer.OutChannels, layer.OutHeight, layer.OutWidth, output, layer.InHeight, layer.InWidth, padded, threads);
-        BiasAndActivation(output, layer.Bias, layer.OutChannels, (nint)layer.OutPixels * padded, relu, threads);
+        if (weightByTap is null)
+        {
+            Sgemm.Multiply(taps, (int)inColumns, layer.InChannels, layer.Weight, 1, taps, input, inColumns, imageColumns, inColumns, accumulate: false, threads);
+            ColumnsToImage(imageColumns, layer.OutChannels, layer.OutHeight, layer.OutWidth, output, layer.InHeight, layer.InWidth, padded, threads);
+            BiasAndActivation(output, layer.Bias, layer.OutChannels, (nint)layer.OutPixels * padded, relu, threads);
+            return;
+        }
+        // channelGroup output channels at a time (FusedLikelihood: three, 48 rows, eight tiles of six), so that their
+        // columns are still in the cache when col2im adds them up; each element is the same sum as in one product.
+        var outColumns = (nint)layer.OutPixels * padded;
+        var group = Math.Clamp(channelGroup, 1, layer.OutChannels);
+        for (var first = 0; first < layer.OutChannels; first += group)
+        {
+            var count = Math.Min(group, layer.OutChannels - first);
+            Sgemm.Multiply(count * Kernel, (int)inColumns, layer.InChannels, weightByTap + (nint)first * Kernel * layer.InChannels, layer.InChannels, 1, input, inColumns, imageColumns, inColumns, accumulate: false, threads);
+            ColumnsToImage(imageColumns, count, layer.OutHeight, layer.OutWidth, output + first * outColumns, layer.InHeight, layer.InWidth, padded, threads);
+            BiasAndActivation(output + first * outColumns, layer.Bias + first, count, outColumns, relu, threads);
+        }
     }
+
+    // Output channels per product in DeconvolutionForward when the weight comes transposed (settable for the benchmark):
+    // measured here at 32 samples a tile, under contention, ~8,200 decoded samples per CPU-second against ~7,000 for one product.
+    internal static int ChannelGroup { get; set; } = 3;
+
+    /// <summary>Whether the dense layers' input gradients read the weight transposed to row-major (settable for the profiler).</summary>
+    internal static bool TransposeDenseWeights { get; set; } = true;
 
     // From the gradient of a convolution's output (ReLU already applied): its weight and bias gradients and, unless
     // inputGradient is null, the gradient of its input (col2im of W^T dout).
@@ -482,7 +517,10 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         ImageToColumns(input, layer.InChannels, layer.InHeight, layer.InWidth, imageColumns, layer.OutHeight, layer.OutWidth, padded, threads);
         ProductWithTranspose(gradient, layer.OutChannels, imageColumns, taps, outColumns, layer.WeightGradient, threads);
         if (inputGradient is null) return;
-        Sgemm.Multiply(taps, (int)outColumns, layer.OutChannels, layer.Weight, 1, taps, gradient, outColumns, imageColumns, outColumns, accumulate: false, threads);
+        // W^T dout from W^T laid out row-major ([taps, OutChannels]): reading W [OutChannels, taps] down its columns
+        // steps taps floats (2 KiB for 32 input channels) per output channel, which maps into a few sets of the L1 cache.
+        FeatureMajor.Transpose(layer.Weight, layer.OutChannels, taps, taps, weightScratch, layer.OutChannels, zeroPadding: false);
+        Sgemm.Multiply(taps, (int)outColumns, layer.OutChannels, weightScratch, layer.OutChannels, 1, gradient, outColumns, imageColumns, outColumns, accumulate: false, threads);
         ColumnsToImage(imageColumns, layer.InChannels, layer.InHeight, layer.InWidth, inputGradient, layer.OutHeight, layer.OutWidth, padded, threads);
     }
 
@@ -506,7 +544,15 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     {
         RowSums(gradient, layer.Outputs, padded, layer.BiasGradient);
         ProductWithTranspose(gradient, layer.Outputs, input, layer.Inputs, padded, layer.WeightGradient, threads);
-        Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, layer.Weight, 1, layer.Inputs, gradient, padded, inputGradient, padded, accumulate, threads);
+        if (!TransposeDenseWeights)
+        {
+            Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, layer.Weight, 1, layer.Inputs, gradient, padded, inputGradient, padded, accumulate, threads);
+            return;
+        }
+        // W^T dY from W^T laid out row-major: read down its columns, W (3,136 x 400 for the first encoder layer) would be
+        // streamed from beyond L2 once per panel of 16 batch columns, six floats of each cache line used per visit.
+        TransposeInParts(layer.Weight, layer.Outputs, layer.Inputs, weightScratch, threads);
+        Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, weightScratch, layer.Outputs, 1, gradient, padded, inputGradient, padded, accumulate, threads);
     }
 
     // result[R, S] = x[R, Q] y[S, Q]^T, both row-major with rows of length q: one operand transposed (whichever moves
@@ -599,7 +645,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     // columns[(c, ky, kx), (y, x), n]: the adjoint of ImageToColumns, which is also the transposed convolution
     // (unpadded, cropped by one). Each output row is summed in a fixed order by one thread.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ColumnsToImage(float* columns, int channels, int height, int width, float* image, int inHeight, int inWidth, int padded, int threads)
+    internal static void ColumnsToImage(float* columns, int channels, int height, int width, float* image, int inHeight, int inWidth, int padded, int threads)
     {
         var rowsTotal = channels * height;
         var parts = KernelThreads.PartsFor(rowsTotal, threads);
@@ -636,7 +682,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
 
     // rows[c] = act(rows[c] + bias[c]) over `length` columns, the channels shared out among the threads.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BiasAndActivation(float* matrix, float* bias, int rowCount, nint length, bool relu, int threads)
+    internal static void BiasAndActivation(float* matrix, float* bias, int rowCount, nint length, bool relu, int threads)
     {
         var parts = KernelThreads.PartsFor(rowCount, (long)rowCount * length < 1 << 16 ? 1 : threads);
         var (data, biases) = ((nint)matrix, (nint)bias);
@@ -725,7 +771,9 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         var productFloats = products.Max(p => TransposesY(p.R, p.S, (nint)p.Q) ? 0 : (long)p.R * p.S);
         var blockFloats = MaxScratchWorkers * convolutions.Max(l => (long)l.InChannels * Kernel * BlockPixels(l, padded) * padded);
         var lossFloats = FusedOutput.LossScratchFloats(padded);
-        var total = 2L * inputSize * padded + convolutionWidths.Sum() + encoderWidths.Sum() + 5 * latent + decoderWidths.Sum()
+        var weightFloats = Math.Max(convolutions.Concat(deconvolutions).Max(l => (long)l.InChannels * l.OutChannels * Kernel),
+            encoderLayers.Append(mean).Append(logVar).Concat(decoderLayers).Max(l => (long)l.Inputs * l.Outputs));
+        var total = weightFloats + 2L * inputSize * padded + convolutionWidths.Sum() + encoderWidths.Sum() + 5 * latent + decoderWidths.Sum()
             + deconvolutionWidths.Sum() + 2 * widest + columnFloats + blockFloats + transposeFloats + productFloats + lossFloats + latent;
         var buffers = new NativeArena(total);
         arena = buffers;
@@ -749,6 +797,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         lossScratch = buffers.Take(lossFloats);
         lossBlockSums = new double[FusedOutput.LossBlocks(inputSize, padded)];
         elementwise = buffers.Take(latent);
+        weightScratch = buffers.Take(weightFloats);
         columns = padded;
     }
 
@@ -760,7 +809,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     }
 
     /// <summary>A convolution or transposed convolution (kernel 4, stride 2) as the kernels see it: its weight and bias in libtorch's memory, their gradients, and the maps it reads and writes.</summary>
-    private readonly struct ConvLayer(float* weight, float* bias, float* weightGradient, float* biasGradient, int inChannels, int inHeight, int inWidth, int outChannels, int outHeight, int outWidth)
+    internal readonly struct ConvLayer(float* weight, float* bias, float* weightGradient, float* biasGradient, int inChannels, int inHeight, int inWidth, int outChannels, int outHeight, int outWidth)
     {
         public float* Weight { get; } = weight;
         public float* Bias { get; } = bias;

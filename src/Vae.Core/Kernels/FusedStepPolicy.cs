@@ -50,8 +50,8 @@ internal static class FusedStepPolicy
     /// </summary>
     /// <param name="architecture">The model's options.</param>
     /// <param name="convolutional">
-    /// Whether the convolutional architecture is implemented too (by <see cref="FusedConvStep"/>: the training step
-    /// has it, the fused likelihood not yet).
+    /// Whether the convolutional architecture is implemented too (by <see cref="FusedConvStep"/> for training and by
+    /// <see cref="FusedLikelihood"/>'s convolutional decoder).
     /// </param>
     internal static FusedStepEligibility CheckNetwork(VaeOptions architecture, bool convolutional = false)
     {

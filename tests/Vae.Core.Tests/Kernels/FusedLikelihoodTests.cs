@@ -60,6 +60,69 @@ public sealed class FusedLikelihoodTests(TrainedModelFixture fixture)
         }
     }
 
+    public static TheoryData<int, int, int, int[], int[], int, int, int, VaeLikelihood> ConvolutionalShapes => new()
+    {
+        // channels, height, width, conv channels, hidden sizes, latent size, target rows, samples per row, likelihood
+        { 1, 28, 28, [32, 64], [400], 20, 1, 70, VaeLikelihood.Bernoulli }, // the default network, one image, more than two tiles
+        { 1, 28, 28, [32, 64], [400], 20, 3, 5, VaeLikelihood.Bernoulli },  // several images interleaved, one partial tile
+        { 3, 7, 5, [4, 6], [16], 3, 2, 37, VaeLikelihood.Bernoulli }, // odd sizes (7 -> 3 -> 1, 5 -> 2 -> 1), three channels
+        { 2, 9, 11, [5], [], 2, 1, 40, VaeLikelihood.Gaussian },  // one convolution, no hidden layer, Gaussian
+        { 1, 16, 16, [3, 8, 7], [12, 7], 4, 4, 9, VaeLikelihood.Bernoulli }, // three transposed convolutions, two hidden layers
+    };
+
+    // The convolutional decoder (transposed convolutions as products into columns and col2im) against the modules.
+    [SkippableTheory]
+    [MemberData(nameof(ConvolutionalShapes))]
+    public void MatchesAConvolutionalDecoderAndTheLikelihood(int channels, int height, int width, int[] convChannels, int[] hidden, int latent, int rows, int samples, VaeLikelihood likelihood)
+    {
+        Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var options = FusedConvStepTests.Options(channels, height, width, convChannels, hidden, latent) with { Likelihood = likelihood, GaussianVariance = 0.3 };
+        using var model = new VariationalAutoencoder(options);
+        using var fused = FusedLikelihood.TryCreate(model);
+        fused.Should().NotBeNull();
+        var features = (int)options.InputSize;
+        using var generator = new Generator(9);
+        var targets = (likelihood == VaeLikelihood.Bernoulli ? Binary(rows, features, seed: 2) : randn([rows, features], generator: generator))
+            .reshape(rows, channels, height, width);
+        var z = randn([samples, rows, latent], generator: generator).mul_(2);
+
+        foreach (var threads in new[] { 1, 2, 3 })
+        {
+            var actual = TensorAssert.ToDoubles(fused!.LogLikelihood(z.reshape(samples * rows, latent), targets, threads));
+            using var noGrad = no_grad();
+            var decoded = model.Decoder.forward(z.reshape(samples * rows, latent)).reshape(samples, rows, features);
+            var logVar = model.Decoder.OutputLogVariance(decoded.dtype, decoded.device);
+            var flat = targets.reshape(rows, features);
+            var expected = TensorAssert.ToDoubles(DistributionRegistry.Likelihood(likelihood)!.NegativeLogDensity(decoded, logVar, flat.expand_as(decoded)).sum(-1).neg());
+            for (var n = 0; n < expected.Length; n++)
+                actual[n].Should().BeApproximately(expected[n], 2e-5 * Math.Abs(expected[n]) + 1e-4, $"{threads} threads, sample {n / rows} of row {n % rows}");
+        }
+    }
+
+    // The estimate of a small convolutional model with the fused decoder and on the modules, with many rows per block
+    // and one.
+    [SkippableFact]
+    public void TheImportanceWeightedEstimateOfAConvolutionalModelIsTheSameWithAndWithoutIt()
+    {
+        Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");
+        using var scope = NewDisposeScope();
+        manual_seed(7);
+        var options = FusedConvStepTests.Options(1, 12, 10, [4, 8], [16], 3);
+        using var model = new VariationalAutoencoder(options);
+        using (var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 2, BatchSize = 20, Seed = 1 }))
+            trainer.Fit(Binary(60, options.InputSize, seed: 3));
+        var x = Binary(9, options.InputSize, seed: 4).reshape(9, 1, 12, 10);
+        foreach (var budget in new long[] { LikelihoodEstimator.DefaultElementBudget, 5_000 }) // many rows per block; one row, several chunks
+        {
+            var fused = TensorAssert.ToDoubles(LikelihoodEstimator.LogLikelihood(model, x, 300, new Generator(6), null, budget, CancellationToken.None));
+            var modules = TensorAssert.ToDoubles(LikelihoodEstimator.LogLikelihood(model, x, 300, new Generator(6), null, budget, CancellationToken.None, useFusedKernels: false));
+            for (var i = 0; i < x.shape[0]; i++)
+                fused[i].Should().BeApproximately(modules[i], 1e-5 * Math.Abs(modules[i]), $"row {i}, budget {budget}");
+        }
+    }
+
     // The same on the AVX2 tile of the matrix kernels, which a processor with AVX-512 takes only when told to (as the
     // benchmarks' --avx2 option tells it).
     [SkippableTheory]

@@ -202,8 +202,8 @@ public sealed class FusedStepEligibilityTests
             using var model = Build(combination.Architecture);
             model.to(combination.DataType);
             using var kernel = FusedLikelihood.TryCreate(model);
-            // The fused likelihood implements the MLP only so far: a convolutional model's estimate runs on the modules.
-            var implemented = combination.AllImplemented && combination.Architecture.Architecture == VaeArchitecture.Mlp;
+            // The fused likelihood implements the MLP and the built-in convolutional network.
+            var implemented = combination.AllImplemented;
             (kernel is not null).Should().Be(Sgemm.IsSupported && implemented, combination.Description);
             if (kernel is null) continue;
             fused++;

@@ -313,6 +313,38 @@ public sealed unsafe class KernelStressTests
         }
     }
 
+    // The convolutional decoder of the fused likelihood shares whole tiles out among the workers: under contention, on
+    // any thread count, every sample's value is the one a single thread gives, and no worker writes past its buffers.
+    [SkippableFact]
+    public void TheConvolutionalFusedLikelihoodOnSeveralThreadsGivesWhatItGivesOnOne()
+    {
+        Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");
+        (int Channels, int Height, int Width, int[] Conv, int[] Hidden, int Latent, int Rows, int Samples)[] shapes =
+        [
+            (1, 28, 28, [32, 64], [400], 20, 1, 100), (3, 7, 5, [4, 6], [16], 3, 3, 41), (2, 9, 11, [5], [], 2, 1, 1),
+            (1, 16, 16, [3, 8, 7], [12, 7], 4, 2, 65),
+        ];
+        using var load = new Contention();
+        var random = new Random(6);
+        var clock = Stopwatch.StartNew();
+        for (var round = 0; round < shapes.Length || clock.Elapsed < Budget; round++)
+        {
+            var (channels, height, width, conv, hidden, latent, rows, samples) = round < shapes.Length ? shapes[round] : shapes[random.Next(shapes.Length)];
+            using var scope = NewDisposeScope();
+            manual_seed(round);
+            var options = FusedConvStepTests.Options(channels, height, width, conv, hidden, latent);
+            using var model = new VariationalAutoencoder(options);
+            using var fused = FusedLikelihood.TryCreate(model);
+            fused.Should().NotBeNull();
+            using var generator = new Generator((ulong)round + 1);
+            var targets = Binary(rows, options.InputSize, seed: round);
+            var z = randn([samples * rows, latent], generator: generator);
+            var one = fused!.LogLikelihood(z, targets, threads: 1);
+            foreach (var threads in ThreadCounts)
+                TensorAssert.Identical(fused.LogLikelihood(z, targets, threads), one).Should().BeTrue($"round {round}: {options} with {rows} rows x {samples} samples on {threads} threads as on one");
+        }
+    }
+
     [Fact]
     public void AdamsThreadedCpuStepUpdatesEveryWeightAsOneThreadDoes()
     {
