@@ -21,6 +21,17 @@ public sealed record SyntheticClickOptions
     /// <summary>The median number of clicks of a user; counts are log-normal around it, so a few users click much more.</summary>
     public int MedianClicksPerUser { get; init; } = 25;
 
+    /// <summary>
+    /// When set, the number of a user's clicks follows a power law instead of the log-normal around
+    /// <see cref="MedianClicksPerUser"/>: Pareto from <see cref="MinClicksPerUser"/> with this tail exponent (the share of
+    /// users with more than n clicks falls as n^-exponent), capped at 70% of the items of the user's topics. A long tail
+    /// of users: most click few items, a few click very many. Null (the default) keeps the log-normal.
+    /// </summary>
+    public double? ActivityExponent { get; init; }
+
+    /// <summary>The long-tail setting of the recommendation sample (<c>--synthetic long-tail</c>): user activity a power law of exponent 1.2 from 4 clicks up.</summary>
+    public static SyntheticClickOptions LongTail { get; } = new() { ActivityExponent = 1.2, MinClicksPerUser = 4 };
+
     /// <summary>The fewest clicks a user makes.</summary>
     public int MinClicksPerUser { get; init; } = 8;
 

@@ -67,8 +67,11 @@ public static class SyntheticClicks
             // Flat Dirichlet weights: normalised unit exponentials.
             var mixture = Cumulative(topics.Select(_ => -Math.Log(1 - random.NextDouble())));
             var available = topics.Sum(t => topicItems[t].Count);
-            var logNormal = Math.Exp(Math.Log(options.MedianClicksPerUser) + 0.5 * Gaussian(random));
-            var wanted = Math.Clamp((int)Math.Round(logNormal), options.MinClicksPerUser, Math.Max(options.MinClicksPerUser, (int)(0.7 * available)));
+            // Log-normal around the median by default; with an activity exponent a Pareto tail from the minimum up.
+            var activity = options.ActivityExponent is { } exponent
+                ? options.MinClicksPerUser * Math.Pow(1 - random.NextDouble(), -1 / exponent)
+                : Math.Exp(Math.Log(options.MedianClicksPerUser) + 0.5 * Gaussian(random));
+            var wanted = Math.Clamp((int)Math.Min(Math.Round(activity), int.MaxValue), options.MinClicksPerUser, Math.Max(options.MinClicksPerUser, (int)(0.7 * available)));
 
             clicked.Clear();
             // Rejection of repeats can stall once a user's favourite items are taken; the cap keeps it bounded.
@@ -127,6 +130,8 @@ public static class SyntheticClicks
             throw new ArgumentOutOfRangeException(nameof(options.PopularityExponent), options.PopularityExponent, "The popularity exponent must be finite and not negative.");
         if (!(options.TopicSkew >= 0) || !double.IsFinite(options.TopicSkew))
             throw new ArgumentOutOfRangeException(nameof(options.TopicSkew), options.TopicSkew, "The topic skew must be finite and not negative.");
+        if (options.ActivityExponent is { } exponent && (!(exponent > 0) || !double.IsFinite(exponent)))
+            throw new ArgumentOutOfRangeException(nameof(options.ActivityExponent), exponent, "The activity exponent must be positive and finite.");
         if (!(options.NoiseFraction >= 0 && options.NoiseFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(options.NoiseFraction), options.NoiseFraction, "The noise fraction must lie in [0, 1).");
     }
