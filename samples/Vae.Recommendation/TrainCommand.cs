@@ -10,10 +10,11 @@ using Vae.Samples;
 
 namespace Vae.Recommendation;
 
-/// <summary>Trains Mult-VAE, compares it with popularity and EASE on the test users, and writes the model, a plot and predictions.</summary>
+/// <summary>Trains Mult-VAE or RecVAE (or fits EASE or popularity), compares it with popularity and EASE on the test users, and writes the model, a plot and predictions.</summary>
 internal sealed class TrainCommand : Command<TrainSettings>
 {
     public const string ModelFileName = "model.multvae";
+    public const string RecVaeModelFileName = "model.recvae";
     public const string PlotFileName = "validation.png";
     public const string CheckpointFileName = "training.checkpoint";
 
@@ -23,8 +24,8 @@ internal sealed class TrainCommand : Command<TrainSettings>
     public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var outputLock = OutputFolderLock.Acquire(settings.Output, [ModelFileName, PlotFileName, CheckpointFileName]);
-        var modelPath = Path.Combine(settings.Output, ModelFileName);
+        using var outputLock = OutputFolderLock.Acquire(settings.Output, [ModelFileName, RecVaeModelFileName, PlotFileName, CheckpointFileName]);
+        var modelPath = Path.Combine(settings.Output, settings.Model == "recvae" ? RecVaeModelFileName : ModelFileName);
         var plotPath = Path.Combine(settings.Output, PlotFileName);
         var checkpointPath = Path.Combine(settings.Output, CheckpointFileName);
         if (settings.Predictions is { } predictionsPath)
@@ -35,37 +36,74 @@ internal sealed class TrainCommand : Command<TrainSettings>
                 inputs.AddRange(Directory.EnumerateFiles(dataFolder).Select(file => ("--data", (string?)file)));
             OutputPaths.Refuse("--predictions", predictionsPath, [.. inputs]);
         }
-        var resume = EarlierRun.Continues(settings.Output, settings.Resume, settings.Overwrite, checkpointPath, modelPath);
+        var resume = settings.Model is "multvae" or "recvae" && EarlierRun.Continues(settings.Output, settings.Resume, settings.Overwrite, checkpointPath, modelPath);
         if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
 
         var (data, source) = Load(settings);
         if (data.Validation.UserCount == 0 || data.Test.UserCount == 0)
-            throw new InvalidDataException($"{source} has no validation or no test users; Mult-VAE picks its epoch on the validation users and reports on the test users.");
+            throw new InvalidDataException($"{source} has no validation or no test users; a VAE picks its epoch on the validation users and reports on the test users.");
         if (!settings.Json)
-            AnsiConsole.MarkupLine($"[bold]Mult-VAE[/] {data.ItemCount}-{settings.Hidden.Replace(",", "-")}-{settings.Latent} on {Markup.Escape(source)}: " +
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(DisplayName(settings.Model))}[/]{(settings.Model is "multvae" or "recvae" ? $" {data.ItemCount}-{settings.Hidden.Replace(",", "-")}-{settings.Latent}" : "")} on {Markup.Escape(source)}: " +
                                    $"{data.Train.UserCount:N0} training users ({data.Train.ClickCount:N0} clicks), {data.Validation.UserCount:N0} validation, " +
                                    $"{data.Test.UserCount:N0} test users, {torch.get_num_threads()} CPU thread(s)");
 
-        using var model = new MultVae(data.ItemIds, new MultVaeOptions { HiddenSizes = settings.HiddenSizes, LatentSize = settings.Latent, InputDropout = settings.Dropout }, settings.Seed);
+        // The chosen recommender: trained (and saved, with its validation plot) when it is a VAE.
+        MultVaeTrainingResult? result = null;
+        IRecommender chosen;
+        using var owned = new DisposableList();
         using var tensorBoard = settings.TensorBoard is { } logs ? new TensorBoardCallback(logs) : null;
-        var trainer = new MultVaeTrainer(new MultVaeTrainerOptions
-        {
-            CheckpointPath = checkpointPath,
-            Callbacks = tensorBoard is null ? [] : [tensorBoard],
-            Epochs = settings.Epochs,
-            BatchSize = settings.BatchSize,
-            LearningRate = settings.LearningRate,
-            AnnealCap = settings.AnnealCap,
-            TotalAnnealSteps = settings.AnnealSteps,
-            Patience = settings.Patience,
-            Seed = settings.Seed,
-        });
-        MultVaeTrainingResult result;
+        IReadOnlyList<ITrainingCallback> callbacks = tensorBoard is null ? [] : [tensorBoard];
         try
         {
-            result = settings.Json || Console.IsOutputRedirected
-                ? Train(trainer, model, data, resume ? checkpointPath : null, null, cancellationToken)
-                : TrainWithProgressBar(trainer, model, data, resume ? checkpointPath : null, settings.Epochs, cancellationToken);
+            switch (settings.Model)
+            {
+                case "recvae":
+                {
+                    var recVae = owned.Add(new RecVae(data.ItemIds,
+                        new RecVaeOptions { HiddenSize = settings.HiddenSizes[0], LatentSize = settings.Latent, InputDropout = settings.Dropout }, settings.Seed));
+                    var trainer = new RecVaeTrainer(new RecVaeTrainerOptions
+                    {
+                        CheckpointPath = checkpointPath, Callbacks = callbacks, Epochs = settings.Epochs, BatchSize = settings.BatchSize,
+                        LearningRate = settings.LearningRate, Gamma = settings.Gamma, Patience = settings.Patience, Seed = settings.Seed,
+                    });
+                    var from = resume ? checkpointPath : null;
+                    result = settings.Json || Console.IsOutputRedirected
+                        ? TrainRecVae(trainer, recVae, data, from, null, cancellationToken)
+                        : WithProgressBar(settings.Epochs, progress => TrainRecVae(trainer, recVae, data, from, progress, cancellationToken));
+                    recVae.Save(modelPath);
+                    chosen = recVae;
+                    break;
+                }
+                case "multvae":
+                {
+                    var multVae = owned.Add(new MultVae(data.ItemIds, new MultVaeOptions { HiddenSizes = settings.HiddenSizes, LatentSize = settings.Latent, InputDropout = settings.Dropout }, settings.Seed));
+                    var trainer = new MultVaeTrainer(new MultVaeTrainerOptions
+                    {
+                        CheckpointPath = checkpointPath,
+                        Callbacks = callbacks,
+                        Epochs = settings.Epochs,
+                        BatchSize = settings.BatchSize,
+                        LearningRate = settings.LearningRate,
+                        AnnealCap = settings.AnnealCap,
+                        TotalAnnealSteps = settings.AnnealSteps,
+                        Patience = settings.Patience,
+                        Seed = settings.Seed,
+                    });
+                    var from = resume ? checkpointPath : null;
+                    result = settings.Json || Console.IsOutputRedirected
+                        ? Train(trainer, multVae, data, from, null, cancellationToken)
+                        : WithProgressBar(settings.Epochs, progress => Train(trainer, multVae, data, from, progress, cancellationToken));
+                    multVae.Save(modelPath);
+                    chosen = multVae;
+                    break;
+                }
+                case "ease":
+                    chosen = owned.Add(EaseRecommender.Fit(data.Train));
+                    break;
+                default:
+                    chosen = new PopularityRecommender(data.Train);
+                    break;
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -73,49 +111,55 @@ internal sealed class TrainCommand : Command<TrainSettings>
             throw new RunInterruptedException(
                 $"during training; no model was saved, but the checkpoint is: continue with --resume --output {settings.Output}", cancellationToken);
         }
-        model.Save(modelPath);
-        ValidationPlot.Save(plotPath, result.Epochs);
+        if (result is not null) ValidationPlot.Save(plotPath, result.Epochs);
 
         var recommendClock = Stopwatch.StartNew();
-        var test = RecommendationEvaluator.Evaluate(model, data.Test);
+        var test = RecommendationEvaluator.Evaluate(chosen, data.Test);
         var recommendSeconds = recommendClock.Elapsed.TotalSeconds;
         var popularity = RecommendationEvaluator.Evaluate(new PopularityRecommender(data.Train), data.Test);
         RankingReport? ease = null;
-        if (!settings.NoEase && data.ItemCount <= EaseItemLimit)
+        if (settings.Model == "ease") ease = test;
+        else if (!settings.NoEase && data.ItemCount <= EaseItemLimit)
         {
             using var easeModel = EaseRecommender.Fit(data.Train);
             ease = RecommendationEvaluator.Evaluate(easeModel, data.Test);
         }
         if (settings.Predictions is { } predictions)
-            WritePredictions(model, data.Test, predictions);
+            WritePredictions(chosen, data.Test, predictions);
 
         if (!settings.Json)
         {
-            AnsiConsole.Write(MetricsTable(test, popularity, ease, data.ItemCount));
-            AnsiConsole.MarkupLine($"Best epoch [bold]{result.BestEpoch}[/] of {result.Epochs.Count} (validation NDCG@100 {result.BestValidationNdcg:F4}); " +
-                                   $"{result.TrainingUsersPerSecond:N0} training users/s, {data.Test.UserCount / recommendSeconds:N0} test users scored/s.");
-            AnsiConsole.MarkupLine($"Model: [blue]{Markup.Escape(modelPath)}[/]");
-            AnsiConsole.MarkupLine($"Plot: [blue]{Markup.Escape(plotPath)}[/]");
+            AnsiConsole.Write(MetricsTable(DisplayName(settings.Model), test, popularity, settings.Model is "ease" or "popularity" ? null : ease, data.ItemCount));
+            if (result is not null)
+            {
+                AnsiConsole.MarkupLine($"Best epoch [bold]{result.BestEpoch}[/] of {result.Epochs.Count} (validation NDCG@100 {result.BestValidationNdcg:F4}); " +
+                                       $"{result.TrainingUsersPerSecond:N0} training users/s, {data.Test.UserCount / recommendSeconds:N0} test users scored/s.");
+                AnsiConsole.MarkupLine($"Model: [blue]{Markup.Escape(modelPath)}[/]");
+                AnsiConsole.MarkupLine($"Plot: [blue]{Markup.Escape(plotPath)}[/]");
+            }
             if (settings.Predictions is not null) AnsiConsole.MarkupLine($"Predictions: [blue]{Markup.Escape(settings.Predictions)}[/]");
         }
         else
         {
             Console.WriteLine(JsonLine.Serialize(new
             {
+                recommender = settings.Model,
                 test_ndcg_at_100 = test.MeanNdcg(100),
                 test_recall_at_20 = test.MeanRecall(20),
                 test_recall_at_50 = test.MeanRecall(50),
                 popularity_ndcg_at_100 = popularity.MeanNdcg(100),
                 ease_ndcg_at_100 = ease?.MeanNdcg(100),
-                validation_ndcg_at_100 = result.BestValidationNdcg,
-                best_epoch = result.BestEpoch,
-                epochs = result.Epochs.Count,
-                users_per_second = result.TrainingUsersPerSecond,
+                multvae_ndcg_at_100 = settings.Model == "multvae" ? test.MeanNdcg(100) : (double?)null,
+                recvae_ndcg_at_100 = settings.Model == "recvae" ? test.MeanNdcg(100) : (double?)null,
+                validation_ndcg_at_100 = result?.BestValidationNdcg,
+                best_epoch = result?.BestEpoch ?? 0,
+                epochs = result?.Epochs.Count ?? 0,
+                users_per_second = result?.TrainingUsersPerSecond,
                 seconds = clock.Elapsed.TotalSeconds,
                 peak_working_set_mib = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
                 items = data.ItemCount,
                 threads = torch.get_num_threads(),
-                model = modelPath,
+                model = result is null ? null : modelPath,
             }));
         }
         return 0;
@@ -131,15 +175,20 @@ internal sealed class TrainCommand : Command<TrainSettings>
     {
         if (settings.Data is { } folder)
             return (ImplicitFeedbackFolder.Read(folder), Path.GetFullPath(folder));
-        var options = new SyntheticClickOptions
+        var options = (settings.Synthetic == "long-tail" ? SyntheticClickOptions.LongTail : new SyntheticClickOptions()) with
         {
             UserCount = settings.Users, ItemCount = settings.Items, TopicCount = Math.Max(5, Math.Min(settings.Items / 40, settings.Items / 8)), Seed = settings.Seed,
         };
-        return (SyntheticClicks.Generate(options).Split(), $"synthetic clicks ({options.UserCount:N0} users, {options.ItemCount:N0} items, {options.TopicCount} topics)");
+        return (SyntheticClicks.Generate(options).Split(), $"synthetic clicks ({(settings.Synthetic == "long-tail" ? "long-tail, " : "")}{options.UserCount:N0} users, {options.ItemCount:N0} items, {options.TopicCount} topics)");
     }
 
-    private static MultVaeTrainingResult TrainWithProgressBar(
-        MultVaeTrainer trainer, MultVae model, ImplicitFeedbackData data, string? resumeFrom, int epochs, CancellationToken cancellationToken) =>
+    private static MultVaeTrainingResult TrainRecVae(
+        RecVaeTrainer trainer, RecVae model, ImplicitFeedbackData data, string? resumeFrom, IProgress<MultVaeEpoch>? progress, CancellationToken cancellationToken) =>
+        resumeFrom is null
+            ? trainer.Train(model, data, progress, cancellationToken)
+            : trainer.Resume(model, data, resumeFrom, progress, cancellationToken);
+
+    private static MultVaeTrainingResult WithProgressBar(int epochs, Func<IProgress<MultVaeEpoch>, MultVaeTrainingResult> train) =>
         AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -154,12 +203,20 @@ internal sealed class TrainCommand : Command<TrainSettings>
                     task.Description = string.Create(CultureInfo.InvariantCulture,
                         $"epoch {e.Epoch,3}/{epochs}  loss {e.Loss,8:F2}  validation NDCG@100 {e.ValidationNdcg,6:F4} (best {best:F4})  {e.UsersPerSecond,7:N0} users/s");
                 });
-                var result = Train(trainer, model, data, resumeFrom, progress, cancellationToken);
+                var result = train(progress);
                 task.StopTask();
                 return result;
             });
 
-    private static Table MetricsTable(RankingReport vae, RankingReport popularity, RankingReport? ease, int items)
+    private static string DisplayName(string model) => model switch
+    {
+        "recvae" => "RecVAE",
+        "multvae" => "Mult-VAE",
+        "ease" => "EASE (λ = 500)",
+        _ => "popularity",
+    };
+
+    private static Table MetricsTable(string name, RankingReport vae, RankingReport popularity, RankingReport? ease, int items)
     {
         var table = new Table().RoundedBorder().AddColumns("test users", "NDCG@100", "Recall@20", "Recall@50");
         foreach (var column in table.Columns.Skip(1)) column.RightAligned();
@@ -167,16 +224,21 @@ internal sealed class TrainCommand : Command<TrainSettings>
             report.MeanNdcg(100).ToString("F4", CultureInfo.InvariantCulture),
             report.MeanRecall(20).ToString("F4", CultureInfo.InvariantCulture),
             report.MeanRecall(50).ToString("F4", CultureInfo.InvariantCulture));
-        Row("Mult-VAE", vae);
-        Row("popularity", popularity);
+        Row(name, vae);
+        if (name != "popularity") Row("popularity", popularity);
         if (ease is not null) Row("EASE (λ = 500)", ease);
         return table.Caption(ease is null && items > EaseItemLimit ? $"EASE left out above {EaseItemLimit:N0} items" : $"{vae.Users.Count:N0} users with held-out clicks");
     }
 
     /// <summary>The top 100 unseen items of every test user with fold-in clicks, as uid,rank,sid with the input files' ids.</summary>
-    internal static void WritePredictions(MultVae model, HeldOutUsers test, string path)
+    internal static void WritePredictions(IRecommender model, HeldOutUsers test, string path)
     {
-        var lists = model.Recommend(test.FoldIn, 100);
+        var lists = model switch
+        {
+            MultVae multVae => multVae.Recommend(test.FoldIn, 100),
+            RecVae recVae => recVae.Recommend(test.FoldIn, 100),
+            _ => TopItems(model, test.FoldIn, 100),
+        };
         var text = new StringBuilder("uid,rank,sid\n");
         foreach (var list in lists)
         {
@@ -192,5 +254,43 @@ internal sealed class TrainCommand : Command<TrainSettings>
             var bytes = Encoding.UTF8.GetBytes(text.ToString());
             stream.Write(bytes);
         });
+    }
+
+    // The k best unclicked items of every user by a recommender's scores (EASE, popularity).
+    private static IReadOnlyList<UserRecommendations> TopItems(IRecommender model, ClickMatrix history, int k)
+    {
+        var lists = new List<UserRecommendations>(history.UserCount);
+        var take = Math.Min(k, model.ItemCount);
+        for (var start = 0; start < history.UserCount; start += 1000)
+        {
+            var count = Math.Min(1000, history.UserCount - start);
+            using var scope = torch.NewDisposeScope();
+            var scores = model.Score(history, start, count).data<float>().ToArray();
+            for (var r = 0; r < count; r++)
+            {
+                var row = scores.AsSpan(r * model.ItemCount, model.ItemCount).ToArray();
+                foreach (var item in history.ItemsOf(start + r)) row[item] = float.NegativeInfinity;
+                var best = Enumerable.Range(0, row.Length).Where(i => !float.IsNegativeInfinity(row[i]))
+                    .OrderByDescending(i => row[i]).ThenBy(i => i).Take(take).ToArray();
+                lists.Add(new UserRecommendations(start + r, best, best.Select(i => row[i]).ToArray()));
+            }
+        }
+        return lists;
+    }
+
+    private sealed class DisposableList : IDisposable
+    {
+        private readonly List<IDisposable> _items = [];
+
+        public T Add<T>(T item) where T : IDisposable
+        {
+            _items.Add(item);
+            return item;
+        }
+
+        public void Dispose()
+        {
+            foreach (var item in _items) item.Dispose();
+        }
     }
 }

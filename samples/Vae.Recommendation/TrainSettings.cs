@@ -12,6 +12,21 @@ internal sealed class TrainSettings : CommandSettings
     [Description("Folder in the layout of the Mult-VAE reference preprocessing (unique_sid.txt, train.csv, validation_tr.csv, validation_te.csv, test_tr.csv, test_te.csv). Default: synthetic clicks made on the spot.")]
     public string? Data { get; init; }
 
+    [CommandOption("--model <NAME>")]
+    [Description("The recommender to train and report on: multvae (Mult-VAE), recvae (RecVAE), ease or popularity; popularity and EASE are reported beside any of them.")]
+    [DefaultValue("multvae")]
+    public string Model { get; init; } = "multvae";
+
+    [CommandOption("--synthetic <SETTING>")]
+    [Description("Without --data: the synthetic setting, default or long-tail (user activity following a power law: most users click a few items, a few click hundreds).")]
+    [DefaultValue("default")]
+    public string Synthetic { get; init; } = "default";
+
+    [CommandOption("--gamma <G>")]
+    [Description("RecVAE: a user's KL weight is G x the user's clicks.")]
+    [DefaultValue(0.005)]
+    public double Gamma { get; init; }
+
     [CommandOption("--users <N>")]
     [Description("Without --data: users of the synthetic data.")]
     [DefaultValue(6000)]
@@ -23,7 +38,7 @@ internal sealed class TrainSettings : CommandSettings
     public int Items { get; init; }
 
     [CommandOption("--epochs <N>")]
-    [Description("Most passes over the training users; the epoch with the best validation NDCG@100 is kept.")]
+    [Description("Most epochs (Mult-VAE: passes over the training users; RecVAE: three encoder passes and one decoder pass each); the epoch with the best validation NDCG@100 is kept.")]
     [DefaultValue(30)]
     public int Epochs { get; init; }
 
@@ -52,9 +67,10 @@ internal sealed class TrainSettings : CommandSettings
     public double Dropout { get; init; }
 
     [CommandOption("--lr <RATE>")]
-    [Description("Adam's learning rate.")]
-    [DefaultValue(1e-3)]
-    public double LearningRate { get; init; }
+    [Description("Adam's learning rate. Default: 1e-3 for Mult-VAE, 5e-4 for RecVAE (the references').")]
+    public double? LearningRateOption { get; init; }
+
+    public double LearningRate => LearningRateOption ?? (Model == "recvae" ? 5e-4 : 1e-3);
 
     [CommandOption("--anneal-cap <B>")]
     [Description("Largest weight of the KL term.")]
@@ -112,13 +128,18 @@ internal sealed class TrainSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
+        if (Model is not ("multvae" or "recvae" or "ease" or "popularity"))
+            return ValidationResult.Error($"--model must be multvae, recvae, ease or popularity, but was '{Model}'.");
+        if (Synthetic is not ("default" or "long-tail"))
+            return ValidationResult.Error($"--synthetic must be default or long-tail, but was '{Synthetic}'.");
+        if (!(Gamma >= 0) || double.IsInfinity(Gamma)) return ValidationResult.Error($"--gamma must not be negative, but was {Gamma}.");
         if (Resume && Overwrite) return ValidationResult.Error("--resume continues the run in --output and --overwrite replaces it: give one.");
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
         if (Patience is <= 0) return ValidationResult.Error($"--patience must be at least 1, but was {Patience}.");
         if (BatchSize <= 0) return ValidationResult.Error($"--batch-size must be at least 1, but was {BatchSize}.");
         if (Latent <= 0) return ValidationResult.Error($"--latent must be at least 1, but was {Latent}.");
         if (!(Dropout >= 0 && Dropout < 1)) return ValidationResult.Error($"--dropout must lie in [0, 1), but was {Dropout}.");
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) return ValidationResult.Error($"--lr must be positive, but was {LearningRate}.");
+        if (LearningRateOption is { } rate && (!(rate > 0) || double.IsInfinity(rate))) return ValidationResult.Error($"--lr must be positive, but was {LearningRate}.");
         if (!(AnnealCap >= 0) || double.IsInfinity(AnnealCap)) return ValidationResult.Error($"--anneal-cap must not be negative, but was {AnnealCap}.");
         if (AnnealSteps < 0) return ValidationResult.Error($"--anneal-steps must not be negative, but was {AnnealSteps}.");
         if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");

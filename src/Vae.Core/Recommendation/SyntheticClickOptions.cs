@@ -26,6 +26,18 @@ public sealed record SyntheticClickOptions
     /// <value>Defaults to <c>25</c>.</value>
     public int MedianClicksPerUser { get; init; } = 25;
 
+    /// <summary>
+    /// When set, the number of a user's clicks follows a power law instead of the log-normal around
+    /// <see cref="MedianClicksPerUser"/>: Pareto from <see cref="MinClicksPerUser"/> with this tail exponent (the share of
+    /// users with more than n clicks falls as n^-exponent), capped at 70% of the items of the user's topics. A long tail
+    /// of users: most click few items, a few click very many. Null (the default) keeps the log-normal.
+    /// </summary>
+    /// <value>Defaults to null.</value>
+    public double? ActivityExponent { get; init; }
+
+    /// <summary>The long-tail setting of the recommendation sample (<c>--synthetic long-tail</c>): user activity a power law of exponent 1.2 from 4 clicks up.</summary>
+    public static SyntheticClickOptions LongTail { get; } = new() { ActivityExponent = 1.2, MinClicksPerUser = 4 };
+
     /// <summary>The fewest clicks a user makes.</summary>
     /// <value>Defaults to <c>8</c>.</value>
     public int MinClicksPerUser { get; init; } = 8;
@@ -61,6 +73,8 @@ public sealed record SyntheticClickOptions
             throw new ArgumentOutOfRangeException(nameof(PopularityExponent), PopularityExponent, "The popularity exponent must be finite and not negative.");
         if (!(TopicSkew >= 0) || !double.IsFinite(TopicSkew))
             throw new ArgumentOutOfRangeException(nameof(TopicSkew), TopicSkew, "The topic skew must be finite and not negative.");
+        if (ActivityExponent is { } exponent && (!(exponent > 0) || !double.IsFinite(exponent)))
+            throw new ArgumentOutOfRangeException(nameof(ActivityExponent), exponent, "The activity exponent must be positive and finite.");
         if (!(NoiseFraction >= 0 && NoiseFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(NoiseFraction), NoiseFraction, "The noise fraction must lie in [0, 1).");
     }

@@ -67,8 +67,11 @@ public static class SyntheticClicks
             // Flat Dirichlet weights: normalised unit exponentials.
             var mixture = Cumulative(topics.Select(_ => -Math.Log(1 - random.NextDouble())));
             var available = topics.Sum(t => topicItems[t].Count);
-            var logNormal = Math.Exp(Math.Log(options.MedianClicksPerUser) + 0.5 * Gaussian(random));
-            var wanted = Math.Clamp((int)Math.Round(logNormal), options.MinClicksPerUser, Math.Max(options.MinClicksPerUser, (int)(0.7 * available)));
+            // Log-normal around the median by default; with an activity exponent a Pareto tail from the minimum up.
+            var activity = options.ActivityExponent is { } exponent
+                ? options.MinClicksPerUser * Math.Pow(1 - random.NextDouble(), -1 / exponent)
+                : Math.Exp(Math.Log(options.MedianClicksPerUser) + 0.5 * Gaussian(random));
+            var wanted = Math.Clamp((int)Math.Min(Math.Round(activity), int.MaxValue), options.MinClicksPerUser, Math.Max(options.MinClicksPerUser, (int)(0.7 * available)));
 
             clicked.Clear();
             // Rejection of repeats can stall once a user's favourite items are taken; the cap keeps it bounded.

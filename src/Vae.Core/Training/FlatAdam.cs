@@ -42,6 +42,10 @@ internal sealed unsafe class FlatAdam : IDisposable
     // Holds the constant scalars above as long as the optimizer lives (see ScalarScope).
     private readonly ScalarScope constants = new();
     private readonly bool onCpu;
+    // Parameter groups with Adam states of their own (see IPhasedTrainingStep); null: one group of everything.
+    private (long Offset, long Count)[]? groups;
+    private long[]? groupSteps;
+    private IReadOnlyList<int>? activeGroups;
 
     public FlatAdam(IReadOnlyList<Parameter> moduleParameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
     {
@@ -99,6 +103,42 @@ internal sealed unsafe class FlatAdam : IDisposable
     public Tensor Gradients => gradients;
 
     public void ZeroGrad() => gradients.zero_();
+
+    /// <summary>
+    /// Splits the parameters into groups of <paramref name="parameterCounts"/> consecutive parameter tensors, each with
+    /// its own step count (its moments are its slices of the shared ones); <see cref="ActiveGroups"/> chooses which
+    /// groups <see cref="Step"/> updates.
+    /// </summary>
+    public void SetGroups(IReadOnlyList<Parameter> moduleParameters, IReadOnlyList<int> parameterCounts)
+    {
+        if (parameterCounts.Any(c => c <= 0) || parameterCounts.Sum() != moduleParameters.Count)
+            throw new ArgumentException($"The parameter groups [{string.Join(", ", parameterCounts)}] must be positive and cover the {moduleParameters.Count} parameters.", nameof(parameterCounts));
+        var ranges = new (long, long)[parameterCounts.Count];
+        var (index, offset) = (0, 0L);
+        for (var g = 0; g < ranges.Length; g++)
+        {
+            var count = 0L;
+            for (var i = 0; i < parameterCounts[g]; i++) count += moduleParameters[index++].numel();
+            ranges[g] = (offset, count);
+            offset += count;
+        }
+        groups = ranges;
+        groupSteps = new long[ranges.Length];
+        activeGroups = Enumerable.Range(0, ranges.Length).ToArray();
+    }
+
+    /// <summary>The groups the next updates change (all by default); only with <see cref="SetGroups"/>.</summary>
+    public IReadOnlyList<int>? ActiveGroups
+    {
+        get => activeGroups;
+        set
+        {
+            if (groups is null || value is null) return;
+            if (value.Any(g => g < 0 || g >= groups.Length))
+                throw new ArgumentOutOfRangeException(nameof(value), $"The groups [{string.Join(", ", value)}] are not all among the {groups.Length} groups.");
+            activeGroups = value.ToArray();
+        }
+    }
 
     /// <summary>The sum of all gradients: finite exactly when every gradient is (barring overflow of the sum itself).</summary>
     public float SumOfGradients()
@@ -162,37 +202,56 @@ internal sealed unsafe class FlatAdam : IDisposable
 
     public void Step()
     {
-        using var noGrad = no_grad();
+        if (groups is null)
+        {
+            Steps++;
+            StepRange(0, parameters.numel(), Steps);
+            return;
+        }
         Steps++;
-        var biasCorrection1 = 1 - Math.Pow(beta1Value, Steps);
-        var sqrtBiasCorrection2 = Math.Sqrt(1 - Math.Pow(beta2Value, Steps));
+        foreach (var g in activeGroups!)
+            StepRange(groups[g].Offset, groups[g].Count, ++groupSteps![g]);
+    }
+
+    // Adam's update of the elements [offset, offset + count), whose step count is now `steps`.
+    private void StepRange(long offset, long count, long steps)
+    {
+        using var noGrad = no_grad();
+        var whole = offset == 0 && count == parameters.numel();
+        var biasCorrection1 = 1 - Math.Pow(beta1Value, steps);
+        var sqrtBiasCorrection2 = Math.Sqrt(1 - Math.Pow(beta2Value, steps));
         // lr * m / (sqrt(v) / sqrt(bc2) + eps) / bc1 = (lr * sqrt(bc2) / bc1) * m / (sqrt(v) + eps * sqrt(bc2)):
         // the same update with two passes over the buffers fewer.
         // AdamW's order: the decay uses the weights before this step's Adam update.
         var decay = 1 - LearningRate * WeightDecay;
         if (onCpu)
         {
-            StepOnCpu((float)(-LearningRate * sqrtBiasCorrection2 / biasCorrection1), (float)(epsValue * sqrtBiasCorrection2), (float)decay);
+            StepOnCpu((float)(-LearningRate * sqrtBiasCorrection2 / biasCorrection1), (float)(epsValue * sqrtBiasCorrection2), (float)decay, offset, count);
             return;
         }
         using var scalars = new ScalarScope();
+        using var scope = NewDisposeScope();
         var scaledEps = scalars[epsValue * sqrtBiasCorrection2];
         var negativeStepSize = scalars[-LearningRate * sqrtBiasCorrection2 / biasCorrection1];
+        var (p, g, m, v, d) = whole ? (parameters, gradients, expAvg, expAvgSq, denominator)
+            : (parameters.narrow(0, offset, count), gradients.narrow(0, offset, count), expAvg.narrow(0, offset, count),
+               expAvgSq.narrow(0, offset, count), denominator.narrow(0, offset, count));
         if (WeightDecay != 0)
-            parameters.mul_(scalars[decay]);
+            p.mul_(scalars[decay]);
 
-        expAvg.lerp_(gradients, oneMinusBeta1Tensor);
-        expAvgSq.mul_(beta2).addcmul_(gradients, gradients, value: oneMinusBeta2);
-        denominator.copy_(expAvgSq).sqrt_().add_(scaledEps, Scalars.One);
-        parameters.addcdiv_(expAvg, denominator, value: negativeStepSize);
+        m.lerp_(g, oneMinusBeta1Tensor);
+        v.mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
+        d.copy_(v).sqrt_().add_(scaledEps, Scalars.One);
+        p.addcdiv_(m, d, value: negativeStepSize);
     }
 
     // The same update in one pass over the four buffers instead of six passes of libtorch operations.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void StepOnCpu(float negativeStepSize, float scaledEps, float decay)
+    private void StepOnCpu(float negativeStepSize, float scaledEps, float decay, long offset, long length)
     {
-        var count = (int)parameters.numel();
-        var (p, g, m, v) = ((nint)NativeTensor.Floats(parameters), (nint)NativeTensor.Floats(gradients), (nint)NativeTensor.Floats(expAvg), (nint)NativeTensor.Floats(expAvgSq));
+        var count = (int)length;
+        var (p, g, m, v) = ((nint)(NativeTensor.Floats(parameters) + offset), (nint)(NativeTensor.Floats(gradients) + offset),
+            (nint)(NativeTensor.Floats(expAvg) + offset), (nint)(NativeTensor.Floats(expAvgSq) + offset));
         var (b1, b2) = ((float)(1 - beta1Value), (float)beta2Value);
         var workers = Math.Clamp(count / MinimumPerThread, 1, Threads);
         if (workers == 1)
@@ -246,6 +305,10 @@ internal sealed unsafe class FlatAdam : IDisposable
         writer.Write(Steps);
         WriteTensor(writer, expAvg);
         WriteTensor(writer, expAvgSq);
+        // Only with groups: every group's step count (a model without groups writes what it always did).
+        if (groupSteps is null) return;
+        writer.Write(groupSteps.Length);
+        foreach (var steps in groupSteps) writer.Write(steps);
     }
 
     public void Load(BinaryReader reader)
@@ -259,6 +322,18 @@ internal sealed unsafe class FlatAdam : IDisposable
         Steps = steps;
         LoadTensor(expAvg, first);
         LoadTensor(expAvgSq, second);
+        if (groupSteps is null) return;
+        var count = reader.ReadInt32();
+        if (count != groupSteps.Length)
+            throw new InvalidDataException($"the optimizer state has {count} parameter groups, this model has {groupSteps.Length}");
+        var loaded = new long[count];
+        for (var g = 0; g < count; g++)
+        {
+            loaded[g] = reader.ReadInt64();
+            if (loaded[g] < 0 || loaded[g] > steps)
+                throw new InvalidDataException($"the optimizer state's group {g} has {loaded[g]} steps of {steps}");
+        }
+        loaded.CopyTo(groupSteps, 0);
     }
 
     public void Dispose()

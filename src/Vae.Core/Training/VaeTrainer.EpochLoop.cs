@@ -39,6 +39,8 @@ public sealed partial class VaeTrainer
             using var epochScope = NewDisposeScope();
             StartShuffle(epoch);
             StartLearningRate(epoch);
+            var phase = (step as IPhasedTrainingStep)?.BeginEpoch(epoch);
+            if (phase is not null) optimizer.ActiveGroups = phase.UpdatedGroups;
             // Before the permutation is drawn, so that a checkpoint written here holds the generator of the epoch's start.
             StopIfCancelled(cancellationToken);
             var permutation = sampleCount is { } n ? randperm(n, generator: shuffleGenerator, device: shuffleGenerator.device).to(device) : null;
@@ -47,7 +49,7 @@ public sealed partial class VaeTrainer
             var (trainedBatches, trainedSamples) = TrainEpoch(epoch, batches, schedule, progress, clock, epochClock, cancellationToken);
             epochClock.Stop();
 
-            var summary = FinishEpoch(epoch, validation, schedule, trainedSamples / epochClock.Elapsed.TotalSeconds, epochClock.Elapsed);
+            var summary = FinishEpoch(epoch, phase?.Validate == false ? null : validation, schedule, trainedSamples / epochClock.Elapsed.TotalSeconds, epochClock.Elapsed);
             stopReason = StopReason(summary, validation);
             stoppedEarly = stopReason is not null;
             if (options.CheckpointPath is { } checkpointPath && (epoch % options.CheckpointEveryEpochs == 0 || epoch == options.Epochs || stoppedEarly))

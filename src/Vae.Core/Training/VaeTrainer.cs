@@ -97,6 +97,7 @@ public sealed partial class VaeTrainer : IDisposable
         shuffleGenerator = new Generator((ulong)this.options.Seed, device.type == DeviceType.CUDA ? CPU : device);
         noiseGenerator = new Generator((ulong)this.options.Seed + 1, device);
         step = trainable.CreateStep(new TrainingSetup(this.options, noiseGenerator, optimizer));
+        if (step is IPhasedTrainingStep phased) optimizer.SetGroups(parameters, phased.ParameterGroupSizes);
     }
 
     // A VAE is moved to the trainer's device before its parameters are read.

@@ -1,0 +1,381 @@
+using System.Text;
+using System.Text.Json;
+using TorchSharp;
+using TorchSharp.Modules;
+using Vae.Core.Kernels;
+using static TorchSharp.torch;
+
+namespace Vae.Core.Recommendation;
+
+/// <summary>
+/// RecVAE (Shenbin, Alekseev, Tutubalina, Malykh and Nikolenko, "RecVAE: a New Variational Autoencoder for Top-N
+/// Recommendations with Implicit Feedback", WSDM 2020): Mult-VAE's multinomial likelihood with a deeper encoder, a
+/// composite prior and alternating training. Train it with <see cref="RecVaeTrainer"/>.
+/// </summary>
+/// <remarks>
+/// <para>As in the reference code (github.com/ilya-shenbin/RecVAE, model.py): the click vector is normalised to unit
+/// length (and dropped out while the encoder trains); five dense layers of <see cref="RecVaeOptions.HiddenSize"/> units,
+/// each fed its own linear map of the previous output plus the sum of all earlier outputs, with swish and layer
+/// normalisation, give the mean and log-variance of q(z|x); the decoder is one linear layer. The prior is the mixture,
+/// in log space, of N(0, I), of the posterior of a frozen copy of the encoder (refreshed after the encoder passes of
+/// every epoch) and of N(0, e^10 I). Linear layers start as PyTorch's do (uniform within 1/sqrt(fan-in)); the frozen
+/// copy starts from its own draws, as the reference's separately built encoder does.</para>
+/// <para>Clicks stay sparse as in <see cref="MultVae"/>: the first layer sums the weight rows of the clicked items.
+/// Both catalogue-sized matrices are stored item-major, <c>[items, units]</c>. Scoring is thread-safe; training is not.</para>
+/// </remarks>
+public sealed unsafe class RecVae : IRecommender, IDisposable
+{
+    private const int FileVersion = 1;
+    internal static readonly ChecksummedContainer Container = new("RECVAE01", "RecVAE model file", FileVersion);
+
+    /// <summary>The encoder's tensors: the input layer, the linear maps of layers 2 to 5, the five layer norms, the mean and log-variance heads.</summary>
+    internal const int EncoderTensorCount = 24;
+
+    private readonly Parameter[] _encoder;
+    private readonly Parameter _outputWeight;
+    private readonly Parameter _outputBias;
+    private readonly Tensor[] _prior;
+    private readonly Parameter[] _parameters;
+    private readonly Lazy<Dictionary<string, int>> _columnOfId;
+    private bool _disposed;
+
+    /// <summary>Creates a model with freshly initialised weights.</summary>
+    /// <param name="itemIds">The original id of every item, in column order; saved with the model.</param>
+    /// <param name="options">The architecture; the reference's by default.</param>
+    /// <param name="seed">The seed of the initial weights.</param>
+    /// <exception cref="ArgumentException">No items, an id repeats, or an option is out of range.</exception>
+    public RecVae(IReadOnlyList<string> itemIds, RecVaeOptions? options = null, int seed = 1337)
+        : this(itemIds, options ?? new RecVaeOptions(), seed, initialize: true)
+    {
+    }
+
+    private RecVae(IReadOnlyList<string> itemIds, RecVaeOptions options, int seed, bool initialize)
+    {
+        ArgumentNullException.ThrowIfNull(itemIds);
+        options.Validate();
+        if (itemIds.Count == 0)
+            throw new ArgumentException("A model needs at least one item.", nameof(itemIds));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in itemIds)
+        {
+            if (!seen.Add(id))
+                throw new ArgumentException($"Item id '{id}' is listed twice; every item needs its own id.", nameof(itemIds));
+        }
+        VaeRuntime.EnsureNativeLibraryLoadable();
+        Options = options;
+        ItemIds = itemIds.ToArray();
+        ItemCount = itemIds.Count;
+        var ids = ItemIds;
+        _columnOfId = new(() => ids.Select((id, column) => (id, column)).ToDictionary(p => p.id, p => p.column, StringComparer.Ordinal));
+        var random = new Random(seed);
+        _encoder = EncoderShapes(ItemCount, options).Select(s => Parameter(s.Shape, initialize ? Initial(random, s) : null)).ToArray();
+        _outputWeight = Parameter([ItemCount, options.LatentSize], initialize ? Uniform(random, (long)ItemCount * options.LatentSize, options.LatentSize) : null);
+        _outputBias = Parameter([ItemCount], initialize ? Uniform(random, ItemCount, options.LatentSize) : null);
+        _prior = EncoderShapes(ItemCount, options)
+            .Select(s => (initialize ? torch.tensor(Initial(random, s), s.Shape) : zeros(s.Shape)).DetachFromDisposeScope())
+            .ToArray();
+        _parameters = [.. _encoder, _outputWeight, _outputBias];
+    }
+
+    /// <summary>The architecture.</summary>
+    public RecVaeOptions Options { get; }
+
+    /// <inheritdoc/>
+    public int ItemCount { get; }
+
+    /// <summary>The original id of every item, in column order.</summary>
+    public IReadOnlyList<string> ItemIds { get; }
+
+    /// <summary>The number of trainable weights and biases (the encoder's and the decoder's; the prior's frozen copy not counted).</summary>
+    public long ParameterCount => _parameters.Sum(p => p.numel());
+
+    /// <summary>Every trainable parameter: the encoder's <see cref="EncoderTensorCount"/>, then the decoder's weight and bias.</summary>
+    internal IReadOnlyList<Parameter> Parameters => _parameters;
+
+    internal IReadOnlyList<Tensor> Encoder => _encoder;
+
+    internal IReadOnlyList<Tensor> Prior => _prior;
+
+    internal Parameter OutputWeight => _outputWeight;
+
+    internal Parameter OutputBias => _outputBias;
+
+    /// <summary>Every tensor training changes, by name (<c>encoder.*</c>, <c>decoder.*</c> and the frozen copy <c>prior.*</c>), as checkpoints store them.</summary>
+    internal IReadOnlyDictionary<string, Tensor> NamedWeights
+    {
+        get
+        {
+            var names = EncoderNames();
+            var named = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            for (var i = 0; i < EncoderTensorCount; i++)
+            {
+                named[$"encoder.{names[i]}"] = _encoder[i];
+                named[$"prior.{names[i]}"] = _prior[i];
+            }
+            (named["decoder.weight"], named["decoder.bias"]) = (_outputWeight, _outputBias);
+            return named;
+        }
+    }
+
+    /// <summary>
+    /// The logits of every item for the users <c>[firstUser, firstUser + count)</c> of <paramref name="history"/>, from
+    /// the mean of q(z|x) without dropout, as the reference scores. Clicked items get scores too.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The rows do not lie within <paramref name="history"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public Tensor Score(ClickMatrix history, int firstUser, int count)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Recommenders.CheckBatch(history, firstUser, count, ItemCount);
+        var batch = history.SliceRows(firstUser, count);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var first = InputLayer(batch, MultVaeLayers.InputWeights(batch, 0, default), _encoder);
+        var (mean, _) = Encode(first, _encoder, Options.LayerNormEpsilon);
+        return addmm(_outputBias, mean, _outputWeight.t(), 1, 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/> best items for every user of <paramref name="history"/> that the user has not clicked,
+    /// best first, with their scores; users are scored <paramref name="batchSize"/> at a time.
+    /// </summary>
+    /// <param name="history">The users' clicks, with <see cref="ItemCount"/> items.</param>
+    /// <param name="k">How many items per user.</param>
+    /// <param name="batchSize">Users scored at once.</param>
+    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="batchSize"/> is not positive.</exception>
+    public IReadOnlyList<UserRecommendations> Recommend(ClickMatrix history, int k, int batchSize = 2000) =>
+        CatalogueRecommendations.ForHistory(this, history, k, batchSize);
+
+    /// <summary>
+    /// The <paramref name="k"/> best items for one user given the ids of the items the user clicked, in the catalogue's
+    /// own ids (<see cref="ItemIds"/>); the clicked items are never recommended, an id given twice counts once.
+    /// </summary>
+    /// <param name="clickedItemIds">The ids of the items the user clicked; may be empty.</param>
+    /// <param name="k">How many items.</param>
+    /// <param name="ignoreUnknownItems">False (the default) throws on an id the catalogue does not hold; true leaves such ids out.</param>
+    /// <returns>The recommended items, best first, with their scores.</returns>
+    /// <exception cref="ArgumentException">An id is unknown and <paramref name="ignoreUnknownItems"/> is false, or an id is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is not positive.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public IReadOnlyList<ItemRecommendation> Recommend(IEnumerable<string> clickedItemIds, int k, bool ignoreUnknownItems = false)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return CatalogueRecommendations.ForIds(this, ItemIds, _columnOfId.Value, clickedItemIds, k, ignoreUnknownItems);
+    }
+
+    /// <summary>Writes the model (architecture, item ids, weights and the prior's frozen encoder) to <paramref name="path"/>, replacing the file atomically.</summary>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public void Save(string path)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var payload = BuildPayload();
+        AtomicFile.Write(path, stream => Container.Write(stream, payload));
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a RecVAE model file, is damaged, or its weights do not fit its architecture; the message names the file.</exception>
+    public static RecVae Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"The model file '{path}' does not exist.", path);
+        byte[] payload;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+            (_, payload) = Container.Read(stream, path);
+        try
+        {
+            return FromPayload(payload);
+        }
+        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or DecoderFallbackException)
+        {
+            throw Container.Corrupt(path, e.Message, e);
+        }
+    }
+
+    /// <summary>Frees the weights.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var parameter in _parameters) parameter.Dispose();
+        foreach (var tensor in _prior) tensor.Dispose();
+    }
+
+    /// <summary>The prior's frozen encoder becomes a copy of the encoder (the reference's update_prior).</summary>
+    internal void RefreshPrior()
+    {
+        using var noGrad = no_grad();
+        for (var i = 0; i < EncoderTensorCount; i++) _prior[i].copy_(_encoder[i]);
+    }
+
+    /// <summary>The first layer's pre-activation, <c>[users, HiddenSize]</c>, of the encoder <paramref name="encoder"/> from the click lists.</summary>
+    internal static Tensor InputLayer(ClickMatrix batch, float[] clickWeights, IReadOnlyList<Tensor> encoder)
+    {
+        var units = (int)encoder[1].shape[0];
+        var output = empty(batch.UserCount, units);
+        if (batch.UserCount > 0)
+            MultVaeLayers.InputForward(batch, clickWeights, NativeTensor.Floats(encoder[0]), NativeTensor.Floats(encoder[1]),
+                units, NativeTensor.Floats(output), get_num_threads());
+        return output;
+    }
+
+    /// <summary>
+    /// From the first layer's pre-activation to the mean and log-variance of q(z|x): h1 = LN1(swish(first)), then
+    /// h_k = LN_k(swish(W_k h_(k-1) + b_k + h_1 + ... + h_(k-1))) for k = 2..5 (model.py's Encoder.forward), then the two heads.
+    /// </summary>
+    internal static (Tensor Mean, Tensor LogVariance) Encode(Tensor first, IReadOnlyList<Tensor> encoder, double epsilon)
+    {
+        var units = new[] { encoder[1].shape[0] };
+        var h = nn.functional.layer_norm(nn.functional.silu(first), units, encoder[10], encoder[11], epsilon);
+        var sum = h;
+        for (var k = 0; k < 4; k++)
+        {
+            var linear = addmm(encoder[3 + 2 * k], h, encoder[2 + 2 * k], 1, 1).add(sum, Scalars.One);
+            h = nn.functional.layer_norm(nn.functional.silu(linear), units, encoder[12 + 2 * k], encoder[13 + 2 * k], epsilon);
+            if (k < 3) sum = sum.add(h, Scalars.One);
+        }
+        return (addmm(encoder[21], h, encoder[20], 1, 1), addmm(encoder[23], h, encoder[22], 1, 1));
+    }
+
+    /// <summary>log N(z; mean, exp(logVariance)) elementwise (model.py's log_norm_pdf).</summary>
+    internal static Tensor LogNormal(Tensor z, Tensor mean, Tensor logVariance) =>
+        z.sub(mean).pow(Scalars.Two).mul(logVariance.neg().exp()).add(logVariance, Scalars.One).add(Scalars.LogTwoPi, Scalars.One).mul(Scalars.MinusHalf);
+
+    /// <summary>
+    /// The composite prior's log-density of z elementwise: log of w1 N(z; 0, 1) + w2 N(z; priorMean, exp(priorLogVariance))
+    /// + w3 N(z; 0, exp(wide)), by log-sum-exp over the three (model.py's CompositePrior.forward).
+    /// </summary>
+    internal static Tensor CompositePriorLogDensity(Tensor z, Tensor priorMean, Tensor priorLogVariance, RecVaeOptions options)
+    {
+        using var scalars = new ScalarScope();
+        var squared = z.pow(Scalars.Two);
+        // log N(z; 0, 1) + log w1 and log N(z; 0, e^v) + log w3, with their constants folded.
+        var standard = squared.mul(Scalars.MinusHalf).add(scalars[Math.Log(options.StandardPriorWeight) - 0.5 * Math.Log(2 * Math.PI)], Scalars.One);
+        var wide = squared.mul(scalars[-0.5 * Math.Exp(-options.WidePriorLogVariance)])
+            .add(scalars[Math.Log(options.WidePriorWeight) - 0.5 * (options.WidePriorLogVariance + Math.Log(2 * Math.PI))], Scalars.One);
+        var posterior = LogNormal(z, priorMean, priorLogVariance).add(scalars[Math.Log(options.PosteriorPriorWeight)], Scalars.One);
+        return stack([standard, posterior, wide], -1).logsumexp(-1);
+    }
+
+    /// <summary>
+    /// Each user's single-sample KL estimate, sum over the latent dimensions of log q(z|x) - log p(z), <c>[users]</c>,
+    /// and the batch's KL term: the mean over users of <paramref name="klWeights"/> (the reference's gamma x clicks) times it.
+    /// </summary>
+    internal static (Tensor PerUser, Tensor Term) KlTerm(Tensor z, Tensor mean, Tensor logVariance, Tensor priorMean, Tensor priorLogVariance,
+        Tensor klWeights, RecVaeOptions options)
+    {
+        var perUser = LogNormal(z, mean, logVariance).sub(CompositePriorLogDensity(z, priorMean, priorLogVariance, options)).sum(1);
+        return (perUser, perUser.mul(klWeights).mean());
+    }
+
+    private static (long[] Shape, long FanIn, bool IsNorm, bool IsNormWeight)[] EncoderShapes(int items, RecVaeOptions options)
+    {
+        long h = options.HiddenSize, l = options.LatentSize;
+        var shapes = new List<(long[], long, bool, bool)> { ([items, h], items, false, false), ([h], items, false, false) };
+        for (var k = 0; k < 4; k++) shapes.AddRange([([h, h], h, false, false), ([h], h, false, false)]);
+        for (var k = 0; k < 5; k++) shapes.AddRange([([h], 0, true, true), ([h], 0, true, false)]);
+        shapes.AddRange([([h, l], h, false, false), ([l], h, false, false), ([h, l], h, false, false), ([l], h, false, false)]);
+        return shapes.ToArray();
+    }
+
+    private static string[] EncoderNames()
+    {
+        var names = new List<string> { "fc1.weight", "fc1.bias" };
+        for (var k = 2; k <= 5; k++) names.AddRange([$"fc{k}.weight", $"fc{k}.bias"]);
+        for (var k = 1; k <= 5; k++) names.AddRange([$"ln{k}.weight", $"ln{k}.bias"]);
+        names.AddRange(["mu.weight", "mu.bias", "logvar.weight", "logvar.bias"]);
+        return names.ToArray();
+    }
+
+    private static float[] Initial(Random random, (long[] Shape, long FanIn, bool IsNorm, bool IsNormWeight) s)
+    {
+        var count = s.Shape.Aggregate(1L, (a, b) => a * b);
+        if (s.IsNorm) return Enumerable.Repeat(s.IsNormWeight ? 1f : 0f, (int)count).ToArray();
+        return Uniform(random, count, s.FanIn);
+    }
+
+    // PyTorch's nn.Linear initialisation: weights and biases uniform in (-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    private static float[] Uniform(Random random, long count, long fanIn)
+    {
+        var bound = 1.0 / Math.Sqrt(fanIn);
+        var values = new float[count];
+        for (var i = 0; i < values.Length; i++) values[i] = (float)((2 * random.NextDouble() - 1) * bound);
+        return values;
+    }
+
+    private static Parameter Parameter(long[] shape, float[]? values) =>
+        new((values is null ? zeros(shape) : torch.tensor(values, shape)).DetachFromDisposeScope(), requires_grad: true);
+
+    private IEnumerable<Tensor> StoredTensors => _parameters.Cast<Tensor>().Concat(_prior);
+
+    private byte[] BuildPayload()
+    {
+        using var memory = new MemoryStream();
+        using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(JsonSerializer.Serialize(new StoredOptions(Options, ItemCount)));
+            foreach (var id in ItemIds) writer.Write(id);
+            var tensors = StoredTensors.ToArray();
+            writer.Write(tensors.Length);
+            foreach (var tensor in tensors)
+            {
+                using var scope = NewDisposeScope();
+                var cpu = tensor.detach().contiguous();
+                writer.Write((int)cpu.numel());
+                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
+            }
+        }
+        return memory.ToArray();
+    }
+
+    private static RecVae FromPayload(byte[] payload)
+    {
+        using var reader = new BinaryReader(new MemoryStream(payload), Encoding.UTF8);
+        var stored = JsonSerializer.Deserialize<StoredOptions>(reader.ReadString()) ?? throw new JsonException("the architecture is missing");
+        var options = stored.Options ?? throw new JsonException("the architecture is missing");
+        if (stored.ItemCount <= 0 || stored.ItemCount > payload.Length)
+            throw new ArgumentException($"the file announces {stored.ItemCount} items");
+        var ids = new string[stored.ItemCount];
+        for (var i = 0; i < ids.Length; i++) ids[i] = reader.ReadString();
+        options.Validate();
+        var shapes = EncoderShapes(stored.ItemCount, options).Select(s => s.Shape).ToArray();
+        var all = shapes.Append([stored.ItemCount, options.LatentSize]).Append([stored.ItemCount]).Concat(shapes).ToArray();
+        var needed = 4 + all.Sum(s => 4 + 4 * s.Aggregate(1L, (a, b) => a * b));
+        var remaining = payload.Length - reader.BaseStream.Position;
+        if (needed != remaining)
+            throw new ArgumentException($"the architecture (items {stored.ItemCount}, hidden {options.HiddenSize}, latent {options.LatentSize}) needs {needed:N0} bytes of weights, but {remaining:N0} bytes follow the item ids");
+        var model = new RecVae(ids, options, seed: 0, initialize: false);
+        try
+        {
+            var tensors = model.StoredTensors.ToArray();
+            var count = reader.ReadInt32();
+            if (count != tensors.Length)
+                throw new ArgumentException($"the file holds {count} weight tensors but its architecture has {tensors.Length}");
+            using var noGrad = no_grad();
+            foreach (var tensor in tensors)
+            {
+                var length = reader.ReadInt32();
+                if (length != tensor.numel())
+                    throw new ArgumentException($"a weight tensor has {length} values where the architecture needs [{string.Join(", ", tensor.shape)}]");
+                var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(reader.ReadBytes(checked(length * sizeof(float)))).ToArray();
+                var bad = Array.FindIndex(floats, f => !float.IsFinite(f));
+                if (bad >= 0)
+                    throw new ArgumentException($"a weight tensor [{string.Join(", ", tensor.shape)}] holds {floats[bad]} at flat index {bad}; a model's weights must be finite");
+                using var values = torch.tensor(floats, tensor.shape);
+                tensor.copy_(values);
+            }
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private sealed record StoredOptions(RecVaeOptions? Options, int ItemCount);
+}

@@ -1,0 +1,221 @@
+using Vae.Core.Recommendation;
+using Vae.Samples.Tests;
+using static TorchSharp.torch;
+
+namespace Vae.Core.Tests;
+
+/// <summary>RecVAE: its loss terms against direct formulas, alternating training on the trainer, resume, save and load.</summary>
+public sealed class RecVaeTests : IDisposable
+{
+    private static readonly RecVaeOptions Small = new() { HiddenSize = 12, LatentSize = 4 };
+    private readonly TempFolder temp = new();
+    private readonly ImplicitFeedbackData data =
+        SyntheticClicks.Generate(new SyntheticClickOptions { UserCount = 400, ItemCount = 60, TopicCount = 5, Seed = 3 }).Split();
+
+    public void Dispose() => temp.Dispose();
+
+    private static RecVaeTrainerOptions Options(string? checkpoint = null) =>
+        new() { Epochs = 4, BatchSize = 50, Seed = 5, CheckpointPath = checkpoint };
+
+    private static double LogNormal(double z, double mean, double logVariance) =>
+        -0.5 * (logVariance + Math.Log(2 * Math.PI) + (z - mean) * (z - mean) / Math.Exp(logVariance));
+
+    private static double CompositeDirect(double z, double mean, double logVariance)
+    {
+        var terms = new[] { Math.Log(3.0 / 20) + LogNormal(z, 0, 0), Math.Log(3.0 / 4) + LogNormal(z, mean, logVariance), Math.Log(1.0 / 10) + LogNormal(z, 0, 10) };
+        var max = terms.Max();
+        return max + Math.Log(terms.Sum(t => Math.Exp(t - max)));
+    }
+
+    [Fact]
+    public void TheCompositePriorIsTheLogOfTheWeightedSumOfTheThreeGaussians()
+    {
+        float[] z = [0.3f, -2.5f, 7f, 40f, -0.01f, 1.5f];
+        float[] mean = [0.1f, 1f, -3f, 0.5f, 0f, 1.4f];
+        float[] logVariance = [-1f, 0.5f, 2f, -3f, 0f, -6f];
+        using var scope = NewDisposeScope();
+        var density = RecVae.CompositePriorLogDensity(tensor(z), tensor(mean), tensor(logVariance), new RecVaeOptions()).data<float>().ToArray();
+        for (var i = 0; i < z.Length; i++)
+            density[i].Should().BeApproximately((float)CompositeDirect(z[i], mean[i], logVariance[i]), 1e-4f, $"z = {z[i]}");
+    }
+
+    [Fact]
+    public void TheKlTermWeighsEveryUsersEstimateByGammaTimesTheirClicks()
+    {
+        // Two users, two latent dimensions.
+        float[,] z = { { 0.2f, -0.7f }, { 1.1f, 0.4f } };
+        float[,] mean = { { 0.1f, -0.5f }, { 0.9f, 0.2f } };
+        float[,] logVariance = { { -0.3f, 0.2f }, { -1f, 0.1f } };
+        float[,] priorMean = { { 0f, -0.4f }, { 1f, 0.5f } };
+        float[,] priorLogVariance = { { 0.1f, -0.2f }, { -0.5f, 0f } };
+        double[] clicks = [7, 30];
+        const double gamma = 0.005;
+        using var scope = NewDisposeScope();
+        var weights = tensor(clicks.Select(c => (float)(gamma * c)).ToArray());
+        var (perUser, term) = RecVae.KlTerm(tensor(z), tensor(mean), tensor(logVariance), tensor(priorMean), tensor(priorLogVariance), weights, new RecVaeOptions());
+
+        var expected = new double[2];
+        for (var u = 0; u < 2; u++)
+            for (var d = 0; d < 2; d++)
+                expected[u] += LogNormal(z[u, d], mean[u, d], logVariance[u, d]) - CompositeDirect(z[u, d], priorMean[u, d], priorLogVariance[u, d]);
+        perUser.data<float>().ToArray().Select(v => (double)v).Should().Equal(expected, (a, b) => Math.Abs(a - b) < 1e-5);
+        term.item<float>().Should().BeApproximately((float)((gamma * clicks[0] * expected[0] + gamma * clicks[1] * expected[1]) / 2), 1e-6f);
+    }
+
+    [Fact]
+    public void TheEncoderFeedsEveryLayerTheSumOfTheEarlierLayersOutputs()
+    {
+        using var model = new RecVae(["a", "b", "c"], new RecVaeOptions { HiddenSize = 3, LatentSize = 2 }, seed: 4);
+        using var scope = NewDisposeScope();
+        var first = tensor(new float[] { 0.4f, -1.2f, 2f, 0.1f, 0.3f, -0.6f }, [2, 3]);
+        var (mean, logVariance) = RecVae.Encode(first, model.Encoder, 0.1);
+
+        // Directly, in doubles: swish, layer norm with eps 0.1, dense sums.
+        var e = model.Encoder.Select(t => t.to_type(ScalarType.Float64).data<double>().ToArray()).ToArray();
+        double[] Swish(double[] x) => x.Select(v => v / (1 + Math.Exp(-v))).ToArray();
+        double[] Norm(double[] x, int layer)
+        {
+            var m = x.Average();
+            var variance = x.Select(v => (v - m) * (v - m)).Average();
+            return x.Select((v, i) => (v - m) / Math.Sqrt(variance + 0.1) * e[10 + 2 * layer][i] + e[11 + 2 * layer][i]).ToArray();
+        }
+        double[] Linear(double[] x, double[] w, double[] b, int outputs) =>
+            Enumerable.Range(0, outputs).Select(j => b[j] + x.Select((v, i) => v * w[i * outputs + j]).Sum()).ToArray();
+        var firstRows = first.to_type(ScalarType.Float64).data<double>().ToArray();
+        for (var u = 0; u < 2; u++)
+        {
+            var outputs = new List<double[]> { Norm(Swish(firstRows.Skip(3 * u).Take(3).ToArray()), 0) };
+            for (var k = 0; k < 4; k++)
+            {
+                var linear = Linear(outputs[^1], e[2 + 2 * k], e[3 + 2 * k], 3);
+                var summed = linear.Select((v, i) => v + outputs.Sum(o => o[i])).ToArray();
+                outputs.Add(Norm(Swish(summed), k + 1));
+            }
+            var expectedMean = Linear(outputs[^1], e[20], e[21], 2);
+            var expectedLogVariance = Linear(outputs[^1], e[22], e[23], 2);
+            for (var d = 0; d < 2; d++)
+            {
+                mean[u, d].item<float>().Should().BeApproximately((float)expectedMean[d], 1e-5f);
+                logVariance[u, d].item<float>().Should().BeApproximately((float)expectedLogVariance[d], 1e-5f);
+            }
+        }
+    }
+
+    [Fact]
+    public void EncoderPassesChangeOnlyTheEncoderAndDecoderPassesOnlyTheDecoder()
+    {
+        using var model = new RecVae(data.ItemIds, Small, seed: 1);
+        var decoderBefore = model.OutputWeight.detach().clone();
+        var encoderBefore = model.Encoder[2].detach().clone();
+        using var trainer = new RecVaeTrainer(Options() with { Epochs = 1 }).CreateTrainer(model);
+        var passes = new List<(bool Encoder, bool Decoder)>();
+        var progress = new Progress(summary =>
+        {
+            passes.Add((!TensorAssert.Identical(model.Encoder[2], encoderBefore), !TensorAssert.Identical(model.OutputWeight, decoderBefore)));
+            encoderBefore.copy_(model.Encoder[2]);
+            decoderBefore.copy_(model.OutputWeight);
+        });
+        var result = trainer.Fit(data.Train, data.Validation, progress);
+
+        passes.Should().Equal((true, false), (true, false), (true, false), (false, true));
+        result.History.Select(h => h.ValidationMetrics is not null).Should().Equal(false, false, false, true);
+        // After the encoder passes, the prior's frozen encoder is the encoder.
+        TensorAssert.Identical(model.Prior[2], model.Encoder[2]).Should().BeTrue();
+    }
+
+    [Fact]
+    public void TrainingRaisesValidationNdcgAndKeepsTheBestEpoch()
+    {
+        using var model = new RecVae(data.ItemIds, Small, seed: 1);
+        var result = new RecVaeTrainer(Options() with { Epochs = 6, LearningRate = 3e-3 }).Train(model, data);
+
+        result.Epochs.Should().HaveCount(6);
+        result.Epochs.Select(e => e.Epoch).Should().Equal(1, 2, 3, 4, 5, 6);
+        result.BestValidationNdcg.Should().Be(result.Epochs.Max(e => e.ValidationNdcg!.Value));
+        var random = RecommendationEvaluator.Evaluate(new RecVae(data.ItemIds, Small, seed: 8), data.Validation).MeanNdcg(100);
+        result.BestValidationNdcg!.Value.Should().BeGreaterThan(random + 0.05);
+        var again = RecommendationEvaluator.Evaluate(model, data.Validation).MeanNdcg(100);
+        again.Should().BeApproximately(result.BestValidationNdcg.Value, 1e-9);
+    }
+
+    [Fact]
+    public void TwoEpochsAndAResumeFromTheirCheckpointEndWithTheWeightsOfFourEpochsBitForBit()
+    {
+        using var straight = new RecVae(data.ItemIds, Small, seed: 1);
+        var full = new RecVaeTrainer(Options()).Train(straight, data);
+
+        var checkpoint = temp.File("half.checkpoint");
+        using (var first = new RecVae(data.ItemIds, Small, seed: 1))
+            new RecVaeTrainer(Options(checkpoint) with { Epochs = 2 }).Train(first, data);
+        using var resumedModel = new RecVae(data.ItemIds, Small, seed: 99);
+        var resumed = new RecVaeTrainer(Options()).Resume(resumedModel, data, checkpoint);
+
+        resumed.Epochs.Select(e => e.ValidationNdcg).Should().Equal(full.Epochs.Select(e => e.ValidationNdcg));
+        resumed.BestEpoch.Should().Be(full.BestEpoch);
+        foreach (var (name, weight) in straight.NamedWeights)
+            TensorAssert.Identical(resumedModel.NamedWeights[name], weight).Should().BeTrue(name);
+    }
+
+    [Fact]
+    public void ACancelledRunResumesMidEpochBitForBit()
+    {
+        using var straight = new RecVae(data.ItemIds, Small, seed: 1);
+        new RecVaeTrainer(Options() with { Epochs = 2 }).Train(straight, data);
+
+        var checkpoint = temp.File("cancelled.checkpoint");
+        using var model = new RecVae(data.ItemIds, Small, seed: 1);
+        using var cancel = new CancellationTokenSource();
+        using var trainer = new RecVaeTrainer(Options(checkpoint) with { Epochs = 2 }).CreateTrainer(model);
+        var steps = 0;
+        var batches = (data.Train.UserCount + 49) / 50;
+        batches.Should().BeGreaterThan(3);
+        // Cancelled in the middle of the second epoch's decoder pass.
+        var progress = new BatchProgress(() => { if (++steps == 4 * batches + 3 * batches + 3) cancel.Cancel(); });
+        var act = () => trainer.Fit(data.Train, data.Validation, progress, cancel.Token);
+        act.Should().Throw<OperationCanceledException>();
+        new RecVaeTrainer(Options(checkpoint) with { Epochs = 2 }).Resume(model, data, checkpoint);
+
+        foreach (var (name, weight) in straight.NamedWeights)
+            TensorAssert.Identical(model.NamedWeights[name], weight).Should().BeTrue(name);
+    }
+
+    [Fact]
+    public void ASavedModelLoadsWithTheSameScoresAndRecommendsInCatalogueIds()
+    {
+        using var model = new RecVae(data.ItemIds, Small, seed: 1);
+        new RecVaeTrainer(Options() with { Epochs = 2 }).Train(model, data);
+        var path = temp.File("model.recvae");
+        model.Save(path);
+        using var loaded = RecVae.Load(path);
+
+        using var scope = NewDisposeScope();
+        TensorAssert.Identical(loaded.Score(data.Test.FoldIn, 0, 20), model.Score(data.Test.FoldIn, 0, 20)).Should().BeTrue();
+        var clicked = data.ItemIds.Take(3).ToArray();
+        var list = loaded.Recommend(clicked, 5);
+        list.Should().HaveCount(5);
+        list.Select(r => r.ItemId).Should().NotIntersectWith(clicked).And.OnlyContain(id => data.ItemIds.Contains(id));
+        list.Select(r => r.ItemId).Should().Equal(model.Recommend(clicked, 5).Select(r => r.ItemId));
+
+        var bytes = File.ReadAllBytes(path);
+        bytes[^10] ^= 1;
+        File.WriteAllBytes(path, bytes);
+        var act = () => RecVae.Load(path);
+        act.Should().Throw<InvalidDataException>().WithMessage("*model.recvae*");
+    }
+
+    private sealed class Progress(Action<EpochSummary> onEpoch) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.CompletedEpoch is { } summary) onEpoch(summary);
+        }
+    }
+
+    private sealed class BatchProgress(Action onBatch) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.CompletedEpoch is null) onBatch();
+        }
+    }
+}
