@@ -6,7 +6,7 @@ using Vae.Core.Recommendation;
 namespace Vae.Recommendation;
 
 /// <summary>The command line of <c>convert</c>.</summary>
-internal sealed class ConvertSettings : CommandSettings
+internal sealed class ConvertSettings : Vae.Samples.SampleSettings
 {
     [CommandOption("--movielens <FILE>")]
     [Description("A MovieLens ratings.csv (header userId,movieId,rating,timestamp), as downloaded from grouplens.org.")]
@@ -25,10 +25,6 @@ internal sealed class ConvertSettings : CommandSettings
     [Description("Ratings strictly above it are clicks.")]
     [DefaultValue(3.5)]
     public double Threshold { get; init; }
-
-    [CommandOption("--verbose")]
-    [Description("Show stack traces of errors.")]
-    public bool Verbose { get; init; }
 
     /// <summary>The files convert writes into --output.</summary>
     public static IReadOnlyList<string> WrittenFiles { get; } =

@@ -6,7 +6,7 @@ using Vae.Samples;
 namespace Vae.Recommendation;
 
 /// <summary>The command line of a training run.</summary>
-internal sealed class TrainSettings : CommandSettings
+internal sealed class TrainSettings : Vae.Samples.SampleSettings
 {
     [CommandOption("--data <DIR>")]
     [Description("Folder in the layout of the Mult-VAE reference preprocessing (unique_sid.txt, train.csv, validation_tr.csv, validation_te.csv, test_tr.csv, test_te.csv). Default: synthetic clicks made on the spot.")]
@@ -120,10 +120,6 @@ internal sealed class TrainSettings : CommandSettings
     [Description("Print one JSON object with the run's figures as the last line of output.")]
     public bool Json { get; init; }
 
-    [CommandOption("--verbose")]
-    [Description("Show stack traces of errors.")]
-    public bool Verbose { get; init; }
-
     public int[] HiddenSizes => CommaSeparated.Integers(Hidden);
 
     public override ValidationResult Validate()
@@ -142,7 +138,7 @@ internal sealed class TrainSettings : CommandSettings
         if (LearningRateOption is { } rate && (!(rate > 0) || double.IsInfinity(rate))) return ValidationResult.Error($"--lr must be positive, but was {LearningRate}.");
         if (!(AnnealCap >= 0) || double.IsInfinity(AnnealCap)) return ValidationResult.Error($"--anneal-cap must not be negative, but was {AnnealCap}.");
         if (AnnealSteps < 0) return ValidationResult.Error($"--anneal-steps must not be negative, but was {AnnealSteps}.");
-        if (Threads is <= 0) return ValidationResult.Error($"--threads must be at least 1, but was {Threads}.");
+        if (ThreadsError(Threads) is { } threadsError) return threadsError;
         if (Users < 20) return ValidationResult.Error($"--users must be at least 20, but was {Users}.");
         if (Items < 25) return ValidationResult.Error($"--items must be at least 25, but was {Items}.");
         try
