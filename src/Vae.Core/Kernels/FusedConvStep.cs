@@ -157,47 +157,12 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         ArgumentNullException.ThrowIfNull(model);
         if (model.Options.Architecture != VaeArchitecture.Convolutional
             || !FusedStepPolicy.Check(model.Options, options, flatParameters.device_type, flatParameters.dtype).IsEligible
-            || !IsReluConvolutional(model))
+            || !FusedStepPolicy.IsReluConvolutional(model))
             return null;
         var step = new FusedConvStep(model, flatParameters, flatGradients);
         if (step.CoversEveryParameter) return step;
         step.Dispose();
         return null;
-    }
-
-    /// <summary>
-    /// Whether the model is made of nothing but the convolutions, transposed convolutions and fully connected layers
-    /// the kernels read, ReLUs, and the containers that hold them.
-    /// </summary>
-    internal static bool IsReluConvolutional(VariationalAutoencoder model)
-    {
-        var encoder = model.Encoder;
-        var decoder = model.Decoder;
-        var known = encoder.HiddenLayers.Cast<object>().Append(encoder.MeanHead).Append(encoder.LogVarianceHead)
-            .Concat(decoder.FullyConnectedLayers).Concat(encoder.Convolutions).Concat(decoder.Deconvolutions)
-            .ToHashSet(ReferenceEqualityComparer.Instance);
-        var relus = 0;
-        foreach (var module in model.modules())
-        {
-            switch (module)
-            {
-                case Linear linear when linear.bias is not null && known.Remove(linear):
-                    break;
-                case Conv2d conv when conv.bias is not null && known.Remove(conv):
-                    break;
-                case ConvTranspose2d deconv when deconv.bias is not null && known.Remove(deconv):
-                    break;
-                case ReLU:
-                    relus++;
-                    break;
-                case VariationalAutoencoder or Encoder or Decoder or Sequential:
-                    break;
-                default:
-                    return false;
-            }
-        }
-        // The encoder's convolutions and hidden layers, and every fully connected layer of the decoder, end in a ReLU.
-        return known.Count == 0 && relus == encoder.Convolutions.Count + encoder.HiddenLayers.Count + decoder.FullyConnectedLayers.Count;
     }
 
     /// <inheritdoc />

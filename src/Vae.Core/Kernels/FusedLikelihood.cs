@@ -111,7 +111,7 @@ internal sealed unsafe class FusedLikelihood : IDisposable
     {
         var convolutional = model.Options.Architecture == VaeArchitecture.Convolutional;
         if (!Sgemm.IsSupported || !model.HasBuiltInDistributions || !FusedStepPolicy.CheckNetwork(model.Options, convolutional).IsEligible
-            || !(convolutional ? FusedConvStep.IsReluConvolutional(model) : FusedStepPolicy.IsReluMlp(model)))
+            || !(convolutional ? FusedStepPolicy.IsReluConvolutional(model) : FusedStepPolicy.IsReluMlp(model)))
             return null;
         var first = model.parameters().First();
         if (first.device_type != DeviceType.CPU || first.dtype != ScalarType.Float32 || model.parameters().Any(p => !p.is_contiguous()))

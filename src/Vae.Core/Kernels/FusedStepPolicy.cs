@@ -83,16 +83,40 @@ internal static class FusedStepPolicy
     {
         var encoder = model.Encoder;
         var decoder = model.Decoder;
-        var layers = encoder.HiddenLayers.Append(encoder.MeanHead).Append(encoder.LogVarianceHead).Concat(decoder.FullyConnectedLayers).ToHashSet(ReferenceEqualityComparer.Instance);
-        var relus = 0;
+        var layers = encoder.HiddenLayers.Cast<object>().Append(encoder.MeanHead).Append(encoder.LogVarianceHead).Concat(decoder.FullyConnectedLayers);
+        return IsMadeOf(model, layers, relus: encoder.HiddenLayers.Count + decoder.FullyConnectedLayers.Count - 1);
+    }
+
+    /// <summary>
+    /// Whether the model is made of nothing but the convolutions, transposed convolutions and fully connected layers
+    /// <see cref="FusedConvStep"/> reads, ReLUs, and the containers that hold them.
+    /// </summary>
+    internal static bool IsReluConvolutional(VariationalAutoencoder model)
+    {
+        var encoder = model.Encoder;
+        var decoder = model.Decoder;
+        var layers = encoder.HiddenLayers.Cast<object>().Append(encoder.MeanHead).Append(encoder.LogVarianceHead)
+            .Concat(decoder.FullyConnectedLayers).Concat(encoder.Convolutions).Concat(decoder.Deconvolutions);
+        // The encoder's convolutions and hidden layers, and every fully connected layer of the decoder, end in a ReLU.
+        return IsMadeOf(model, layers, relus: encoder.Convolutions.Count + encoder.HiddenLayers.Count + decoder.FullyConnectedLayers.Count);
+    }
+
+    // Every module is one of the layers given (with a bias), a ReLU or a container, every layer given is there, and
+    // the ReLUs number what the kernels apply.
+    private static bool IsMadeOf(VariationalAutoencoder model, IEnumerable<object> layers, int relus)
+    {
+        var known = layers.ToHashSet(ReferenceEqualityComparer.Instance);
+        var found = 0;
         foreach (var module in model.modules())
         {
             switch (module)
             {
-                case Linear linear when linear.bias is not null && layers.Remove(linear):
+                case Linear linear when linear.bias is not null && known.Remove(linear):
+                case Conv2d conv when conv.bias is not null && known.Remove(conv):
+                case ConvTranspose2d deconv when deconv.bias is not null && known.Remove(deconv):
                     break;
                 case ReLU:
-                    relus++;
+                    found++;
                     break;
                 case VariationalAutoencoder or Encoder or Decoder or Sequential:
                     break;
@@ -100,6 +124,6 @@ internal static class FusedStepPolicy
                     return false;
             }
         }
-        return layers.Count == 0 && relus == encoder.HiddenLayers.Count + decoder.FullyConnectedLayers.Count - 1;
+        return known.Count == 0 && found == relus;
     }
 }
