@@ -6,12 +6,12 @@ namespace Vae.Core.Tests.TimeSeries;
 
 /// <summary>
 /// samples/data/nab and the fixtures tests/fixtures/nab/extract_nab_fixtures.py took from numenta/NAB's results/
-/// (zipped result files of four detectors, NAB's per-file score tables), with the figures
+/// (zipped result files of five detectors, NAB's per-file score tables), with the figures
 /// tests/fixtures/nab/nab_reference_scores.py got from NAB's own sweeper on them (nab_reference_scores.json).
 /// </summary>
 internal static class NabFixtures
 {
-    public static readonly string[] Detectors = ["numenta", "windowedGaussian", "random", "null"];
+    public static readonly string[] Detectors = ["numenta", "windowedGaussian", "random", "null", "ARTime"];
 
     private static readonly Lazy<string> RepoRoot = new(() =>
     {

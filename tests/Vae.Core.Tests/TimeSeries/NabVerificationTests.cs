@@ -21,6 +21,7 @@ public sealed class NabVerificationTests
 
     [Theory]
     // The standard-profile figures NAB's scorer gives on these 51 series (samples/data/nab/README.md).
+    [InlineData("ARTime", 77.04)]
     [InlineData("numenta", 72.97)]
     [InlineData("windowedGaussian", 44.80)]
     [InlineData("random", 17.59)]
@@ -76,6 +77,9 @@ public sealed class NabVerificationTests
     [InlineData("null", "standard", 0.6250000000000001)]
     [InlineData("null", "reward_low_FP_rate", 0.6250000000000001)]
     [InlineData("null", "reward_low_FN_rate", 0.6250000000000001)]
+    [InlineData("ARTime", "standard", 0.317486)]
+    [InlineData("ARTime", "reward_low_FP_rate", 0.317585)]
+    [InlineData("ARTime", "reward_low_FN_rate", 0.317486)]
     public void PerFileScoresAtNABsThresholdsMatchItsPublishedTables(string detector, string profileName, double threshold)
     {
         var published = File.ReadLines(NabFixtures.PathOf($"{detector}_{profileName}_scores.csv")).Skip(1)
