@@ -5,14 +5,14 @@ using Vae.Core.Data;
 
 namespace Vae.Benchmarks;
 
-/// <summary>Training throughput and memory over whole epochs of the default 784-400-20 model, batch 128, Adam.</summary>
+/// <summary>Training throughput and memory over whole epochs of the default 784-400-20 model (or, with --conv, the default convolutional model), batch 128, Adam.</summary>
 internal static class EpochBenchmark
 {
-    public static void Run(int epochs, int threads, bool fused, bool gaussian, BusyNeighbours neighbours)
+    public static void Run(int epochs, int threads, bool fused, bool gaussian, BusyNeighbours neighbours, bool convolutional = false)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
-        Console.WriteLine($"training {train.Count:N0} digits, 784-400-20, batch 128, Adam 1e-3, {epochs} epochs, " +
+        Console.WriteLine($"training {train.Count:N0} digits, {(convolutional ? "convolutional" : "784-400-20")}, batch 128, Adam 1e-3, {epochs} epochs, " +
                           $"{(threads > 0 ? threads : VaeRuntime.CpuThreads)} libtorch thread(s), {Environment.ProcessorCount} cores, " +
                           $"{neighbours.Count} busy neighbour process(es)");
         Console.WriteLine($"{"epoch",5} {"images/s",10} {"live tensors",13} {"working set MiB",16} {"peak MiB",9} {"alloc KiB/step",15}");
@@ -37,10 +37,13 @@ internal static class EpochBenchmark
 
         torch.manual_seed(1);
         // --gaussian: a Gaussian likelihood with learned per-pixel variances instead of the Bernoulli one.
-        using var model = new VariationalAutoencoder(gaussian
+        var options = gaussian
             ? new VaeOptions { Likelihood = VaeLikelihood.Gaussian, LearnGaussianVariance = true, GaussianVariance = 0.1 }
-            : new VaeOptions());
-        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = epochs, Seed = 1, UseFusedCpuKernels = fused });
+            : new VaeOptions();
+        if (convolutional) options = options with { Architecture = VaeArchitecture.Convolutional };
+        using var model = new VariationalAutoencoder(options);
+        // The convolutional step is opt-in (docs/performance.md): --conv asks for it unless --autograd.
+        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = epochs, Seed = 1, UseFusedCpuKernels = fused, UseFusedConvolutionalStep = fused && convolutional });
         Console.WriteLine(trainer.UsesFusedCpuKernels ? "step: fused CPU kernels" : "step: autograd");
         var clock = Stopwatch.StartNew();
         trainer.Fit(train.Images, null, progress);
