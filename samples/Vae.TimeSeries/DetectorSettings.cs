@@ -54,6 +54,10 @@ internal class DetectorSettings : Vae.Samples.SampleSettings
     [Description("Leave out the seasonal score.")]
     public bool NoSeasonal { get; init; }
 
+    [CommandOption("--masked-elbo")]
+    [Description("Train with Donut's M-ELBO: missing and injected points left out of the reconstruction term.")]
+    public bool MaskedElbo { get; init; }
+
     [CommandOption("--history <N>")]
     [Description("Raw scores the calibration's mean and deviation are taken over.")]
     public int? History { get; init; }
@@ -101,6 +105,7 @@ internal class DetectorSettings : Vae.Samples.SampleSettings
         LevelShiftWindow = LevelWindow ?? Defaults.LevelShiftWindow,
         RangeScore = !NoRange && Defaults.RangeScore,
         SeasonalScore = !NoSeasonal && Defaults.SeasonalScore,
+        MaskedElbo = MaskedElbo || Defaults.MaskedElbo,
         TailDigits = TailDigits ?? Defaults.TailDigits,
         SuppressionPoints = Suppress ?? Defaults.SuppressionPoints,
         RetrainEvery = RetrainEvery ?? Defaults.RetrainEvery,

@@ -210,7 +210,7 @@ public sealed class TimeSeriesDetector : IDisposable
         }
         try
         {
-            Fit(model, flat, columns, windowCount, options, options.Epochs, options.Seed);
+            Fit(model, flat, masks.ToArray(), columns, windowCount, options, options.Epochs, options.Seed);
 
             var detector = new TimeSeriesDetector(model, options, columns, means, deviations, intervalTicks, period);
             detector.Warm(flat, masks.ToArray(), points, timestamps[^1].Ticks, rows.Count);
@@ -616,7 +616,7 @@ public sealed class TimeSeriesDetector : IDisposable
             Array.Copy(recentMissing, at * columns, masks, p * columns, columns);
         }
         retrainings++;
-        Fit(model, flat, columns, points - windowSize + 1, Options, Options.RetrainEpochs, Options.Seed + retrainings);
+        Fit(model, flat, masks, columns, points - windowSize + 1, Options, Options.RetrainEpochs, Options.Seed + retrainings);
         network = new WindowNetwork(model);
         inverseVariance = network.LogVariance.Select(v => (float)Math.Exp(-v)).ToArray();
         recentCount = recentNext = 0;
@@ -687,40 +687,53 @@ public sealed class TimeSeriesDetector : IDisposable
         return calibration.Calibrate(raw, shortMean);
     }
 
-    private static void Fit(VariationalAutoencoder model, float[] flat, int columns, int windowCount, TimeSeriesDetectorOptions options, int epochs, long seed)
+    private static void Fit(VariationalAutoencoder model, float[] flat, bool[] masks, int columns, int windowCount, TimeSeriesDetectorOptions options, int epochs, long seed)
     {
         var size = options.WindowSize * columns;
         var trainerOptions = new VaeTrainerOptions { Epochs = epochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate, Seed = seed, Beta = options.Beta };
-        using (var trainer = new VaeTrainer(model, trainerOptions))
+        using (var trainer = options.MaskedElbo ? new VaeTrainer(new MaskedElboTraining(model), trainerOptions) : new VaeTrainer(model, trainerOptions))
         {
-            trainer.Fit(epoch => Batches(flat, columns, windowCount, size, options, seed, epoch));
+            trainer.Fit(epoch => Batches(flat, masks, columns, windowCount, size, options, seed, epoch));
         }
         model.eval();
     }
 
-    private static IEnumerable<Tensor> Batches(float[] flat, int columns, int windowCount, int size, TimeSeriesDetectorOptions options, long seed, int epoch)
+    // Each epoch's batches of windows, in a fresh order, with Donut's missing points injected afresh (set to 0). For the
+    // M-ELBO a row is the window and then its mask (the missing and the injected points 0), else the window alone.
+    private static IEnumerable<Tensor> Batches(float[] flat, bool[] masks, int columns, int windowCount, int size, TimeSeriesDetectorOptions options, long seed, int epoch)
     {
         var random = new Random(unchecked((int)(seed * 7919) + epoch));
         var order = Enumerable.Range(0, windowCount).ToArray();
         random.Shuffle(order);
         var batches = (windowCount + options.BatchSize - 1) / options.BatchSize;
+        var width = options.MaskedElbo ? 2 * size : size;
         // Created as the trainer enumerates them, so each batch is the trainer's to dispose after its step.
         return Enumerable.Range(0, batches).Select(b =>
         {
             var count = Math.Min(options.BatchSize, windowCount - (b * options.BatchSize));
-            var data = new float[count * size];
+            var data = new float[count * width];
             for (var i = 0; i < count; i++)
             {
-                Array.Copy(flat, order[(b * options.BatchSize) + i] * columns, data, i * size, size);
+                var start = order[(b * options.BatchSize) + i] * columns;
+                Array.Copy(flat, start, data, i * width, size);
+                if (options.MaskedElbo)
+                {
+                    for (var j = 0; j < size; j++) data[(i * width) + size + j] = masks[start + j] ? 0 : 1;
+                }
             }
             if (options.MissingInjectionRate > 0)
             {
-                for (var i = 0; i < data.Length; i++)
+                for (var i = 0; i < count; i++)
                 {
-                    if (random.NextDouble() < options.MissingInjectionRate) data[i] = 0;
+                    for (var j = 0; j < size; j++)
+                    {
+                        if (random.NextDouble() >= options.MissingInjectionRate) continue;
+                        data[(i * width) + j] = 0;
+                        if (options.MaskedElbo) data[(i * width) + size + j] = 0;
+                    }
                 }
             }
-            return torch.tensor(data, [count, size]);
+            return torch.tensor(data, [count, width]);
         });
     }
 

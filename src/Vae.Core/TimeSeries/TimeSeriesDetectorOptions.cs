@@ -42,6 +42,14 @@ public sealed record TimeSeriesDetectorOptions
     /// <value>0.01, Donut's λ.</value>
     public double MissingInjectionRate { get; init; } = 0.01;
 
+    /// <summary>
+    /// Whether the VAE learns with Donut's modified ELBO (M-ELBO): missing and injected points are left out of the
+    /// reconstruction term and the prior's term is weighted by the observed share of the window. When false, the plain
+    /// ELBO over every point, fillers included.
+    /// </summary>
+    /// <value>False.</value>
+    public bool MaskedElbo { get; init; }
+
     /// <summary>Normalised values (z-scores against the training part) are clipped to ± this.</summary>
     /// <value>10.</value>
     public double ClipSigma { get; init; } = 10;
