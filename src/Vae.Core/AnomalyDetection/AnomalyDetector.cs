@@ -366,9 +366,15 @@ public sealed class AnomalyDetector : IDisposable
         return (threshold, kind, importanceSamples);
     }
 
+    /// <summary>Whether scores at the posterior mean may decode on the fused kernels (false for the benchmark's comparison).</summary>
+    internal static bool UseFusedKernels { get; set; } = true;
+
+    // On x86-64 CPUs with AVX-512 or AVX2 the decoder and log p(x|z) of an MLP or the built-in convolutional network
+    // run on the fused kernels (as in the IWAE estimate): the same scores to float rounding, the decoder 2-3x faster.
     private Tensor NegativeElboAtMean(Tensor input)
     {
         using var noGrad = no_grad();
-        return LogJoint.NegativeElboAtMean(Model, input);
+        using var fused = UseFusedKernels && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU ? Kernels.FusedLikelihood.TryCreate(Model) : null;
+        return LogJoint.NegativeElboAtMean(Model, input, fused, VaeRuntime.CpuThreads);
     }
 }

@@ -49,11 +49,20 @@ internal static class LogJoint
     }
 
     /// <summary>The negative ELBO per row with z at the posterior mean (deterministic): -log p(x|mean) + KL, shape <c>[N]</c>.</summary>
-    public static Tensor NegativeElboAtMean(VariationalAutoencoder model, Tensor x)
+    public static Tensor NegativeElboAtMean(VariationalAutoencoder model, Tensor x) => NegativeElboAtMean(model, x, null, 1);
+
+    /// <summary>
+    /// <see cref="NegativeElboAtMean(VariationalAutoencoder, Tensor)"/> with log p(x|z) from <paramref name="fused"/>
+    /// when given (x a float32 CPU tensor): the same value to float rounding.
+    /// </summary>
+    public static Tensor NegativeElboAtMean(VariationalAutoencoder model, Tensor x, Kernels.FusedLikelihood? fused, int threads)
     {
         using var scope = NewDisposeScope();
+        if (fused is not null) x = x.contiguous();
         var (mean, logVariance) = Posterior(model, x);
-        var reconstruction = NegativeLogLikelihood(model, mean, x).sum(1);
+        var reconstruction = fused is not null
+            ? fused.LogLikelihood(mean.contiguous(), x, threads).neg_()
+            : NegativeLogLikelihood(model, mean, x).sum(1);
         // Under a prior without a closed-form KL: its estimate at the posterior mean, still deterministic.
         var kl = Kl(model.Prior, mean, mean, logVariance, Reduction.None);
         return reconstruction.add(kl, Scalars.One).MoveToOuterDisposeScope();
