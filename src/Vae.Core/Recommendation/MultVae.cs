@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
 using Vae.Core.Kernels;
@@ -33,8 +31,8 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     private readonly (Parameter Weight, Parameter Bias)[] _decoderLayers;
     private readonly Parameter _outputWeight;
     private readonly Parameter _outputBias;
+    private readonly ItemCatalogue _catalogue;
     private bool _disposed;
-    private readonly Lazy<Dictionary<string, int>> _columnOfId;
 
     /// <summary>Creates a model with freshly initialised weights.</summary>
     /// <param name="itemIds">The original id of every item (the lines of <c>unique_sid.txt</c>), in column order; saved with the model.</param>
@@ -50,20 +48,9 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     {
         ArgumentNullException.ThrowIfNull(itemIds);
         options.Validate();
-        if (itemIds.Count == 0)
-            throw new ArgumentException("A model needs at least one item.", nameof(itemIds));
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var id in itemIds)
-        {
-            if (!seen.Add(id))
-                throw new ArgumentException($"Item id '{id}' is listed twice; every item needs its own id.", nameof(itemIds));
-        }
+        _catalogue = new ItemCatalogue(itemIds);
         VaeRuntime.EnsureNativeLibraryLoadable();
         Options = options with { HiddenSizes = options.HiddenSizes.ToArray() };
-        ItemIds = itemIds.ToArray();
-        ItemCount = itemIds.Count;
-        var ids = ItemIds;
-        _columnOfId = new(() => ids.Select((id, column) => (id, column)).ToDictionary(p => p.id, p => p.column, StringComparer.Ordinal));
         var latent = options.LatentSize;
         var encoderSizes = options.HiddenSizes.Append(2 * latent).ToArray();
         var decoderSizes = new[] { latent }.Concat(options.HiddenSizes.Reverse()).ToArray();
@@ -92,10 +79,12 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     public MultVaeOptions Options { get; }
 
     /// <inheritdoc/>
-    public int ItemCount { get; }
+    public int ItemCount => _catalogue.Count;
 
     /// <summary>The original id of every item, in column order.</summary>
-    public IReadOnlyList<string> ItemIds { get; }
+    public IReadOnlyList<string> ItemIds => _catalogue.Ids;
+
+    internal ItemCatalogue Catalogue => _catalogue;
 
     /// <summary>The number of trainable weights and biases.</summary>
     public long ParameterCount => _parameters.Sum(p => p.numel());
@@ -144,44 +133,8 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     /// <param name="batchSize">Users scored at once; the scores of one batch are a dense <c>batchSize x ItemCount</c> tensor.</param>
     /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="batchSize"/> is not positive.</exception>
-    public IReadOnlyList<UserRecommendations> Recommend(ClickMatrix history, int k, int batchSize = 2000)
-    {
-        ArgumentNullException.ThrowIfNull(history);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        Recommenders.CheckBatch(history, 0, history.UserCount, ItemCount);
-        var lists = new List<UserRecommendations>(history.UserCount);
-        var take = Math.Min(k, ItemCount);
-        for (var start = 0; start < history.UserCount; start += batchSize)
-        {
-            var count = Math.Min(batchSize, history.UserCount - start);
-            using var scope = NewDisposeScope();
-            var scores = Score(history, start, count);
-            var rows = new List<long>();
-            var columns = new List<long>();
-            for (var r = 0; r < count; r++)
-            {
-                foreach (var item in history.ItemsOf(start + r))
-                {
-                    rows.Add(r);
-                    columns.Add(item);
-                }
-            }
-            if (rows.Count > 0)
-                scores.index_put_(Scalars.NegativeInfinity, tensor(rows.ToArray()), tensor(columns.ToArray()));
-            var (values, indices) = scores.topk(take, dim: 1);
-            var topScores = values.data<float>().ToArray();
-            var topItems = indices.data<long>().ToArray();
-            for (var r = 0; r < count; r++)
-            {
-                var available = Math.Min(take, ItemCount - history.CountOf(start + r));
-                lists.Add(new UserRecommendations(start + r,
-                    topItems.AsSpan(r * take, available).ToArray().Select(i => (int)i).ToArray(),
-                    topScores.AsSpan(r * take, available).ToArray()));
-            }
-        }
-        return lists;
-    }
+    public IReadOnlyList<UserRecommendations> Recommend(ClickMatrix history, int k, int batchSize = 2000) =>
+        CatalogueRecommendations.ForHistory(this, history, k, batchSize);
 
     /// <summary>
     /// The <paramref name="k"/> best items for one user given the ids of the items the user clicked, in the catalogue's
@@ -207,26 +160,8 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     /// </example>
     public IReadOnlyList<ItemRecommendation> Recommend(IEnumerable<string> clickedItemIds, int k, bool ignoreUnknownItems = false)
     {
-        ArgumentNullException.ThrowIfNull(clickedItemIds);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var columns = _columnOfId.Value;
-        var clicked = new SortedSet<int>();
-        var unknown = new List<string>();
-        foreach (var id in clickedItemIds)
-        {
-            if (id is null) throw new ArgumentException("An item id is null.", nameof(clickedItemIds));
-            if (columns.TryGetValue(id, out var column)) clicked.Add(column);
-            else unknown.Add(id);
-        }
-        if (unknown.Count > 0 && !ignoreUnknownItems)
-            throw new ArgumentException(
-                $"{unknown.Count} item id(s) are not in this model's catalogue of {ItemCount} items: {string.Join(", ", unknown.Take(5).Select(id => $"'{id}'"))}" +
-                $"{(unknown.Count > 5 ? ", ..." : "")}. Pass ignoreUnknownItems: true to leave unknown items out.", nameof(clickedItemIds));
-        var items = clicked.ToArray();
-        var history = ClickMatrix.FromPairs(1, ItemCount, new int[items.Length], items);
-        var list = Recommend(history, k)[0];
-        return list.Items.Select((item, i) => new ItemRecommendation(ItemIds[item], list.Scores[i])).ToArray();
+        return CatalogueRecommendations.ForIds(this, _catalogue, clickedItemIds, k, ignoreUnknownItems);
     }
 
     /// <summary>Writes the model (architecture, item ids and weights) to <paramref name="path"/>, replacing the file atomically.</summary>
@@ -234,31 +169,15 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     public void Save(string path)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var payload = BuildPayload();
-        AtomicFile.Write(path, stream => Container.Write(stream, payload));
+        CatalogueModelFile.Save(path, Container, new StoredOptions(Options.HiddenSizes.ToArray(), Options.LatentSize, Options.InputDropout, ItemCount),
+            ItemIds, _parameters);
     }
 
     /// <summary>Reads a model written by <see cref="Save"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a Mult-VAE model file, is damaged, or its weights do not fit its architecture; the message names the file.</exception>
-    public static MultVae Load(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"The model file '{path}' does not exist.", path);
-        byte[] payload;
-        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
-            (_, payload) = Container.Read(stream, path);
-        try
-        {
-            return FromPayload(payload);
-        }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or DecoderFallbackException)
-        {
-            throw Container.Corrupt(path, e.Message, e);
-        }
-    }
+    public static MultVae Load(string path) =>
+        CatalogueModelFile.Load<StoredOptions, MultVae>(path, Container, stored => stored.ItemCount, FromStored, model => model._parameters);
 
     /// <summary>Frees the weights.</summary>
     public void Dispose()
@@ -349,103 +268,25 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
         return values;
     }
 
-    private byte[] BuildPayload()
+    private static MultVae FromStored(StoredOptions stored, string[] ids, long weightBytes)
     {
-        using var memory = new MemoryStream();
-        using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
-        {
-            writer.Write(JsonSerializer.Serialize(new StoredOptions(Options.HiddenSizes.ToArray(), Options.LatentSize, Options.InputDropout, ItemCount)));
-            foreach (var id in ItemIds)
-                writer.Write(id);
-            writer.Write(_parameters.Length);
-            foreach (var parameter in _parameters)
-            {
-                using var cpu = parameter.detach().contiguous();
-                writer.Write((int)cpu.numel());
-                var floats = cpu.data<float>().ToArray();
-                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(floats.AsSpan()));
-            }
-        }
-        return memory.ToArray();
-    }
-
-    private static MultVae FromPayload(byte[] payload)
-    {
-        using var reader = new BinaryReader(new MemoryStream(payload), Encoding.UTF8);
-        var stored = JsonSerializer.Deserialize<StoredOptions>(reader.ReadString())
-            ?? throw new JsonException("the architecture is missing");
-        if (stored.ItemCount <= 0 || stored.ItemCount > payload.Length)
-            throw new ArgumentException($"the file announces {stored.ItemCount} items");
-        var ids = new string[stored.ItemCount];
-        for (var i = 0; i < ids.Length; i++)
-            ids[i] = reader.ReadString();
         var options = new MultVaeOptions { HiddenSizes = stored.HiddenSizes ?? [], LatentSize = stored.LatentSize, InputDropout = stored.InputDropout };
         options.Validate();
-        // The architecture's weights must be the bytes that follow, before any tensor is made: a checksummed file
-        // with false sizes is refused instead of allocating what the sizes claim.
-        var remaining = payload.Length - reader.BaseStream.Position;
-        var needed = StoredBytes(stored.ItemCount, options);
-        if (needed is null || needed != remaining)
-            throw new ArgumentException(
-                $"the architecture (items {stored.ItemCount}, hidden [{string.Join(", ", options.HiddenSizes)}], latent {options.LatentSize}) needs " +
-                $"{(needed is null ? "more than 2^63" : needed.Value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture))} bytes of weights, but {remaining:N0} bytes follow the item ids");
-        var model = new MultVae(ids, options, seed: 0, initialize: false);
-        try
-        {
-            var count = reader.ReadInt32();
-            if (count != model._parameters.Length)
-                throw new ArgumentException($"the file holds {count} weight tensors but its architecture has {model._parameters.Length}");
-            using var noGrad = no_grad();
-            foreach (var parameter in model._parameters)
-            {
-                var length = reader.ReadInt32();
-                if (length != parameter.numel())
-                    throw new ArgumentException($"a weight tensor has {length} values where the architecture needs [{string.Join(", ", parameter.shape)}]");
-                var bytes = reader.ReadBytes(checked(length * sizeof(float)));
-                if (bytes.Length != length * sizeof(float))
-                    throw new EndOfStreamException("the weights end early");
-                var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
-                var bad = Array.FindIndex(floats, f => !float.IsFinite(f));
-                if (bad >= 0)
-                    throw new ArgumentException($"weight tensor {Array.IndexOf(model._parameters, parameter)} [{string.Join(", ", parameter.shape)}] holds {floats[bad]} at flat index {bad}; a model's weights must be finite");
-                using var values = torch.tensor(floats, parameter.shape);
-                parameter.copy_(values);
-            }
-            if (reader.BaseStream.Position != payload.Length)
-                throw new ArgumentException($"{payload.Length - reader.BaseStream.Position} bytes follow the weights");
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        CatalogueModelFile.CheckWeightBytes(StoredBytes(ids.Length, options), weightBytes,
+            $"items {ids.Length}, hidden [{string.Join(", ", options.HiddenSizes)}], latent {options.LatentSize}");
+        return new MultVae(ids, options, seed: 0, initialize: false);
     }
 
     /// <summary>The bytes of the weight section (count, then each tensor's length and floats); null on overflow.</summary>
     internal static long? StoredBytes(long items, MultVaeOptions options)
     {
-        try
-        {
-            var encoder = options.HiddenSizes.Select(h => (long)h).Append(2L * options.LatentSize).ToArray();
-            var decoder = new[] { (long)options.LatentSize }.Concat(options.HiddenSizes.Reverse().Select(h => (long)h)).ToArray();
-            var shapes = new List<(long Rows, long Columns)> { (items, encoder[0]), (1, encoder[0]) };
-            for (var i = 1; i < encoder.Length; i++) shapes.AddRange([(encoder[i - 1], encoder[i]), (1, encoder[i])]);
-            for (var i = 1; i < decoder.Length; i++) shapes.AddRange([(decoder[i - 1], decoder[i]), (1, decoder[i])]);
-            shapes.AddRange([(items, decoder[^1]), (1, items)]);
-            var total = (long)sizeof(int);
-            foreach (var (rows, columns) in shapes)
-            {
-                var count = checked(rows * columns);
-                if (count > int.MaxValue) return null;
-                total = checked(total + sizeof(int) + count * sizeof(float));
-            }
-            return total;
-        }
-        catch (OverflowException)
-        {
-            return null;
-        }
+        var encoder = options.HiddenSizes.Select(h => (long)h).Append(2L * options.LatentSize).ToArray();
+        var decoder = new[] { (long)options.LatentSize }.Concat(options.HiddenSizes.Reverse().Select(h => (long)h)).ToArray();
+        var shapes = new List<long[]> { new[] { items, encoder[0] }, new[] { encoder[0] } };
+        for (var i = 1; i < encoder.Length; i++) shapes.AddRange([new[] { encoder[i - 1], encoder[i] }, new[] { encoder[i] }]);
+        for (var i = 1; i < decoder.Length; i++) shapes.AddRange([new[] { decoder[i - 1], decoder[i] }, new[] { decoder[i] }]);
+        shapes.AddRange([new[] { items, decoder[^1] }, new[] { items }]);
+        return CatalogueModelFile.WeightBytes(shapes);
     }
 
     private sealed record StoredOptions(int[]? HiddenSizes, int LatentSize, double InputDropout, int ItemCount);

@@ -32,7 +32,7 @@ public sealed class MultVaeTrainer
     public MultVaeTrainingResult Train(MultVae model, ImplicitFeedbackData data, IProgress<MultVaeEpoch>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Train(model, data.Train, ValidationOf(data), progress, cancellationToken);
+        return Train(model, data.Train, CatalogueTrainerRun.ValidationOf(data), progress, cancellationToken);
     }
 
     /// <summary>
@@ -67,7 +67,7 @@ public sealed class MultVaeTrainer
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentException.ThrowIfNullOrWhiteSpace(checkpointPath);
-        return Run(model, data.Train, ValidationOf(data), checkpointPath, progress, cancellationToken);
+        return Run(model, data.Train, CatalogueTrainerRun.ValidationOf(data), checkpointPath, progress, cancellationToken);
     }
 
     /// <summary>
@@ -83,50 +83,6 @@ public sealed class MultVaeTrainer
         return new VaeTrainer(new MultVaeTraining(model, Options.L2Regularization, Options.EvaluationBatchSize), Options.ToTrainerOptions(), logger);
     }
 
-    private MultVaeTrainingResult Run(MultVae model, ClickMatrix train, HeldOutUsers? validation, string? checkpoint, IProgress<MultVaeEpoch>? progress, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(train);
-        if (train.ItemCount != model.ItemCount)
-            throw new ArgumentException($"The training data has {train.ItemCount} items but the model has {model.ItemCount}.", nameof(train));
-        if (validation is not null && validation.FoldIn.ItemCount != model.ItemCount)
-            throw new ArgumentException($"The validation data has {validation.FoldIn.ItemCount} items but the model has {model.ItemCount}.", nameof(validation));
-        if (train.UserCount == 0)
-            throw new ArgumentException("There are no training users.", nameof(train));
-
-        using var trainer = CreateTrainer(model);
-        if (checkpoint is not null) trainer.LoadCheckpoint(checkpoint);
-        var epochProgress = progress is null ? null : new EpochProgress(progress, validation is not null);
-        TrainingResult result;
-        try
-        {
-            result = trainer.Fit(train, validation, epochProgress, cancellationToken);
-        }
-        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException)
-        {
-            trainer.RestoreBestWeights();
-            throw;
-        }
-        var epochs = result.History.Select(summary => Epoch(summary, validation is not null)).ToArray();
-        var seconds = result.History.Sum(summary => summary.Duration.TotalSeconds);
-        var users = result.History.Sum(summary => summary.ImagesPerSecond * summary.Duration.TotalSeconds);
-        return new MultVaeTrainingResult(epochs, result.BestEpoch, epochs.FirstOrDefault(e => e.Epoch == result.BestEpoch)?.ValidationNdcg,
-            result.StoppedEarly, users / Math.Max(seconds, 1e-9));
-    }
-
-    private static HeldOutUsers? ValidationOf(ImplicitFeedbackData data) => data.Validation.UserCount > 0 ? data.Validation : null;
-
-    private static MultVaeEpoch Epoch(EpochSummary summary, bool validated) => new(
-        summary.Epoch, summary.Train.Loss, summary.Train.Reconstruction, summary.Train.Kl, summary.Beta,
-        summary.ValidationMetrics?.GetValueOrDefault(MultVaeTraining.ValidationMetric), !validated || summary.IsBest,
-        summary.Duration.TotalSeconds, summary.ImagesPerSecond);
-
-    // The trainer reports every batch; Mult-VAE's callers are told once per epoch.
-    private sealed class EpochProgress(IProgress<MultVaeEpoch> inner, bool validated) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value)
-        {
-            if (value.CompletedEpoch is { } summary) inner.Report(Epoch(summary, validated));
-        }
-    }
+    private MultVaeTrainingResult Run(MultVae model, ClickMatrix train, HeldOutUsers? validation, string? checkpoint, IProgress<MultVaeEpoch>? progress, CancellationToken cancellationToken) =>
+        CatalogueTrainerRun.Run(model, () => CreateTrainer(model), 1, train, validation, checkpoint, progress, cancellationToken);
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -36,7 +35,7 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
     private readonly Parameter _outputBias;
     private readonly Tensor[] _prior;
     private readonly Parameter[] _parameters;
-    private readonly Lazy<Dictionary<string, int>> _columnOfId;
+    private readonly ItemCatalogue _catalogue;
     private bool _disposed;
 
     /// <summary>Creates a model with freshly initialised weights.</summary>
@@ -53,20 +52,9 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
     {
         ArgumentNullException.ThrowIfNull(itemIds);
         options.Validate();
-        if (itemIds.Count == 0)
-            throw new ArgumentException("A model needs at least one item.", nameof(itemIds));
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var id in itemIds)
-        {
-            if (!seen.Add(id))
-                throw new ArgumentException($"Item id '{id}' is listed twice; every item needs its own id.", nameof(itemIds));
-        }
+        _catalogue = new ItemCatalogue(itemIds);
         VaeRuntime.EnsureNativeLibraryLoadable();
         Options = options;
-        ItemIds = itemIds.ToArray();
-        ItemCount = itemIds.Count;
-        var ids = ItemIds;
-        _columnOfId = new(() => ids.Select((id, column) => (id, column)).ToDictionary(p => p.id, p => p.column, StringComparer.Ordinal));
         var random = new Random(seed);
         _encoder = EncoderShapes(ItemCount, options).Select(s => Parameter(s.Shape, initialize ? Initial(random, s) : null)).ToArray();
         _outputWeight = Parameter([ItemCount, options.LatentSize], initialize ? Uniform(random, (long)ItemCount * options.LatentSize, options.LatentSize) : null);
@@ -81,10 +69,12 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
     public RecVaeOptions Options { get; }
 
     /// <inheritdoc/>
-    public int ItemCount { get; }
+    public int ItemCount => _catalogue.Count;
 
     /// <summary>The original id of every item, in column order.</summary>
-    public IReadOnlyList<string> ItemIds { get; }
+    public IReadOnlyList<string> ItemIds => _catalogue.Ids;
+
+    internal ItemCatalogue Catalogue => _catalogue;
 
     /// <summary>The number of trainable weights and biases (the encoder's and the decoder's; the prior's frozen copy not counted).</summary>
     public long ParameterCount => _parameters.Sum(p => p.numel());
@@ -162,7 +152,7 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
     public IReadOnlyList<ItemRecommendation> Recommend(IEnumerable<string> clickedItemIds, int k, bool ignoreUnknownItems = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return CatalogueRecommendations.ForIds(this, ItemIds, _columnOfId.Value, clickedItemIds, k, ignoreUnknownItems);
+        return CatalogueRecommendations.ForIds(this, _catalogue, clickedItemIds, k, ignoreUnknownItems);
     }
 
     /// <summary>Writes the model (architecture, item ids, weights and the prior's frozen encoder) to <paramref name="path"/>, replacing the file atomically.</summary>
@@ -170,31 +160,16 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
     public void Save(string path)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var payload = BuildPayload();
-        AtomicFile.Write(path, stream => Container.Write(stream, payload));
+        CatalogueModelFile.Save(path, Container, new StoredOptions(Options, ItemCount), ItemIds, StoredTensors);
     }
 
     /// <summary>Reads a model written by <see cref="Save"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a RecVAE model file, is damaged, or its weights do not fit its architecture; the message names the file.</exception>
-    public static RecVae Load(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"The model file '{path}' does not exist.", path);
-        byte[] payload;
-        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
-            (_, payload) = Container.Read(stream, path);
-        try
-        {
-            return FromPayload(payload);
-        }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or DecoderFallbackException)
-        {
-            throw Container.Corrupt(path, e.Message, e);
-        }
-    }
+    public static RecVae Load(string path) =>
+        CatalogueModelFile.Load<StoredOptions, RecVae>(path, Container,
+            stored => stored.Options is null ? throw new JsonException("the architecture is missing") : stored.ItemCount,
+            FromStored, model => model.StoredTensors);
 
     /// <summary>Frees the weights.</summary>
     public void Dispose()
@@ -310,71 +285,17 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
     private static Parameter Parameter(long[] shape, float[]? values) =>
         new((values is null ? zeros(shape) : torch.tensor(values, shape)).DetachFromDisposeScope(), requires_grad: true);
 
-    private IEnumerable<Tensor> StoredTensors => _parameters.Cast<Tensor>().Concat(_prior);
+    private Tensor[] StoredTensors => [.. _parameters, .. _prior];
 
-    private byte[] BuildPayload()
+    private static RecVae FromStored(StoredOptions stored, string[] ids, long weightBytes)
     {
-        using var memory = new MemoryStream();
-        using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
-        {
-            writer.Write(JsonSerializer.Serialize(new StoredOptions(Options, ItemCount)));
-            foreach (var id in ItemIds) writer.Write(id);
-            var tensors = StoredTensors.ToArray();
-            writer.Write(tensors.Length);
-            foreach (var tensor in tensors)
-            {
-                using var scope = NewDisposeScope();
-                var cpu = tensor.detach().contiguous();
-                writer.Write((int)cpu.numel());
-                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
-            }
-        }
-        return memory.ToArray();
-    }
-
-    private static RecVae FromPayload(byte[] payload)
-    {
-        using var reader = new BinaryReader(new MemoryStream(payload), Encoding.UTF8);
-        var stored = JsonSerializer.Deserialize<StoredOptions>(reader.ReadString()) ?? throw new JsonException("the architecture is missing");
-        var options = stored.Options ?? throw new JsonException("the architecture is missing");
-        if (stored.ItemCount <= 0 || stored.ItemCount > payload.Length)
-            throw new ArgumentException($"the file announces {stored.ItemCount} items");
-        var ids = new string[stored.ItemCount];
-        for (var i = 0; i < ids.Length; i++) ids[i] = reader.ReadString();
+        var options = stored.Options!;
         options.Validate();
-        var shapes = EncoderShapes(stored.ItemCount, options).Select(s => s.Shape).ToArray();
-        var all = shapes.Append([stored.ItemCount, options.LatentSize]).Append([stored.ItemCount]).Concat(shapes).ToArray();
-        var needed = 4 + all.Sum(s => 4 + 4 * s.Aggregate(1L, (a, b) => a * b));
-        var remaining = payload.Length - reader.BaseStream.Position;
-        if (needed != remaining)
-            throw new ArgumentException($"the architecture (items {stored.ItemCount}, hidden {options.HiddenSize}, latent {options.LatentSize}) needs {needed:N0} bytes of weights, but {remaining:N0} bytes follow the item ids");
-        var model = new RecVae(ids, options, seed: 0, initialize: false);
-        try
-        {
-            var tensors = model.StoredTensors.ToArray();
-            var count = reader.ReadInt32();
-            if (count != tensors.Length)
-                throw new ArgumentException($"the file holds {count} weight tensors but its architecture has {tensors.Length}");
-            using var noGrad = no_grad();
-            foreach (var tensor in tensors)
-            {
-                var length = reader.ReadInt32();
-                if (length != tensor.numel())
-                    throw new ArgumentException($"a weight tensor has {length} values where the architecture needs [{string.Join(", ", tensor.shape)}]");
-                var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(reader.ReadBytes(checked(length * sizeof(float)))).ToArray();
-                var bad = Array.FindIndex(floats, f => !float.IsFinite(f));
-                if (bad >= 0)
-                    throw new ArgumentException($"a weight tensor [{string.Join(", ", tensor.shape)}] holds {floats[bad]} at flat index {bad}; a model's weights must be finite");
-                using var values = torch.tensor(floats, tensor.shape);
-                tensor.copy_(values);
-            }
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        var shapes = EncoderShapes(ids.Length, options).Select(s => s.Shape).ToArray();
+        var all = shapes.Append([ids.Length, options.LatentSize]).Append([ids.Length]).Concat(shapes);
+        CatalogueModelFile.CheckWeightBytes(CatalogueModelFile.WeightBytes(all), weightBytes,
+            $"items {ids.Length}, hidden {options.HiddenSize}, latent {options.LatentSize}");
+        return new RecVae(ids, options, seed: 0, initialize: false);
     }
 
     private sealed record StoredOptions(RecVaeOptions? Options, int ItemCount);

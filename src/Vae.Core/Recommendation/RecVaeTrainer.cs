@@ -34,7 +34,7 @@ public sealed class RecVaeTrainer
     public MultVaeTrainingResult Train(RecVae model, ImplicitFeedbackData data, IProgress<MultVaeEpoch>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Train(model, data.Train, ValidationOf(data), progress, cancellationToken);
+        return Train(model, data.Train, CatalogueTrainerRun.ValidationOf(data), progress, cancellationToken);
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ public sealed class RecVaeTrainer
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentException.ThrowIfNullOrWhiteSpace(checkpointPath);
-        return Run(model, data.Train, ValidationOf(data), checkpointPath, progress, cancellationToken);
+        return Run(model, data.Train, CatalogueTrainerRun.ValidationOf(data), checkpointPath, progress, cancellationToken);
     }
 
     /// <summary>
@@ -85,71 +85,6 @@ public sealed class RecVaeTrainer
         return new VaeTrainer(new RecVaeTraining(model, Options.EncoderPasses, Options.DecoderPasses, Options.EvaluationBatchSize), Options.ToTrainerOptions(), logger);
     }
 
-    private MultVaeTrainingResult Run(RecVae model, ClickMatrix train, HeldOutUsers? validation, string? checkpoint, IProgress<MultVaeEpoch>? progress, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(train);
-        if (train.ItemCount != model.ItemCount)
-            throw new ArgumentException($"The training data has {train.ItemCount} items but the model has {model.ItemCount}.", nameof(train));
-        if (validation is not null && validation.FoldIn.ItemCount != model.ItemCount)
-            throw new ArgumentException($"The validation data has {validation.FoldIn.ItemCount} items but the model has {model.ItemCount}.", nameof(validation));
-        if (train.UserCount == 0)
-            throw new ArgumentException("There are no training users.", nameof(train));
-
-        using var trainer = CreateTrainer(model);
-        if (checkpoint is not null) trainer.LoadCheckpoint(checkpoint);
-        var epochProgress = progress is null ? null : new EpochProgress(progress, validation is not null, Options.PassesPerEpoch);
-        TrainingResult result;
-        try
-        {
-            result = trainer.Fit(train, validation, epochProgress, cancellationToken);
-        }
-        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException)
-        {
-            trainer.RestoreBestWeights();
-            throw;
-        }
-        var passes = Options.PassesPerEpoch;
-        var epochs = result.History.Where(summary => summary.Epoch % passes == 0)
-            .Select(summary => Epoch(summary, validation is not null, passes, result.History)).ToArray();
-        var seconds = result.History.Sum(summary => summary.Duration.TotalSeconds);
-        var users = result.History.Sum(summary => summary.ImagesPerSecond * summary.Duration.TotalSeconds);
-        var bestEpoch = validation is null ? epochs.LastOrDefault()?.Epoch ?? 0 : (result.BestEpoch + passes - 1) / passes;
-        return new RecVaeTrainingResultBuilder(epochs, bestEpoch, result.StoppedEarly, users / Math.Max(seconds, 1e-9)).Build();
-    }
-
-    private static HeldOutUsers? ValidationOf(ImplicitFeedbackData data) => data.Validation.UserCount > 0 ? data.Validation : null;
-
-    // A RecVAE epoch from the summary of its last (decoder) pass; its seconds and rate over all its passes.
-    private static MultVaeEpoch Epoch(EpochSummary summary, bool validated, int passes, IReadOnlyList<EpochSummary> history)
-    {
-        var own = history.Where(h => h.Epoch > summary.Epoch - passes && h.Epoch <= summary.Epoch).ToArray();
-        var seconds = own.Sum(h => h.Duration.TotalSeconds);
-        var users = own.Sum(h => h.ImagesPerSecond * h.Duration.TotalSeconds);
-        return new MultVaeEpoch(summary.Epoch / passes, summary.Train.Loss, summary.Train.Reconstruction, summary.Train.Kl, summary.Beta,
-            summary.ValidationMetrics?.GetValueOrDefault(MultVaeTraining.ValidationMetric), !validated || summary.IsBest,
-            seconds, users / Math.Max(seconds, 1e-9));
-    }
-
-    private sealed record RecVaeTrainingResultBuilder(MultVaeEpoch[] Epochs, int BestEpoch, bool StoppedEarly, double UsersPerSecond)
-    {
-        public MultVaeTrainingResult Build()
-        {
-            var best = BestEpoch;
-            return new(Epochs, best, Epochs.FirstOrDefault(e => e.Epoch == best)?.ValidationNdcg, StoppedEarly, UsersPerSecond);
-        }
-    }
-
-    // The trainer reports every batch; Mult-VAE's callers are told once per epoch.
-    private sealed class EpochProgress(IProgress<MultVaeEpoch> inner, bool validated, int passes) : IProgress<TrainingProgress>
-    {
-        private readonly List<EpochSummary> _seen = [];
-
-        public void Report(TrainingProgress value)
-        {
-            if (value.CompletedEpoch is not { } summary) return;
-            _seen.Add(summary);
-            if (summary.Epoch % passes == 0) inner.Report(Epoch(summary, validated, passes, _seen));
-        }
-    }
+    private MultVaeTrainingResult Run(RecVae model, ClickMatrix train, HeldOutUsers? validation, string? checkpoint, IProgress<MultVaeEpoch>? progress, CancellationToken cancellationToken) =>
+        CatalogueTrainerRun.Run(model, () => CreateTrainer(model), Options.PassesPerEpoch, train, validation, checkpoint, progress, cancellationToken);
 }
