@@ -19,7 +19,7 @@ namespace Vae.Core.Recommendation;
 /// catalogue-sized weight matrices are stored item-major, <c>[items, units]</c>.</para>
 /// <para>Scoring is thread-safe; training is not, and the model must not be scored while it trains.</para>
 /// </remarks>
-public sealed unsafe class MultVae : IRecommender, IDisposable
+public sealed unsafe class MultVae : VaeRecommender
 {
     private const int FileVersion = 1;
     internal static readonly ChecksummedContainer Container = new("MULTVAE1", "Mult-VAE model file", FileVersion);
@@ -31,8 +31,6 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     private readonly (Parameter Weight, Parameter Bias)[] _decoderLayers;
     private readonly Parameter _outputWeight;
     private readonly Parameter _outputBias;
-    private readonly ItemCatalogue _catalogue;
-    private bool _disposed;
 
     /// <summary>Creates a model with freshly initialised weights.</summary>
     /// <param name="itemIds">The original id of every item (the lines of <c>unique_sid.txt</c>), in column order; saved with the model.</param>
@@ -45,11 +43,9 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     }
 
     private MultVae(IReadOnlyList<string> itemIds, MultVaeOptions options, int seed, bool initialize)
+        : base(itemIds)
     {
-        ArgumentNullException.ThrowIfNull(itemIds);
         options.Validate();
-        _catalogue = new ItemCatalogue(itemIds);
-        VaeRuntime.EnsureNativeLibraryLoadable();
         Options = options with { HiddenSizes = options.HiddenSizes.ToArray() };
         var latent = options.LatentSize;
         var encoderSizes = options.HiddenSizes.Append(2 * latent).ToArray();
@@ -78,14 +74,6 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     /// <summary>The architecture.</summary>
     public MultVaeOptions Options { get; }
 
-    /// <inheritdoc/>
-    public int ItemCount => _catalogue.Count;
-
-    /// <summary>The original id of every item, in column order.</summary>
-    public IReadOnlyList<string> ItemIds => _catalogue.Ids;
-
-    internal ItemCatalogue Catalogue => _catalogue;
-
     /// <summary>The number of trainable weights and biases.</summary>
     public long ParameterCount => _parameters.Sum(p => p.numel());
 
@@ -104,86 +92,25 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
 
     internal int OutputUnits => (int)_outputWeight.shape[1];
 
-    /// <summary>
-    /// The logits of every item for the users <c>[firstUser, firstUser + count)</c> of <paramref name="history"/>,
-    /// computed from the mean of q(z|x) (no dropout, no sampling) as the reference scores. Items the user clicked get
-    /// scores too; <see cref="Recommend(ClickMatrix, int, int)"/> and <see cref="RecommendationEvaluator"/> exclude them.
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The rows do not lie within <paramref name="history"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public Tensor Score(ClickMatrix history, int firstUser, int count)
+    private protected override Tensor ScoreBatch(ClickMatrix batch)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        Recommenders.CheckBatch(history, firstUser, count, ItemCount);
-        var batch = history.SliceRows(firstUser, count);
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
         var first = InputLayer(batch, MultVaeLayers.InputWeights(batch, 0, default));
         var (hidden, _, _) = Middle(first, noise: null);
-        return addmm(_outputBias, hidden, _outputWeight.t(), 1, 1).MoveToOuterDisposeScope();
+        return addmm(_outputBias, hidden, _outputWeight.t(), 1, 1);
     }
 
-    /// <summary>
-    /// The <paramref name="k"/> best items for every user of <paramref name="history"/> that the user has not clicked,
-    /// best first, with their scores; users are scored <paramref name="batchSize"/> at a time.
-    /// </summary>
-    /// <param name="history">The users' clicks, with <see cref="ItemCount"/> items.</param>
-    /// <param name="k">How many items per user; a user who has seen all but fewer gets fewer.</param>
-    /// <param name="batchSize">Users scored at once; the scores of one batch are a dense <c>batchSize x ItemCount</c> tensor.</param>
-    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="batchSize"/> is not positive.</exception>
-    public IReadOnlyList<UserRecommendations> Recommend(ClickMatrix history, int k, int batchSize = 2000) =>
-        CatalogueRecommendations.ForHistory(this, history, k, batchSize);
-
-    /// <summary>
-    /// The <paramref name="k"/> best items for one user given the ids of the items the user clicked, in the catalogue's
-    /// own ids (<see cref="ItemIds"/>, which the model file stores): no <see cref="ClickMatrix"/> and no column numbers.
-    /// The clicked items are never recommended; an id given twice counts once.
-    /// </summary>
-    /// <param name="clickedItemIds">The ids of the items the user clicked (any order); may be empty, which gives the items the model ranks best for anyone.</param>
-    /// <param name="k">How many items; fewer when the user has clicked almost every item.</param>
-    /// <param name="ignoreUnknownItems">
-    /// What to do with an id the catalogue does not hold (an item newer than the model, say): false (the default)
-    /// throws an <see cref="ArgumentException"/> naming the first such ids; true leaves them out.
-    /// </param>
-    /// <returns>The recommended items, best first, with their scores.</returns>
-    /// <exception cref="ArgumentException">An id is not in <see cref="ItemIds"/> and <paramref name="ignoreUnknownItems"/> is false, or an id is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is not positive.</exception>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    /// <example>
-    /// <code>
-    /// using var model = MultVae.Load("model.multvae");
-    /// foreach (var item in model.Recommend(["1193", "661", "914"], k: 10))
-    ///     Console.WriteLine($"{item.ItemId} {item.Score:F2}");
-    /// </code>
-    /// </example>
-    public IReadOnlyList<ItemRecommendation> Recommend(IEnumerable<string> clickedItemIds, int k, bool ignoreUnknownItems = false)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return CatalogueRecommendations.ForIds(this, _catalogue, clickedItemIds, k, ignoreUnknownItems);
-    }
-
-    /// <summary>Writes the model (architecture, item ids and weights) to <paramref name="path"/>, replacing the file atomically.</summary>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public void Save(string path)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+    private protected override void WriteFile(string path) =>
         CatalogueModelFile.Save(path, Container, new StoredOptions(Options.HiddenSizes.ToArray(), Options.LatentSize, Options.InputDropout, ItemCount),
             ItemIds, _parameters);
-    }
 
-    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <summary>Reads a model written by <see cref="VaeRecommender.Save"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a Mult-VAE model file, is damaged, or its weights do not fit its architecture; the message names the file.</exception>
     public static MultVae Load(string path) =>
         CatalogueModelFile.Load<StoredOptions, MultVae>(path, Container, stored => stored.ItemCount, FromStored, model => model._parameters);
 
-    /// <summary>Frees the weights.</summary>
-    public void Dispose()
+    private protected override void FreeWeights()
     {
-        if (_disposed) return;
-        _disposed = true;
         foreach (var parameter in _parameters)
             parameter.Dispose();
     }

@@ -22,7 +22,7 @@ namespace Vae.Core.Recommendation;
 /// <para>Clicks stay sparse as in <see cref="MultVae"/>: the first layer sums the weight rows of the clicked items.
 /// Both catalogue-sized matrices are stored item-major, <c>[items, units]</c>. Scoring is thread-safe; training is not.</para>
 /// </remarks>
-public sealed unsafe class RecVae : IRecommender, IDisposable
+public sealed unsafe class RecVae : VaeRecommender
 {
     private const int FileVersion = 1;
     internal static readonly ChecksummedContainer Container = new("RECVAE01", "RecVAE model file", FileVersion);
@@ -35,8 +35,6 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
     private readonly Parameter _outputBias;
     private readonly Tensor[] _prior;
     private readonly Parameter[] _parameters;
-    private readonly ItemCatalogue _catalogue;
-    private bool _disposed;
 
     /// <summary>Creates a model with freshly initialised weights.</summary>
     /// <param name="itemIds">The original id of every item, in column order; saved with the model.</param>
@@ -49,11 +47,9 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
     }
 
     private RecVae(IReadOnlyList<string> itemIds, RecVaeOptions options, int seed, bool initialize)
+        : base(itemIds)
     {
-        ArgumentNullException.ThrowIfNull(itemIds);
         options.Validate();
-        _catalogue = new ItemCatalogue(itemIds);
-        VaeRuntime.EnsureNativeLibraryLoadable();
         Options = options;
         var random = new Random(seed);
         _encoder = EncoderShapes(ItemCount, options).Select(s => Parameter(s.Shape, initialize ? Initial(random, s) : null)).ToArray();
@@ -67,14 +63,6 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
 
     /// <summary>The architecture.</summary>
     public RecVaeOptions Options { get; }
-
-    /// <inheritdoc/>
-    public int ItemCount => _catalogue.Count;
-
-    /// <summary>The original id of every item, in column order.</summary>
-    public IReadOnlyList<string> ItemIds => _catalogue.Ids;
-
-    internal ItemCatalogue Catalogue => _catalogue;
 
     /// <summary>The number of trainable weights and biases (the encoder's and the decoder's; the prior's frozen copy not counted).</summary>
     public long ParameterCount => _parameters.Sum(p => p.numel());
@@ -107,63 +95,18 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
         }
     }
 
-    /// <summary>
-    /// The logits of every item for the users <c>[firstUser, firstUser + count)</c> of <paramref name="history"/>, from
-    /// the mean of q(z|x) without dropout, as the reference scores. Clicked items get scores too.
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The rows do not lie within <paramref name="history"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public Tensor Score(ClickMatrix history, int firstUser, int count)
+    private protected override Tensor ScoreBatch(ClickMatrix batch)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        Recommenders.CheckBatch(history, firstUser, count, ItemCount);
-        var batch = history.SliceRows(firstUser, count);
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
         var first = InputLayer(batch, MultVaeLayers.InputWeights(batch, 0, default), _encoder);
         var (mean, _) = Encode(first, _encoder, Options.LayerNormEpsilon);
-        return addmm(_outputBias, mean, _outputWeight.t(), 1, 1).MoveToOuterDisposeScope();
+        return addmm(_outputBias, mean, _outputWeight.t(), 1, 1);
     }
 
-    /// <summary>
-    /// The <paramref name="k"/> best items for every user of <paramref name="history"/> that the user has not clicked,
-    /// best first, with their scores; users are scored <paramref name="batchSize"/> at a time.
-    /// </summary>
-    /// <param name="history">The users' clicks, with <see cref="ItemCount"/> items.</param>
-    /// <param name="k">How many items per user.</param>
-    /// <param name="batchSize">Users scored at once.</param>
-    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="batchSize"/> is not positive.</exception>
-    public IReadOnlyList<UserRecommendations> Recommend(ClickMatrix history, int k, int batchSize = 2000) =>
-        CatalogueRecommendations.ForHistory(this, history, k, batchSize);
-
-    /// <summary>
-    /// The <paramref name="k"/> best items for one user given the ids of the items the user clicked, in the catalogue's
-    /// own ids (<see cref="ItemIds"/>); the clicked items are never recommended, an id given twice counts once.
-    /// </summary>
-    /// <param name="clickedItemIds">The ids of the items the user clicked; may be empty.</param>
-    /// <param name="k">How many items.</param>
-    /// <param name="ignoreUnknownItems">False (the default) throws on an id the catalogue does not hold; true leaves such ids out.</param>
-    /// <returns>The recommended items, best first, with their scores.</returns>
-    /// <exception cref="ArgumentException">An id is unknown and <paramref name="ignoreUnknownItems"/> is false, or an id is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is not positive.</exception>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public IReadOnlyList<ItemRecommendation> Recommend(IEnumerable<string> clickedItemIds, int k, bool ignoreUnknownItems = false)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return CatalogueRecommendations.ForIds(this, _catalogue, clickedItemIds, k, ignoreUnknownItems);
-    }
-
-    /// <summary>Writes the model (architecture, item ids, weights and the prior's frozen encoder) to <paramref name="path"/>, replacing the file atomically.</summary>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public void Save(string path)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+    // The file holds the prior's frozen encoder too, so that training can go on from a loaded model.
+    private protected override void WriteFile(string path) =>
         CatalogueModelFile.Save(path, Container, new StoredOptions(Options, ItemCount), ItemIds, StoredTensors);
-    }
 
-    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <summary>Reads a model written by <see cref="VaeRecommender.Save"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a RecVAE model file, is damaged, or its weights do not fit its architecture; the message names the file.</exception>
     public static RecVae Load(string path) =>
@@ -171,11 +114,8 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
             stored => stored.Options is null ? throw new JsonException("the architecture is missing") : stored.ItemCount,
             FromStored, model => model.StoredTensors);
 
-    /// <summary>Frees the weights.</summary>
-    public void Dispose()
+    private protected override void FreeWeights()
     {
-        if (_disposed) return;
-        _disposed = true;
         foreach (var parameter in _parameters) parameter.Dispose();
         foreach (var tensor in _prior) tensor.Dispose();
     }
