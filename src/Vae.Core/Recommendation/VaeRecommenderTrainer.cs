@@ -10,7 +10,8 @@ namespace Vae.Core.Recommendation;
 /// <typeparam name="TModel">The model trained.</typeparam>
 /// <remarks>
 /// A model epoch may be several trainer epochs (RecVAE's passes): the results report model epochs, with the figures of
-/// the epoch's last pass and the seconds and users per second of all its passes.
+/// the epoch's last pass and the seconds of all its passes; its users per second are the training users over those
+/// seconds (each user counted once per epoch, not once per pass), as the PyTorch references count them.
 /// </remarks>
 public abstract class VaeRecommenderTrainer<TModel>
     where TModel : VaeRecommender
@@ -116,7 +117,8 @@ public abstract class VaeRecommenderTrainer<TModel>
         var epochs = result.History.Where(summary => summary.Epoch % passes == 0)
             .Select(summary => Epoch(summary, validated, passes, result.History)).ToArray();
         var seconds = result.History.Sum(summary => summary.Duration.TotalSeconds);
-        var users = result.History.Sum(summary => summary.ImagesPerSecond * summary.Duration.TotalSeconds);
+        // Every pass sees every training user: a user is trained once per model epoch, whatever its passes.
+        var users = result.History.Sum(summary => summary.ImagesPerSecond * summary.Duration.TotalSeconds) / passes;
         // The trainer's best epoch (the last one without validation) is a pass; the model epoch is the one it falls in.
         var bestEpoch = (result.BestEpoch + passes - 1) / passes;
         return new MultVaeTrainingResult(epochs, bestEpoch, epochs.FirstOrDefault(e => e.Epoch == bestEpoch)?.ValidationNdcg,
@@ -127,7 +129,7 @@ public abstract class VaeRecommenderTrainer<TModel>
     {
         var own = history.Where(h => h.Epoch > summary.Epoch - passes && h.Epoch <= summary.Epoch).ToArray();
         var seconds = own.Sum(h => h.Duration.TotalSeconds);
-        var users = own.Sum(h => h.ImagesPerSecond * h.Duration.TotalSeconds);
+        var users = own.Sum(h => h.ImagesPerSecond * h.Duration.TotalSeconds) / passes;
         return new MultVaeEpoch(summary.Epoch / passes, summary.Train.Loss, summary.Train.Reconstruction, summary.Train.Kl, summary.Beta,
             summary.ValidationMetrics?.GetValueOrDefault(MultVaeTraining.ValidationMetric), !validated || summary.IsBest,
             seconds, users / Math.Max(seconds, 1e-9));

@@ -160,6 +160,10 @@ public sealed class RecVaeTests : IDisposable
         result.BestValidationNdcg!.Value.Should().BeGreaterThan(random + 0.05);
         var again = RecommendationEvaluator.Evaluate(model, data.Validation).MeanNdcg(100);
         again.Should().BeApproximately(result.BestValidationNdcg.Value, 1e-9);
+        // An epoch trains every user once, over the seconds of all four of its passes (as the PyTorch reference counts).
+        foreach (var epoch in result.Epochs)
+            (epoch.UsersPerSecond * epoch.TrainingSeconds).Should().BeApproximately(data.Train.UserCount, 1e-6 * data.Train.UserCount);
+        (result.TrainingUsersPerSecond * result.Epochs.Sum(e => e.TrainingSeconds)).Should().BeApproximately(6.0 * data.Train.UserCount, 1e-5 * data.Train.UserCount);
     }
 
     [Fact]
