@@ -66,11 +66,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
                         CheckpointPath = checkpointPath, Callbacks = callbacks, Epochs = settings.Epochs, BatchSize = settings.BatchSize,
                         LearningRate = settings.LearningRate, Gamma = settings.Gamma, Patience = settings.Patience, Seed = settings.Seed,
                     });
-                    var from = resume ? checkpointPath : null;
-                    result = settings.Json || Console.IsOutputRedirected
-                        ? TrainRecVae(trainer, recVae, data, from, null, cancellationToken)
-                        : WithProgressBar(settings.Epochs, progress => TrainRecVae(trainer, recVae, data, from, progress, cancellationToken));
-                    recVae.Save(modelPath);
+                    result = TrainAndSave(trainer, recVae, data, settings, resume ? checkpointPath : null, modelPath, cancellationToken);
                     chosen = recVae;
                     break;
                 }
@@ -89,11 +85,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
                         Patience = settings.Patience,
                         Seed = settings.Seed,
                     });
-                    var from = resume ? checkpointPath : null;
-                    result = settings.Json || Console.IsOutputRedirected
-                        ? Train(trainer, multVae, data, from, null, cancellationToken)
-                        : WithProgressBar(settings.Epochs, progress => Train(trainer, multVae, data, from, progress, cancellationToken));
-                    multVae.Save(modelPath);
+                    result = TrainAndSave(trainer, multVae, data, settings, resume ? checkpointPath : null, modelPath, cancellationToken);
                     chosen = multVae;
                     break;
                 }
@@ -165,11 +157,18 @@ internal sealed class TrainCommand : Command<TrainSettings>
         return 0;
     }
 
-    private static MultVaeTrainingResult Train(
-        MultVaeTrainer trainer, MultVae model, ImplicitFeedbackData data, string? resumeFrom, IProgress<MultVaeEpoch>? progress, CancellationToken cancellationToken) =>
-        resumeFrom is null
+    // Trains (or resumes) the VAE, with a progress bar on a terminal, and saves it.
+    private static MultVaeTrainingResult TrainAndSave<TModel>(VaeRecommenderTrainer<TModel> trainer, TModel model, ImplicitFeedbackData data,
+        TrainSettings settings, string? resumeFrom, string modelPath, CancellationToken cancellationToken)
+        where TModel : VaeRecommender
+    {
+        MultVaeTrainingResult Run(IProgress<MultVaeEpoch>? progress) => resumeFrom is null
             ? trainer.Train(model, data, progress, cancellationToken)
             : trainer.Resume(model, data, resumeFrom, progress, cancellationToken);
+        var result = settings.Json || Console.IsOutputRedirected ? Run(null) : WithProgressBar(settings.Epochs, Run);
+        model.Save(modelPath);
+        return result;
+    }
 
     private static (ImplicitFeedbackData Data, string Source) Load(TrainSettings settings)
     {
@@ -181,12 +180,6 @@ internal sealed class TrainCommand : Command<TrainSettings>
         };
         return (SyntheticClicks.Generate(options).Split(), $"synthetic clicks ({(settings.Synthetic == "long-tail" ? "long-tail, " : "")}{options.UserCount:N0} users, {options.ItemCount:N0} items, {options.TopicCount} topics)");
     }
-
-    private static MultVaeTrainingResult TrainRecVae(
-        RecVaeTrainer trainer, RecVae model, ImplicitFeedbackData data, string? resumeFrom, IProgress<MultVaeEpoch>? progress, CancellationToken cancellationToken) =>
-        resumeFrom is null
-            ? trainer.Train(model, data, progress, cancellationToken)
-            : trainer.Resume(model, data, resumeFrom, progress, cancellationToken);
 
     private static MultVaeTrainingResult WithProgressBar(int epochs, Func<IProgress<MultVaeEpoch>, MultVaeTrainingResult> train) =>
         AnsiConsole.Progress()
@@ -235,8 +228,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
     {
         var lists = model switch
         {
-            MultVae multVae => multVae.Recommend(test.FoldIn, 100),
-            RecVae recVae => recVae.Recommend(test.FoldIn, 100),
+            VaeRecommender vae => vae.Recommend(test.FoldIn, 100),
             _ => TopItems(model, test.FoldIn, 100),
         };
         var text = new StringBuilder("uid,rank,sid\n");

@@ -112,26 +112,58 @@ def ranking(model, fold_in, held_out, batch=2000, recalls=()):
     return float(np.mean(ndcgs)), {k: float(np.mean(v)) for k, v in recall_values.items()}
 
 
-def main():
+def arguments(epochs):
+    """The options both references take: the folder, epochs, seed, threads, batch size, --no-validation."""
     parser = argparse.ArgumentParser()
     parser.add_argument("folder")
-    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=500)
-    parser.add_argument("--anneal-steps", type=int, default=200000)
-    parser.add_argument("--anneal-cap", type=float, default=0.2)
     parser.add_argument("--no-validation", action="store_true", help="time training only")
-    args = parser.parse_args()
+    return parser
+
+
+def prepare(args):
+    """Threads and seeds set, the clock started, the folder read: (rng, started, (n_items, train, validation, test))."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.RandomState(args.seed)
-    started = time.time()
-    n_items, train, (vad_tr, vad_te), (test_tr, test_te) = load(args.folder)
+    return rng, time.time(), load(args.folder)
+
+
+class Epochs:
+    """After every epoch: the training rate, the validation NDCG@100 and the best epoch's weights; at the end, the report."""
+
+    def __init__(self, validation, no_validation):
+        self.validation, self.no_validation = validation, no_validation
+        self.best, self.best_epoch, self.best_state, self.rates = -np.inf, 0, None, []
+
+    def end(self, model, epoch, loss, rate):
+        self.rates.append(rate)
+        if not self.no_validation:
+            ndcg, _ = ranking(model, *self.validation)
+            if ndcg > self.best:
+                self.best, self.best_epoch = ndcg, epoch
+                self.best_state = {k: v.clone() for k, v in model.state_dict().items()}
+            print(f"epoch {epoch}: loss {loss.item():.3f}, {rate:.0f} users/s, validation NDCG@100 {ndcg:.4f}", flush=True)
+        else:
+            print(f"epoch {epoch}: loss {loss.item():.3f}, {rate:.0f} users/s", flush=True)
+
+    def report(self, model, n_items, test, started):
+        report(model, self.best_state, self.best, self.best_epoch, self.rates, n_items, test, started)
+
+
+def main():
+    parser = arguments(epochs=200)
+    parser.add_argument("--anneal-steps", type=int, default=200000)
+    parser.add_argument("--anneal-cap", type=float, default=0.2)
+    args = parser.parse_args()
+    rng, started, (n_items, train, validation, test) = prepare(args)
     model = MultVAE(n_items)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     order = np.arange(train.n_users)
-    update_count, best, best_epoch, best_state, rates = 0, -np.inf, 0, None, []
+    update_count, epochs = 0, Epochs(validation, args.no_validation)
     for epoch in range(1, args.epochs + 1):
         rng.shuffle(order)
         clock = time.time()
@@ -145,16 +177,8 @@ def main():
             loss.backward()
             optimizer.step()
             update_count += 1
-        rates.append(len(order) / (time.time() - clock))
-        if not args.no_validation:
-            ndcg, _ = ranking(model, vad_tr, vad_te)
-            if ndcg > best:
-                best, best_epoch = ndcg, epoch
-                best_state = {k: v.clone() for k, v in model.state_dict().items()}
-            print(f"epoch {epoch}: loss {loss.item():.3f}, {rates[-1]:.0f} users/s, validation NDCG@100 {ndcg:.4f}", flush=True)
-        else:
-            print(f"epoch {epoch}: loss {loss.item():.3f}, {rates[-1]:.0f} users/s", flush=True)
-    report(model, best_state, best, best_epoch, rates, n_items, (test_tr, test_te), started)
+        epochs.end(model, epoch, loss, len(order) / (time.time() - clock))
+    epochs.report(model, n_items, test, started)
 
 
 def report(model, best_state, best, best_epoch, rates, n_items, test, started):

@@ -19,7 +19,6 @@ second of an epoch (one epoch = the four passes), the figure the .NET sample pri
 
     OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=1 /usr/bin/python3 recvae_pytorch.py DIR --epochs 50 --threads 2
 """
-import argparse
 import math
 import time
 
@@ -27,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from multvae_pytorch import load, ranking, report
+from multvae_pytorch import Epochs, arguments, prepare
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -94,22 +93,12 @@ class RecVAE(torch.nn.Module):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("folder")
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=500)
+    parser = arguments(epochs=50)
     parser.add_argument("--gamma", type=float, default=0.005)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--encoder-passes", type=int, default=3)
-    parser.add_argument("--no-validation", action="store_true", help="time training only")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = np.random.RandomState(args.seed)
-    started = time.time()
-    n_items, train, (vad_tr, vad_te), (test_tr, test_te) = load(args.folder)
+    rng, started, (n_items, train, validation, test) = prepare(args)
     model = RecVAE(n_items)
     encoder_adam = torch.optim.Adam(model.encoder.parameters(), lr=args.lr)
     decoder_adam = torch.optim.Adam(model.decoder.parameters(), lr=args.lr)
@@ -125,7 +114,7 @@ def main():
             optimizer.step()
         return loss
 
-    best, best_epoch, best_state, rates = -np.inf, 0, None, []
+    epochs = Epochs(validation, args.no_validation)
     model.train()
     for epoch in range(1, args.epochs + 1):
         clock = time.time()
@@ -133,16 +122,9 @@ def main():
             one_pass(encoder_adam, 0.5)
         model.refresh_prior()
         loss = one_pass(decoder_adam, 0.0)
-        rates.append(len(order) / (time.time() - clock))
-        if not args.no_validation:
-            ndcg, _ = ranking(model, vad_tr, vad_te)
-            if ndcg > best:
-                best, best_epoch = ndcg, epoch
-                best_state = {k: v.clone() for k, v in model.state_dict().items()}
-            print(f"epoch {epoch}: loss {loss.item():.3f}, {rates[-1]:.0f} users/s, validation NDCG@100 {ndcg:.4f}", flush=True)
-        else:
-            print(f"epoch {epoch}: loss {loss.item():.3f}, {rates[-1]:.0f} users/s", flush=True)
-    report(model, best_state, best, best_epoch, rates, n_items, (test_tr, test_te), started)
+        epochs.end(model, epoch, loss, len(order) / (time.time() - clock))
+    epochs.report(model, n_items, test, started)
+
 
 if __name__ == "__main__":
     main()

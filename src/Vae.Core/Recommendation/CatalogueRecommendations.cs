@@ -47,11 +47,12 @@ internal static class CatalogueRecommendations
     }
 
     /// <summary>The <paramref name="k"/> best items for one user who clicked <paramref name="clickedItemIds"/>, in catalogue ids.</summary>
-    public static IReadOnlyList<ItemRecommendation> ForIds(IRecommender model, IReadOnlyList<string> itemIds, IReadOnlyDictionary<string, int> columns,
+    public static IReadOnlyList<ItemRecommendation> ForIds(IRecommender model, ItemCatalogue catalogue,
         IEnumerable<string> clickedItemIds, int k, bool ignoreUnknownItems)
     {
         ArgumentNullException.ThrowIfNull(clickedItemIds);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        var columns = catalogue.ColumnOfId;
         var clicked = new SortedSet<int>();
         var unknown = new List<string>();
         foreach (var id in clickedItemIds)
@@ -67,6 +68,6 @@ internal static class CatalogueRecommendations
         var items = clicked.ToArray();
         var history = ClickMatrix.FromPairs(1, model.ItemCount, new int[items.Length], items);
         var list = ForHistory(model, history, k, 1)[0];
-        return list.Items.Select((item, i) => new ItemRecommendation(itemIds[item], list.Scores[i])).ToArray();
+        return list.Items.Select((item, i) => new ItemRecommendation(catalogue.Ids[item], list.Scores[i])).ToArray();
     }
 }

@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
 using Vae.Core.Kernels;
@@ -21,7 +19,7 @@ namespace Vae.Core.Recommendation;
 /// catalogue-sized weight matrices are stored item-major, <c>[items, units]</c>.</para>
 /// <para>Scoring is thread-safe; training is not, and the model must not be scored while it trains.</para>
 /// </remarks>
-public sealed unsafe class MultVae : IRecommender, IDisposable
+public sealed unsafe class MultVae : VaeRecommender
 {
     private const int FileVersion = 1;
     internal static readonly ChecksummedContainer Container = new("MULTVAE1", "Mult-VAE model file", FileVersion);
@@ -33,8 +31,6 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     private readonly (Parameter Weight, Parameter Bias)[] _decoderLayers;
     private readonly Parameter _outputWeight;
     private readonly Parameter _outputBias;
-    private bool _disposed;
-    private readonly Lazy<Dictionary<string, int>> _columnOfId;
 
     /// <summary>Creates a model with freshly initialised weights.</summary>
     /// <param name="itemIds">The original id of every item (the lines of <c>unique_sid.txt</c>), in column order; saved with the model.</param>
@@ -47,23 +43,10 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     }
 
     private MultVae(IReadOnlyList<string> itemIds, MultVaeOptions options, int seed, bool initialize)
+        : base(itemIds)
     {
-        ArgumentNullException.ThrowIfNull(itemIds);
         options.Validate();
-        if (itemIds.Count == 0)
-            throw new ArgumentException("A model needs at least one item.", nameof(itemIds));
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var id in itemIds)
-        {
-            if (!seen.Add(id))
-                throw new ArgumentException($"Item id '{id}' is listed twice; every item needs its own id.", nameof(itemIds));
-        }
-        VaeRuntime.EnsureNativeLibraryLoadable();
         Options = options with { HiddenSizes = options.HiddenSizes.ToArray() };
-        ItemIds = itemIds.ToArray();
-        ItemCount = itemIds.Count;
-        var ids = ItemIds;
-        _columnOfId = new(() => ids.Select((id, column) => (id, column)).ToDictionary(p => p.id, p => p.column, StringComparer.Ordinal));
         var latent = options.LatentSize;
         var encoderSizes = options.HiddenSizes.Append(2 * latent).ToArray();
         var decoderSizes = new[] { latent }.Concat(options.HiddenSizes.Reverse()).ToArray();
@@ -91,12 +74,6 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
     /// <summary>The architecture.</summary>
     public MultVaeOptions Options { get; }
 
-    /// <inheritdoc/>
-    public int ItemCount { get; }
-
-    /// <summary>The original id of every item, in column order.</summary>
-    public IReadOnlyList<string> ItemIds { get; }
-
     /// <summary>The number of trainable weights and biases.</summary>
     public long ParameterCount => _parameters.Sum(p => p.numel());
 
@@ -115,156 +92,25 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
 
     internal int OutputUnits => (int)_outputWeight.shape[1];
 
-    /// <summary>
-    /// The logits of every item for the users <c>[firstUser, firstUser + count)</c> of <paramref name="history"/>,
-    /// computed from the mean of q(z|x) (no dropout, no sampling) as the reference scores. Items the user clicked get
-    /// scores too; <see cref="Recommend(ClickMatrix, int, int)"/> and <see cref="RecommendationEvaluator"/> exclude them.
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The rows do not lie within <paramref name="history"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public Tensor Score(ClickMatrix history, int firstUser, int count)
+    private protected override Tensor ScoreBatch(ClickMatrix batch)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        Recommenders.CheckBatch(history, firstUser, count, ItemCount);
-        var batch = history.SliceRows(firstUser, count);
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
         var first = InputLayer(batch, MultVaeLayers.InputWeights(batch, 0, default));
         var (hidden, _, _) = Middle(first, noise: null);
-        return addmm(_outputBias, hidden, _outputWeight.t(), 1, 1).MoveToOuterDisposeScope();
+        return addmm(_outputBias, hidden, _outputWeight.t(), 1, 1);
     }
 
-    /// <summary>
-    /// The <paramref name="k"/> best items for every user of <paramref name="history"/> that the user has not clicked,
-    /// best first, with their scores; users are scored <paramref name="batchSize"/> at a time.
-    /// </summary>
-    /// <param name="history">The users' clicks, with <see cref="ItemCount"/> items.</param>
-    /// <param name="k">How many items per user; a user who has seen all but fewer gets fewer.</param>
-    /// <param name="batchSize">Users scored at once; the scores of one batch are a dense <c>batchSize x ItemCount</c> tensor.</param>
-    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="batchSize"/> is not positive.</exception>
-    public IReadOnlyList<UserRecommendations> Recommend(ClickMatrix history, int k, int batchSize = 2000)
-    {
-        ArgumentNullException.ThrowIfNull(history);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        Recommenders.CheckBatch(history, 0, history.UserCount, ItemCount);
-        var lists = new List<UserRecommendations>(history.UserCount);
-        var take = Math.Min(k, ItemCount);
-        for (var start = 0; start < history.UserCount; start += batchSize)
-        {
-            var count = Math.Min(batchSize, history.UserCount - start);
-            using var scope = NewDisposeScope();
-            var scores = Score(history, start, count);
-            var rows = new List<long>();
-            var columns = new List<long>();
-            for (var r = 0; r < count; r++)
-            {
-                foreach (var item in history.ItemsOf(start + r))
-                {
-                    rows.Add(r);
-                    columns.Add(item);
-                }
-            }
-            if (rows.Count > 0)
-                scores.index_put_(Scalars.NegativeInfinity, tensor(rows.ToArray()), tensor(columns.ToArray()));
-            var (values, indices) = scores.topk(take, dim: 1);
-            var topScores = values.data<float>().ToArray();
-            var topItems = indices.data<long>().ToArray();
-            for (var r = 0; r < count; r++)
-            {
-                var available = Math.Min(take, ItemCount - history.CountOf(start + r));
-                lists.Add(new UserRecommendations(start + r,
-                    topItems.AsSpan(r * take, available).ToArray().Select(i => (int)i).ToArray(),
-                    topScores.AsSpan(r * take, available).ToArray()));
-            }
-        }
-        return lists;
-    }
+    private protected override void WriteFile(string path) =>
+        CatalogueModelFile.Save(path, Container, new StoredOptions(Options.HiddenSizes.ToArray(), Options.LatentSize, Options.InputDropout, ItemCount),
+            ItemIds, _parameters);
 
-    /// <summary>
-    /// The <paramref name="k"/> best items for one user given the ids of the items the user clicked, in the catalogue's
-    /// own ids (<see cref="ItemIds"/>, which the model file stores): no <see cref="ClickMatrix"/> and no column numbers.
-    /// The clicked items are never recommended; an id given twice counts once.
-    /// </summary>
-    /// <param name="clickedItemIds">The ids of the items the user clicked (any order); may be empty, which gives the items the model ranks best for anyone.</param>
-    /// <param name="k">How many items; fewer when the user has clicked almost every item.</param>
-    /// <param name="ignoreUnknownItems">
-    /// What to do with an id the catalogue does not hold (an item newer than the model, say): false (the default)
-    /// throws an <see cref="ArgumentException"/> naming the first such ids; true leaves them out.
-    /// </param>
-    /// <returns>The recommended items, best first, with their scores.</returns>
-    /// <exception cref="ArgumentException">An id is not in <see cref="ItemIds"/> and <paramref name="ignoreUnknownItems"/> is false, or an id is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is not positive.</exception>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    /// <example>
-    /// <code>
-    /// using var model = MultVae.Load("model.multvae");
-    /// foreach (var item in model.Recommend(["1193", "661", "914"], k: 10))
-    ///     Console.WriteLine($"{item.ItemId} {item.Score:F2}");
-    /// </code>
-    /// </example>
-    public IReadOnlyList<ItemRecommendation> Recommend(IEnumerable<string> clickedItemIds, int k, bool ignoreUnknownItems = false)
-    {
-        ArgumentNullException.ThrowIfNull(clickedItemIds);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var columns = _columnOfId.Value;
-        var clicked = new SortedSet<int>();
-        var unknown = new List<string>();
-        foreach (var id in clickedItemIds)
-        {
-            if (id is null) throw new ArgumentException("An item id is null.", nameof(clickedItemIds));
-            if (columns.TryGetValue(id, out var column)) clicked.Add(column);
-            else unknown.Add(id);
-        }
-        if (unknown.Count > 0 && !ignoreUnknownItems)
-            throw new ArgumentException(
-                $"{unknown.Count} item id(s) are not in this model's catalogue of {ItemCount} items: {string.Join(", ", unknown.Take(5).Select(id => $"'{id}'"))}" +
-                $"{(unknown.Count > 5 ? ", ..." : "")}. Pass ignoreUnknownItems: true to leave unknown items out.", nameof(clickedItemIds));
-        var items = clicked.ToArray();
-        var history = ClickMatrix.FromPairs(1, ItemCount, new int[items.Length], items);
-        var list = Recommend(history, k)[0];
-        return list.Items.Select((item, i) => new ItemRecommendation(ItemIds[item], list.Scores[i])).ToArray();
-    }
-
-    /// <summary>Writes the model (architecture, item ids and weights) to <paramref name="path"/>, replacing the file atomically.</summary>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public void Save(string path)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var payload = BuildPayload();
-        AtomicFile.Write(path, stream => Container.Write(stream, payload));
-    }
-
-    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <summary>Reads a model written by <see cref="VaeRecommender.Save"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a Mult-VAE model file, is damaged, or its weights do not fit its architecture; the message names the file.</exception>
-    public static MultVae Load(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"The model file '{path}' does not exist.", path);
-        byte[] payload;
-        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
-            (_, payload) = Container.Read(stream, path);
-        try
-        {
-            return FromPayload(payload);
-        }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or DecoderFallbackException)
-        {
-            throw Container.Corrupt(path, e.Message, e);
-        }
-    }
+    public static MultVae Load(string path) =>
+        CatalogueModelFile.Load<StoredOptions, MultVae>(path, Container, stored => stored.ItemCount, FromStored, model => model._parameters);
 
-    /// <summary>Frees the weights.</summary>
-    public void Dispose()
+    private protected override void FreeWeights()
     {
-        if (_disposed) return;
-        _disposed = true;
         foreach (var parameter in _parameters)
             parameter.Dispose();
     }
@@ -349,103 +195,25 @@ public sealed unsafe class MultVae : IRecommender, IDisposable
         return values;
     }
 
-    private byte[] BuildPayload()
+    private static MultVae FromStored(StoredOptions stored, string[] ids, long weightBytes)
     {
-        using var memory = new MemoryStream();
-        using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
-        {
-            writer.Write(JsonSerializer.Serialize(new StoredOptions(Options.HiddenSizes.ToArray(), Options.LatentSize, Options.InputDropout, ItemCount)));
-            foreach (var id in ItemIds)
-                writer.Write(id);
-            writer.Write(_parameters.Length);
-            foreach (var parameter in _parameters)
-            {
-                using var cpu = parameter.detach().contiguous();
-                writer.Write((int)cpu.numel());
-                var floats = cpu.data<float>().ToArray();
-                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(floats.AsSpan()));
-            }
-        }
-        return memory.ToArray();
-    }
-
-    private static MultVae FromPayload(byte[] payload)
-    {
-        using var reader = new BinaryReader(new MemoryStream(payload), Encoding.UTF8);
-        var stored = JsonSerializer.Deserialize<StoredOptions>(reader.ReadString())
-            ?? throw new JsonException("the architecture is missing");
-        if (stored.ItemCount <= 0 || stored.ItemCount > payload.Length)
-            throw new ArgumentException($"the file announces {stored.ItemCount} items");
-        var ids = new string[stored.ItemCount];
-        for (var i = 0; i < ids.Length; i++)
-            ids[i] = reader.ReadString();
         var options = new MultVaeOptions { HiddenSizes = stored.HiddenSizes ?? [], LatentSize = stored.LatentSize, InputDropout = stored.InputDropout };
         options.Validate();
-        // The architecture's weights must be the bytes that follow, before any tensor is made: a checksummed file
-        // with false sizes is refused instead of allocating what the sizes claim.
-        var remaining = payload.Length - reader.BaseStream.Position;
-        var needed = StoredBytes(stored.ItemCount, options);
-        if (needed is null || needed != remaining)
-            throw new ArgumentException(
-                $"the architecture (items {stored.ItemCount}, hidden [{string.Join(", ", options.HiddenSizes)}], latent {options.LatentSize}) needs " +
-                $"{(needed is null ? "more than 2^63" : needed.Value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture))} bytes of weights, but {remaining:N0} bytes follow the item ids");
-        var model = new MultVae(ids, options, seed: 0, initialize: false);
-        try
-        {
-            var count = reader.ReadInt32();
-            if (count != model._parameters.Length)
-                throw new ArgumentException($"the file holds {count} weight tensors but its architecture has {model._parameters.Length}");
-            using var noGrad = no_grad();
-            foreach (var parameter in model._parameters)
-            {
-                var length = reader.ReadInt32();
-                if (length != parameter.numel())
-                    throw new ArgumentException($"a weight tensor has {length} values where the architecture needs [{string.Join(", ", parameter.shape)}]");
-                var bytes = reader.ReadBytes(checked(length * sizeof(float)));
-                if (bytes.Length != length * sizeof(float))
-                    throw new EndOfStreamException("the weights end early");
-                var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
-                var bad = Array.FindIndex(floats, f => !float.IsFinite(f));
-                if (bad >= 0)
-                    throw new ArgumentException($"weight tensor {Array.IndexOf(model._parameters, parameter)} [{string.Join(", ", parameter.shape)}] holds {floats[bad]} at flat index {bad}; a model's weights must be finite");
-                using var values = torch.tensor(floats, parameter.shape);
-                parameter.copy_(values);
-            }
-            if (reader.BaseStream.Position != payload.Length)
-                throw new ArgumentException($"{payload.Length - reader.BaseStream.Position} bytes follow the weights");
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        CatalogueModelFile.CheckWeightBytes(StoredBytes(ids.Length, options), weightBytes,
+            $"items {ids.Length}, hidden [{string.Join(", ", options.HiddenSizes)}], latent {options.LatentSize}");
+        return new MultVae(ids, options, seed: 0, initialize: false);
     }
 
     /// <summary>The bytes of the weight section (count, then each tensor's length and floats); null on overflow.</summary>
     internal static long? StoredBytes(long items, MultVaeOptions options)
     {
-        try
-        {
-            var encoder = options.HiddenSizes.Select(h => (long)h).Append(2L * options.LatentSize).ToArray();
-            var decoder = new[] { (long)options.LatentSize }.Concat(options.HiddenSizes.Reverse().Select(h => (long)h)).ToArray();
-            var shapes = new List<(long Rows, long Columns)> { (items, encoder[0]), (1, encoder[0]) };
-            for (var i = 1; i < encoder.Length; i++) shapes.AddRange([(encoder[i - 1], encoder[i]), (1, encoder[i])]);
-            for (var i = 1; i < decoder.Length; i++) shapes.AddRange([(decoder[i - 1], decoder[i]), (1, decoder[i])]);
-            shapes.AddRange([(items, decoder[^1]), (1, items)]);
-            var total = (long)sizeof(int);
-            foreach (var (rows, columns) in shapes)
-            {
-                var count = checked(rows * columns);
-                if (count > int.MaxValue) return null;
-                total = checked(total + sizeof(int) + count * sizeof(float));
-            }
-            return total;
-        }
-        catch (OverflowException)
-        {
-            return null;
-        }
+        var encoder = options.HiddenSizes.Select(h => (long)h).Append(2L * options.LatentSize).ToArray();
+        var decoder = new[] { (long)options.LatentSize }.Concat(options.HiddenSizes.Reverse().Select(h => (long)h)).ToArray();
+        var shapes = new List<long[]> { new[] { items, encoder[0] }, new[] { encoder[0] } };
+        for (var i = 1; i < encoder.Length; i++) shapes.AddRange([new[] { encoder[i - 1], encoder[i] }, new[] { encoder[i] }]);
+        for (var i = 1; i < decoder.Length; i++) shapes.AddRange([new[] { decoder[i - 1], decoder[i] }, new[] { decoder[i] }]);
+        shapes.AddRange([new[] { items, decoder[^1] }, new[] { items }]);
+        return CatalogueModelFile.WeightBytes(shapes);
     }
 
     private sealed record StoredOptions(int[]? HiddenSizes, int LatentSize, double InputDropout, int ItemCount);

@@ -9,7 +9,7 @@ namespace Vae.Core.Recommendation;
 /// <param name="ValidationNdcg">NDCG@100 of the validation users, or null without validation users.</param>
 /// <param name="IsBest">Whether this epoch's validation NDCG@100 is the best so far (its weights are kept).</param>
 /// <param name="TrainingSeconds">The seconds spent on the epoch's optimizer steps, without validation.</param>
-/// <param name="UsersPerSecond">Training users per second of the epoch's optimizer steps.</param>
+/// <param name="UsersPerSecond">Training users per second of the epoch's optimizer steps (RecVAE: the training users over the seconds of all the epoch's passes, each user counted once).</param>
 public sealed record MultVaeEpoch(
     int Epoch, double Loss, double NegativeLogLikelihood, double Kl, double KlWeight, double? ValidationNdcg, bool IsBest,
     double TrainingSeconds, double UsersPerSecond);

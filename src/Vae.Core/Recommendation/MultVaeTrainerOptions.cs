@@ -52,7 +52,7 @@ public sealed record MultVaeTrainerOptions
 
     /// <summary>
     /// Where to write a checkpoint (atomically, replacing the last) every <see cref="CheckpointEveryEpochs"/> epochs,
-    /// at the end and on cancellation; <see cref="MultVaeTrainer.Resume"/> continues from it. Null writes none. Default null.
+    /// at the end and on cancellation; <see cref="VaeRecommenderTrainer{TModel}.Resume"/> continues from it. Null writes none. Default null.
     /// </summary>
     /// <value>Defaults to null.</value>
     public string? CheckpointPath { get; init; }

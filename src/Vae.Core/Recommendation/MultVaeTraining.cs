@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -19,34 +17,14 @@ internal sealed class MultVaeTraining(MultVae model, double l2Regularization, in
     // The item ids are part of what the model is: the same shapes over another catalogue are another model.
     public string Architecture { get; } =
         $"Mult-VAE {{ HiddenSizes = [{string.Join(", ", model.Options.HiddenSizes)}], LatentSize = {model.Options.LatentSize}, " +
-        $"InputDropout = {model.Options.InputDropout:R}, Items = {model.ItemCount} (ids SHA-256 {IdsHash(model.ItemIds)}) }}";
+        $"InputDropout = {model.Options.InputDropout:R}, Items = {model.ItemCount} (ids SHA-256 {model.Catalogue.IdsHash()}) }}";
 
     public IReadOnlyList<Parameter> TrainableParameters => Model.Parameters;
 
     public IReadOnlyDictionary<string, Tensor> Weights => Model.NamedParameters;
 
     // Dropout is the step's (on the input weights); there are no modules with modes.
-    public IDisposable EnterTrainingMode() => NoModes.Instance;
+    public IDisposable EnterTrainingMode() => NoTrainingModes.Instance;
 
     public ITrainingStep CreateStep(TrainingSetup setup) => new MultVaeStep(Model, setup, l2Regularization, evaluationBatchSize);
-
-    private static string IdsHash(IReadOnlyList<string> ids)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var id in ids)
-        {
-            sha.AppendData(Encoding.UTF8.GetBytes(id));
-            sha.AppendData([0]);
-        }
-        return Convert.ToHexString(sha.GetHashAndReset())[..16].ToLowerInvariant();
-    }
-
-    private sealed class NoModes : IDisposable
-    {
-        public static readonly NoModes Instance = new();
-
-        public void Dispose()
-        {
-        }
-    }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -23,7 +22,7 @@ namespace Vae.Core.Recommendation;
 /// <para>Clicks stay sparse as in <see cref="MultVae"/>: the first layer sums the weight rows of the clicked items.
 /// Both catalogue-sized matrices are stored item-major, <c>[items, units]</c>. Scoring is thread-safe; training is not.</para>
 /// </remarks>
-public sealed unsafe class RecVae : IRecommender, IDisposable
+public sealed unsafe class RecVae : VaeRecommender
 {
     private const int FileVersion = 1;
     internal static readonly ChecksummedContainer Container = new("RECVAE01", "RecVAE model file", FileVersion);
@@ -36,8 +35,6 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
     private readonly Parameter _outputBias;
     private readonly Tensor[] _prior;
     private readonly Parameter[] _parameters;
-    private readonly Lazy<Dictionary<string, int>> _columnOfId;
-    private bool _disposed;
 
     /// <summary>Creates a model with freshly initialised weights.</summary>
     /// <param name="itemIds">The original id of every item, in column order; saved with the model.</param>
@@ -50,23 +47,10 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
     }
 
     private RecVae(IReadOnlyList<string> itemIds, RecVaeOptions options, int seed, bool initialize)
+        : base(itemIds)
     {
-        ArgumentNullException.ThrowIfNull(itemIds);
         options.Validate();
-        if (itemIds.Count == 0)
-            throw new ArgumentException("A model needs at least one item.", nameof(itemIds));
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var id in itemIds)
-        {
-            if (!seen.Add(id))
-                throw new ArgumentException($"Item id '{id}' is listed twice; every item needs its own id.", nameof(itemIds));
-        }
-        VaeRuntime.EnsureNativeLibraryLoadable();
         Options = options;
-        ItemIds = itemIds.ToArray();
-        ItemCount = itemIds.Count;
-        var ids = ItemIds;
-        _columnOfId = new(() => ids.Select((id, column) => (id, column)).ToDictionary(p => p.id, p => p.column, StringComparer.Ordinal));
         var random = new Random(seed);
         _encoder = EncoderShapes(ItemCount, options).Select(s => Parameter(s.Shape, initialize ? Initial(random, s) : null)).ToArray();
         _outputWeight = Parameter([ItemCount, options.LatentSize], initialize ? Uniform(random, (long)ItemCount * options.LatentSize, options.LatentSize) : null);
@@ -79,12 +63,6 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
 
     /// <summary>The architecture.</summary>
     public RecVaeOptions Options { get; }
-
-    /// <inheritdoc/>
-    public int ItemCount { get; }
-
-    /// <summary>The original id of every item, in column order.</summary>
-    public IReadOnlyList<string> ItemIds { get; }
 
     /// <summary>The number of trainable weights and biases (the encoder's and the decoder's; the prior's frozen copy not counted).</summary>
     public long ParameterCount => _parameters.Sum(p => p.numel());
@@ -117,90 +95,27 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
         }
     }
 
-    /// <summary>
-    /// The logits of every item for the users <c>[firstUser, firstUser + count)</c> of <paramref name="history"/>, from
-    /// the mean of q(z|x) without dropout, as the reference scores. Clicked items get scores too.
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The rows do not lie within <paramref name="history"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public Tensor Score(ClickMatrix history, int firstUser, int count)
+    private protected override Tensor ScoreBatch(ClickMatrix batch)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        Recommenders.CheckBatch(history, firstUser, count, ItemCount);
-        var batch = history.SliceRows(firstUser, count);
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
         var first = InputLayer(batch, MultVaeLayers.InputWeights(batch, 0, default), _encoder);
         var (mean, _) = Encode(first, _encoder, Options.LayerNormEpsilon);
-        return addmm(_outputBias, mean, _outputWeight.t(), 1, 1).MoveToOuterDisposeScope();
+        return addmm(_outputBias, mean, _outputWeight.t(), 1, 1);
     }
 
-    /// <summary>
-    /// The <paramref name="k"/> best items for every user of <paramref name="history"/> that the user has not clicked,
-    /// best first, with their scores; users are scored <paramref name="batchSize"/> at a time.
-    /// </summary>
-    /// <param name="history">The users' clicks, with <see cref="ItemCount"/> items.</param>
-    /// <param name="k">How many items per user.</param>
-    /// <param name="batchSize">Users scored at once.</param>
-    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="batchSize"/> is not positive.</exception>
-    public IReadOnlyList<UserRecommendations> Recommend(ClickMatrix history, int k, int batchSize = 2000) =>
-        CatalogueRecommendations.ForHistory(this, history, k, batchSize);
+    // The file holds the prior's frozen encoder too, so that training can go on from a loaded model.
+    private protected override void WriteFile(string path) =>
+        CatalogueModelFile.Save(path, Container, new StoredOptions(Options, ItemCount), ItemIds, StoredTensors);
 
-    /// <summary>
-    /// The <paramref name="k"/> best items for one user given the ids of the items the user clicked, in the catalogue's
-    /// own ids (<see cref="ItemIds"/>); the clicked items are never recommended, an id given twice counts once.
-    /// </summary>
-    /// <param name="clickedItemIds">The ids of the items the user clicked; may be empty.</param>
-    /// <param name="k">How many items.</param>
-    /// <param name="ignoreUnknownItems">False (the default) throws on an id the catalogue does not hold; true leaves such ids out.</param>
-    /// <returns>The recommended items, best first, with their scores.</returns>
-    /// <exception cref="ArgumentException">An id is unknown and <paramref name="ignoreUnknownItems"/> is false, or an id is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is not positive.</exception>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public IReadOnlyList<ItemRecommendation> Recommend(IEnumerable<string> clickedItemIds, int k, bool ignoreUnknownItems = false)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return CatalogueRecommendations.ForIds(this, ItemIds, _columnOfId.Value, clickedItemIds, k, ignoreUnknownItems);
-    }
-
-    /// <summary>Writes the model (architecture, item ids, weights and the prior's frozen encoder) to <paramref name="path"/>, replacing the file atomically.</summary>
-    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public void Save(string path)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var payload = BuildPayload();
-        AtomicFile.Write(path, stream => Container.Write(stream, payload));
-    }
-
-    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <summary>Reads a model written by <see cref="VaeRecommender.Save"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a RecVAE model file, is damaged, or its weights do not fit its architecture; the message names the file.</exception>
-    public static RecVae Load(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"The model file '{path}' does not exist.", path);
-        byte[] payload;
-        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
-            (_, payload) = Container.Read(stream, path);
-        try
-        {
-            return FromPayload(payload);
-        }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or DecoderFallbackException)
-        {
-            throw Container.Corrupt(path, e.Message, e);
-        }
-    }
+    public static RecVae Load(string path) =>
+        CatalogueModelFile.Load<StoredOptions, RecVae>(path, Container,
+            stored => stored.Options is null ? throw new JsonException("the architecture is missing") : stored.ItemCount,
+            FromStored, model => model.StoredTensors);
 
-    /// <summary>Frees the weights.</summary>
-    public void Dispose()
+    private protected override void FreeWeights()
     {
-        if (_disposed) return;
-        _disposed = true;
         foreach (var parameter in _parameters) parameter.Dispose();
         foreach (var tensor in _prior) tensor.Dispose();
     }
@@ -310,71 +225,17 @@ public sealed unsafe class RecVae : IRecommender, IDisposable
     private static Parameter Parameter(long[] shape, float[]? values) =>
         new((values is null ? zeros(shape) : torch.tensor(values, shape)).DetachFromDisposeScope(), requires_grad: true);
 
-    private IEnumerable<Tensor> StoredTensors => _parameters.Cast<Tensor>().Concat(_prior);
+    private Tensor[] StoredTensors => [.. _parameters, .. _prior];
 
-    private byte[] BuildPayload()
+    private static RecVae FromStored(StoredOptions stored, string[] ids, long weightBytes)
     {
-        using var memory = new MemoryStream();
-        using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
-        {
-            writer.Write(JsonSerializer.Serialize(new StoredOptions(Options, ItemCount)));
-            foreach (var id in ItemIds) writer.Write(id);
-            var tensors = StoredTensors.ToArray();
-            writer.Write(tensors.Length);
-            foreach (var tensor in tensors)
-            {
-                using var scope = NewDisposeScope();
-                var cpu = tensor.detach().contiguous();
-                writer.Write((int)cpu.numel());
-                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
-            }
-        }
-        return memory.ToArray();
-    }
-
-    private static RecVae FromPayload(byte[] payload)
-    {
-        using var reader = new BinaryReader(new MemoryStream(payload), Encoding.UTF8);
-        var stored = JsonSerializer.Deserialize<StoredOptions>(reader.ReadString()) ?? throw new JsonException("the architecture is missing");
-        var options = stored.Options ?? throw new JsonException("the architecture is missing");
-        if (stored.ItemCount <= 0 || stored.ItemCount > payload.Length)
-            throw new ArgumentException($"the file announces {stored.ItemCount} items");
-        var ids = new string[stored.ItemCount];
-        for (var i = 0; i < ids.Length; i++) ids[i] = reader.ReadString();
+        var options = stored.Options!;
         options.Validate();
-        var shapes = EncoderShapes(stored.ItemCount, options).Select(s => s.Shape).ToArray();
-        var all = shapes.Append([stored.ItemCount, options.LatentSize]).Append([stored.ItemCount]).Concat(shapes).ToArray();
-        var needed = 4 + all.Sum(s => 4 + 4 * s.Aggregate(1L, (a, b) => a * b));
-        var remaining = payload.Length - reader.BaseStream.Position;
-        if (needed != remaining)
-            throw new ArgumentException($"the architecture (items {stored.ItemCount}, hidden {options.HiddenSize}, latent {options.LatentSize}) needs {needed:N0} bytes of weights, but {remaining:N0} bytes follow the item ids");
-        var model = new RecVae(ids, options, seed: 0, initialize: false);
-        try
-        {
-            var tensors = model.StoredTensors.ToArray();
-            var count = reader.ReadInt32();
-            if (count != tensors.Length)
-                throw new ArgumentException($"the file holds {count} weight tensors but its architecture has {tensors.Length}");
-            using var noGrad = no_grad();
-            foreach (var tensor in tensors)
-            {
-                var length = reader.ReadInt32();
-                if (length != tensor.numel())
-                    throw new ArgumentException($"a weight tensor has {length} values where the architecture needs [{string.Join(", ", tensor.shape)}]");
-                var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(reader.ReadBytes(checked(length * sizeof(float)))).ToArray();
-                var bad = Array.FindIndex(floats, f => !float.IsFinite(f));
-                if (bad >= 0)
-                    throw new ArgumentException($"a weight tensor [{string.Join(", ", tensor.shape)}] holds {floats[bad]} at flat index {bad}; a model's weights must be finite");
-                using var values = torch.tensor(floats, tensor.shape);
-                tensor.copy_(values);
-            }
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        var shapes = EncoderShapes(ids.Length, options).Select(s => s.Shape).ToArray();
+        var all = shapes.Append([ids.Length, options.LatentSize]).Append([ids.Length]).Concat(shapes);
+        CatalogueModelFile.CheckWeightBytes(CatalogueModelFile.WeightBytes(all), weightBytes,
+            $"items {ids.Length}, hidden {options.HiddenSize}, latent {options.LatentSize}");
+        return new RecVae(ids, options, seed: 0, initialize: false);
     }
 
     private sealed record StoredOptions(RecVaeOptions? Options, int ItemCount);

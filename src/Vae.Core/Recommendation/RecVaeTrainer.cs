@@ -11,145 +11,26 @@ namespace Vae.Core.Recommendation;
 /// guards against NaN. The results use Mult-VAE's record types: an epoch there is a RecVAE epoch (its figures those of
 /// its decoder pass, its seconds those of all its passes).
 /// </summary>
-public sealed class RecVaeTrainer
+public sealed class RecVaeTrainer : VaeRecommenderTrainer<RecVae>
 {
-    private readonly ILogger? logger;
-
     /// <summary>Creates a trainer.</summary>
     /// <param name="options">How to train; the reference's settings by default.</param>
     /// <param name="logger">Receives a line per epoch and per checkpoint; nothing is logged when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public RecVaeTrainer(RecVaeTrainerOptions? options = null, ILogger? logger = null)
+        : base(logger)
     {
         Options = options ?? new RecVaeTrainerOptions();
         Options.Validate();
-        this.logger = logger;
     }
 
     /// <summary>The options.</summary>
     public RecVaeTrainerOptions Options { get; }
 
-    /// <summary>Trains on the training users of <paramref name="data"/>, validating on its validation users.</summary>
-    /// <inheritdoc cref="Train(RecVae, ClickMatrix, HeldOutUsers?, IProgress{MultVaeEpoch}?, CancellationToken)"/>
-    public MultVaeTrainingResult Train(RecVae model, ImplicitFeedbackData data, IProgress<MultVaeEpoch>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        return Train(model, data.Train, ValidationOf(data), progress, cancellationToken);
-    }
+    private protected override ITrainableModel CreateTraining(RecVae model) =>
+        new RecVaeTraining(model, Options.EncoderPasses, Options.DecoderPasses, Options.EvaluationBatchSize);
 
-    /// <summary>
-    /// Trains <paramref name="model"/> in place. With validation users, the model ends with the weights of the epoch
-    /// with the best validation NDCG@100; without, with those of the last epoch.
-    /// </summary>
-    /// <param name="model">The model; its item count must match the data's.</param>
-    /// <param name="train">The training users' clicks.</param>
-    /// <param name="validation">Users to choose the best epoch on (and to stop early on, with <see cref="RecVaeTrainerOptions.Patience"/>); null to keep the last epoch.</param>
-    /// <param name="progress">Told after every epoch.</param>
-    /// <param name="cancellationToken">Checked between batches.</param>
-    /// <exception cref="ArgumentException">The item counts differ, or there are no training users.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled; the checkpoint (if a path is set) is written, and the model holds the best weights so far (or those of the last step before any validation).</exception>
-    /// <exception cref="TrainingDivergedException">A loss or gradient was not finite; the model holds the best weights so far.</exception>
-    public MultVaeTrainingResult Train(RecVae model, ClickMatrix train, HeldOutUsers? validation, IProgress<MultVaeEpoch>? progress = null, CancellationToken cancellationToken = default) =>
-        Run(model, train, validation, checkpoint: null, progress, cancellationToken);
+    private protected override VaeTrainerOptions TrainerOptions() => Options.ToTrainerOptions();
 
-    /// <summary>
-    /// Continues the run whose checkpoint is at <paramref name="checkpointPath"/> (written with
-    /// <see cref="RecVaeTrainerOptions.CheckpointPath"/>, also by a run that was killed) and ends with the weights, bit
-    /// for bit, of a run that was never interrupted. The model must be of the same architecture and catalogue.
-    /// </summary>
-    /// <param name="model">A model of the checkpoint's architecture and item ids (its weights are replaced by the checkpoint's).</param>
-    /// <param name="data">The same data the run began on.</param>
-    /// <param name="checkpointPath">The checkpoint file.</param>
-    /// <param name="progress">Told after every epoch trained now.</param>
-    /// <param name="cancellationToken">Checked between batches.</param>
-    /// <exception cref="FileNotFoundException">The checkpoint does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not a checkpoint, is damaged, or is of another model or catalogue.</exception>
-    /// <inheritdoc cref="Train(RecVae, ClickMatrix, HeldOutUsers?, IProgress{MultVaeEpoch}?, CancellationToken)"/>
-    public MultVaeTrainingResult Resume(RecVae model, ImplicitFeedbackData data, string checkpointPath, IProgress<MultVaeEpoch>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentException.ThrowIfNullOrWhiteSpace(checkpointPath);
-        return Run(model, data.Train, ValidationOf(data), checkpointPath, progress, cancellationToken);
-    }
-
-    /// <summary>
-    /// The <see cref="VaeTrainer"/> that <see cref="Train(RecVae, ClickMatrix, HeldOutUsers?, IProgress{MultVaeEpoch}?, CancellationToken)"/>
-    /// runs, for callers who want its API directly: <c>Fit(train, validation)</c> with a <see cref="ClickMatrix"/> and
-    /// <see cref="HeldOutUsers"/>, per-batch progress, <see cref="VaeTrainer.SaveCheckpoint"/>. Its validation figure is
-    /// <c>ndcg@100</c> in <see cref="EpochSummary.ValidationMetrics"/>. Dispose it when done; the model stays the caller's.
-    /// </summary>
-    /// <param name="model">The model to train.</param>
-    public VaeTrainer CreateTrainer(RecVae model)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        return new VaeTrainer(new RecVaeTraining(model, Options.EncoderPasses, Options.DecoderPasses, Options.EvaluationBatchSize), Options.ToTrainerOptions(), logger);
-    }
-
-    private MultVaeTrainingResult Run(RecVae model, ClickMatrix train, HeldOutUsers? validation, string? checkpoint, IProgress<MultVaeEpoch>? progress, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(train);
-        if (train.ItemCount != model.ItemCount)
-            throw new ArgumentException($"The training data has {train.ItemCount} items but the model has {model.ItemCount}.", nameof(train));
-        if (validation is not null && validation.FoldIn.ItemCount != model.ItemCount)
-            throw new ArgumentException($"The validation data has {validation.FoldIn.ItemCount} items but the model has {model.ItemCount}.", nameof(validation));
-        if (train.UserCount == 0)
-            throw new ArgumentException("There are no training users.", nameof(train));
-
-        using var trainer = CreateTrainer(model);
-        if (checkpoint is not null) trainer.LoadCheckpoint(checkpoint);
-        var epochProgress = progress is null ? null : new EpochProgress(progress, validation is not null, Options.PassesPerEpoch);
-        TrainingResult result;
-        try
-        {
-            result = trainer.Fit(train, validation, epochProgress, cancellationToken);
-        }
-        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException)
-        {
-            trainer.RestoreBestWeights();
-            throw;
-        }
-        var passes = Options.PassesPerEpoch;
-        var epochs = result.History.Where(summary => summary.Epoch % passes == 0)
-            .Select(summary => Epoch(summary, validation is not null, passes, result.History)).ToArray();
-        var seconds = result.History.Sum(summary => summary.Duration.TotalSeconds);
-        var users = result.History.Sum(summary => summary.ImagesPerSecond * summary.Duration.TotalSeconds);
-        var bestEpoch = validation is null ? epochs.LastOrDefault()?.Epoch ?? 0 : (result.BestEpoch + passes - 1) / passes;
-        return new RecVaeTrainingResultBuilder(epochs, bestEpoch, result.StoppedEarly, users / Math.Max(seconds, 1e-9)).Build();
-    }
-
-    private static HeldOutUsers? ValidationOf(ImplicitFeedbackData data) => data.Validation.UserCount > 0 ? data.Validation : null;
-
-    // A RecVAE epoch from the summary of its last (decoder) pass; its seconds and rate over all its passes.
-    private static MultVaeEpoch Epoch(EpochSummary summary, bool validated, int passes, IReadOnlyList<EpochSummary> history)
-    {
-        var own = history.Where(h => h.Epoch > summary.Epoch - passes && h.Epoch <= summary.Epoch).ToArray();
-        var seconds = own.Sum(h => h.Duration.TotalSeconds);
-        var users = own.Sum(h => h.ImagesPerSecond * h.Duration.TotalSeconds);
-        return new MultVaeEpoch(summary.Epoch / passes, summary.Train.Loss, summary.Train.Reconstruction, summary.Train.Kl, summary.Beta,
-            summary.ValidationMetrics?.GetValueOrDefault(MultVaeTraining.ValidationMetric), !validated || summary.IsBest,
-            seconds, users / Math.Max(seconds, 1e-9));
-    }
-
-    private sealed record RecVaeTrainingResultBuilder(MultVaeEpoch[] Epochs, int BestEpoch, bool StoppedEarly, double UsersPerSecond)
-    {
-        public MultVaeTrainingResult Build()
-        {
-            var best = BestEpoch;
-            return new(Epochs, best, Epochs.FirstOrDefault(e => e.Epoch == best)?.ValidationNdcg, StoppedEarly, UsersPerSecond);
-        }
-    }
-
-    // The trainer reports every batch; Mult-VAE's callers are told once per epoch.
-    private sealed class EpochProgress(IProgress<MultVaeEpoch> inner, bool validated, int passes) : IProgress<TrainingProgress>
-    {
-        private readonly List<EpochSummary> _seen = [];
-
-        public void Report(TrainingProgress value)
-        {
-            if (value.CompletedEpoch is not { } summary) return;
-            _seen.Add(summary);
-            if (summary.Epoch % passes == 0) inner.Report(Epoch(summary, validated, passes, _seen));
-        }
-    }
+    private protected override int PassesPerEpoch => Options.PassesPerEpoch;
 }

@@ -46,7 +46,7 @@ public sealed record RecVaeTrainerOptions
 
     /// <summary>
     /// Where to write a checkpoint (atomically, replacing the last) every <see cref="CheckpointEveryEpochs"/> epochs, at
-    /// the end and on cancellation; <see cref="RecVaeTrainer.Resume"/> continues from it. Null writes none. Default null.
+    /// the end and on cancellation; <see cref="VaeRecommenderTrainer{TModel}.Resume"/> continues from it. Null writes none. Default null.
     /// </summary>
     /// <value>Defaults to null.</value>
     public string? CheckpointPath { get; init; }

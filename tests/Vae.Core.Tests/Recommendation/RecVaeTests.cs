@@ -28,6 +28,30 @@ public sealed class RecVaeTests : IDisposable
     }
 
     [Fact]
+    public void BothVaesRecommendThroughTheirSharedBaseAndRefuseEveryCallOnceDisposed()
+    {
+        VaeRecommender[] models =
+        [
+            new MultVae(data.ItemIds, new MultVaeOptions { HiddenSizes = [12], LatentSize = 4 }, seed: 1),
+            new RecVae(data.ItemIds, Small, seed: 1),
+        ];
+        foreach (var model in models)
+        {
+            var clicked = data.ItemIds.Take(3).ToArray();
+            var byIds = model.Recommend(clicked, k: 5);
+            byIds.Should().HaveCount(5);
+            byIds.Select(r => r.ItemId).Should().NotIntersectWith(clicked);
+            var byRows = model.Recommend(ClickMatrix.FromPairs(1, model.ItemCount, [0, 0, 0], [0, 1, 2]), k: 5)[0];
+            byRows.Items.Select(i => model.ItemIds[i]).Should().Equal(byIds.Select(r => r.ItemId));
+            model.Dispose();
+            model.Dispose();
+            model.Invoking(m => m.Recommend(clicked, 5)).Should().Throw<ObjectDisposedException>();
+            model.Invoking(m => m.Score(data.Test.FoldIn, 0, 1)).Should().Throw<ObjectDisposedException>();
+            model.Invoking(m => m.Save(temp.File("disposed.model"))).Should().Throw<ObjectDisposedException>();
+        }
+    }
+
+    [Fact]
     public void TheCompositePriorIsTheLogOfTheWeightedSumOfTheThreeGaussians()
     {
         float[] z = [0.3f, -2.5f, 7f, 40f, -0.01f, 1.5f];
@@ -136,6 +160,10 @@ public sealed class RecVaeTests : IDisposable
         result.BestValidationNdcg!.Value.Should().BeGreaterThan(random + 0.05);
         var again = RecommendationEvaluator.Evaluate(model, data.Validation).MeanNdcg(100);
         again.Should().BeApproximately(result.BestValidationNdcg.Value, 1e-9);
+        // An epoch trains every user once, over the seconds of all four of its passes (as the PyTorch reference counts).
+        foreach (var epoch in result.Epochs)
+            (epoch.UsersPerSecond * epoch.TrainingSeconds).Should().BeApproximately(data.Train.UserCount, 1e-6 * data.Train.UserCount);
+        (result.TrainingUsersPerSecond * result.Epochs.Sum(e => e.TrainingSeconds)).Should().BeApproximately(6.0 * data.Train.UserCount, 1e-5 * data.Train.UserCount);
     }
 
     [Fact]
