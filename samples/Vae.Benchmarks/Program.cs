@@ -38,11 +38,7 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
-int Option(string name, int fallback)
-{
-    var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1]) : fallback;
-}
+int Option(string name, int fallback) => CommandLine.Int(args, name, fallback);
 
 BusyNeighbours Neighbours() => new(Option("--load", 0), args.Contains("--own-sessions"));
 
