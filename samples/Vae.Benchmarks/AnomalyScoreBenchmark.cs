@@ -14,7 +14,7 @@ internal static class AnomalyScoreBenchmark
 {
     public static void Run(string[] args)
     {
-        int Option(string name, int fallback) => CommandLine.Int(args, name, fallback);
+        int Option(string name, int fallback) => BenchmarkOptions.Int(args, name, fallback);
         var threads = Option("--threads", 0);
         var rounds = Option("--rounds", 3);
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);

@@ -13,7 +13,7 @@ internal static class IwaeBenchmark
 {
     public static void Run(string[] args)
     {
-        int Option(string name, int fallback) => CommandLine.Int(args, name, fallback);
+        int Option(string name, int fallback) => BenchmarkOptions.Int(args, name, fallback);
         var modelIndex = Array.IndexOf(args, "--model");
         var k = Option("--k", 1000);
         var threads = Option("--threads", 0);

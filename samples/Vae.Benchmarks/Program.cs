@@ -38,7 +38,7 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 var mode = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "epochs";
-int Option(string name, int fallback) => CommandLine.Int(args, name, fallback);
+int Option(string name, int fallback) => BenchmarkOptions.Int(args, name, fallback);
 
 BusyNeighbours Neighbours() => new(Option("--load", 0), args.Contains("--own-sessions"));
 
