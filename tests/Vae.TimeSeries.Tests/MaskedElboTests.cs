@@ -36,7 +36,7 @@ public sealed class MaskedElboTests
     {
         var data = new float[rows * 2 * Window];
         for (var r = 0; r < rows; r++)
-            MaskedElboTraining.WriteRow(values.AsSpan(r * Window, Window), observed.AsSpan(r * Window, Window), data.AsSpan(r * 2 * Window, 2 * Window));
+            MaskedElboTraining.WriteRow(values.AsSpan(r * Window, Window), observed.Skip(r * Window).Take(Window).Select(o => !o).ToArray(), data.AsSpan(r * 2 * Window, 2 * Window));
         return torch.tensor(data, [rows, 2 * Window]);
     }
 

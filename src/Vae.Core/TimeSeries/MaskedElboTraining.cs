@@ -31,12 +31,12 @@ internal sealed class MaskedElboTraining(VariationalAutoencoder model) : ITraina
 
     /// <summary>A batch row of window values and mask, as the step reads it.</summary>
     /// <param name="values">The window's values, missing ones filled with 0.</param>
-    /// <param name="observed">Per value, whether it was observed.</param>
+    /// <param name="missing">Per value, whether it is missing.</param>
     /// <param name="row">The row to write, twice the window's length.</param>
-    public static void WriteRow(ReadOnlySpan<float> values, ReadOnlySpan<bool> observed, Span<float> row)
+    public static void WriteRow(ReadOnlySpan<float> values, ReadOnlySpan<bool> missing, Span<float> row)
     {
         values.CopyTo(row);
-        for (var i = 0; i < observed.Length; i++) row[values.Length + i] = observed[i] ? 1 : 0;
+        for (var i = 0; i < missing.Length; i++) row[values.Length + i] = missing[i] ? 0 : 1;
     }
 
     /// <summary>The negative M-ELBO of a batch of rows (values, then mask) and its terms, each summed over the rows.</summary>

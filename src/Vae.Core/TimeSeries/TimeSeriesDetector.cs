@@ -210,10 +210,11 @@ public sealed class TimeSeriesDetector : IDisposable
         }
         try
         {
-            Fit(model, flat, masks.ToArray(), columns, windowCount, options, options.Epochs, options.Seed);
+            var missingFlags = masks.ToArray();
+            Fit(model, flat, missingFlags, columns, windowCount, options, options.Epochs, options.Seed);
 
             var detector = new TimeSeriesDetector(model, options, columns, means, deviations, intervalTicks, period);
-            detector.Warm(flat, masks.ToArray(), points, timestamps[^1].Ticks, rows.Count);
+            detector.Warm(flat, missingFlags, points, timestamps[^1].Ticks, rows.Count);
             detector.WarmStreams(timestamps, rows);
             return detector;
         }
@@ -715,11 +716,10 @@ public sealed class TimeSeriesDetector : IDisposable
             for (var i = 0; i < count; i++)
             {
                 var start = order[(b * options.BatchSize) + i] * columns;
-                Array.Copy(flat, start, data, i * width, size);
                 if (options.MaskedElbo)
-                {
-                    for (var j = 0; j < size; j++) data[(i * width) + size + j] = masks[start + j] ? 0 : 1;
-                }
+                    MaskedElboTraining.WriteRow(flat.AsSpan(start, size), masks.AsSpan(start, size), data.AsSpan(i * width, width));
+                else
+                    Array.Copy(flat, start, data, i * width, size);
             }
             if (options.MissingInjectionRate > 0)
             {
