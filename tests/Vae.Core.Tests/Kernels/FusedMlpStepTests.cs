@@ -220,9 +220,11 @@ public class FusedMlpStepTests
             trainer.UsesFusedCpuKernels.Should().Be(Sgemm.IsSupported);
         using var convolutional = new VariationalAutoencoder(new VaeOptions { Architecture = VaeArchitecture.Convolutional, InputSize = 64, ImageHeight = 8, ImageWidth = 8, ConvChannels = [4] });
         using (var trainer = new VaeTrainer(convolutional))
-            trainer.UsesFusedCpuKernels.Should().BeFalse("the convolutional step is opt-in until it is faster than autograd");
-        using (var trainer = new VaeTrainer(convolutional, new VaeTrainerOptions { UseFusedConvolutionalStep = true }))
-            trainer.UsesFusedCpuKernels.Should().Be(Sgemm.IsSupported, "the convolutional networks have their fused step");
+            trainer.UsesFusedCpuKernels.Should().Be(Sgemm.IsSupported, "the convolutional networks train on their fused step by default");
+        using (var trainer = new VaeTrainer(convolutional, new VaeTrainerOptions { UseFusedConvolutionalStep = false }))
+            trainer.UsesFusedCpuKernels.Should().BeFalse("the convolutional step can be turned off on its own");
+        using (var trainer = new VaeTrainer(convolutional, new VaeTrainerOptions { UseFusedCpuKernels = false }))
+            trainer.UsesFusedCpuKernels.Should().BeFalse("turning the fused kernels off turns off the convolutional step too");
     }
 
     [SkippableFact]
