@@ -203,17 +203,8 @@ internal sealed unsafe class FusedLikelihood : IDisposable
     {
         var tiles = (count + convTile - 1) / convTile;
         var tileWidth = convTile;
-        var workers = Math.Clamp(Math.Min(threads, tiles), 1, MaxParts);
-        if (workers > workerCount)
-        {
-            workerArena?.Dispose();
-            workerArena = null;
-            workerArena = new NativeArena(workerFloats * workers);
-            workerBases = new nint[workers];
-            for (var w = 0; w < workers; w++) workerBases[w] = (nint)workerArena.Take(workerFloats);
-            workerCount = workers;
-        }
-        var bases = workerBases;
+        var bases = WorkerBuffers(Math.Clamp(Math.Min(threads, tiles), 1, MaxParts));
+        var workers = bases.Length;
         var (latents, targets, results) = ((nint)z, (nint)x, (nint)output);
         KernelThreads.Run(tiles, workers, (tile, worker) =>
         {
@@ -228,6 +219,34 @@ internal sealed unsafe class FusedLikelihood : IDisposable
     // log p(x | z) of `width` samples from `latents` (row-major), sample j's target row (first + j) mod rows, into results.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeTile(float* latents, float* x, int first, int width, int rows, float* buffer, float* results)
+    {
+        var tile = convTile;
+        var columns = FeatureMajor.RoundUp16(width);
+        var activation = DecodeFeatureMajor(latents, width, ref buffer);
+        var rowBuffer = buffer;
+        var targetsT = rowBuffer + (nint)inputSize * tile;
+        var tileSums = targetsT + (nint)inputSize * tile;
+        var scratchFloats = tileSums + tile;
+
+        var broadcast = rows == 1;
+        if (!broadcast)
+        {
+            var rowBytes = (long)inputSize * sizeof(float);
+            for (var j = 0; j < width; j++)
+                Buffer.MemoryCopy(x + (nint)((first + j) % rows) * inputSize, rowBuffer + (nint)j * inputSize, rowBytes, rowBytes);
+            FeatureMajor.Transpose(rowBuffer, width, inputSize, inputSize, targetsT, columns);
+        }
+        var targetValues = broadcast ? x : targetsT;
+        var clock = PhaseTicks is null ? 0 : Stopwatch.GetTimestamp();
+        kernel.SumLogDensity(activation, targetValues, broadcast, inputSize, columns, 0, columns, tileSums, scratchFloats, variance);
+        new ReadOnlySpan<float>(tileSums, width).CopyTo(new Span<float>(results, width));
+        if (PhaseTicks is { } ticks) Interlocked.Add(ref ticks[3], Stopwatch.GetTimestamp() - clock);
+    }
+
+    // The decoder's output for `width` samples from `latents` (row-major), feature-major [InputSize, RoundUp16(width)]
+    // in the worker's buffer; `buffer` is moved past what it used.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private float* DecodeFeatureMajor(float* latents, int width, ref float* buffer)
     {
         var tile = convTile;
         var columns = FeatureMajor.RoundUp16(width);
@@ -266,23 +285,53 @@ internal sealed unsafe class FusedLikelihood : IDisposable
             activation = mapOutput;
             Phase(1 + Math.Min(j, 1));
         }
-        var rowBuffer = Take((long)inputSize * tile);
-        var targetsT = Take((long)inputSize * tile);
-        var tileSums = Take(tile);
-        var scratchFloats = Take(2L * FusedOutput.ColumnBlockRows * tile);
+        buffer = next;
+        return activation;
+    }
 
-        var broadcast = rows == 1;
-        if (!broadcast)
+    /// <summary>
+    /// What a convolutional decoder gives for every row of <paramref name="latents"/> (<c>[N, LatentSize]</c>, a
+    /// contiguous float32 CPU tensor): the logits (Bernoulli) or means (Gaussian), <c>[N, InputSize]</c> float32, as
+    /// the decoder module's forward gives them to float rounding. Tiles are shared out among the workers as in
+    /// <see cref="LogLikelihood"/>, so a row's output depends on neither the thread count nor the worker.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The decoder is an MLP's (its outputs gain nothing here).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public Tensor DecoderOutput(Tensor latents, int threads)
+    {
+        if (deconvolutions.Length == 0) throw new InvalidOperationException("The fused decoder outputs are for convolutional decoders only.");
+        var count = (int)latents.shape[0];
+        var result = empty(count, inputSize, dtype: ScalarType.Float32);
+        if (count == 0) return result;
+        var (latentRows, output) = ((nint)NativeTensor.Floats(latents), (nint)NativeTensor.Floats(result));
+        var tiles = (count + convTile - 1) / convTile;
+        var bases = WorkerBuffers(Math.Clamp(Math.Min(threads, tiles), 1, MaxParts));
+        KernelThreads.Run(tiles, bases.Length, (tile, worker) =>
         {
-            var rowBytes = (long)inputSize * sizeof(float);
-            for (var j = 0; j < width; j++)
-                Buffer.MemoryCopy(x + (nint)((first + j) % rows) * inputSize, rowBuffer + (nint)j * inputSize, rowBytes, rowBytes);
-            FeatureMajor.Transpose(rowBuffer, width, inputSize, inputSize, targetsT, columns);
+            var first = tile * convTile;
+            var width = Math.Min(convTile, count - first);
+            var buffer = (float*)bases[worker];
+            var activation = DecodeFeatureMajor((float*)latentRows + (nint)first * latentSize, width, ref buffer);
+            FeatureMajor.Transpose(activation, inputSize, width, FeatureMajor.RoundUp16(width), (float*)output + (nint)first * inputSize, inputSize, zeroPadding: false);
+        });
+        // A guarded arena (the tests') reports here which worker's buffer a kernel of this call wrote past.
+        workerArena!.Check();
+        return result;
+    }
+
+    // One buffer of WorkerFloats for each of `workers` workers, grown when more are asked for than before.
+    private nint[] WorkerBuffers(int workers)
+    {
+        if (workers > workerCount)
+        {
+            workerArena?.Dispose();
+            workerArena = null;
+            workerArena = new NativeArena(workerFloats * workers);
+            workerBases = new nint[workers];
+            for (var w = 0; w < workers; w++) workerBases[w] = (nint)workerArena.Take(workerFloats);
+            workerCount = workers;
         }
-        var targetValues = broadcast ? x : targetsT;
-        kernel.SumLogDensity(activation, targetValues, broadcast, inputSize, columns, 0, columns, tileSums, scratchFloats, variance);
-        new ReadOnlySpan<float>(tileSums, width).CopyTo(new Span<float>(results, width));
-        Phase(3);
+        return workerBases[..workers];
     }
 
     /// <summary>When set, the convolutional decoder adds the Stopwatch ticks of its phases here: fully connected layers, first transposed convolution, the others, the likelihood (for the profiler).</summary>

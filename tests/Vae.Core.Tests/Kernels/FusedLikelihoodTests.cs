@@ -101,6 +101,70 @@ public sealed class FusedLikelihoodTests(TrainedModelFixture fixture)
         }
     }
 
+    // The convolutional decoder's outputs (logits or means) against the decoder module, on 1 to 3 threads.
+    [SkippableTheory]
+    [MemberData(nameof(ConvolutionalShapes))]
+    public void GivesAConvolutionalDecodersOutputs(int channels, int height, int width, int[] convChannels, int[] hidden, int latent, int rows, int samples, VaeLikelihood likelihood)
+    {
+        Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var options = FusedConvStepTests.Options(channels, height, width, convChannels, hidden, latent) with { Likelihood = likelihood, GaussianVariance = 0.3 };
+        using var model = new VariationalAutoencoder(options);
+        using var fused = FusedLikelihood.TryCreate(model);
+        fused.Should().NotBeNull();
+        var count = rows * samples;
+        var z = randn([count, latent], generator: new Generator(9)).mul_(2);
+        using var noGrad = no_grad();
+        var expected = TensorAssert.ToDoubles(model.Decoder.forward(z).reshape(count, options.InputSize));
+        foreach (var threads in new[] { 1, 2, 3 })
+        {
+            var output = fused!.DecoderOutput(z, threads);
+            output.shape.Should().Equal(count, options.InputSize);
+            var actual = TensorAssert.ToDoubles(output);
+            var scale = expected.Max(Math.Abs);
+            for (var n = 0; n < expected.Length; n++)
+                actual[n].Should().BeApproximately(expected[n], 2e-5 * scale, $"{threads} threads, sample {n / options.InputSize}, feature {n % options.InputSize}");
+        }
+    }
+
+    // Decode, Sample and Reconstruct of a convolutional model take the fused decoder from a tile of rows: the same means
+    // as the modules give, above and below that size.
+    [SkippableTheory]
+    [InlineData(VaeLikelihood.Bernoulli, 70)]
+    [InlineData(VaeLikelihood.Gaussian, 33)]
+    [InlineData(VaeLikelihood.Bernoulli, 5)]
+    public void DecodingAConvolutionalModelGivesTheModulesMeans(VaeLikelihood likelihood, int rows)
+    {
+        Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        var options = FusedConvStepTests.Options(1, 12, 10, [4, 8], [16], 3) with { Likelihood = likelihood, LearnGaussianVariance = likelihood == VaeLikelihood.Gaussian };
+        using var model = new VariationalAutoencoder(options);
+        var z = randn([rows, 3], generator: new Generator(2));
+        var x = Binary(rows, options.InputSize, seed: 4);
+        var results = new List<double[][]>();
+        foreach (var useFused in new[] { true, false })
+        {
+            VariationalAutoencoder.UseFusedDecoder = useFused;
+            try
+            {
+                results.Add([TensorAssert.ToDoubles(model.Decode(z)), TensorAssert.ToDoubles(model.Sample(rows, new Generator(3))), TensorAssert.ToDoubles(model.Reconstruct(x))]);
+            }
+            finally
+            {
+                VariationalAutoencoder.UseFusedDecoder = true;
+            }
+        }
+        string[] names = ["Decode", "Sample", "Reconstruct"];
+        for (var k = 0; k < names.Length; k++)
+        {
+            results[0][k].Length.Should().Be(rows * (int)options.InputSize);
+            for (var n = 0; n < results[0][k].Length; n++)
+                results[0][k][n].Should().BeApproximately(results[1][k][n], 1e-5 * Math.Max(1, Math.Abs(results[1][k][n])), $"{names[k]}, element {n}");
+        }
+    }
+
     // The estimate of a small convolutional model with the fused decoder and on the modules, with many rows per block
     // and one.
     [SkippableFact]
