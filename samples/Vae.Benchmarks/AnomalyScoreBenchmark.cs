@@ -8,7 +8,8 @@ namespace Vae.Benchmarks;
 /// <summary>
 /// Anomaly scores at the posterior mean (<see cref="AnomalyDetector.Score"/>) of the shipped test digits, for the
 /// convolutional model (or the MLP with --mlp): the fused decoder against the modules', in alternating rounds, as
-/// wall time and images per CPU-second.
+/// wall time and images per CPU-second. With --task sample or --task reconstruct, the same for
+/// <see cref="VariationalAutoencoder.Sample(int, TorchSharp.torch.Generator?)"/> or <see cref="VariationalAutoencoder.Reconstruct"/>.
 /// </summary>
 internal static class AnomalyScoreBenchmark
 {
@@ -19,6 +20,10 @@ internal static class AnomalyScoreBenchmark
         var rounds = Option("--rounds", 3);
         // Rows per Score call: a service scores a few at a time, where the fused decoder's setup counts.
         var batch = Option("--batch", 2000);
+        var taskIndex = Array.IndexOf(args, "--task");
+        var task = taskIndex >= 0 && taskIndex + 1 < args.Length ? args[taskIndex + 1] : "score";
+        if (task is not ("score" or "sample" or "reconstruct"))
+            throw new ArgumentException($"--task takes score, sample or reconstruct, not '{task}'.");
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
         using var train = ShippedDigits.Load(MnistSplit.Train);
         using var test = ShippedDigits.Load(MnistSplit.Test);
@@ -30,7 +35,7 @@ internal static class AnomalyScoreBenchmark
             trainer.Fit(subset);
         }
         using var detector = AnomalyDetector.Fit(model, train.Images.narrow(0, 0, 1000));
-        Console.WriteLine($"anomaly scores at the posterior mean of {test.Count:N0} test digits, {batch} per call, {model.Options.Architecture}, {VaeRuntime.CpuThreads} thread(s), {rounds} rounds");
+        Console.WriteLine($"{task} of {test.Count:N0} test digits, {batch} per call, {model.Options.Architecture}, {VaeRuntime.CpuThreads} thread(s), {rounds} rounds");
         Console.WriteLine($"{"round",5} {"path",8} {"seconds",8} {"images/s",10} {"per CPU-s",10}");
         var process = Process.GetCurrentProcess();
         List<double>? first = null;
@@ -39,6 +44,7 @@ internal static class AnomalyScoreBenchmark
             foreach (var fused in new[] { true, false })
             {
                 AnomalyDetector.UseFusedKernels = fused;
+                VariationalAutoencoder.UseFusedDecoder = fused;
                 process.Refresh();
                 var cpu = process.TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
@@ -46,7 +52,15 @@ internal static class AnomalyScoreBenchmark
                 for (long start = 0; start < test.Count; start += batch)
                 {
                     using var rows = test.Images.narrow(0, start, Math.Min(batch, test.Count - start));
-                    scores.AddRange(detector.Score(rows));
+                    if (task == "score")
+                    {
+                        scores.AddRange(detector.Score(rows));
+                        continue;
+                    }
+                    // The mean of each output row stands for it in the comparison between the paths.
+                    using var output = task == "sample" ? model.Sample((int)rows.shape[0], new torch.Generator((ulong)start + 1)) : model.Reconstruct(rows);
+                    using var means = output.mean([1]);
+                    scores.AddRange(means.data<float>().Select(v => (double)v));
                 }
                 clock.Stop();
                 process.Refresh();
@@ -57,5 +71,6 @@ internal static class AnomalyScoreBenchmark
             }
         }
         AnomalyDetector.UseFusedKernels = true;
+        VariationalAutoencoder.UseFusedDecoder = true;
     }
 }

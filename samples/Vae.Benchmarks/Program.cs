@@ -27,7 +27,8 @@ if (args.Contains("--help") || args.Contains("-h"))
           iwae              IWAE estimate of a convolutional model (or --model PATH) on the test digits, wall and CPU time
                             (--k N, default 1000; --rows N; --threads N; --rounds N; --plain: the modules' path too, alternating)
           anomaly           anomaly scores at the posterior mean of the test digits, fused decoder against the modules'
-                            (--mlp: the MLP instead of the convolutional model; --threads N; --rounds N; --batch N rows per call)
+                            (--mlp: the MLP instead of the convolutional model; --threads N; --rounds N; --batch N rows per call;
+                            --task sample|reconstruct: Sample or Reconstruct instead of the scores)
           profile           the plain TorchSharp step, the autograd step and the fused step, phase by phase (--epochs N, --threads N)
           tabular           training from a generated CSV (--rows N, --columns N, --memory, --file PATH)
           recommend         Mult-VAE training and recommendation (--items N, --users N, --epochs N, --write DIR, --data DIR, --profile)
