@@ -44,7 +44,7 @@ internal static class AnomalyScoreBenchmark
             foreach (var fused in new[] { true, false })
             {
                 AnomalyDetector.UseFusedKernels = fused;
-                VariationalAutoencoder.UseFusedDecoder = fused;
+                VariationalAutoencoder.UseFusedInference = fused;
                 process.Refresh();
                 var cpu = process.TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
@@ -71,6 +71,6 @@ internal static class AnomalyScoreBenchmark
             }
         }
         AnomalyDetector.UseFusedKernels = true;
-        VariationalAutoencoder.UseFusedDecoder = true;
+        VariationalAutoencoder.UseFusedInference = true;
     }
 }

@@ -363,7 +363,13 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     // once, rather than writing the whole batch's im2col (12.8 MB for the second convolution) to memory and reading
     // it back. Each output element is still one sum over the taps in order, so the block size changes no bit.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ConvolutionForward(ConvLayer layer, float* input, float* output, int padded, int threads)
+    private void ConvolutionForward(ConvLayer layer, float* input, float* output, int padded, int threads) =>
+        ConvolutionForward(layer, input, output, padded, threads, blockScratch);
+
+    // The same with each worker's im2col block in blockScratch + worker x BlockScratchFloatsFor(layer, padded); also
+    // the encoder's forward pass of FusedEncoder, one worker per tile.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ConvolutionForward(ConvLayer layer, float* input, float* output, int padded, int threads, float* blockScratch)
     {
         var outColumns = (nint)layer.OutPixels * padded;
         var taps = layer.InChannels * Kernel;
@@ -393,6 +399,9 @@ internal sealed unsafe class FusedConvStep : IFusedStep
             }
         });
     }
+
+    // Floats of one worker's im2col block in ConvolutionForward.
+    internal static long BlockScratchFloatsFor(ConvLayer layer, int padded) => (long)layer.InChannels * Kernel * BlockPixels(layer, padded) * padded;
 
     // Output pixels per block of ConvolutionForward: the block's im2col within about 256 KiB.
     private static int BlockPixels(ConvLayer layer, int padded) =>

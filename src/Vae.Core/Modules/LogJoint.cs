@@ -53,13 +53,16 @@ internal static class LogJoint
 
     /// <summary>
     /// <see cref="NegativeElboAtMean(VariationalAutoencoder, Tensor)"/> with log p(x|z) from <paramref name="fused"/>
-    /// when given (x a float32 CPU tensor): the same value to float rounding.
+    /// when given (x a float32 CPU tensor), and then the posterior from <see cref="Kernels.FusedEncoder"/> when the model
+    /// has one: the same value to float rounding.
     /// </summary>
     public static Tensor NegativeElboAtMean(VariationalAutoencoder model, Tensor x, Kernels.FusedLikelihood? fused, int threads)
     {
         using var scope = NewDisposeScope();
         if (fused is not null) x = x.contiguous();
-        var (mean, logVariance) = Posterior(model, x);
+        // With the fused decoder, the encoder's posterior on the fused kernels too when the model has them.
+        using var encoder = fused is null ? null : model.FusedEncoderFor(x.shape[0]);
+        var (mean, logVariance) = encoder is null ? Posterior(model, x) : encoder.Posterior(x, threads);
         var reconstruction = fused is not null
             ? fused.LogLikelihood(mean.contiguous(), x, threads).neg_()
             : NegativeLogLikelihood(model, mean, x).sum(1);

@@ -504,7 +504,17 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
             prepared = ModelInput.ForModel(input, this, nameof(input)).MoveToOuterDisposeScope();
         try
         {
-            var (mean, logVar) = Posterior(prepared);
+            using var fused = FusedEncoderFor(prepared.shape[0]);
+            Tensor mean, logVar;
+            if (fused is null)
+            {
+                (mean, logVar) = Posterior(prepared);
+            }
+            else
+            {
+                using var contiguous = prepared.contiguous();
+                (mean, logVar) = fused.Posterior(contiguous, VaeRuntime.CpuThreads);
+            }
             logVar.Dispose();
             return mean;
         }
@@ -536,15 +546,22 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
         return MeanOf(output).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Lets tests and benchmarks decode through the modules alone; true by default.</summary>
-    internal static bool UseFusedDecoder { get; set; } = true;
+    /// <summary>Lets tests and benchmarks encode and decode through the modules alone; true by default.</summary>
+    internal static bool UseFusedInference { get; set; } = true;
+
+    // The same for the encoder: its posterior on the fused kernels from a tile of images a call.
+    internal Kernels.FusedEncoder? FusedEncoderFor(long rows) =>
+        UseFusedInference && Options.Architecture == VaeArchitecture.Convolutional && rows >= Kernels.FusedLikelihood.ConvTileColumns
+            && Device.type == DeviceType.CPU
+            ? Kernels.FusedEncoder.TryCreate(this)
+            : null;
 
     // On x86-64 CPUs with AVX-512 or AVX2 a built-in convolutional decoder decodes on the fused kernels (those of the
     // IWAE estimate and anomaly scores) from one tile of codes a call, the same means to float rounding; below a tile
     // the kernels' setup costs more than it saves, and an MLP's decoder, one cheap product, gains nothing (as measured
     // for anomaly scores: Vae.Benchmarks anomaly --batch N).
     private Kernels.FusedLikelihood? FusedDecoderFor(long rows) =>
-        UseFusedDecoder && Options.Architecture == VaeArchitecture.Convolutional && rows >= Kernels.FusedLikelihood.ConvTileColumns
+        UseFusedInference && Options.Architecture == VaeArchitecture.Convolutional && rows >= Kernels.FusedLikelihood.ConvTileColumns
             && Device.type == DeviceType.CPU
             ? Kernels.FusedLikelihood.TryCreate(this)
             : null;

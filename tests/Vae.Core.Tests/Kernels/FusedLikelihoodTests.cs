@@ -146,14 +146,14 @@ public sealed class FusedLikelihoodTests(TrainedModelFixture fixture)
         var results = new List<double[][]>();
         foreach (var useFused in new[] { true, false })
         {
-            VariationalAutoencoder.UseFusedDecoder = useFused;
+            VariationalAutoencoder.UseFusedInference = useFused;
             try
             {
                 results.Add([TensorAssert.ToDoubles(model.Decode(z)), TensorAssert.ToDoubles(model.Sample(rows, new Generator(3))), TensorAssert.ToDoubles(model.Reconstruct(x))]);
             }
             finally
             {
-                VariationalAutoencoder.UseFusedDecoder = true;
+                VariationalAutoencoder.UseFusedInference = true;
             }
         }
         string[] names = ["Decode", "Sample", "Reconstruct"];
