@@ -28,6 +28,18 @@ internal static unsafe partial class NativeTensor
         return (long*)Data(tensor);
     }
 
+    /// <summary>
+    /// The bytes of <paramref name="tensor"/>, a contiguous CPU tensor of any type, in libtorch's memory (no copy): valid
+    /// while the tensor lives.
+    /// </summary>
+    public static ReadOnlySpan<byte> Bytes(Tensor tensor)
+    {
+        if (tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())
+            throw new ArgumentException($"expected a contiguous CPU tensor, got one on {tensor.device} (contiguous: {tensor.is_contiguous()})", nameof(tensor));
+        var length = checked((int)(tensor.numel() * tensor.element_size()));
+        return length == 0 ? default : new ReadOnlySpan<byte>((void*)Data(tensor), length);
+    }
+
     /// <summary>The address of <paramref name="tensor"/>'s first element, on any device: for telling whether two tensors share memory.</summary>
     public static IntPtr Address(Tensor tensor) => Data(tensor);
 
