@@ -29,6 +29,17 @@ internal static unsafe partial class NativeTensor
     }
 
     /// <summary>
+    /// The <paramref name="length"/> elements from element <paramref name="offset"/> of <paramref name="tensor"/>, a
+    /// contiguous float32 CPU tensor, in libtorch's memory (no copy): valid while the tensor lives.
+    /// </summary>
+    public static ReadOnlySpan<float> FloatSpan(Tensor tensor, long offset, int length)
+    {
+        if (offset < 0 || length < 0 || offset + length > tensor.numel())
+            throw new ArgumentOutOfRangeException(nameof(length), $"elements {offset} to {offset + length} do not lie within the tensor's {tensor.numel()}");
+        return length == 0 ? default : new ReadOnlySpan<float>(Floats(tensor) + offset, length);
+    }
+
+    /// <summary>
     /// The bytes of <paramref name="tensor"/>, a contiguous CPU tensor of any type, in libtorch's memory (no copy): valid
     /// while the tensor lives.
     /// </summary>
