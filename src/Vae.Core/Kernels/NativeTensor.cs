@@ -28,6 +28,29 @@ internal static unsafe partial class NativeTensor
         return (long*)Data(tensor);
     }
 
+    /// <summary>
+    /// The <paramref name="length"/> elements from element <paramref name="offset"/> of <paramref name="tensor"/>, a
+    /// contiguous float32 CPU tensor, in libtorch's memory (no copy): valid while the tensor lives.
+    /// </summary>
+    public static ReadOnlySpan<float> FloatSpan(Tensor tensor, long offset, int length)
+    {
+        if (offset < 0 || length < 0 || offset + length > tensor.numel())
+            throw new ArgumentOutOfRangeException(nameof(length), $"elements {offset} to {offset + length} do not lie within the tensor's {tensor.numel()}");
+        return length == 0 ? default : new ReadOnlySpan<float>(Floats(tensor) + offset, length);
+    }
+
+    /// <summary>
+    /// The bytes of <paramref name="tensor"/>, a contiguous CPU tensor of any type, in libtorch's memory (no copy): valid
+    /// while the tensor lives.
+    /// </summary>
+    public static ReadOnlySpan<byte> Bytes(Tensor tensor)
+    {
+        if (tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())
+            throw new ArgumentException($"expected a contiguous CPU tensor, got one on {tensor.device} (contiguous: {tensor.is_contiguous()})", nameof(tensor));
+        var length = checked((int)(tensor.numel() * tensor.element_size()));
+        return length == 0 ? default : new ReadOnlySpan<byte>((void*)Data(tensor), length);
+    }
+
     /// <summary>The address of <paramref name="tensor"/>'s first element, on any device: for telling whether two tensors share memory.</summary>
     public static IntPtr Address(Tensor tensor) => Data(tensor);
 

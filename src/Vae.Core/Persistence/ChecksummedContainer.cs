@@ -58,6 +58,47 @@ internal sealed class ChecksummedContainer
         stream.Write(payload);
     }
 
+    /// <summary>
+    /// Writes the header and the payload that <paramref name="writePayload"/> writes to the stream it is given, as
+    /// <see cref="Write(Stream, ReadOnlySpan{byte})"/> would with the same bytes. On a seekable stream the payload goes
+    /// straight through, hashed on the way, and the length and checksum are filled in afterwards, so no copy of it is
+    /// held in memory; on any other stream it is buffered first.
+    /// </summary>
+    /// <exception cref="IOException">The payload is longer than a container can hold (<see cref="Array.MaxLength"/> bytes).</exception>
+    public void Write(Stream stream, Action<Stream> writePayload)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(writePayload);
+        if (!stream.CanSeek)
+        {
+            using var buffer = new MemoryStream();
+            writePayload(buffer);
+            Write(stream, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            return;
+        }
+        var start = stream.Position;
+        Span<byte> header = stackalloc byte[HeaderSize];
+        header.Clear();
+        identifier.CopyTo(header);
+        BitConverter.TryWriteBytes(header[IdentifierSize..], Version);
+        stream.Write(header);
+        long length;
+        using (var hashing = new HashingStream(stream))
+        {
+            writePayload(hashing);
+            hashing.Flush();
+            length = hashing.Length;
+            if (length > Array.MaxLength)
+                throw new IOException($"The {Kind} payload is {length} bytes, more than a {Kind} can hold ({Array.MaxLength}).");
+            hashing.GetHash(header[(HeaderSize - HashSize)..]);
+        }
+        BitConverter.TryWriteBytes(header[(IdentifierSize + sizeof(int))..], length);
+        var end = stream.Position;
+        stream.Position = start + IdentifierSize + sizeof(int);
+        stream.Write(header[(IdentifierSize + sizeof(int))..]);
+        stream.Position = end;
+    }
+
     /// <summary>Reads exactly one container from the stream's position and returns its verified payload.</summary>
     /// <param name="stream">A readable stream; it is left after the container.</param>
     /// <param name="source">The file name (or other name) used in messages.</param>
@@ -156,5 +197,53 @@ internal sealed class ChecksummedContainer
             total += read;
         }
         return total;
+    }
+
+    // Passes writes on to the container's stream (left open) and hashes and counts them on the way.
+    private sealed class HashingStream(Stream inner) : Stream
+    {
+        private readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private long written;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => written;
+
+        public override long Position
+        {
+            get => written;
+            set => throw new NotSupportedException();
+        }
+
+        public void GetHash(Span<byte> destination) => hash.GetHashAndReset(destination);
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            hash.AppendData(buffer);
+            inner.Write(buffer);
+            written += buffer.Length;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void WriteByte(byte value) => Write([value]);
+
+        public override void Flush() => inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) hash.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }

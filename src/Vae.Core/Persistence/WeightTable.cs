@@ -1,4 +1,5 @@
 using System.Text;
+using Vae.Core.Kernels;
 using static TorchSharp.torch;
 
 namespace Vae.Core;
@@ -23,7 +24,7 @@ internal static class WeightTable
             writer.Write(cpu.shape.Length);
             foreach (var size in cpu.shape) writer.Write(size);
             writer.Write((int)cpu.element_size());
-            var bytes = cpu.bytes;
+            var bytes = NativeTensor.Bytes(cpu);
             writer.Write(bytes.Length);
             writer.Write(bytes);
         }

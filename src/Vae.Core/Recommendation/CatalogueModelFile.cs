@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Vae.Core.Kernels;
 using static TorchSharp.torch;
 
 namespace Vae.Core.Recommendation;
@@ -18,22 +19,23 @@ internal static class CatalogueModelFile
     public static void Save<TStored>(string path, ChecksummedContainer container, TStored architecture, IReadOnlyList<string> itemIds, IReadOnlyList<Tensor> tensors)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var memory = new MemoryStream();
-        using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
+        // Straight from the tensors into the file: no copy of the weights is held in memory.
+        AtomicFile.Write(path, stream => container.Write(stream, payload =>
         {
+            using var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true);
             writer.Write(JsonSerializer.Serialize(architecture));
             foreach (var id in itemIds) writer.Write(id);
             writer.Write(tensors.Count);
             foreach (var tensor in tensors)
             {
                 using var scope = NewDisposeScope();
-                var cpu = tensor.detach().contiguous();
+                var cpu = tensor.detach().cpu().contiguous();
+                if (cpu.dtype != ScalarType.Float32)
+                    throw new ArgumentException($"A model file stores float32 tensors, not {cpu.dtype}.", nameof(tensors));
                 writer.Write((int)cpu.numel());
-                writer.Write(MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
+                writer.Write(NativeTensor.Bytes(cpu));
             }
-        }
-        var payload = memory.ToArray();
-        AtomicFile.Write(path, stream => container.Write(stream, payload));
+        }));
     }
 
     /// <summary>

@@ -52,18 +52,18 @@ public sealed unsafe class MultVae : VaeRecommender
         var decoderSizes = new[] { latent }.Concat(options.HiddenSizes.Reverse()).ToArray();
 
         var random = new Random(seed);
-        _inputWeight = NewParameter([ItemCount, encoderSizes[0]], initialize ? Glorot(random, ItemCount, encoderSizes[0]) : null);
-        _inputBias = NewParameter([encoderSizes[0]], initialize ? TruncatedNormal(random, encoderSizes[0]) : null);
+        _inputWeight = NewParameter([ItemCount, encoderSizes[0]], initialize ? values => Glorot(random, ItemCount, encoderSizes[0], values) : null);
+        _inputBias = NewParameter([encoderSizes[0]], initialize ? values => TruncatedNormal(random, values) : null);
         _encoderLayers = Enumerable.Range(1, encoderSizes.Length - 1)
-            .Select(i => (NewParameter([encoderSizes[i - 1], encoderSizes[i]], initialize ? Glorot(random, encoderSizes[i - 1], encoderSizes[i]) : null),
-                          NewParameter([encoderSizes[i]], initialize ? TruncatedNormal(random, encoderSizes[i]) : null)))
+            .Select(i => (NewParameter([encoderSizes[i - 1], encoderSizes[i]], initialize ? values => Glorot(random, encoderSizes[i - 1], encoderSizes[i], values) : null),
+                          NewParameter([encoderSizes[i]], initialize ? values => TruncatedNormal(random, values) : null)))
             .ToArray();
         _decoderLayers = Enumerable.Range(1, decoderSizes.Length - 1)
-            .Select(i => (NewParameter([decoderSizes[i - 1], decoderSizes[i]], initialize ? Glorot(random, decoderSizes[i - 1], decoderSizes[i]) : null),
-                          NewParameter([decoderSizes[i]], initialize ? TruncatedNormal(random, decoderSizes[i]) : null)))
+            .Select(i => (NewParameter([decoderSizes[i - 1], decoderSizes[i]], initialize ? values => Glorot(random, decoderSizes[i - 1], decoderSizes[i], values) : null),
+                          NewParameter([decoderSizes[i]], initialize ? values => TruncatedNormal(random, values) : null)))
             .ToArray();
-        _outputWeight = NewParameter([ItemCount, decoderSizes[^1]], initialize ? Glorot(random, decoderSizes[^1], ItemCount) : null);
-        _outputBias = NewParameter([ItemCount], initialize ? TruncatedNormal(random, ItemCount) : null);
+        _outputWeight = NewParameter([ItemCount, decoderSizes[^1]], initialize ? values => Glorot(random, decoderSizes[^1], ItemCount, values) : null);
+        _outputBias = NewParameter([ItemCount], initialize ? values => TruncatedNormal(random, values) : null);
         _parameters = new[] { _inputWeight, _inputBias }
             .Concat(_encoderLayers.SelectMany(l => new[] { l.Weight, l.Bias }))
             .Concat(_decoderLayers.SelectMany(l => new[] { l.Weight, l.Bias }))
@@ -164,27 +164,24 @@ public sealed unsafe class MultVae : VaeRecommender
     internal IEnumerable<Parameter> MiddleParameters =>
         _encoderLayers.Concat(_decoderLayers).SelectMany(l => new[] { l.Weight, l.Bias });
 
-    private static Parameter NewParameter(long[] shape, float[]? values)
+    private static Parameter NewParameter(long[] shape, InitialWeights.Fill? fill)
     {
-        var data = values is null ? zeros(shape) : torch.tensor(values, shape);
+        var data = fill is null ? zeros(shape) : InitialWeights.Filled(shape, fill);
         return new Parameter(data, requires_grad: true);
     }
 
     // Glorot (Xavier) uniform, TensorFlow's xavier_initializer: U(-a, a) with a = sqrt(6 / (fan_in + fan_out)).
-    private static float[] Glorot(Random random, int fanIn, int fanOut)
+    private static void Glorot(Random random, int fanIn, int fanOut, Span<float> values)
     {
         var bound = Math.Sqrt(6.0 / (fanIn + fanOut));
-        var values = new float[(long)fanIn * fanOut];
         for (var i = 0; i < values.Length; i++)
             values[i] = (float)((2 * random.NextDouble() - 1) * bound);
-        return values;
     }
 
     // TensorFlow's truncated_normal_initializer(stddev=0.001): normal draws beyond two deviations are drawn again.
-    private static float[] TruncatedNormal(Random random, int count)
+    private static void TruncatedNormal(Random random, Span<float> values)
     {
-        var values = new float[count];
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < values.Length; i++)
         {
             double draw;
             do
@@ -192,7 +189,6 @@ public sealed unsafe class MultVae : VaeRecommender
             while (Math.Abs(draw) > 2);
             values[i] = (float)(0.001 * draw);
         }
-        return values;
     }
 
     private static MultVae FromStored(StoredOptions stored, string[] ids, long weightBytes)

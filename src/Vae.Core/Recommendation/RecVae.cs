@@ -52,11 +52,11 @@ public sealed unsafe class RecVae : VaeRecommender
         options.Validate();
         Options = options;
         var random = new Random(seed);
-        _encoder = EncoderShapes(ItemCount, options).Select(s => Parameter(s.Shape, initialize ? Initial(random, s) : null)).ToArray();
-        _outputWeight = Parameter([ItemCount, options.LatentSize], initialize ? Uniform(random, (long)ItemCount * options.LatentSize, options.LatentSize) : null);
-        _outputBias = Parameter([ItemCount], initialize ? Uniform(random, ItemCount, options.LatentSize) : null);
+        _encoder = EncoderShapes(ItemCount, options).Select(s => Parameter(s.Shape, initialize ? values => Initial(random, s, values) : null)).ToArray();
+        _outputWeight = Parameter([ItemCount, options.LatentSize], initialize ? values => Uniform(random, options.LatentSize, values) : null);
+        _outputBias = Parameter([ItemCount], initialize ? values => Uniform(random, options.LatentSize, values) : null);
         _prior = EncoderShapes(ItemCount, options)
-            .Select(s => (initialize ? torch.tensor(Initial(random, s), s.Shape) : zeros(s.Shape)).DetachFromDisposeScope())
+            .Select(s => (initialize ? InitialWeights.Filled(s.Shape, values => Initial(random, s, values)) : zeros(s.Shape)).DetachFromDisposeScope())
             .ToArray();
         _parameters = [.. _encoder, _outputWeight, _outputBias];
     }
@@ -206,24 +206,21 @@ public sealed unsafe class RecVae : VaeRecommender
         return names.ToArray();
     }
 
-    private static float[] Initial(Random random, (long[] Shape, long FanIn, bool IsNorm, bool IsNormWeight) s)
+    private static void Initial(Random random, (long[] Shape, long FanIn, bool IsNorm, bool IsNormWeight) s, Span<float> values)
     {
-        var count = s.Shape.Aggregate(1L, (a, b) => a * b);
-        if (s.IsNorm) return Enumerable.Repeat(s.IsNormWeight ? 1f : 0f, (int)count).ToArray();
-        return Uniform(random, count, s.FanIn);
+        if (s.IsNorm) values.Fill(s.IsNormWeight ? 1f : 0f);
+        else Uniform(random, s.FanIn, values);
     }
 
     // PyTorch's nn.Linear initialisation: weights and biases uniform in (-1/sqrt(fan_in), 1/sqrt(fan_in)).
-    private static float[] Uniform(Random random, long count, long fanIn)
+    private static void Uniform(Random random, long fanIn, Span<float> values)
     {
         var bound = 1.0 / Math.Sqrt(fanIn);
-        var values = new float[count];
         for (var i = 0; i < values.Length; i++) values[i] = (float)((2 * random.NextDouble() - 1) * bound);
-        return values;
     }
 
-    private static Parameter Parameter(long[] shape, float[]? values) =>
-        new((values is null ? zeros(shape) : torch.tensor(values, shape)).DetachFromDisposeScope(), requires_grad: true);
+    private static Parameter Parameter(long[] shape, InitialWeights.Fill? fill) =>
+        new((fill is null ? zeros(shape) : InitialWeights.Filled(shape, fill)).DetachFromDisposeScope(), requires_grad: true);
 
     private Tensor[] StoredTensors => [.. _parameters, .. _prior];
 

@@ -1,3 +1,4 @@
+using Vae.Core.Kernels;
 using static TorchSharp.torch;
 
 namespace Vae.Core.Recommendation;
@@ -47,16 +48,14 @@ public static class RecommendationEvaluator
         for (var start = 0; start < foldIn.UserCount; start += options.BatchSize)
         {
             var count = Math.Min(options.BatchSize, foldIn.UserCount - start);
-            float[] scores;
             // The conversions' results belong to the scope: a temporary that nothing references can be finalized in the
-            // middle of the libtorch call that reads it.
-            using (var scope = NewDisposeScope())
-            {
-                var batch = recommender.Score(foldIn, start, count);
-                if (batch.dim() != 2 || batch.shape[0] != count || batch.shape[1] != foldIn.ItemCount)
-                    throw new ArgumentException($"The model returned scores of shape [{string.Join(", ", batch.shape)}] for {count} users of {foldIn.ItemCount} items.", nameof(recommender));
-                scores = batch.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
-            }
+            // middle of the libtorch call that reads it. The batch is ranked in libtorch's memory, without a managed copy
+            // of its users x items scores.
+            using var scope = NewDisposeScope();
+            var batch = recommender.Score(foldIn, start, count);
+            if (batch.dim() != 2 || batch.shape[0] != count || batch.shape[1] != foldIn.ItemCount)
+                throw new ArgumentException($"The model returned scores of shape [{string.Join(", ", batch.shape)}] for {count} users of {foldIn.ItemCount} items.", nameof(recommender));
+            var cpu = batch.to_type(ScalarType.Float32).cpu().contiguous();
             for (var r = 0; r < count; r++)
             {
                 var user = start + r;
@@ -66,13 +65,14 @@ public static class RecommendationEvaluator
                     skipped++;
                     continue;
                 }
-                var ranked = RankingMetrics.TopItems(scores.AsSpan(r * foldIn.ItemCount, foldIn.ItemCount), deepest, foldIn.ItemsOf(user));
+                var ranked = RankingMetrics.TopItems(NativeTensor.FloatSpan(cpu, (long)r * foldIn.ItemCount, foldIn.ItemCount), deepest, foldIn.ItemsOf(user));
                 users.Add(user);
                 foreach (var (k, values) in ndcg)
                     values.Add(RankingMetrics.NdcgAtK(ranked, target, k));
                 foreach (var (k, values) in recall)
                     values.Add(RankingMetrics.RecallAtK(ranked, target, k));
             }
+            GC.KeepAlive(cpu);
         }
         return new RankingReport(users.ToArray(), skipped,
             ndcg.ToDictionary(p => p.Key, p => p.Value.ToArray()), recall.ToDictionary(p => p.Key, p => p.Value.ToArray()));

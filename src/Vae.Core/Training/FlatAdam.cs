@@ -345,7 +345,7 @@ internal sealed unsafe class FlatAdam : IDisposable
     private static void WriteTensor(BinaryWriter writer, Tensor tensor)
     {
         using var cpu = tensor.cpu();
-        var bytes = cpu.bytes;
+        var bytes = NativeTensor.Bytes(cpu);
         writer.Write(bytes.Length);
         writer.Write(bytes);
     }

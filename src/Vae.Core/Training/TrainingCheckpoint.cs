@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
+using Vae.Core.Kernels;
 using static TorchSharp.torch;
 
 namespace Vae.Core;
@@ -28,8 +29,13 @@ internal sealed class TrainingCheckpoint
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private readonly Header header;
-    private readonly byte[] weights;
-    private readonly byte[] optimizerState;
+    // Read from a file: the sections as stored.
+    private readonly byte[]? weights;
+    private readonly byte[]? optimizerState;
+    // To be written: the weights and the optimizer state are written from the live tensors, each measured first, so
+    // that a file of any size needs no copy of them in memory.
+    private readonly Action<BinaryWriter>? writeWeights;
+    private readonly Action<BinaryWriter>? writeOptimizerState;
     private readonly byte[] noiseState;
     private readonly byte[] shuffleState;
     private Dictionary<string, Tensor>? bestWeights;
@@ -44,10 +50,17 @@ internal sealed class TrainingCheckpoint
             Model = vae is null ? trainable.Architecture : null,
             OwnDistributions = vae is not null && !vae.HasBuiltInDistributions,
         };
-        weights = vae is not null
-            ? Serialize(writer => VaeModelFile.Save(vae, writer.BaseStream))
-            : Serialize(writer => WeightTable.Write(writer, trainable.Weights));
-        optimizerState = Serialize(optimizer.Save);
+        if (vae is not null)
+        {
+            var vaeWeights = Serialize(writer => VaeModelFile.Save(vae, writer.BaseStream));
+            writeWeights = writer => WriteBlob(writer, vaeWeights);
+        }
+        else
+        {
+            var named = trainable.Weights;
+            writeWeights = Measured(writer => WeightTable.Write(writer, named), "the weights");
+        }
+        writeOptimizerState = Measured(optimizer.Save, "the optimizer state");
         shuffleState = GeneratorState.Save(shuffle);
         noiseState = GeneratorState.Save(noise);
         bestWeights = best;
@@ -86,23 +99,27 @@ internal sealed class TrainingCheckpoint
         return taken;
     }
 
+    /// <summary>Writes the checkpoint; on a seekable stream (a file) straight from the tensors, without a copy of the payload in memory.</summary>
     public void WriteTo(Stream stream)
     {
-        using var payload = new MemoryStream();
-        using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
+        if (writeWeights is null || writeOptimizerState is null)
+            throw new InvalidOperationException("A checkpoint read from a file is restored, not written again.");
+        Container.Write(stream, payload =>
         {
+            using var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true);
             writer.Write(SerializeHeader(header));
-            WriteBlob(writer, weights);
-            WriteBlob(writer, optimizerState);
+            writeWeights(writer);
+            writeOptimizerState(writer);
             WriteBlob(writer, shuffleState);
             WriteBlob(writer, noiseState);
             foreach (var name in header.BestWeightNames)
             {
                 using var tensor = bestWeights![name].cpu();
-                WriteBlob(writer, tensor.bytes.ToArray());
+                var bytes = NativeTensor.Bytes(tensor);
+                writer.Write(bytes.Length);
+                writer.Write(bytes);
             }
-        }
-        Container.Write(stream, payload.GetBuffer().AsSpan(0, (int)payload.Length));
+        });
     }
 
     /// <summary>
@@ -155,14 +172,14 @@ internal sealed class TrainingCheckpoint
     public void Restore(ITrainableModel trainable, VariationalAutoencoder? vae, FlatAdam optimizer, Generator shuffle, Generator noise)
     {
         // Copies into the existing parameters, which are views of the optimizer's flat buffer.
-        using (var stream = new MemoryStream(weights))
+        using (var stream = new MemoryStream(weights!))
         {
             if (vae is not null)
                 VaeModelFile.LoadWeights(vae, stream);
             else
                 WeightTable.Read(stream, trainable.Weights, "the checkpoint");
         }
-        using (var reader = new BinaryReader(new MemoryStream(optimizerState)))
+        using (var reader = new BinaryReader(new MemoryStream(optimizerState!)))
             optimizer.Load(reader);
         GeneratorState.Restore(shuffle, shuffleState);
         GeneratorState.Restore(noise, noiseState);
@@ -369,6 +386,29 @@ internal sealed class TrainingCheckpoint
         return stream.ToArray();
     }
 
+    /// <summary>
+    /// Writes a section as <see cref="WriteBlob"/> would write <paramref name="write"/>'s bytes, without holding them:
+    /// a first run into a stream that only counts gives the length that precedes them.
+    /// </summary>
+    private static Action<BinaryWriter> Measured(Action<BinaryWriter> write, string section) => writer =>
+    {
+        long length;
+        using (var counter = new CountingStream())
+        {
+            using (var measuring = new BinaryWriter(counter, Encoding.UTF8, leaveOpen: true))
+                write(measuring);
+            length = counter.Length;
+        }
+        if (length > int.MaxValue) throw new IOException($"The checkpoint's {section} take {length} bytes, more than a section can hold.");
+        writer.Write((int)length);
+        writer.Flush();
+        var start = writer.BaseStream.Position;
+        write(writer);
+        writer.Flush();
+        if (writer.BaseStream.Position - start != length)
+            throw new InvalidOperationException($"The checkpoint's {section} took {writer.BaseStream.Position - start} bytes, not the {length} measured.");
+    };
+
     private static void WriteBlob(BinaryWriter writer, byte[] bytes)
     {
         writer.Write(bytes.Length);
@@ -395,5 +435,41 @@ internal sealed class TrainingCheckpoint
         /// <summary>True for a VAE with a likelihood or prior of the caller's own, whose parameter names only the model knows.</summary>
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
         public bool OwnDistributions { get; init; }
+    }
+
+    // A stream that keeps nothing and counts what is written to it.
+    private sealed class CountingStream : Stream
+    {
+        private long written;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => written;
+
+        public override long Position
+        {
+            get => written;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer) => written += buffer.Length;
+
+        public override void Write(byte[] buffer, int offset, int count) => written += count;
+
+        public override void WriteByte(byte value) => written++;
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
