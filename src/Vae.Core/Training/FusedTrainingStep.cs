@@ -10,14 +10,29 @@ namespace Vae.Core;
 /// </summary>
 internal sealed class FusedTrainingStep(VariationalAutoencoder model, IFusedStep kernels, FlatAdam optimizer, VaeTrainerOptions options, Generator noise) : ITrainingStep
 {
-    public int Threads { private get; set; } = 1;
+    private int threads = 1;
+
+    public int Threads
+    {
+        private get => threads;
+        set
+        {
+            threads = value;
+            Probe = options.AdaptCpuThreads && value > 1 ? new ThreadCountProbe(value) : null;
+        }
+    }
+
+    /// <summary>The choice between <see cref="Threads"/> and half of it (<see cref="VaeTrainerOptions.AdaptCpuThreads"/>), or null.</summary>
+    internal ThreadCountProbe? Probe { get; private set; }
 
     public StepResult Run(TrainingBatch batch, double beta)
     {
         var source = TensorData.Of(batch.Data);
+        var stepThreads = Probe?.Begin((int)batch.Count) ?? threads;
         var (loss, reconstruction, kl) = batch.Rows is { } rows
-            ? kernels.Run(source, rows, beta, noise, Threads)
-            : kernels.Run(source.contiguous(), beta, noise, Threads);
+            ? kernels.Run(source, rows, beta, noise, stepThreads)
+            : kernels.Run(source.contiguous(), beta, noise, stepThreads);
+        Probe?.Finish();
         var gradientCheck = options.MaxGradientNorm is { } maxNorm ? optimizer.ClipGradientNorm(maxNorm).item<float>() : optimizer.SumOfGradients();
         return new StepResult(batch.Count, loss, reconstruction, kl, gradientCheck);
     }

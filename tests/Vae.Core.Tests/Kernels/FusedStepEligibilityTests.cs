@@ -93,8 +93,10 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeTrainerOptions.Seed)] = Irrelevant(1L, 99L),
         [nameof(VaeTrainerOptions.Device)] = MakesIneligible("cpu", "cuda"),
         [nameof(VaeTrainerOptions.CpuThreads)] = Irrelevant(null, 1),
+        // Only how many threads each step runs on, never whether the step is fused.
+        [nameof(VaeTrainerOptions.AdaptCpuThreads)] = Irrelevant(true, false),
         [nameof(VaeTrainerOptions.UseFusedCpuKernels)] = MakesIneligible(true, false),
-        // Opts convolutional models in (the walk covers their fused step); the MLP's step ignores it.
+        // Turns the convolutional models' fused step off (the walk covers it); the MLP's step ignores it.
         [nameof(VaeTrainerOptions.UseFusedConvolutionalStep)] = Irrelevant(true, false),
         [nameof(VaeTrainerOptions.EarlyStoppingPatience)] = Irrelevant(0, 2),
         [nameof(VaeTrainerOptions.RestoreBestWeights)] = Irrelevant(true, false),
