@@ -23,9 +23,11 @@ internal static class ConvBenchmark
         // Compiling every kernel first, so that no measurement pays for it.
         foreach (var threads in new[] { many, 1 })
         foreach (var fused in new[] { true, false })
-            EpochRate(train.Images, options, threads, fused);
-        var setups = new[] { (many, true), (many, false), (1, true), (1, false) };
-        string Name((int Threads, bool Fused) setup) => $"{(setup.Fused ? "fused" : "autograd")} {setup.Threads}T";
+            EpochRate(train.Images, options, threads, fused, adapt: true);
+        // The fused step on the default threads as it trains by default (choosing between them and half of them,
+        // VaeTrainerOptions.AdaptCpuThreads) and held to them.
+        var setups = new[] { (many, true, true), (many, true, false), (many, false, true), (1, true, true), (1, false, true) };
+        string Name((int Threads, bool Fused, bool Adapt) setup) => $"{(setup.Fused ? setup.Adapt ? "fused" : "fixed" : "autograd")} {setup.Threads}T";
         Console.WriteLine($"{"load",5} {"round",6} " + string.Join(" ", setups.Select(s => $"{Name(s),12}")));
         var summary = new List<string>();
         for (var load = 0; load <= maxLoad; load++)
@@ -39,7 +41,7 @@ internal static class ConvBenchmark
                 var order = setups.Skip(round % setups.Length).Concat(setups.Take(round % setups.Length));
                 foreach (var setup in order)
                 {
-                    var (rate, cpu) = EpochRate(train.Images, options, setup.Item1, setup.Item2);
+                    var (rate, cpu) = EpochRate(train.Images, options, setup.Item1, setup.Item2, setup.Item3);
                     rates[setup].Add(rate);
                     perCpuSecond[setup].Add(cpu);
                 }
@@ -54,8 +56,8 @@ internal static class ConvBenchmark
                 summary.Add($"{load,5} {Name(setup),12} {median,10:N0} ({values.Min():N0}-{values.Max():N0})  {median * flops / 1e9,6:F1} GFLOP/s  " +
                             $"{cpu,7:N0} images per CPU-second ({perCpuSecond[setup].Min():N0}-{perCpuSecond[setup].Max():N0})");
             }
-            var fusedDefault = rates[(many, true)];
-            var fusedOne = rates[(1, true)];
+            var fusedDefault = rates[(many, true, true)];
+            var fusedOne = rates[(1, true, true)];
             summary.Add($"{load,5} {"fused " + many + "T / 1T",12} {fusedDefault.Zip(fusedOne, (a, b) => a / b).Order().ElementAt(rounds / 2),10:P0}");
         }
         Console.WriteLine();
@@ -130,12 +132,12 @@ internal static class ConvBenchmark
 
     // Images per second of wall time, and per second of this process's CPU time (which, on a machine other processes
     // crowd, counts only the time the work ran; with two threads it also counts the helpers' spinning).
-    private static (double Rate, double PerCpuSecond) EpochRate(torch.Tensor images, VaeOptions options, int threads, bool fused)
+    private static (double Rate, double PerCpuSecond) EpochRate(torch.Tensor images, VaeOptions options, int threads, bool fused, bool adapt)
     {
         VaeRuntime.SetCpuThreads(threads);
         torch.manual_seed(1);
         using var model = new VariationalAutoencoder(options);
-        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 1, Seed = 1, UseFusedCpuKernels = fused, UseFusedConvolutionalStep = fused });
+        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 1, Seed = 1, UseFusedCpuKernels = fused, UseFusedConvolutionalStep = fused, AdaptCpuThreads = adapt });
         if (trainer.UsesFusedCpuKernels != fused) throw new InvalidOperationException($"the trainer {(fused ? "did not take" : "took")} the fused step");
         using var process = System.Diagnostics.Process.GetCurrentProcess();
         var cpu = process.TotalProcessorTime;

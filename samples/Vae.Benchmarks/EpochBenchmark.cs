@@ -8,7 +8,7 @@ namespace Vae.Benchmarks;
 /// <summary>Training throughput and memory over whole epochs of the default 784-400-20 model (or, with --conv, the default convolutional model), batch 128, Adam.</summary>
 internal static class EpochBenchmark
 {
-    public static void Run(int epochs, int threads, bool fused, bool gaussian, BusyNeighbours neighbours, bool convolutional = false)
+    public static void Run(int epochs, int threads, bool fused, bool gaussian, BusyNeighbours neighbours, bool convolutional = false, bool adaptThreads = true)
     {
         using var train = ShippedDigits.Load(MnistSplit.Train);
         if (threads > 0) VaeRuntime.SetCpuThreads(threads);
@@ -42,8 +42,7 @@ internal static class EpochBenchmark
             : new VaeOptions();
         if (convolutional) options = options with { Architecture = VaeArchitecture.Convolutional };
         using var model = new VariationalAutoencoder(options);
-        // The convolutional step is opt-in (docs/performance.md): --conv asks for it unless --autograd.
-        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = epochs, Seed = 1, UseFusedCpuKernels = fused, UseFusedConvolutionalStep = fused && convolutional });
+        using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = epochs, Seed = 1, UseFusedCpuKernels = fused, AdaptCpuThreads = adaptThreads });
         Console.WriteLine(trainer.UsesFusedCpuKernels ? "step: fused CPU kernels" : "step: autograd");
         var clock = Stopwatch.StartNew();
         trainer.Fit(train.Images, null, progress);

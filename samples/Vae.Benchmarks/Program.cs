@@ -18,7 +18,8 @@ if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("""
         Vae.Benchmarks [MODE] [OPTIONS]: speed figures of the library, printed (the machine is noisy: compare within one run).
-          epochs (default)  whole training epochs of the MLP on the shipped digits (--epochs N, --threads N, --autograd, --gaussian, --load N; --conv: the convolutional model)
+          epochs (default)  whole training epochs of the MLP on the shipped digits (--epochs N, --threads N, --autograd, --gaussian, --load N; --conv: the convolutional model;
+                            --fixed-threads: the fused step held to its threads, AdaptCpuThreads off)
           threads           training throughput for each CPU thread count (--epochs N, --load N)
           load              the default thread count against one thread, idle and beside busy processes (--pairs N, --max-load N)
           conv              the convolutional model, fused step against autograd, 2 threads and 1, idle and beside busy
@@ -53,7 +54,7 @@ switch (mode)
         break;
     case "epochs":
         using (var neighbours = Neighbours())
-            EpochBenchmark.Run(Option("--epochs", 10), Option("--threads", 0), fused: !args.Contains("--autograd"), gaussian: args.Contains("--gaussian"), neighbours, convolutional: args.Contains("--conv"));
+            EpochBenchmark.Run(Option("--epochs", 10), Option("--threads", 0), fused: !args.Contains("--autograd"), gaussian: args.Contains("--gaussian"), neighbours, convolutional: args.Contains("--conv"), adaptThreads: !args.Contains("--fixed-threads"));
         break;
     case "threads":
         using (var neighbours = Neighbours())
