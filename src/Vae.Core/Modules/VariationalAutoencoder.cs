@@ -549,22 +549,17 @@ public sealed class VariationalAutoencoder : Module<Tensor, VaeOutput>
     /// <summary>Lets tests and benchmarks encode and decode through the modules alone; true by default.</summary>
     internal static bool UseFusedInference { get; set; } = true;
 
-    // The same for the encoder: its posterior on the fused kernels from a tile of images a call.
-    internal Kernels.FusedEncoder? FusedEncoderFor(long rows) =>
+    // On x86-64 CPUs with AVX-512 or AVX2 a built-in convolutional model encodes and decodes on the fused kernels (those
+    // of training, the IWAE estimate and anomaly scores) from one tile of rows a call, the same values to float rounding;
+    // below a tile the kernels' setup costs more than it saves, and an MLP, one cheap product a layer, gains nothing (as
+    // measured for anomaly scores: Vae.Benchmarks anomaly --batch N).
+    private bool TakesFusedInference(long rows) =>
         UseFusedInference && Options.Architecture == VaeArchitecture.Convolutional && rows >= Kernels.FusedLikelihood.ConvTileColumns
-            && Device.type == DeviceType.CPU
-            ? Kernels.FusedEncoder.TryCreate(this)
-            : null;
+            && Device.type == DeviceType.CPU;
 
-    // On x86-64 CPUs with AVX-512 or AVX2 a built-in convolutional decoder decodes on the fused kernels (those of the
-    // IWAE estimate and anomaly scores) from one tile of codes a call, the same means to float rounding; below a tile
-    // the kernels' setup costs more than it saves, and an MLP's decoder, one cheap product, gains nothing (as measured
-    // for anomaly scores: Vae.Benchmarks anomaly --batch N).
-    private Kernels.FusedLikelihood? FusedDecoderFor(long rows) =>
-        UseFusedInference && Options.Architecture == VaeArchitecture.Convolutional && rows >= Kernels.FusedLikelihood.ConvTileColumns
-            && Device.type == DeviceType.CPU
-            ? Kernels.FusedLikelihood.TryCreate(this)
-            : null;
+    internal Kernels.FusedEncoder? FusedEncoderFor(long rows) => TakesFusedInference(rows) ? Kernels.FusedEncoder.TryCreate(this) : null;
+
+    private Kernels.FusedLikelihood? FusedDecoderFor(long rows) => TakesFusedInference(rows) ? Kernels.FusedLikelihood.TryCreate(this) : null;
 
     /// <summary>Decodes latent codes under a condition to the mean of p(x|z, c) (see <see cref="Decode(Tensor)"/>).</summary>
     /// <param name="latent">Codes <c>[N, LatentSize]</c>.</param>
