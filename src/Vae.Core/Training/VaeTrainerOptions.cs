@@ -102,8 +102,9 @@ public sealed record VaeTrainerOptions
 
     /// <summary>
     /// With more than one CPU thread, let the fused steps (<see cref="UseFusedCpuKernels"/>) train on half the threads
-    /// while that is faster: every 200 steps they time four steps with each count and keep the faster until the next
-    /// look. Their results do not depend on the thread count, so this changes no bit of training, only its speed:
+    /// while that is faster: they time four steps with each count and keep the faster until the next look, which comes
+    /// after 200 steps, or after 20 when the steps' speed has moved by half since the last (busy processes arrived or
+    /// left). Their results do not depend on the thread count, so this changes no bit of training, only its speed:
     /// beside busy processes one thread trained the convolutional model faster than two on the 2-core machine measured
     /// (<c>Vae.Benchmarks conv --max-load 2</c>), while on an idle machine the looks cost about 2% of the steps' time.
     /// False always uses <see cref="CpuThreads"/> (or <see cref="VaeRuntime.CpuThreads"/>) threads.
