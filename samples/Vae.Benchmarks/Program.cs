@@ -13,6 +13,7 @@ using Vae.Benchmarks;
 // tabular: training from a generated CSV, streamed or in memory (--rows N, --columns N, --memory, --file PATH).
 // recommend: Mult-VAE training and recommendation users/s at 3,000, 20,000 and 50,000 synthetic items (--items N, --users N, --epochs N, --write DIR, --data DIR; --profile: one step phase by phase).
 // timeseries: online anomaly scoring, points/s on one thread and memory per 100,000 points over a stream (--points N, --columns N, --block N).
+// gemm: the fused kernels' Sgemm against libtorch's mm at the convolutional model's dense shapes, one thread each, alternating.
 // step: BenchmarkDotNet on a single training step (allocations included).
 if (args.Contains("--help") || args.Contains("-h"))
 {
@@ -24,6 +25,8 @@ if (args.Contains("--help") || args.Contains("-h"))
           load              the default thread count against one thread, idle and beside busy processes (--pairs N, --max-load N)
           conv              the convolutional model, fused step against autograd, 2 threads and 1, idle and beside busy
                             processes (--rounds N, --max-load N; --profile: the fused step phase by phase, --threads N, --steps N)
+          gemm              the fused kernels' matrix products against libtorch's mm at the convolutional model's dense
+                            shapes, one thread each, alternating (--rounds N, --repeats N)
           eval              evaluation throughput, ELBO and IWAE (--k N, --threads N)
           iwae              IWAE estimate of a convolutional model (or --model PATH) on the test digits, wall and CPU time
                             (--k N, default 1000; --rows N; --threads N; --rounds N; --plain: the modules' path too, alternating)
@@ -70,6 +73,9 @@ switch (mode)
     case "conv":
         ConvBenchmark.Run(Option("--rounds", 5), Option("--max-load", 2), args.Contains("--own-sessions"));
         break;
+    case "gemm":
+        GemmBenchmark.Run(Option("--rounds", 5), Option("--repeats", 20));
+        break;
     case "eval":
         EvaluationBenchmark.Run(Option("--k", 5000), Option("--threads", 0));
         break;
@@ -90,7 +96,7 @@ switch (mode)
         BenchmarkRunner.Run<TrainingStepBenchmark>(args: args.Where(a => a != "step").ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, conv, eval, iwae, profile, tabular, recommend, timeseries or step");
+        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, conv, gemm, eval, iwae, profile, tabular, recommend, timeseries or step");
         return 1;
 }
 return 0;
