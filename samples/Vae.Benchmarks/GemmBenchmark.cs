@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using Vae.Core.Kernels;
 using static TorchSharp.torch;
@@ -25,7 +27,7 @@ internal static unsafe class GemmBenchmark
     {
         torch.set_num_threads(1);
         Console.WriteLine($"C[m, n] = A[m, k] B[k, n], float32, one thread; {rounds} rounds of {repeats} products each, alternating; GFLOP/s " +
-                          $"({(Sgemm.PreferAvx512 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "AVX-512" : "AVX2")} kernels)");
+                          $"({(Sgemm.PreferAvx512 && Avx512F.IsSupported ? "AVX-512" : "AVX2")} kernels)");
         Console.WriteLine($"{"shape",-28} {"m",5} {"n",5} {"k",5} {"Sgemm",15} {"libtorch mm",15}");
         foreach (var (name, m, n, k) in Shapes)
         {
@@ -54,6 +56,66 @@ internal static unsafe class GemmBenchmark
             Console.WriteLine($"{name,-28} {m,5} {n,5} {k,5} {Range(ours),15} {Range(theirs),15}");
         }
         Transposes(rounds, repeats);
+        Peak(rounds);
+    }
+
+    /// <summary>
+    /// The machine's multiply-add ceiling: twelve independent chains of fused multiply-adds in registers (no memory), on
+    /// one thread and on every core at once, GFLOP/s. The fused steps' figures are read as a share of this.
+    /// </summary>
+    public static void Peak(int rounds)
+    {
+        const long iterations = 50_000_000;
+        var wide = Avx512F.IsSupported && Sgemm.PreferAvx512;
+        var lanes = wide ? 16 : 8;
+        Console.WriteLine($"multiply-add ceiling ({(wide ? "AVX-512" : "AVX2")}, 12 chains in registers), GFLOP/s");
+        for (var threads = 1; threads <= Environment.ProcessorCount; threads *= 2)
+        {
+            var rates = new List<double>();
+            for (var round = 0; round < rounds + 1; round++)
+            {
+                var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() => { if (wide) Chains512(iterations); else Chains256(iterations); })).ToArray();
+                var clock = Stopwatch.StartNew();
+                foreach (var worker in workers) worker.Start();
+                foreach (var worker in workers) worker.Join();
+                if (round > 0) rates.Add(2.0 * lanes * 12 * iterations * threads / clock.Elapsed.TotalSeconds / 1e9);
+            }
+            Console.WriteLine($"{threads,2} thread(s) {Range(rates),15}");
+        }
+    }
+
+    private static float Chains512(long iterations)
+    {
+        var x = Vector512.Create(0.999999f);
+        var y = Vector512.Create(1e-7f);
+        Vector512<float> a0 = y, a1 = y, a2 = y, a3 = y, a4 = y, a5 = y, a6 = y, a7 = y, a8 = y, a9 = y, a10 = y, a11 = y;
+        for (long i = 0; i < iterations; i++)
+        {
+            a0 = Avx512F.FusedMultiplyAdd(a0, x, y); a1 = Avx512F.FusedMultiplyAdd(a1, x, y);
+            a2 = Avx512F.FusedMultiplyAdd(a2, x, y); a3 = Avx512F.FusedMultiplyAdd(a3, x, y);
+            a4 = Avx512F.FusedMultiplyAdd(a4, x, y); a5 = Avx512F.FusedMultiplyAdd(a5, x, y);
+            a6 = Avx512F.FusedMultiplyAdd(a6, x, y); a7 = Avx512F.FusedMultiplyAdd(a7, x, y);
+            a8 = Avx512F.FusedMultiplyAdd(a8, x, y); a9 = Avx512F.FusedMultiplyAdd(a9, x, y);
+            a10 = Avx512F.FusedMultiplyAdd(a10, x, y); a11 = Avx512F.FusedMultiplyAdd(a11, x, y);
+        }
+        return (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).GetElement(0);
+    }
+
+    private static float Chains256(long iterations)
+    {
+        var x = Vector256.Create(0.999999f);
+        var y = Vector256.Create(1e-7f);
+        Vector256<float> a0 = y, a1 = y, a2 = y, a3 = y, a4 = y, a5 = y, a6 = y, a7 = y, a8 = y, a9 = y, a10 = y, a11 = y;
+        for (long i = 0; i < iterations; i++)
+        {
+            a0 = Fma.MultiplyAdd(a0, x, y); a1 = Fma.MultiplyAdd(a1, x, y);
+            a2 = Fma.MultiplyAdd(a2, x, y); a3 = Fma.MultiplyAdd(a3, x, y);
+            a4 = Fma.MultiplyAdd(a4, x, y); a5 = Fma.MultiplyAdd(a5, x, y);
+            a6 = Fma.MultiplyAdd(a6, x, y); a7 = Fma.MultiplyAdd(a7, x, y);
+            a8 = Fma.MultiplyAdd(a8, x, y); a9 = Fma.MultiplyAdd(a9, x, y);
+            a10 = Fma.MultiplyAdd(a10, x, y); a11 = Fma.MultiplyAdd(a11, x, y);
+        }
+        return (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).GetElement(0);
     }
 
     /// <summary>The feature-major transposes of the dense step (a weight matrix, a batch of activations), GB/s read and written.</summary>
