@@ -24,7 +24,8 @@ if (args.Contains("--help") || args.Contains("-h"))
           threads           training throughput for each CPU thread count (--epochs N, --load N)
           load              the default thread count against one thread, idle and beside busy processes (--pairs N, --max-load N)
           conv              the convolutional model, fused step against autograd, 2 threads and 1, idle and beside busy
-                            processes (--rounds N, --max-load N; --profile: the fused step phase by phase, --threads N, --steps N)
+                            processes (--rounds N, --max-load N; --profile: the fused step phase by phase, --threads N, --steps N,
+                            --group N: output channels per product of the transposed convolutions)
           gemm              the fused kernels' matrix products against libtorch's mm at the convolutional model's dense
                             shapes, one thread each, alternating (--rounds N, --repeats N)
           eval              evaluation throughput, ELBO and IWAE (--k N, --threads N)
@@ -68,6 +69,7 @@ switch (mode)
         break;
     case "conv" when args.Contains("--profile"):
         if (args.Contains("--strided-dense")) Vae.Core.Kernels.FusedConvStep.TransposeDenseWeights = false;
+        Vae.Core.Kernels.FusedConvStep.TrainingChannelGroup = Option("--group", Vae.Core.Kernels.FusedConvStep.TrainingChannelGroup);
         ConvBenchmark.Profile(Option("--steps", 100), Math.Max(1, Option("--threads", 1)));
         break;
     case "conv":

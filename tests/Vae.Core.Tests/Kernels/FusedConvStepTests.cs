@@ -110,6 +110,40 @@ public class FusedConvStepTests
         curves[1][^1].Should().BeLessThan(curves[1][0]);
     }
 
+    // The transposed convolutions' products a few output channels at a time (FusedConvStep.TrainingChannelGroup) sum
+    // every element as one product does: training gives the same bits whatever the group.
+    [SkippableFact]
+    public void TheChannelGroupOfTheTransposedConvolutionsChangesNoBit()
+    {
+        Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");
+        var saved = FusedConvStep.TrainingChannelGroup;
+        var threads = VaeRuntime.CpuThreads;
+        try
+        {
+            var options = Options(2, 12, 10, [5, 7], [16], 3);
+            var data = Binary(200, options.InputSize, seed: 5);
+            var weights = new List<float[]>();
+            foreach (var group in new[] { int.MaxValue, 1, 3 })
+            {
+                FusedConvStep.TrainingChannelGroup = group;
+                using var scope = NewDisposeScope();
+                manual_seed(2);
+                using var model = new VariationalAutoencoder(options);
+                using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 2, BatchSize = 32, Seed = 4, CpuThreads = 2 });
+                trainer.UsesFusedCpuKernels.Should().BeTrue();
+                trainer.Fit(data);
+                weights.Add(model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray());
+            }
+            weights[1].Should().Equal(weights[0], "one output channel per product");
+            weights[2].Should().Equal(weights[0], "three output channels per product, the last group partial");
+        }
+        finally
+        {
+            FusedConvStep.TrainingChannelGroup = saved;
+            VaeRuntime.SetCpuThreads(threads);
+        }
+    }
+
     internal static VaeOptions Options(int channels, int height, int width, int[] convChannels, int[] hidden, int latent) => new()
     {
         Architecture = VaeArchitecture.Convolutional, ImageChannels = channels, ImageHeight = height, ImageWidth = width,
