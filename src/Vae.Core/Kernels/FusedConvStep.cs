@@ -494,14 +494,27 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         var outColumns = (nint)layer.OutPixels * padded;
         var taps = layer.InChannels * Kernel;
         RowSums(gradient, layer.OutChannels, outColumns, layer.BiasGradient);
-        ImageToColumns(input, layer.InChannels, layer.InHeight, layer.InWidth, imageColumns, layer.OutHeight, layer.OutWidth, padded, threads);
-        ProductWithTranspose(gradient, layer.OutChannels, imageColumns, taps, outColumns, layer.WeightGradient, threads);
+        var columns = new ImageColumns(input, layer.InChannels, layer.InHeight, layer.InWidth, layer.OutHeight, layer.OutWidth, padded);
+        if (BlockedBackward)
+            ProductWithColumns(gradient, layer.OutChannels, columns, layer.WeightGradient, threads, inputGradient: null);
+        else
+        {
+            ImageToColumns(input, layer.InChannels, layer.InHeight, layer.InWidth, imageColumns, layer.OutHeight, layer.OutWidth, padded, threads);
+            ProductWithTranspose(gradient, layer.OutChannels, imageColumns, taps, outColumns, layer.WeightGradient, threads);
+        }
         if (inputGradient is null) return;
         // W^T dout from W^T laid out row-major ([taps, OutChannels]): reading W [OutChannels, taps] down its columns
         // steps taps floats (2 KiB for 32 input channels) per output channel, which maps into a few sets of the L1 cache.
         FeatureMajor.Transpose(layer.Weight, layer.OutChannels, taps, taps, weightScratch, layer.OutChannels, zeroPadding: false);
-        Sgemm.Multiply(taps, (int)outColumns, layer.OutChannels, weightScratch, layer.OutChannels, 1, gradient, outColumns, imageColumns, outColumns, accumulate: false, threads);
-        ColumnsToImage(imageColumns, layer.InChannels, layer.InHeight, layer.InWidth, inputGradient, layer.OutHeight, layer.OutWidth, padded, threads);
+        // In groups of input channels, as the transposed convolutions forward, so that col2im reads the columns from cache.
+        var group = BlockedBackward ? Math.Clamp(TrainingChannelGroup, 1, layer.InChannels) : layer.InChannels;
+        var inPlanes = (nint)layer.InPixels * padded;
+        for (var first = 0; first < layer.InChannels; first += group)
+        {
+            var count = Math.Min(group, layer.InChannels - first);
+            Sgemm.Multiply(count * Kernel, (int)outColumns, layer.OutChannels, weightScratch + (nint)first * Kernel * layer.OutChannels, layer.OutChannels, 1, gradient, outColumns, imageColumns, outColumns, accumulate: false, threads);
+            ColumnsToImage(imageColumns, count, layer.InHeight, layer.InWidth, inputGradient + first * inPlanes, layer.OutHeight, layer.OutWidth, padded, threads);
+        }
     }
 
     // From the gradient of a transposed convolution's output: its weight and bias gradients and the gradient of its
@@ -512,6 +525,12 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         var inColumns = (nint)layer.InPixels * padded;
         var taps = layer.OutChannels * Kernel;
         RowSums(gradient, layer.OutChannels, (nint)layer.OutPixels * padded, layer.BiasGradient);
+        if (BlockedBackward)
+        {
+            var columns = new ImageColumns(gradient, layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.InHeight, layer.InWidth, padded);
+            ProductWithColumns(input, layer.InChannels, columns, layer.WeightGradient, threads, new InputGradient(layer.Weight, layer.InChannels, inputGradient));
+            return;
+        }
         ImageToColumns(gradient, layer.OutChannels, layer.OutHeight, layer.OutWidth, imageColumns, layer.InHeight, layer.InWidth, padded, threads);
         ProductWithTranspose(input, layer.InChannels, imageColumns, taps, inColumns, layer.WeightGradient, threads);
         Sgemm.Multiply(layer.InChannels, (int)inColumns, taps, layer.Weight, taps, 1, imageColumns, inColumns, inputGradient, inColumns, accumulate: false, threads);
@@ -533,6 +552,93 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         // streamed from beyond L2 once per panel of 16 batch columns, six floats of each cache line used per visit.
         TransposeInParts(layer.Weight, layer.Outputs, layer.Inputs, weightScratch, threads);
         Sgemm.Multiply(layer.Inputs, padded, layer.Outputs, weightScratch, layer.Outputs, 1, gradient, padded, inputGradient, padded, accumulate, threads);
+    }
+
+    // Whether the backward passes build each im2col DepthBlock columns at a time, in the cache, for the products that
+    // read it (settable for the profiler, --unblocked): the whole im2col (12.8 MB for the second convolution and the
+    // first transposed one) was written out to memory and read back once or twice.
+    internal static bool BlockedBackward { get; set; } = true;
+
+    // The im2col of a map (ImageToColumns' arguments) that ProductWithColumns builds a block of columns at a time.
+    private readonly struct ImageColumns(float* image, int channels, int height, int width, int outHeight, int outWidth, int padded)
+    {
+        public float* Image { get; } = image;
+        public int Channels { get; } = channels;
+        public int Height { get; } = height;
+        public int Width { get; } = width;
+        public int OutHeight { get; } = outHeight;
+        public int OutWidth { get; } = outWidth;
+        public int Padded { get; } = padded;
+        public int Rows => Channels * Kernel;
+        public nint Count => (nint)OutHeight * OutWidth * Padded;
+    }
+
+    // For a transposed convolution's backward pass: its input gradient, weight[rows, columns' rows] times the columns.
+    private readonly struct InputGradient(float* weight, int rows, float* target)
+    {
+        public float* Weight { get; } = weight;
+        public int Rows { get; } = rows;
+        public float* Target { get; } = target;
+    }
+
+    // result[r, s] = x[r, q] columns[s, q]^T, the product of ProductWithTranspose, with the im2col built DepthBlock
+    // columns at a time (in imageColumns), each block multiplied while it is in cache; with an input gradient, also
+    // weight times the block into the block's columns of its target. The blocks are MultiplyInDepthBlocks' depth
+    // blocks and every product reads the same values in the same order as from the whole im2col, so no bit changes.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ProductWithColumns(float* x, int r, ImageColumns columns, float* result, int threads, InputGradient? inputGradient)
+    {
+        var (s, q) = (columns.Rows, columns.Count);
+        var transposesColumns = TransposesY(r, s, q);
+        if (!transposesColumns) TransposeInParts(x, r, q, transposed, threads);
+        for (nint start = 0; start < q; start += DepthBlock)
+        {
+            var depth = (int)Math.Min(DepthBlock, q - start);
+            ImageToColumnsRange(columns, start, depth, imageColumns, threads);
+            if (transposesColumns)
+            {
+                TransposeInParts(imageColumns, s, depth, transposed, threads);
+                Sgemm.Multiply(r, s, depth, x + start, q, 1, transposed, s, result, s, accumulate: start > 0, threads);
+            }
+            else
+                Sgemm.Multiply(s, r, depth, imageColumns, depth, 1, transposed + start * r, r, productScratch, r, accumulate: start > 0, threads);
+            if (inputGradient is { } g)
+                Sgemm.Multiply(g.Rows, depth, s, g.Weight, s, 1, imageColumns, depth, g.Target + start, q, accumulate: false, threads);
+        }
+        if (!transposesColumns) FeatureMajor.Transpose(productScratch, s, r, r, result, s, zeroPadding: false);
+    }
+
+    // block[row, j] = im2col[row, start + j] for j below count: ImageToColumns' columns start .. start + count - 1
+    // (any range, not only whole pixels), rows count long, the rows shared out among the threads.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ImageToColumnsRange(ImageColumns columns, nint start, int count, float* block, int threads)
+    {
+        var rowsTotal = columns.Rows;
+        var parts = KernelThreads.PartsFor(rowsTotal, (long)rowsTotal * count < 1 << 16 ? 1 : threads);
+        var (from, to) = ((nint)columns.Image, (nint)block);
+        var padded = columns.Padded;
+        KernelThreads.Run(parts, threads, part =>
+        {
+            for (var row = rowsTotal * part / parts; row < rowsTotal * (part + 1) / parts; row++)
+            {
+                var (c, ky, kx) = (row / Kernel, row / 4 % 4, row % 4);
+                var plane = (float*)from + (nint)c * columns.Height * columns.Width * padded;
+                var destination = (float*)to + (nint)row * count;
+                for (var j = 0; j < count;)
+                {
+                    var column = start + j;
+                    var pixel = (int)(column / padded);
+                    var offset = (int)(column - (nint)pixel * padded);
+                    var length = Math.Min(padded - offset, count - j);
+                    var (y, x) = (pixel / columns.OutWidth, pixel % columns.OutWidth);
+                    var (iy, ix) = (2 * y - 1 + ky, 2 * x - 1 + kx);
+                    var span = new Span<float>(destination + j, length);
+                    if (iy < 0 || iy >= columns.Height || ix < 0 || ix >= columns.Width) span.Clear();
+                    else new ReadOnlySpan<float>(plane + ((nint)iy * columns.Width + ix) * padded + offset, length).CopyTo(span);
+                    j += length;
+                }
+            }
+        });
     }
 
     // result[R, S] = x[R, Q] y[S, Q]^T, both row-major with rows of length q: one operand transposed (whichever moves

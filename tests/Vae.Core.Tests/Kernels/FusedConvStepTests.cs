@@ -144,6 +144,43 @@ public class FusedConvStepTests
         }
     }
 
+    // The backward passes' im2col built a depth block at a time (FusedConvStep.BlockedBackward) feeds the products the
+    // same values in the same order as the whole im2col, and the convolutions' input gradients in groups of input
+    // channels (ten: a group of eight and one of two) sum as one product does: training gives the same bits. Batches
+    // of 40 (48 padded columns) put block edges inside a pixel's columns; the last batch of 10 leaves fewer columns
+    // than one block.
+    [SkippableFact]
+    public void BuildingTheBackwardIm2colInBlocksChangesNoBit()
+    {
+        Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");
+        var saved = FusedConvStep.BlockedBackward;
+        var threads = VaeRuntime.CpuThreads;
+        try
+        {
+            var options = Options(2, 12, 10, [10, 7], [16], 3);
+            var data = Binary(210, options.InputSize, seed: 8);
+            var weights = new List<float[]>();
+            foreach (var (blocked, cpuThreads) in new[] { (false, 2), (true, 2), (true, 1) })
+            {
+                FusedConvStep.BlockedBackward = blocked;
+                using var scope = NewDisposeScope();
+                manual_seed(3);
+                using var model = new VariationalAutoencoder(options);
+                using var trainer = new VaeTrainer(model, new VaeTrainerOptions { Epochs = 2, BatchSize = 40, Seed = 4, CpuThreads = cpuThreads });
+                trainer.UsesFusedCpuKernels.Should().BeTrue();
+                trainer.Fit(data);
+                weights.Add(model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray());
+            }
+            weights[1].Should().Equal(weights[0], "the im2col in blocks on two threads");
+            weights[2].Should().Equal(weights[0], "the im2col in blocks on one thread");
+        }
+        finally
+        {
+            FusedConvStep.BlockedBackward = saved;
+            VaeRuntime.SetCpuThreads(threads);
+        }
+    }
+
     internal static VaeOptions Options(int channels, int height, int width, int[] convChannels, int[] hidden, int latent) => new()
     {
         Architecture = VaeArchitecture.Convolutional, ImageChannels = channels, ImageHeight = height, ImageWidth = width,
