@@ -582,63 +582,85 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     }
 
     // result[r, s] = x[r, q] columns[s, q]^T, the product of ProductWithTranspose, with the im2col built DepthBlock
-    // columns at a time (in imageColumns), each block multiplied while it is in cache; with an input gradient, also
-    // weight times the block into the block's columns of its target. The blocks are MultiplyInDepthBlocks' depth
-    // blocks and every product reads the same values in the same order as from the whole im2col, so no bit changes.
+    // columns at a time in the cache and multiplied there; with an input gradient, also weight times the im2col into
+    // its target. The blocks are MultiplyInDepthBlocks' depth blocks and every product reads the same values in the
+    // same order as from the whole im2col, so no bit changes. Each part of the weight gradient owns whole tiles of its
+    // rows and builds only those rows of each block, and each part of the input gradient whole blocks, so a pass
+    // synchronises the threads once, not once per block.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProductWithColumns(float* x, int r, ImageColumns columns, float* result, int threads, InputGradient? inputGradient)
     {
         var (s, q) = (columns.Rows, columns.Count);
-        var transposesColumns = TransposesY(r, s, q);
-        if (!transposesColumns) TransposeInParts(x, r, q, transposed, threads);
-        for (nint start = 0; start < q; start += DepthBlock)
+        if (TransposesY(r, s, q))
         {
-            var depth = (int)Math.Min(DepthBlock, q - start);
-            ImageToColumnsRange(columns, start, depth, imageColumns, threads);
-            if (transposesColumns)
-            {
-                TransposeInParts(imageColumns, s, depth, transposed, threads);
-                Sgemm.Multiply(r, s, depth, x + start, q, 1, transposed, s, result, s, accumulate: start > 0, threads);
-            }
-            else
-                Sgemm.Multiply(s, r, depth, imageColumns, depth, 1, transposed + start * r, r, productScratch, r, accumulate: start > 0, threads);
-            if (inputGradient is { } g)
-                Sgemm.Multiply(g.Rows, depth, s, g.Weight, s, 1, imageColumns, depth, g.Target + start, q, accumulate: false, threads);
+            // Few rows of columns (the 16 taps of a one-channel map): the whole im2col is small, transposed as a whole.
+            ImageToColumnsRange(columns, 0, s, 0, (int)q, imageColumns, q);
+            ProductWithTranspose(x, r, imageColumns, s, q, result, threads);
+            if (inputGradient is { } whole)
+                Sgemm.Multiply(whole.Rows, (int)q, s, whole.Weight, s, 1, imageColumns, q, whole.Target, q, accumulate: false, threads);
+            return;
         }
-        if (!transposesColumns) FeatureMajor.Transpose(productScratch, s, r, r, result, s, zeroPadding: false);
-    }
-
-    // block[row, j] = im2col[row, start + j] for j below count: ImageToColumns' columns start .. start + count - 1
-    // (any range, not only whole pixels), rows count long, the rows shared out among the threads.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ImageToColumnsRange(ImageColumns columns, nint start, int count, float* block, int threads)
-    {
-        var rowsTotal = columns.Rows;
-        var parts = KernelThreads.PartsFor(rowsTotal, (long)rowsTotal * count < 1 << 16 ? 1 : threads);
-        var (from, to) = ((nint)columns.Image, (nint)block);
-        var padded = columns.Padded;
+        TransposeInParts(x, r, q, transposed, threads);
+        var tiles = (s + 5) / 6;
+        var parts = KernelThreads.PartsFor(tiles, threads);
+        var (xT, block, product) = ((nint)transposed, (nint)imageColumns, (nint)productScratch);
+        // Rows of the block at one stride whatever the block's depth: the parts reach the shorter last block at
+        // different times, and rows laid out by its depth would overlap rows another part is still reading.
+        var stride = (int)Math.Min(DepthBlock, q);
         KernelThreads.Run(parts, threads, part =>
         {
-            for (var row = rowsTotal * part / parts; row < rowsTotal * (part + 1) / parts; row++)
+            var (first, last) = (tiles * part / parts * 6, Math.Min(s, tiles * (part + 1) / parts * 6));
+            for (nint start = 0; start < q; start += DepthBlock)
             {
-                var (c, ky, kx) = (row / Kernel, row / 4 % 4, row % 4);
-                var plane = (float*)from + (nint)c * columns.Height * columns.Width * padded;
-                var destination = (float*)to + (nint)row * count;
-                for (var j = 0; j < count;)
-                {
-                    var column = start + j;
-                    var pixel = (int)(column / padded);
-                    var offset = (int)(column - (nint)pixel * padded);
-                    var length = Math.Min(padded - offset, count - j);
-                    var (y, x) = (pixel / columns.OutWidth, pixel % columns.OutWidth);
-                    var (iy, ix) = (2 * y - 1 + ky, 2 * x - 1 + kx);
-                    var span = new Span<float>(destination + j, length);
-                    if (iy < 0 || iy >= columns.Height || ix < 0 || ix >= columns.Width) span.Clear();
-                    else new ReadOnlySpan<float>(plane + ((nint)iy * columns.Width + ix) * padded + offset, length).CopyTo(span);
-                    j += length;
-                }
+                var depth = (int)Math.Min(DepthBlock, q - start);
+                ImageToColumnsRange(columns, first, last, start, depth, (float*)block, stride);
+                Sgemm.Multiply(last - first, r, depth, (float*)block + (nint)first * stride, stride, 1, (float*)xT + start * r, r, (float*)product + (nint)first * r, r, accumulate: start > 0, threads: 1);
             }
         });
+        FeatureMajor.Transpose(productScratch, s, r, r, result, s, zeroPadding: false);
+        if (inputGradient is not { } g) return;
+        var blocks = (int)((q + DepthBlock - 1) / DepthBlock);
+        // Each worker's block in imageColumns, which holds s x q floats: as many workers as whole blocks fit.
+        var workers = Math.Clamp((int)(q / DepthBlock), 1, Math.Min(threads, MaxScratchWorkers));
+        KernelThreads.Run(KernelThreads.PartsFor(blocks, workers), workers, (part, worker) =>
+        {
+            var partsTotal = KernelThreads.PartsFor(blocks, workers);
+            var scratch = (float*)block + (nint)worker * s * DepthBlock;
+            for (var index = blocks * part / partsTotal; index < blocks * (part + 1) / partsTotal; index++)
+            {
+                var start = (nint)index * DepthBlock;
+                var depth = (int)Math.Min(DepthBlock, q - start);
+                ImageToColumnsRange(columns, 0, s, start, depth, scratch, depth);
+                Sgemm.Multiply(g.Rows, depth, s, g.Weight, s, 1, scratch, depth, g.Target + start, q, accumulate: false, threads: 1);
+            }
+        });
+    }
+
+    // block[row * stride + j] = im2col[row, start + j] for rows first .. last - 1 and j below count: ImageToColumns'
+    // columns start .. start + count - 1 (any range, not only whole pixels), on the calling thread.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ImageToColumnsRange(ImageColumns columns, int first, int last, nint start, int count, float* block, nint stride)
+    {
+        var padded = columns.Padded;
+        for (var row = first; row < last; row++)
+        {
+            var (c, ky, kx) = (row / Kernel, row / 4 % 4, row % 4);
+            var plane = columns.Image + (nint)c * columns.Height * columns.Width * padded;
+            var destination = block + row * stride;
+            for (var j = 0; j < count;)
+            {
+                var column = start + j;
+                var pixel = (int)(column / padded);
+                var offset = (int)(column - (nint)pixel * padded);
+                var length = Math.Min(padded - offset, count - j);
+                var (y, x) = (pixel / columns.OutWidth, pixel % columns.OutWidth);
+                var (iy, ix) = (2 * y - 1 + ky, 2 * x - 1 + kx);
+                var span = new Span<float>(destination + j, length);
+                if (iy < 0 || iy >= columns.Height || ix < 0 || ix >= columns.Width) span.Clear();
+                else new ReadOnlySpan<float>(plane + ((nint)iy * columns.Width + ix) * padded + offset, length).CopyTo(span);
+                j += length;
+            }
+        }
     }
 
     // result[R, S] = x[R, Q] y[S, Q]^T, both row-major with rows of length q: one operand transposed (whichever moves
