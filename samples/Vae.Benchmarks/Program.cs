@@ -71,6 +71,7 @@ switch (mode)
         if (args.Contains("--strided-dense")) Vae.Core.Kernels.FusedConvStep.TransposeDenseWeights = false;
         Vae.Core.Kernels.FusedConvStep.TrainingChannelGroup = Option("--group", Vae.Core.Kernels.FusedConvStep.TrainingChannelGroup);
         if (args.Contains("--unblocked")) Vae.Core.Kernels.FusedConvStep.BlockedBackward = false;
+        if (args.Contains("--weight-transposed")) Vae.Core.Kernels.FusedConvStep.DenseInputGradientByRows = false;
         ConvBenchmark.Profile(Option("--steps", 100), Math.Max(1, Option("--threads", 1)));
         break;
     case "conv":

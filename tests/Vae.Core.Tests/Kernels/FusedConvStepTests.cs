@@ -145,24 +145,25 @@ public class FusedConvStepTests
     }
 
     // The backward passes' im2col built a depth block at a time (FusedConvStep.BlockedBackward) feeds the products the
-    // same values in the same order as the whole im2col, and the convolutions' input gradients in groups of input
-    // channels (ten: a group of eight and one of two) sum as one product does: training gives the same bits. Batches
-    // of 40 (48 padded columns) put block edges inside a pixel's columns; the last batch of 10 leaves fewer columns
-    // than one block.
+    // same values in the same order as the whole im2col, the convolutions' input gradients in groups of input channels
+    // (ten: a group of eight and one of two) sum as one product does, and the wide dense layers' input gradients taken
+    // as (dY^T W)^T (FusedConvStep.DenseInputGradientByRows; 72 and 70 outputs) add the same products in the same
+    // order as W^T dY: training gives the same bits. Batches of 40 (48 padded columns) put block edges inside a
+    // pixel's columns; the last batch of 10 leaves fewer columns than one block.
     [SkippableFact]
-    public void BuildingTheBackwardIm2colInBlocksChangesNoBit()
+    public void TheBackwardPassesInCacheSizedPiecesChangeNoBit()
     {
         Skip.IfNot(Sgemm.IsSupported, "the processor has neither AVX-512 nor AVX2 with FMA");
-        var saved = FusedConvStep.BlockedBackward;
+        var (savedBlocked, savedRows) = (FusedConvStep.BlockedBackward, FusedConvStep.DenseInputGradientByRows);
         var threads = VaeRuntime.CpuThreads;
         try
         {
-            var options = Options(2, 12, 10, [10, 7], [16], 3);
+            var options = Options(2, 12, 10, [10, 12], [70], 3);
             var data = Binary(210, options.InputSize, seed: 8);
             var weights = new List<float[]>();
-            foreach (var (blocked, cpuThreads) in new[] { (false, 2), (true, 2), (true, 1) })
+            foreach (var (blocked, byRows, cpuThreads) in new[] { (false, false, 2), (true, false, 2), (false, true, 2), (true, true, 2), (true, true, 1) })
             {
-                FusedConvStep.BlockedBackward = blocked;
+                (FusedConvStep.BlockedBackward, FusedConvStep.DenseInputGradientByRows) = (blocked, byRows);
                 using var scope = NewDisposeScope();
                 manual_seed(3);
                 using var model = new VariationalAutoencoder(options);
@@ -171,12 +172,14 @@ public class FusedConvStepTests
                 trainer.Fit(data);
                 weights.Add(model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray());
             }
-            weights[1].Should().Equal(weights[0], "the im2col in blocks on two threads");
-            weights[2].Should().Equal(weights[0], "the im2col in blocks on one thread");
+            weights[1].Should().Equal(weights[0], "the im2col in blocks");
+            weights[2].Should().Equal(weights[0], "the dense input gradients by batch rows");
+            weights[3].Should().Equal(weights[0], "both, on two threads");
+            weights[4].Should().Equal(weights[0], "both, on one thread");
         }
         finally
         {
-            FusedConvStep.BlockedBackward = saved;
+            (FusedConvStep.BlockedBackward, FusedConvStep.DenseInputGradientByRows) = (savedBlocked, savedRows);
             VaeRuntime.SetCpuThreads(threads);
         }
     }
