@@ -95,12 +95,13 @@ switch (mode)
         break;
     case "tabular": TabularStreamBenchmark.Run(args); break;
     case "recommend": RecommendationBenchmark.Run(args); break;
+    case "recommend-oracle": RecommendationOracle.Run(args); break;
     case "timeseries": TimeSeriesBenchmark.Run(args); break;
     case "step":
         BenchmarkRunner.Run<TrainingStepBenchmark>(args: args.Where(a => a != "step").ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, conv, gemm, eval, iwae, profile, tabular, recommend, timeseries or step");
+        Console.Error.WriteLine($"unknown mode '{mode}': use epochs, threads, load, conv, gemm, eval, iwae, profile, tabular, recommend, recommend-oracle, timeseries or step");
         return 1;
 }
 return 0;
