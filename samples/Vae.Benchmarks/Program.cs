@@ -25,7 +25,9 @@ if (args.Contains("--help") || args.Contains("-h"))
           load              the default thread count against one thread, idle and beside busy processes (--pairs N, --max-load N)
           conv              the convolutional model, fused step against autograd, 2 threads and 1, idle and beside busy
                             processes (--rounds N, --max-load N; --profile: the fused step phase by phase, --threads N, --steps N,
-                            --group N: output channels per product of the transposed convolutions)
+                            --group N: output channels per product of the transposed convolutions; the earlier paths, to
+                            compare: --unblocked (whole im2col backward), --weight-transposed (dense input gradients from W^T),
+                            --strided-dense (W read down its columns))
           gemm              the fused kernels' matrix products against libtorch's mm at the convolutional model's dense
                             shapes, one thread each, alternating (--rounds N, --repeats N)
           eval              evaluation throughput, ELBO and IWAE (--k N, --threads N)
@@ -37,6 +39,7 @@ if (args.Contains("--help") || args.Contains("-h"))
           profile           the plain TorchSharp step, the autograd step and the fused step, phase by phase (--epochs N, --threads N)
           tabular           training from a generated CSV (--rows N, --columns N, --memory, --file PATH)
           recommend         Mult-VAE training and recommendation (--items N, --users N, --epochs N, --write DIR, --data DIR, --profile)
+          recommend-oracle  on the synthetic default (or --long-tail --seed N), a scorer told the true topics, beside EASE
           timeseries        online anomaly scoring of a stream, points/s on one thread and memory (--points N, --columns N, --block N)
           step              BenchmarkDotNet on a single training step
         --avx2: the fused kernels' AVX2 products even where AVX-512 is present; --own-sessions: busy processes in sessions of their own.
