@@ -717,7 +717,12 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     // Rows of b per block of MultiplyInDepthBlocks: a panel of 512 x 64 floats (128 KiB) stays in the L2 cache.
     private const int DepthBlock = 512;
 
-    private static bool TransposesY(int r, int s, nint q) => (long)s * q <= (long)r * q + (long)r * s;
+    // The product's columns are s when y is transposed, r when x is: a count that is not a multiple of 8 leaves its
+    // last columns to the one-element kernel (for the latent heads' 20 columns, 4 of them at a sixth of the rate), so
+    // that side goes to the rows when the other is a multiple of 8; otherwise whichever transpose moves fewer floats.
+    // Every element is the same sum either way (the same products in the same order).
+    private static bool TransposesY(int r, int s, nint q) =>
+        (r % 8 == 0) != (s % 8 == 0) ? s % 8 == 0 : (long)s * q <= (long)r * q + (long)r * s;
 
     // destination[q, rows] = source[rows, q]: the columns shared out among the threads.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -904,7 +909,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         var weightFloats = Math.Max(convolutions.Concat(deconvolutions).Max(l => (long)l.InChannels * l.OutChannels * Kernel),
             encoderLayers.Append(mean).Append(logVar).Concat(decoderLayers).Max(l => (long)l.Inputs * l.Outputs));
         var total = weightFloats + 2L * inputSize * padded + convolutionWidths.Sum() + encoderWidths.Sum() + 5 * latent + decoderWidths.Sum()
-            + deconvolutionWidths.Sum() + 2 * widest + columnFloats + blockFloats + transposeFloats + productFloats + lossFloats + latent + widest;
+            + deconvolutionWidths.Sum() + 2 * widest + columnFloats + blockFloats + transposeFloats + Math.Max(productFloats, 1) + lossFloats + latent + widest;
         var buffers = new NativeArena(total);
         arena = buffers;
         gathered = buffers.Take((long)inputSize * padded);
