@@ -503,7 +503,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
             ProductWithColumns(gradient, layer.OutChannels, columns, layer.WeightGradient, threads, inputGradient: null);
         else
         {
-            ImageToColumns(input, layer.InChannels, layer.InHeight, layer.InWidth, imageColumns, layer.OutHeight, layer.OutWidth, padded, threads);
+            ImageToColumns(columns, imageColumns, threads);
             ProductWithTranspose(gradient, layer.OutChannels, imageColumns, taps, outColumns, layer.WeightGradient, threads);
         }
         if (inputGradient is null) return;
@@ -529,13 +529,13 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         var inColumns = (nint)layer.InPixels * padded;
         var taps = layer.OutChannels * Kernel;
         RowSums(gradient, layer.OutChannels, (nint)layer.OutPixels * padded, layer.BiasGradient);
+        var columns = new ImageColumns(gradient, layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.InHeight, layer.InWidth, padded);
         if (BlockedBackward)
         {
-            var columns = new ImageColumns(gradient, layer.OutChannels, layer.OutHeight, layer.OutWidth, layer.InHeight, layer.InWidth, padded);
             ProductWithColumns(input, layer.InChannels, columns, layer.WeightGradient, threads, new InputGradient(layer.Weight, layer.InChannels, inputGradient));
             return;
         }
-        ImageToColumns(gradient, layer.OutChannels, layer.OutHeight, layer.OutWidth, imageColumns, layer.InHeight, layer.InWidth, padded, threads);
+        ImageToColumns(columns, imageColumns, threads);
         ProductWithTranspose(input, layer.InChannels, imageColumns, taps, inColumns, layer.WeightGradient, threads);
         Sgemm.Multiply(layer.InChannels, (int)inColumns, taps, layer.Weight, taps, 1, imageColumns, inColumns, inputGradient, inColumns, accumulate: false, threads);
     }
@@ -581,7 +581,8 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     // first transposed one) was written out to memory and read back once or twice.
     internal static bool BlockedBackward { get; set; } = true;
 
-    // The im2col of a map (ImageToColumns' arguments) that ProductWithColumns builds a block of columns at a time.
+    // A map and the im2col geometry of its layer (kernel 4, stride 2, padding 1): ImageToColumns builds its im2col
+    // whole, ProductWithColumns a block of columns at a time.
     private readonly struct ImageColumns(float* image, int channels, int height, int width, int outHeight, int outWidth, int padded)
     {
         public float* Image { get; } = image;
@@ -616,7 +617,7 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         if (TransposesY(r, s, q))
         {
             // Few rows of columns (the 16 taps of a one-channel map): the whole im2col is small, transposed as a whole.
-            ImageToColumnsRange(columns, 0, s, 0, (int)q, imageColumns, q);
+            ImageToColumns(columns, imageColumns, threads);
             ProductWithTranspose(x, r, imageColumns, s, q, result, threads);
             if (inputGradient is { } whole)
                 Sgemm.Multiply(whole.Rows, (int)q, s, whole.Weight, s, 1, imageColumns, q, whole.Target, q, accumulate: false, threads);
@@ -644,11 +645,11 @@ internal sealed unsafe class FusedConvStep : IFusedStep
         var blocks = (int)((q + DepthBlock - 1) / DepthBlock);
         // Each worker's block in imageColumns, which holds s x q floats: as many workers as whole blocks fit.
         var workers = Math.Clamp((int)(q / DepthBlock), 1, Math.Min(threads, MaxScratchWorkers));
-        KernelThreads.Run(KernelThreads.PartsFor(blocks, workers), workers, (part, worker) =>
+        var blockParts = KernelThreads.PartsFor(blocks, workers);
+        KernelThreads.Run(blockParts, workers, (part, worker) =>
         {
-            var partsTotal = KernelThreads.PartsFor(blocks, workers);
             var scratch = (float*)block + (nint)worker * s * DepthBlock;
-            for (var index = blocks * part / partsTotal; index < blocks * (part + 1) / partsTotal; index++)
+            for (var index = blocks * part / blockParts; index < blocks * (part + 1) / blockParts; index++)
             {
                 var start = (nint)index * DepthBlock;
                 var depth = (int)Math.Min(DepthBlock, q - start);
@@ -741,39 +742,15 @@ internal sealed unsafe class FusedConvStep : IFusedStep
     }
 
     // columns[(c, ky, kx), (y, x), n] = image[c, 2y - 1 + ky, 2x - 1 + kx, n], zero outside the image: the im2col of a
-    // convolution with kernel 4, stride 2 and padding 1, whole batch vectors at a time, the rows shared out among the threads.
+    // convolution with kernel 4, stride 2 and padding 1, whole, the rows shared out among the threads.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ImageToColumns(float* image, int channels, int height, int width, float* columns, int outHeight, int outWidth, int padded, int threads)
+    private static void ImageToColumns(ImageColumns source, float* columns, int threads)
     {
-        var rowsTotal = channels * Kernel;
-        var parts = KernelThreads.PartsFor(rowsTotal, threads);
-        var (from, to) = ((nint)image, (nint)columns);
-        var vectorBytes = (long)padded * sizeof(float);
+        var rowsTotal = source.Rows;
+        var parts = KernelThreads.PartsFor(rowsTotal, (long)rowsTotal * source.Count < 1 << 16 ? 1 : threads);
+        var to = (nint)columns;
         KernelThreads.Run(parts, threads, part =>
-        {
-            for (var row = rowsTotal * part / parts; row < rowsTotal * (part + 1) / parts; row++)
-            {
-                var (c, ky, kx) = (row / Kernel, row / 4 % 4, row % 4);
-                var destination = (float*)to + (nint)row * outHeight * outWidth * padded;
-                var plane = (float*)from + (nint)c * height * width * padded;
-                for (var y = 0; y < outHeight; y++)
-                {
-                    var iy = 2 * y - 1 + ky;
-                    var line = destination + (nint)y * outWidth * padded;
-                    if (iy < 0 || iy >= height)
-                    {
-                        new Span<float>(line, outWidth * padded).Clear();
-                        continue;
-                    }
-                    for (var x = 0; x < outWidth; x++)
-                    {
-                        var ix = 2 * x - 1 + kx;
-                        if (ix < 0 || ix >= width) new Span<float>(line + (nint)x * padded, padded).Clear();
-                        else Buffer.MemoryCopy(plane + ((nint)iy * width + ix) * padded, line + (nint)x * padded, vectorBytes, vectorBytes);
-                    }
-                }
-            }
-        });
+            ImageToColumnsRange(source, rowsTotal * part / parts, rowsTotal * (part + 1) / parts, 0, (int)source.Count, (float*)to, source.Count));
     }
 
     // image[c, Y, X, n] = sum over the taps (ky, kx) and positions (y, x) with 2y - 1 + ky = Y and 2x - 1 + kx = X of
