@@ -70,6 +70,16 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
     [Description("Adam's learning rate. Default: 1e-3 for Mult-VAE, 5e-4 for RecVAE (the references').")]
     public double? LearningRateOption { get; init; }
 
+    [CommandOption("--lr-schedule <SCHEDULE>")]
+    [Description("RecVAE: none (the reference's constant rate) or cosine (annealed to 0 along half a cosine over every pass of the run).")]
+    [DefaultValue("none")]
+    public string LearningRateSchedule { get; init; } = "none";
+
+    [CommandOption("--weight-decay <D>")]
+    [Description("RecVAE: the decoupled weight decay (AdamW's) of both optimisers; 0, the reference's, decays nothing.")]
+    [DefaultValue(0.0)]
+    public double WeightDecay { get; init; }
+
     public double LearningRate => LearningRateOption ?? (Model == "recvae" ? 5e-4 : 1e-3);
 
     [CommandOption("--anneal-cap <B>")]
@@ -128,6 +138,9 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
             return ValidationResult.Error($"--model must be multvae, recvae, ease or popularity, but was '{Model}'.");
         if (Synthetic is not ("default" or "long-tail"))
             return ValidationResult.Error($"--synthetic must be default or long-tail, but was '{Synthetic}'.");
+        if (LearningRateSchedule is not ("none" or "cosine"))
+            return ValidationResult.Error($"--lr-schedule must be none or cosine, but was '{LearningRateSchedule}'.");
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) return ValidationResult.Error($"--weight-decay must not be negative, but was {WeightDecay}.");
         if (!(Gamma >= 0) || double.IsInfinity(Gamma)) return ValidationResult.Error($"--gamma must not be negative, but was {Gamma}.");
         if (Resume && Overwrite) return ValidationResult.Error("--resume continues the run in --output and --overwrite replaces it: give one.");
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");

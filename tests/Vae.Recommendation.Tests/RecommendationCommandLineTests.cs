@@ -135,6 +135,8 @@ public sealed class RecommendationCommandLineTests : SyntheticDataFolderTests
     [Theory]
     [InlineData("--epoch", "--epochs")]
     [InlineData("--dropout=1", "--dropout")]
+    [InlineData("--lr-schedule=step", "--lr-schedule must be none or cosine, but was 'step'")]
+    [InlineData("--weight-decay=-1", "--weight-decay must not be negative")]
     public void ABadCommandLineIsExplained(string argument, string named)
     {
         var result = Train("--data", data, argument, "--output", "run");

@@ -28,6 +28,22 @@ public sealed record RecVaeTrainerOptions
     /// <value>Defaults to <c>5e-4</c>.</value>
     public double LearningRate { get; init; } = 5e-4;
 
+    /// <summary>
+    /// How the learning rate of both optimisers changes over the run; null keeps <see cref="LearningRate"/> throughout
+    /// (the reference). A schedule steps once per pass over the data: a <see cref="CosineAnnealingSchedule"/> with no
+    /// <see cref="CosineAnnealingSchedule.Epochs"/> anneals over all <see cref="Epochs"/> x (<see cref="EncoderPasses"/> +
+    /// <see cref="DecoderPasses"/>) passes. A <see cref="ReduceOnPlateauSchedule"/> counts validations, one per RecVAE epoch. Default null.
+    /// </summary>
+    /// <value>Defaults to null.</value>
+    public LearningRateSchedule? LearningRateSchedule { get; init; }
+
+    /// <summary>
+    /// The decoupled weight decay of both optimisers (AdamW's): before each update every weight of the group being
+    /// trained is multiplied by 1 - lr x this. 0 (the default, the reference's) leaves Adam's updates as they are.
+    /// </summary>
+    /// <value>Defaults to 0.</value>
+    public double WeightDecay { get; init; }
+
     /// <summary>gamma: a user's KL weight is gamma times the number of the user's clicks. Default 0.005.</summary>
     /// <value>Defaults to <c>0.005</c>.</value>
     public double Gamma { get; init; } = 0.005;
@@ -78,6 +94,9 @@ public sealed record RecVaeTrainerOptions
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(patience, nameof(Patience));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CheckpointEveryEpochs, nameof(CheckpointEveryEpochs));
         ArgumentNullException.ThrowIfNull(Callbacks, nameof(Callbacks));
+        LearningRateSchedule?.Validate();
+        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay))
+            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "The weight decay must be finite and not negative.");
         _ = checked(Epochs * PassesPerEpoch);
     }
 
@@ -87,6 +106,8 @@ public sealed record RecVaeTrainerOptions
         Epochs = Epochs * PassesPerEpoch,
         BatchSize = BatchSize,
         LearningRate = LearningRate,
+        LearningRateSchedule = LearningRateSchedule,
+        WeightDecay = WeightDecay,
         Beta = Gamma,
         KlWarmupSteps = 0,
         EarlyStoppingPatience = Patience ?? 0,

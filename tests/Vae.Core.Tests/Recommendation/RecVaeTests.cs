@@ -167,6 +167,42 @@ public sealed class RecVaeTests : IDisposable
     }
 
     [Fact]
+    public void ACosineScheduleAnnealsBothOptimisersOverEveryPassOfTheRun()
+    {
+        using var model = new RecVae(data.ItemIds, Small, seed: 1);
+        var rates = new List<double>();
+        var options = Options() with { Epochs = 2, LearningRateSchedule = new CosineAnnealingSchedule(), Callbacks = [new RateRecorder(rates)] };
+        new RecVaeTrainer(options).Train(model, data);
+
+        // Two RecVAE epochs of three encoder passes and one decoder pass: eight passes, the cosine over all eight.
+        var expected = Enumerable.Range(1, 8).Select(pass => 5e-4 * (1 + Math.Cos(Math.PI * (pass - 1) / 8)) / 2);
+        rates.Should().Equal(expected, (a, b) => Math.Abs(a - b) < 1e-12);
+        var bad = () => new RecVaeTrainer(Options() with { LearningRateSchedule = new CosineAnnealingSchedule { Epochs = 0 } });
+        bad.Should().Throw<ArgumentException>().WithMessage("*CosineAnnealingSchedule.Epochs*");
+    }
+
+    [Fact]
+    public void WeightDecayShrinksTheWeightsOfAnOtherwiseIdenticalRun()
+    {
+        using var plain = new RecVae(data.ItemIds, Small, seed: 1);
+        new RecVaeTrainer(Options() with { Epochs = 1 }).Train(plain, data);
+        using var decayed = new RecVae(data.ItemIds, Small, seed: 1);
+        new RecVaeTrainer(Options() with { Epochs = 1, WeightDecay = 200 }).Train(decayed, data);
+
+        // 200 x 5e-4 = 0.1 off every weight per step: the decoder's weights end far smaller.
+        var plainNorm = plain.NamedWeights["decoder.weight"].norm().item<float>();
+        var decayedNorm = decayed.NamedWeights["decoder.weight"].norm().item<float>();
+        decayedNorm.Should().BeLessThan(0.5f * plainNorm);
+        var bad = () => new RecVaeTrainer(Options() with { WeightDecay = -1 });
+        bad.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("WeightDecay");
+    }
+
+    private sealed class RateRecorder(List<double> rates) : ITrainingCallback
+    {
+        public void OnEpochEnd(EpochContext context) => rates.Add(context.Summary.LearningRate);
+    }
+
+    [Fact]
     public void TwoEpochsAndAResumeFromTheirCheckpointEndWithTheWeightsOfFourEpochsBitForBit()
     {
         using var straight = new RecVae(data.ItemIds, Small, seed: 1);
