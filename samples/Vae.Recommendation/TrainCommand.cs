@@ -66,7 +66,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
                         CheckpointPath = checkpointPath, Callbacks = callbacks, Epochs = settings.Epochs, BatchSize = settings.BatchSize,
                         LearningRate = settings.LearningRate, Gamma = settings.Gamma, Patience = settings.Patience, Seed = settings.Seed,
                         LearningRateSchedule = settings.LearningRateSchedule == "cosine" ? new CosineAnnealingSchedule() : null,
-                        WeightDecay = settings.WeightDecay,
+                        WeightDecay = settings.WeightDecay, EncoderPasses = settings.EncoderPasses, DecoderPasses = settings.DecoderPasses,
                     });
                     result = TrainAndSave(trainer, recVae, data, settings, resume ? checkpointPath : null, modelPath, cancellationToken);
                     chosen = recVae;

@@ -75,6 +75,16 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
     [DefaultValue("none")]
     public string LearningRateSchedule { get; init; } = "none";
 
+    [CommandOption("--encoder-passes <N>")]
+    [Description("RecVAE: passes over the training users per epoch that update the encoder (the reference's 3).")]
+    [DefaultValue(3)]
+    public int EncoderPasses { get; init; } = 3;
+
+    [CommandOption("--decoder-passes <N>")]
+    [Description("RecVAE: passes over the training users per epoch that update the decoder (the reference's 1).")]
+    [DefaultValue(1)]
+    public int DecoderPasses { get; init; } = 1;
+
     [CommandOption("--weight-decay <D>")]
     [Description("RecVAE: the decoupled weight decay (AdamW's) of both optimisers; 0, the reference's, decays nothing.")]
     [DefaultValue(0.0)]
@@ -140,6 +150,8 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
             return ValidationResult.Error($"--synthetic must be default or long-tail, but was '{Synthetic}'.");
         if (LearningRateSchedule is not ("none" or "cosine"))
             return ValidationResult.Error($"--lr-schedule must be none or cosine, but was '{LearningRateSchedule}'.");
+        if (EncoderPasses <= 0) return ValidationResult.Error($"--encoder-passes must be at least 1, but was {EncoderPasses}.");
+        if (DecoderPasses <= 0) return ValidationResult.Error($"--decoder-passes must be at least 1, but was {DecoderPasses}.");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) return ValidationResult.Error($"--weight-decay must not be negative, but was {WeightDecay}.");
         if (!(Gamma >= 0) || double.IsInfinity(Gamma)) return ValidationResult.Error($"--gamma must not be negative, but was {Gamma}.");
         if (Resume && Overwrite) return ValidationResult.Error("--resume continues the run in --output and --overwrite replaces it: give one.");
