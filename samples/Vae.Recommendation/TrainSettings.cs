@@ -85,6 +85,11 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
     [DefaultValue(1)]
     public int DecoderPasses { get; init; } = 1;
 
+    [CommandOption("--encoder-target <CLICKS>")]
+    [Description("RecVAE: what an encoder pass reconstructs: all (every click, the reference's) or dropped (only the clicks its input dropout removed).")]
+    [DefaultValue("all")]
+    public string EncoderTarget { get; init; } = "all";
+
     [CommandOption("--weight-decay <D>")]
     [Description("RecVAE: the decoupled weight decay (AdamW's) of both optimisers; 0, the reference's, decays nothing.")]
     [DefaultValue(0.0)]
@@ -150,6 +155,8 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
             return ValidationResult.Error($"--synthetic must be default or long-tail, but was '{Synthetic}'.");
         if (LearningRateSchedule is not ("none" or "cosine"))
             return ValidationResult.Error($"--lr-schedule must be none or cosine, but was '{LearningRateSchedule}'.");
+        if (EncoderTarget is not ("all" or "dropped"))
+            return ValidationResult.Error($"--encoder-target must be all or dropped, but was '{EncoderTarget}'.");
         if (EncoderPasses <= 0) return ValidationResult.Error($"--encoder-passes must be at least 1, but was {EncoderPasses}.");
         if (DecoderPasses <= 0) return ValidationResult.Error($"--decoder-passes must be at least 1, but was {DecoderPasses}.");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) return ValidationResult.Error($"--weight-decay must not be negative, but was {WeightDecay}.");

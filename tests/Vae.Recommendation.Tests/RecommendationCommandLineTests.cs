@@ -137,6 +137,7 @@ public sealed class RecommendationCommandLineTests : SyntheticDataFolderTests
     [InlineData("--dropout=1", "--dropout")]
     [InlineData("--lr-schedule=step", "--lr-schedule must be none or cosine, but was 'step'")]
     [InlineData("--weight-decay=-1", "--weight-decay must not be negative")]
+    [InlineData("--encoder-target=kept", "--encoder-target must be all or dropped, but was 'kept'")]
     [InlineData("--encoder-passes=0", "--encoder-passes must be at least 1, but was 0")]
     [InlineData("--decoder-passes=-2", "--decoder-passes must be at least 1, but was -2")]
     public void ABadCommandLineIsExplained(string argument, string named)

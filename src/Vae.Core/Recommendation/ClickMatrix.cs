@@ -162,6 +162,14 @@ public sealed class ClickMatrix : TrainingData
         return new ClickMatrix(count, ItemCount, pointers, _itemIndices[start..end], _values?[start..end]);
     }
 
+    /// <summary>The same clicks with other values (aligned with <see cref="ItemIndices"/>): a weighting of this matrix.</summary>
+    internal ClickMatrix WithValues(float[] values)
+    {
+        if (values.Length != _itemIndices.Length)
+            throw new ArgumentException($"{values.Length} values were given for {_itemIndices.Length} clicks.", nameof(values));
+        return new ClickMatrix(UserCount, ItemCount, _rowPointers, _itemIndices, values);
+    }
+
     /// <summary>The given rows, in the given order (repeats allowed), as a new matrix: a batch of users.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A user is not a row of this matrix.</exception>
     public ClickMatrix SelectRows(ReadOnlySpan<int> users)

@@ -11,7 +11,8 @@ namespace Vae.Core.Recommendation;
 /// <see cref="RecVaeTrainerOptions.DecoderPasses"/> trainer epochs that update only the decoder (its own Adam state, no
 /// dropout), and validation (NDCG@100) follows the last of them. The loss of every pass is the reference's: the mean
 /// multinomial negative log-likelihood plus the mean over users of gamma x clicks x (log q(z|x) - log p(z)), z sampled;
-/// gamma is the trainer's KL weight. The catalogue-sized layers run by <see cref="MultVaeLayers"/>, the rest by autograd.
+/// gamma is the trainer's KL weight. With <see cref="RecVaeTrainerOptions.PredictDroppedClicks"/> an encoder pass's
+/// likelihood is that of the clicks its dropout removed. The catalogue-sized layers run by <see cref="MultVaeLayers"/>, the rest by autograd.
 /// </summary>
 internal sealed class RecVaeStep : IPhasedTrainingStep
 {
@@ -22,19 +23,21 @@ internal sealed class RecVaeStep : IPhasedTrainingStep
     private readonly Generator _noise;
     private readonly int _encoderPasses;
     private readonly int _decoderPasses;
+    private readonly bool _predictDroppedClicks;
     private readonly RankingOptions _ranking;
     private readonly bool[] _touched;
     private readonly List<int> _touchedItems = [];
     private Tensor? _scratch;
     private bool _encoderPhase = true;
 
-    public RecVaeStep(RecVae model, TrainingSetup setup, int encoderPasses, int decoderPasses, int evaluationBatchSize)
+    public RecVaeStep(RecVae model, TrainingSetup setup, RecVaeTrainerOptions options)
     {
         _model = model;
         _noise = setup.Noise;
-        _encoderPasses = encoderPasses;
-        _decoderPasses = decoderPasses;
-        _ranking = new RankingOptions { NdcgCutoffs = [100], RecallCutoffs = [], BatchSize = evaluationBatchSize };
+        _encoderPasses = options.EncoderPasses;
+        _decoderPasses = options.DecoderPasses;
+        _predictDroppedClicks = options.PredictDroppedClicks;
+        _ranking = new RankingOptions { NdcgCutoffs = [100], RecallCutoffs = [], BatchSize = options.EvaluationBatchSize };
         _touched = new bool[model.ItemCount];
     }
 
@@ -69,6 +72,7 @@ internal sealed class RecVaeStep : IPhasedTrainingStep
         else users = Enumerable.Range(0, clicks.UserCount).ToArray();
         var selected = clicks.SelectRows(users);
         var dropout = _encoderPhase ? _model.Options.InputDropout : 0;
+        var targets = selected;
         float[] weights;
         if (dropout > 0 && selected.ClickCount > 0)
         {
@@ -77,20 +81,32 @@ internal sealed class RecVaeStep : IPhasedTrainingStep
             var draws = uniform.data<double>();
             for (var c = 0; c < keep.Length; c++) keep[c] = draws[c] >= dropout;
             weights = MultVaeLayers.InputWeights(selected, dropout, keep);
+            if (_predictDroppedClicks) targets = DroppedClicks(selected, keep);
         }
         else weights = MultVaeLayers.InputWeights(selected, 0, default);
         var epsilon = randn([users.Length, _model.Options.LatentSize], generator: _noise);
-        var (nll, kl, weightedKl) = ComputeGradients(selected, weights, epsilon, beta, _encoderPhase);
+        var (nll, kl, weightedKl) = ComputeGradients(selected, weights, epsilon, beta, _encoderPhase, targets);
         var count = users.Length;
         return new StepResult(count, (nll + weightedKl) * count, nll * count, kl * count);
     }
 
+    /// <summary>The clicks of <paramref name="batch"/> the dropout did not keep, with their values; the kept ones weigh 0.</summary>
+    internal static ClickMatrix DroppedClicks(ClickMatrix batch, ReadOnlySpan<bool> keep)
+    {
+        var values = new float[keep.Length];
+        var original = batch.Values;
+        for (var c = 0; c < keep.Length; c++) values[c] = keep[c] ? 0f : original.IsEmpty ? 1f : original[c];
+        return batch.WithValues(values);
+    }
+
     /// <summary>
     /// The batch's mean negative log-likelihood, mean KL estimate and mean weighted KL term; writes the gradients of
-    /// their sum into the encoder's parameters (<paramref name="encoderPass"/>) or the decoder's (otherwise).
+    /// their sum into the encoder's parameters (<paramref name="encoderPass"/>) or the decoder's (otherwise). The
+    /// likelihood is that of <paramref name="targets"/> (the same users' clicks, weighted otherwise) when given, else of
+    /// <paramref name="batch"/>; the KL weights count <paramref name="batch"/>'s clicks either way.
     /// </summary>
     internal unsafe (double NegativeLogLikelihood, double Kl, double WeightedKl) ComputeGradients(
-        ClickMatrix batch, float[] clickWeights, Tensor noise, double gamma, bool encoderPass)
+        ClickMatrix batch, float[] clickWeights, Tensor noise, double gamma, bool encoderPass, ClickMatrix? targets = null)
     {
         var users = batch.UserCount;
         var threads = Math.Max(1, Threads);
@@ -152,7 +168,7 @@ internal sealed class RecVaeStep : IPhasedTrainingStep
             _scratch?.Dispose();
             _scratch = empty(needed).DetachFromDisposeScope();
         }
-        var negativeLogLikelihood = MultVaeLayers.OutputForwardBackward(batch, NativeTensor.Floats(zData), latent,
+        var negativeLogLikelihood = MultVaeLayers.OutputForwardBackward(targets ?? batch, NativeTensor.Floats(zData), latent,
             NativeTensor.Floats(_model.OutputWeight), NativeTensor.Floats(_model.OutputBias), NativeTensor.Floats(_scratch),
             NativeTensor.Floats(_model.OutputWeight.grad!), NativeTensor.Floats(_model.OutputBias.grad!), NativeTensor.Floats(zGradient), threads);
 

@@ -28,7 +28,7 @@ public sealed class RecVaeTrainer : VaeRecommenderTrainer<RecVae>
     public RecVaeTrainerOptions Options { get; }
 
     private protected override ITrainableModel CreateTraining(RecVae model) =>
-        new RecVaeTraining(model, Options.EncoderPasses, Options.DecoderPasses, Options.EvaluationBatchSize);
+        new RecVaeTraining(model, Options);
 
     private protected override VaeTrainerOptions TrainerOptions() => Options.ToTrainerOptions();
 

@@ -20,6 +20,16 @@ public sealed record RecVaeTrainerOptions
     /// <value>Defaults to <c>1</c>.</value>
     public int DecoderPasses { get; init; } = 1;
 
+    /// <summary>
+    /// Whether an encoder pass's reconstruction term counts only the clicks that pass's input dropout removed, instead of
+    /// every click of the user (false, the reference's). The encoder then learns what a recommendation asks of it, the
+    /// clicks the visible ones do not show, and is not paid for copying its input through; decoder passes, which see
+    /// every click, reconstruct every click either way. Without input dropout (<see cref="RecVaeOptions.InputDropout"/> 0)
+    /// no click is removed and the option has no effect. Default false.
+    /// </summary>
+    /// <value>Defaults to false.</value>
+    public bool PredictDroppedClicks { get; init; }
+
     /// <summary>Training users per optimizer step. Default 500.</summary>
     /// <value>Defaults to <c>500</c>.</value>
     public int BatchSize { get; init; } = 500;

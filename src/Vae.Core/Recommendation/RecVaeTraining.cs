@@ -7,12 +7,14 @@ namespace Vae.Core.Recommendation;
 /// <see cref="RecVae"/> as a model <see cref="VaeTrainer"/> trains: its parameters in two groups (encoder, decoder),
 /// every tensor training changes by name (the prior's frozen encoder among them), and <see cref="RecVaeStep"/>.
 /// </summary>
-internal sealed class RecVaeTraining(RecVae model, int encoderPasses, int decoderPasses, int evaluationBatchSize) : ITrainableModel
+internal sealed class RecVaeTraining(RecVae model, RecVaeTrainerOptions options) : ITrainableModel
 {
     public RecVae Model { get; } = model;
 
     public string Architecture { get; } =
-        $"RecVAE {{ {model.Options}, Items = {model.ItemCount} (ids SHA-256 {model.Catalogue.IdsHash()}), Passes = {encoderPasses}+{decoderPasses} }}";
+        $"RecVAE {{ {model.Options}, Items = {model.ItemCount} (ids SHA-256 {model.Catalogue.IdsHash()}), Passes = {options.EncoderPasses}+{options.DecoderPasses}" +
+        // Only when set, so that the checkpoints of the reference's loss keep the architecture they were written with.
+        (options.PredictDroppedClicks ? ", Encoder reconstructs the dropped clicks" : "") + " }";
 
     public IReadOnlyList<Parameter> TrainableParameters => Model.Parameters;
 
@@ -20,5 +22,5 @@ internal sealed class RecVaeTraining(RecVae model, int encoderPasses, int decode
 
     public IDisposable EnterTrainingMode() => NoTrainingModes.Instance;
 
-    public ITrainingStep CreateStep(TrainingSetup setup) => new RecVaeStep(Model, setup, encoderPasses, decoderPasses, evaluationBatchSize);
+    public ITrainingStep CreateStep(TrainingSetup setup) => new RecVaeStep(Model, setup, options);
 }

@@ -126,6 +126,62 @@ public sealed class RecVaeTests : IDisposable
     }
 
     [Fact]
+    public void PredictingDroppedClicksScoresAnEncoderPassOnTheClicksItsDropoutRemovedAlone()
+    {
+        using var model = new RecVae(data.ItemIds, Small, seed: 1);
+        var batch = data.Train.SliceRows(0, 8);
+        var keep = Enumerable.Range(0, batch.ClickCount).Select(c => c % 3 != 0).ToArray();
+        var weights = MultVaeLayers.InputWeights(batch, 0.5, keep);
+        var targets = RecVaeStep.DroppedClicks(batch, keep);
+        using var adam = new FlatAdam(model.Parameters, 1e-3);
+        adam.AttachGradients(model.Parameters);
+        using var generator = new Generator(1);
+        using var step = new RecVaeStep(model, new TrainingSetup(new VaeTrainerOptions(), generator, adam), new RecVaeTrainerOptions { PredictDroppedClicks = true });
+        using var scope = NewDisposeScope();
+        var noise = zeros(8, Small.LatentSize);
+        var dropped = step.ComputeGradients(batch, weights, noise, 0.005, encoderPass: true, targets).NegativeLogLikelihood;
+        var every = step.ComputeGradients(batch, weights, noise, 0.005, encoderPass: true).NegativeLogLikelihood;
+
+        // Directly: z is the posterior mean (no noise), the log-softmax of W z + b summed over the dropped clicks alone.
+        var (mean, _) = RecVae.Encode(RecVae.InputLayer(batch, weights, model.Encoder), model.Encoder, Small.LayerNormEpsilon);
+        var logSoftmax = mean.mm(model.OutputWeight.t()).add(model.OutputBias).log_softmax(1).to_type(ScalarType.Float64).data<double>().ToArray();
+        double expectedDropped = 0, expectedEvery = 0;
+        var rows = batch.RowPointers;
+        for (var u = 0; u < 8; u++)
+        {
+            for (var c = rows[u]; c < rows[u + 1]; c++)
+            {
+                var term = -logSoftmax[u * model.ItemCount + batch.ItemIndices[c]] / 8;
+                expectedEvery += term;
+                if (!keep[c]) expectedDropped += term;
+            }
+        }
+        dropped.Should().BeApproximately(expectedDropped, 1e-3);
+        every.Should().BeApproximately(expectedEvery, 1e-3);
+        dropped.Should().BeLessThan(0.5 * every, "about a third of the clicks were dropped");
+    }
+
+    [Fact]
+    public void PredictingDroppedClicksChangesWhatTheEncoderLearnsAndNotTheDecoderPassesLoss()
+    {
+        TrainingResult Train(bool predictDropped, out float[] encoder)
+        {
+            using var model = new RecVae(data.ItemIds, Small, seed: 1);
+            using var trainer = new RecVaeTrainer(Options() with { Epochs = 1, PredictDroppedClicks = predictDropped }).CreateTrainer(model);
+            var result = trainer.Fit(data.Train, data.Validation);
+            encoder = model.Encoder[2].detach().data<float>().ToArray();
+            return result;
+        }
+        var reference = Train(false, out var referenceEncoder);
+        var dropped = Train(true, out var droppedEncoder);
+
+        droppedEncoder.Should().NotEqual(referenceEncoder);
+        // The encoder passes' likelihood counts about half of the clicks (dropout 0.5), the decoder pass's all of them.
+        dropped.History[0].Train.Reconstruction.Should().BeLessThan(0.7 * reference.History[0].Train.Reconstruction);
+        dropped.History[3].Train.Reconstruction.Should().BeInRange(0.9 * reference.History[3].Train.Reconstruction, 1.1 * reference.History[3].Train.Reconstruction);
+    }
+
+    [Fact]
     public void EncoderPassesChangeOnlyTheEncoderAndDecoderPassesOnlyTheDecoder()
     {
         using var model = new RecVae(data.ItemIds, Small, seed: 1);
