@@ -277,6 +277,19 @@ public sealed class RecVaeTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointOfTheDroppedClicksLossIsNotResumedWithTheReferenceLoss()
+    {
+        var checkpoint = temp.File("dropped.checkpoint");
+        using (var first = new RecVae(data.ItemIds, Small, seed: 1))
+            new RecVaeTrainer(Options(checkpoint) with { Epochs = 1, PredictDroppedClicks = true }).Train(first, data);
+        using var model = new RecVae(data.ItemIds, Small, seed: 1);
+
+        var resume = () => new RecVaeTrainer(Options()).Resume(model, data, checkpoint);
+
+        resume.Should().Throw<InvalidDataException>().WithMessage("*reconstructs the dropped clicks*");
+    }
+
+    [Fact]
     public void ACancelledRunResumesMidEpochBitForBit()
     {
         using var straight = new RecVae(data.ItemIds, Small, seed: 1);
