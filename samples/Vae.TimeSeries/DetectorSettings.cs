@@ -46,6 +46,18 @@ internal class DetectorSettings : Vae.Samples.SampleSettings
     [Description("Points before them the level-shift score compares them with.")]
     public int? LevelWindow { get; init; }
 
+    [CommandOption("--level-digits <D>")]
+    [Description("The tail probability 10^-D of the level-shift score's calibration that maps to a score of 1.")]
+    public double? LevelDigits { get; init; }
+
+    [CommandOption("--range-scale <X>")]
+    [Description("The excess beyond the range seen, in units of that range, that gives a range score of 1 (0: calibrated against its history).")]
+    public double? RangeScale { get; init; }
+
+    [CommandOption("--seasonal-digits <D>")]
+    [Description("The tail probability 10^-D of the seasonal score's calibration that maps to a score of 1.")]
+    public double? SeasonalDigits { get; init; }
+
     [CommandOption("--no-range")]
     [Description("Leave out the range score.")]
     public bool NoRange { get; init; }
@@ -63,7 +75,7 @@ internal class DetectorSettings : Vae.Samples.SampleSettings
     public int? History { get; init; }
 
     [CommandOption("--tail-digits <D>")]
-    [Description("The tail probability 10^-D that maps to a calibrated score of 1.")]
+    [Description("The tail probability 10^-D of the VAE's score's calibration that maps to a calibrated score of 1.")]
     public double? TailDigits { get; init; }
 
     [CommandOption("--suppress <POINTS>")]
@@ -103,7 +115,10 @@ internal class DetectorSettings : Vae.Samples.SampleSettings
         CalibrationHistory = History ?? Defaults.CalibrationHistory,
         LevelShiftPoints = LevelPoints ?? Defaults.LevelShiftPoints,
         LevelShiftWindow = LevelWindow ?? Defaults.LevelShiftWindow,
+        LevelShiftDigits = LevelDigits ?? Defaults.LevelShiftDigits,
         RangeScore = !NoRange && Defaults.RangeScore,
+        RangeScale = RangeScale ?? Defaults.RangeScale,
+        SeasonalDigits = SeasonalDigits ?? Defaults.SeasonalDigits,
         SeasonalScore = !NoSeasonal && Defaults.SeasonalScore,
         MaskedElbo = MaskedElbo || Defaults.MaskedElbo,
         TailDigits = TailDigits ?? Defaults.TailDigits,

@@ -26,6 +26,18 @@ public sealed class TimeSeriesCommandLineTests : IDisposable
         result.Error.Should().BeEmpty();
     }
 
+    [Theory]
+    [InlineData("--range-scale", "-1", "RangeScale")]
+    [InlineData("--seasonal-digits", "0", "SeasonalDigits")]
+    [InlineData("--level-digits", "-5", "LevelShiftDigits")]
+    public void AnOutOfRangeScoreSettingIsAnErrorNamingIt(string option, string value, string name)
+    {
+        var result = Run("nab", "--data", temp.Path, "--output", Path.Combine(temp.Path, "out"), option, value);
+
+        result.ExitCode.Should().NotBe(0, result.ToString());
+        (result.Output + result.Error).Should().Contain($"{name} must be").And.Contain($"but was {value}");
+    }
+
     /// <summary>A NAB layout of two categories, 300 rows per series, one labelled window in one of them.</summary>
     private string NabFolder()
     {

@@ -3,8 +3,9 @@ using System.Text.Json.Serialization;
 namespace Vae.Core.TimeSeries;
 
 /// <summary>
-/// Cheap streaming scores beside the VAE's, each calibrated against its own history (<see cref="StreamCalibration"/>):
-/// a range score (the newest value beyond the range of every value seen before it, in units of that range), a
+/// Cheap streaming scores beside the VAE's: a range score (the newest value beyond the range of every value seen
+/// before it, in units of that range, on a fixed scale or calibrated against its own history), and, each calibrated
+/// against its own history (<see cref="StreamCalibration"/>), a
 /// seasonal score (the recent points' mean difference from the points one period earlier) and a level-shift score
 /// (the mean of the last few points against the mean and deviation of the longer stretch before them). Values are
 /// the normalised ones, NaN when missing; per column, the highest raw score of the columns is calibrated.
@@ -15,9 +16,7 @@ internal sealed class StreamScores
     private const double RangeFloor = 0.01;
     private const double RangeDigits = 100;
     private const double SeasonalFloor = 0.05;
-    private const double SeasonalDigits = 100;
     private const double LevelFloor = 0.2;
-    private const double LevelDigits = 30;
     private const int SeasonalPoints = 6;
 
     private readonly int columns;
@@ -25,6 +24,7 @@ internal sealed class StreamScores
     private readonly int levelPoints;
     private readonly int levelWindow;
     private readonly bool rangeOn;
+    private readonly double rangeScale;
     private readonly int capacity;
     private readonly double[] buffer;
     private readonly double[] minimum;
@@ -42,6 +42,7 @@ internal sealed class StreamScores
         levelPoints = options.LevelShiftPoints;
         levelWindow = options.LevelShiftWindow;
         rangeOn = options.RangeScore;
+        rangeScale = options.RangeScale;
         capacity = Math.Max(1, Math.Max(this.period > 0 ? this.period + SeasonalPoints : 0, levelPoints > 0 ? levelPoints + levelWindow : 0));
         buffer = new double[capacity * columns];
         Array.Fill(buffer, double.NaN);
@@ -50,8 +51,8 @@ internal sealed class StreamScores
         Array.Fill(minimum, double.PositiveInfinity);
         Array.Fill(maximum, double.NegativeInfinity);
         range = new StreamCalibration(options.CalibrationHistory, RangeFloor, RangeDigits);
-        seasonal = new StreamCalibration(options.CalibrationHistory, SeasonalFloor, SeasonalDigits);
-        level = new StreamCalibration(options.CalibrationHistory, LevelFloor, LevelDigits);
+        seasonal = new StreamCalibration(options.CalibrationHistory, SeasonalFloor, options.SeasonalDigits);
+        level = new StreamCalibration(options.CalibrationHistory, LevelFloor, options.LevelShiftDigits);
     }
 
     /// <summary>Whether any score is on.</summary>
@@ -94,7 +95,9 @@ internal sealed class StreamScores
                 minimum[c] = Math.Min(minimum[c], x);
                 maximum[c] = Math.Max(maximum[c], x);
             }
-            if (!double.IsNaN(raw)) score = Math.Max(score, range.Calibrate(raw));
+            // On a fixed scale a new extreme counts for what it is; calibrated against the history (files of format 2),
+            // the huge excesses of the first points over a range of almost nothing dwarf every later one.
+            if (!double.IsNaN(raw)) score = Math.Max(score, rangeScale > 0 ? Math.Min(1, raw / rangeScale) : range.Calibrate(raw));
         }
         if (period > 0 && count >= period + SeasonalPoints)
         {

@@ -36,7 +36,7 @@ public sealed class TimeSeriesDetector : IDisposable
     /// <summary>The name of the model file's attachment that holds the detector and its stream state.</summary>
     public const string AttachmentName = "vae.timeseries";
 
-    private const int FileFormat = 2;
+    private const int FileFormat = 3;
     private const int MaximumPeriod = 2016;
     private const double MinimumDeviation = 0.1;
     private static readonly double LogTwoPi = Math.Log(2 * Math.PI);
@@ -440,9 +440,15 @@ public sealed class TimeSeriesDetector : IDisposable
         {
             throw new InvalidDataException($"{source}: the '{AttachmentName}' attachment is not valid JSON: {e.Message}", e);
         }
-        if (saved.Format is not (1 or FileFormat)) throw new InvalidDataException($"{source}: time-series detector format {saved.Format}; this library reads 1 to {FileFormat}.");
-        // Format 1 had no streaming scores: its detectors continue as they were.
-        var options = saved.Format == 1 ? saved.Options with { RangeScore = false, SeasonalScore = false, LevelShiftPoints = 0 } : saved.Options;
+        if (saved.Format is < 1 or > FileFormat) throw new InvalidDataException($"{source}: time-series detector format {saved.Format}; this library reads 1 to {FileFormat}.");
+        // Older files continue as they were: format 1 had no streaming scores; format 2 calibrated the range score
+        // against its history and had fixed digits for the seasonal and level-shift scores (options since format 3).
+        var options = saved.Format switch
+        {
+            1 => saved.Options with { RangeScore = false, SeasonalScore = false, LevelShiftPoints = 0 },
+            2 => saved.Options with { RangeScale = 0, SeasonalDigits = 100, LevelShiftDigits = 30 },
+            _ => saved.Options,
+        };
         try
         {
             options.Validate();

@@ -67,10 +67,20 @@ public sealed record TimeSeriesDetectorOptions
 
     /// <summary>
     /// Whether a range score joins the VAE's: how far the newest value lies beyond the range of every value seen before
-    /// it (training part and stream), in units of that range, calibrated against its own history.
+    /// it (training part and stream), in units of that range, divided by <see cref="RangeScale"/>.
     /// </summary>
     /// <value>True.</value>
     public bool RangeScore { get; init; } = true;
+
+    /// <summary>
+    /// The excess beyond the range seen so far, in units of that range, that gives a range score of 1: with the default
+    /// <see cref="Threshold"/> of 0.2, a value beyond every earlier value by 8% of their range is an anomaly. 0 calibrates
+    /// the excess against its own history instead, as the other scores are (files of format 2 and earlier): the excess
+    /// of the first training points over a range of almost nothing then fills that history, and later new extremes
+    /// rarely reach the threshold.
+    /// </summary>
+    /// <value>0.4.</value>
+    public double RangeScale { get; init; } = 0.4;
 
     /// <summary>
     /// Whether a seasonal score joins the VAE's: the mean difference of the last few points from the points one day
@@ -80,6 +90,10 @@ public sealed record TimeSeriesDetectorOptions
     /// </summary>
     /// <value>True.</value>
     public bool SeasonalScore { get; init; } = true;
+
+    /// <summary>The tail probability 10^-SeasonalDigits of the seasonal score's calibration maps to a score of 1.</summary>
+    /// <value>120 (100 in files of format 2 and earlier).</value>
+    public double SeasonalDigits { get; init; } = 120;
 
     /// <summary>
     /// The recent points whose mean the level-shift score compares with the mean and standard deviation of the
@@ -92,16 +106,20 @@ public sealed record TimeSeriesDetectorOptions
     /// <value>300.</value>
     public int LevelShiftWindow { get; init; } = 300;
 
+    /// <summary>The tail probability 10^-LevelShiftDigits of the level-shift score's calibration maps to a score of 1.</summary>
+    /// <value>40 (30 in files of format 2 and earlier).</value>
+    public double LevelShiftDigits { get; init; } = 40;
+
     /// <summary>The raw scores the calibration's mean and standard deviation are taken over (the training part's scores first, then the stream's).</summary>
     /// <value>2,000.</value>
     public int CalibrationHistory { get; init; } = 2000;
 
-    /// <summary>The tail probability 10^-TailDigits maps to a calibrated score of 1.</summary>
-    /// <value>100, so that even far tails keep distinct scores (no ties at 1).</value>
-    public double TailDigits { get; init; } = 100;
+    /// <summary>The tail probability 10^-TailDigits of the VAE's score's calibration maps to a calibrated score of 1.</summary>
+    /// <value>125, so that even far tails keep distinct scores (no ties at 1); 100 before the range score's fixed scale.</value>
+    public double TailDigits { get; init; } = 125;
 
     /// <summary>A point is an anomaly when its calibrated score is at least this.</summary>
-    /// <value>0.2 (a tail probability of 1e-20 with the default <see cref="TailDigits"/>, a z-score of about 9.3).</value>
+    /// <value>0.2 (for the VAE's score a tail probability of 1e-25 with the default <see cref="TailDigits"/>, a z-score of about 10.4).</value>
     public double Threshold { get; init; } = 0.2;
 
     /// <summary>
@@ -153,6 +171,9 @@ public sealed record TimeSeriesDetectorOptions
         if (ShortAverage <= 0) throw Bad(nameof(ShortAverage), ShortAverage, "must be at least 1");
         if (LevelShiftPoints < 0) throw Bad(nameof(LevelShiftPoints), LevelShiftPoints, "must not be negative");
         if (LevelShiftWindow < 2) throw Bad(nameof(LevelShiftWindow), LevelShiftWindow, "must be at least 2");
+        if (!double.IsFinite(LevelShiftDigits) || LevelShiftDigits <= 0) throw Bad(nameof(LevelShiftDigits), LevelShiftDigits, "must be positive and finite");
+        if (!double.IsFinite(SeasonalDigits) || SeasonalDigits <= 0) throw Bad(nameof(SeasonalDigits), SeasonalDigits, "must be positive and finite");
+        if (!double.IsFinite(RangeScale) || RangeScale < 0) throw Bad(nameof(RangeScale), RangeScale, "must be non-negative and finite (0: calibrated against its history)");
         if (CalibrationHistory < 2) throw Bad(nameof(CalibrationHistory), CalibrationHistory, "must be at least 2");
         if (!double.IsFinite(TailDigits) || TailDigits <= 0) throw Bad(nameof(TailDigits), TailDigits, "must be positive and finite");
         if (!(Threshold >= 0 && Threshold <= 1)) throw Bad(nameof(Threshold), Threshold, "must be in [0, 1]");
