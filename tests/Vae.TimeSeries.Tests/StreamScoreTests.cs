@@ -98,6 +98,20 @@ public sealed class StreamScoreTests
         with.Skip(400).Max(s => s.Score).Should().BeGreaterThan(unchanged.Skip(400).Max(s => s.Score) + 0.05);
     }
 
+    // Each line of a fixture: the raw score's and the score's bits, and whether the point is an anomaly, from point 250 on.
+    private static void ShouldMatchFixture(TimeSeriesScore[] scores, string[] expected)
+    {
+        scores.Should().HaveCount(expected.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var parts = expected[i].Split(' ');
+            var (raw, score) = (BitConverter.Int64BitsToDouble(long.Parse(parts[0])), BitConverter.Int64BitsToDouble(long.Parse(parts[1])));
+            scores[i].RawScore.Should().BeApproximately(raw, 1e-5 * Math.Max(1, Math.Abs(raw)), $"the raw score of point {250 + i}");
+            scores[i].Score.Should().BeApproximately(score, 1e-6, $"the score of point {250 + i}");
+            scores[i].IsAnomaly.Should().Be(bool.Parse(parts[2]), $"point {250 + i}");
+        }
+    }
+
     [Fact]
     public void AFileOfFormatOneLoadsAndContinuesAsItDid()
     {
@@ -119,15 +133,7 @@ public sealed class StreamScoreTests
         // network's float32 vectors in another order, which moves the raw scores by about 1e-8 of their size, so they are
         // held to float32's precision (1e-5 relative), the calibrated scores to 1e-6 and the detections exactly; a file
         // read wrongly (its normalisation, calibration or window) moves them by far more.
-        scores.Should().HaveCount(expected.Length);
-        for (var i = 0; i < expected.Length; i++)
-        {
-            var parts = expected[i].Split(' ');
-            var (raw, score) = (BitConverter.Int64BitsToDouble(long.Parse(parts[0])), BitConverter.Int64BitsToDouble(long.Parse(parts[1])));
-            scores[i].RawScore.Should().BeApproximately(raw, 1e-5 * Math.Max(1, Math.Abs(raw)), $"the raw score of point {250 + i}");
-            scores[i].Score.Should().BeApproximately(score, 1e-6, $"the score of point {250 + i}");
-            scores[i].IsAnomaly.Should().Be(bool.Parse(parts[2]), $"point {250 + i}");
-        }
+        ShouldMatchFixture(scores, expected);
         scores.Count(s => s.IsAnomaly).Should().Be(1);
 
         // Saved again, it is a file of the current format that continues the same way.
@@ -162,15 +168,7 @@ public sealed class StreamScoreTests
         detector.Options.LevelShiftDigits.Should().Be(30);
         detector.Options.TailDigits.Should().Be(100, "the file's own option");
         // Held to float32's precision as the format 1 fixture is (another instruction set sums in another order).
-        scores.Should().HaveCount(expected.Length);
-        for (var i = 0; i < expected.Length; i++)
-        {
-            var parts = expected[i].Split(' ');
-            var (raw, score) = (BitConverter.Int64BitsToDouble(long.Parse(parts[0])), BitConverter.Int64BitsToDouble(long.Parse(parts[1])));
-            scores[i].RawScore.Should().BeApproximately(raw, 1e-5 * Math.Max(1, Math.Abs(raw)), $"the raw score of point {250 + i}");
-            scores[i].Score.Should().BeApproximately(score, 1e-6, $"the score of point {250 + i}");
-            scores[i].IsAnomaly.Should().Be(bool.Parse(parts[2]), $"point {250 + i}");
-        }
+        ShouldMatchFixture(scores, expected);
 
         using var file = new MemoryStream();
         detector.Save(file);
