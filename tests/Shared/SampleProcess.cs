@@ -16,13 +16,18 @@ internal sealed class SampleProcess : IDisposable
 
     private SampleProcess(string program, IEnumerable<string> args, string? workingDirectory)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(InterruptIgnored ? "env" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
+        if (InterruptIgnored)
+        {
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add("dotnet");
+        }
         // The sample's own copy beside the tests, with its runtimeconfig and the shipped digits.
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program + ".dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
@@ -31,6 +36,24 @@ internal sealed class SampleProcess : IDisposable
         process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         output = process.StandardOutput.ReadToEndAsync();
         error = process.StandardError.ReadToEndAsync();
+    }
+
+    /// <summary>
+    /// Whether this process ignores SIGINT, as every command a non-interactive shell starts in the background does
+    /// (<c>dotnet test &amp;</c> in a CI script, <c>nohup</c>): the sample would inherit the ignore, and .NET keeps an
+    /// inherited ignore, so the Ctrl-C a test sends would never arrive. GNU env (coreutils 8.31 or later) then starts
+    /// the sample with SIGINT at its default, as a terminal's foreground job has it.
+    /// </summary>
+    private static bool InterruptIgnored { get; } = IgnoresInterrupt();
+
+    private static bool IgnoresInterrupt()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/proc/self/status")) return false;
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        const ulong interrupt = 1UL << (2 - 1);
+        return line is not null
+            && ulong.TryParse(line["SigIgn:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var ignored)
+            && (ignored & interrupt) != 0;
     }
 
     public static SampleProcess Start(string program, IEnumerable<string> args, string? workingDirectory = null) => new(program, args, workingDirectory);
