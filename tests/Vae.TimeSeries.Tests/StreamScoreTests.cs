@@ -116,14 +116,11 @@ public sealed class StreamScoreTests
     public void AFileOfFormatOneLoadsAndContinuesAsItDid()
     {
         // Written by the library before the streaming scores: trained on 120 points, then 130 observed, then saved.
-        var directory = Path.Combine(AppContext.BaseDirectory, "Fixtures");
-        var expected = File.ReadAllLines(Path.Combine(directory, "detector-v1-scores.txt"));
-        var timestamps = SyntheticSeries.Timestamps(400);
         var rows = SyntheticSeries.Rows(400);
         rows[330] = [rows[330][0] + 40];
 
-        using var detector = TimeSeriesDetector.Load(Path.Combine(directory, "detector-v1.vae"));
-        var scores = detector.ObserveMany(timestamps[250..], rows[250..]);
+        var (detector, scores, expected) = ContinueFixture("detector-v1", rows);
+        using var _ = detector;
 
         detector.Options.RangeScore.Should().BeFalse();
         detector.Options.SeasonalScore.Should().BeFalse();
@@ -136,12 +133,7 @@ public sealed class StreamScoreTests
         ShouldMatchFixture(scores, expected);
         scores.Count(s => s.IsAnomaly).Should().Be(1);
 
-        // Saved again, it is a file of the current format that continues the same way.
-        using var file = new MemoryStream();
-        detector.Save(file);
-        file.Position = 0;
-        using var restored = TimeSeriesDetector.Load(file);
-        restored.Options.Should().BeEquivalentTo(detector.Options);
+        ShouldKeepItsOptionsSavedAgain(detector, "saved again, it is a file of the current format that continues the same way");
     }
 
     [Fact]
@@ -151,16 +143,13 @@ public sealed class StreamScoreTests
         // calibrated against its history, digits 100 and 30 for the seasonal and level-shift scores; trained on 120
         // points, then 130 observed, then saved. Points 330 (far beyond the range), 360 (a little beyond) and 370 on (a
         // level shift) follow.
-        var directory = Path.Combine(AppContext.BaseDirectory, "Fixtures");
-        var expected = File.ReadAllLines(Path.Combine(directory, "detector-v2-scores.txt"));
-        var timestamps = SyntheticSeries.Timestamps(400);
         var rows = SyntheticSeries.Rows(400);
         rows[330] = [rows[330][0] + 40];
         rows[360] = [rows.Take(360).Max(r => r[0]) + 2];
         for (var i = 370; i < 400; i++) rows[i] = [rows[i][0] + 3];
 
-        using var detector = TimeSeriesDetector.Load(Path.Combine(directory, "detector-v2.vae"));
-        var scores = detector.ObserveMany(timestamps[250..], rows[250..]);
+        var (detector, scores, expected) = ContinueFixture("detector-v2", rows);
+        using var _ = detector;
 
         detector.Options.RangeScore.Should().BeTrue();
         detector.Options.RangeScale.Should().Be(0);
@@ -169,12 +158,25 @@ public sealed class StreamScoreTests
         detector.Options.TailDigits.Should().Be(100, "the file's own option");
         // Held to float32's precision as the format 1 fixture is (another instruction set sums in another order).
         ShouldMatchFixture(scores, expected);
+        ShouldKeepItsOptionsSavedAgain(detector, "saved again, a file of the current format keeps the older rules");
+    }
 
+    // A fixture detector (Fixtures/NAME.vae, saved after point 249) observes points 250 on; NAME-scores.txt holds what it gave then.
+    private static (TimeSeriesDetector Detector, TimeSeriesScore[] Scores, string[] Expected) ContinueFixture(string name, double[][] rows)
+    {
+        var directory = Path.Combine(AppContext.BaseDirectory, "Fixtures");
+        var detector = TimeSeriesDetector.Load(Path.Combine(directory, name + ".vae"));
+        var scores = detector.ObserveMany(SyntheticSeries.Timestamps(rows.Length)[250..], rows[250..]);
+        return (detector, scores, File.ReadAllLines(Path.Combine(directory, name + "-scores.txt")));
+    }
+
+    private static void ShouldKeepItsOptionsSavedAgain(TimeSeriesDetector detector, string because)
+    {
         using var file = new MemoryStream();
         detector.Save(file);
         file.Position = 0;
         using var restored = TimeSeriesDetector.Load(file);
-        restored.Options.Should().BeEquivalentTo(detector.Options, "saved again, a file of the current format keeps the older rules");
+        restored.Options.Should().BeEquivalentTo(detector.Options, because);
     }
 
     [Theory]
