@@ -108,23 +108,30 @@ internal sealed class TrainCommand : Command<TrainSettings>
         }
         if (result is not null) ValidationPlot.Save(plotPath, result.Epochs);
 
+        // EASE as the baseline (and as the blend's second part with --blend-ease, whatever the item count).
+        var easeModel = settings.Model == "ease" ? (EaseRecommender)chosen
+            : settings.BlendEase || (!settings.NoEase && data.ItemCount <= EaseItemLimit) ? owned.Add(EaseRecommender.Fit(data.Train)) : null;
+        var blend = settings.BlendEase ? BlendedRecommender.Fit(chosen, easeModel!, data.Validation) : null;
+        var scored = (IRecommender?)blend ?? chosen;
+
         var recommendClock = Stopwatch.StartNew();
-        var test = RecommendationEvaluator.Evaluate(chosen, data.Test);
+        var test = RecommendationEvaluator.Evaluate(scored, data.Test);
         var recommendSeconds = recommendClock.Elapsed.TotalSeconds;
+        var alone = blend is null ? test : RecommendationEvaluator.Evaluate(chosen, data.Test);
         var popularity = RecommendationEvaluator.Evaluate(new PopularityRecommender(data.Train), data.Test);
-        RankingReport? ease = null;
-        if (settings.Model == "ease") ease = test;
-        else if (!settings.NoEase && data.ItemCount <= EaseItemLimit)
-        {
-            using var easeModel = EaseRecommender.Fit(data.Train);
-            ease = RecommendationEvaluator.Evaluate(easeModel, data.Test);
-        }
+        var ease = settings.Model == "ease" ? test : easeModel is null ? null : RecommendationEvaluator.Evaluate(easeModel, data.Test);
         if (settings.Predictions is { } predictions)
-            WritePredictions(chosen, data.Test, predictions);
+            WritePredictions(scored, data.Test, predictions);
 
         if (!settings.Json)
         {
-            AnsiConsole.Write(MetricsTable(DisplayName(settings.Model), test, popularity, settings.Model is "ease" or "popularity" ? null : ease, data.ItemCount));
+            var name = blend is null ? DisplayName(settings.Model)
+                : string.Create(CultureInfo.InvariantCulture, $"{DisplayName(settings.Model)} {blend.Weights[0]:0.##} + EASE {blend.Weights[1]:0.##}");
+            AnsiConsole.Write(MetricsTable(name, test, blend is null ? null : (DisplayName(settings.Model), alone), popularity,
+                settings.Model is "ease" or "popularity" ? null : ease, data.ItemCount));
+            if (blend is not null)
+                AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Blend weights {blend.Weights[0]:0.##} / {blend.Weights[1]:0.##}, chosen on the validation users (NDCG@100 {blend.ValidationNdcg:F4})."));
             if (result is not null)
             {
                 AnsiConsole.MarkupLine($"Best epoch [bold]{result.BestEpoch}[/] of {result.Epochs.Count} (validation NDCG@100 {result.BestValidationNdcg:F4}); " +
@@ -138,14 +145,17 @@ internal sealed class TrainCommand : Command<TrainSettings>
         {
             Console.WriteLine(JsonLine.Serialize(new
             {
-                recommender = settings.Model,
+                recommender = blend is null ? settings.Model : $"{settings.Model}+ease",
                 test_ndcg_at_100 = test.MeanNdcg(100),
                 test_recall_at_20 = test.MeanRecall(20),
                 test_recall_at_50 = test.MeanRecall(50),
                 popularity_ndcg_at_100 = popularity.MeanNdcg(100),
                 ease_ndcg_at_100 = ease?.MeanNdcg(100),
-                multvae_ndcg_at_100 = settings.Model == "multvae" ? test.MeanNdcg(100) : (double?)null,
-                recvae_ndcg_at_100 = settings.Model == "recvae" ? test.MeanNdcg(100) : (double?)null,
+                multvae_ndcg_at_100 = settings.Model == "multvae" ? alone.MeanNdcg(100) : (double?)null,
+                recvae_ndcg_at_100 = settings.Model == "recvae" ? alone.MeanNdcg(100) : (double?)null,
+                blend_ndcg_at_100 = blend is null ? (double?)null : test.MeanNdcg(100),
+                blend_vae_weight = blend?.Weights[0],
+                blend_validation_ndcg_at_100 = blend?.ValidationNdcg,
                 validation_ndcg_at_100 = result?.BestValidationNdcg,
                 best_epoch = result?.BestEpoch ?? 0,
                 epochs = result?.Epochs.Count ?? 0,
@@ -212,7 +222,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
         _ => "popularity",
     };
 
-    private static Table MetricsTable(string name, RankingReport vae, RankingReport popularity, RankingReport? ease, int items)
+    private static Table MetricsTable(string name, RankingReport vae, (string Name, RankingReport Report)? alone, RankingReport popularity, RankingReport? ease, int items)
     {
         var table = new Table().RoundedBorder().AddColumns("test users", "NDCG@100", "Recall@20", "Recall@50");
         foreach (var column in table.Columns.Skip(1)) column.RightAligned();
@@ -221,6 +231,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
             report.MeanRecall(20).ToString("F4", CultureInfo.InvariantCulture),
             report.MeanRecall(50).ToString("F4", CultureInfo.InvariantCulture));
         Row(name, vae);
+        if (alone is { } part) Row(part.Name, part.Report);
         if (name != "popularity") Row("popularity", popularity);
         if (ease is not null) Row("EASE (λ = 500)", ease);
         return table.Caption(ease is null && items > EaseItemLimit ? $"EASE left out above {EaseItemLimit:N0} items" : $"{vae.Users.Count:N0} users with held-out clicks");

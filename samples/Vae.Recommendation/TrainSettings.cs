@@ -120,6 +120,10 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
     [Description("Leave out the EASE baseline (its item x item matrix needs 3 x 8 x items^2 bytes; it is left out by itself above 10,000 items).")]
     public bool NoEase { get; init; }
 
+    [CommandOption("--blend-ease")]
+    [Description("With --model multvae or recvae: blend the trained model with EASE (each one's scores standardised per user, the VAE's weight chosen from 0, 0.1, ..., 1 on the validation users); the test figures and --predictions are then the blend's, the VAE's own figures stay in the JSON.")]
+    public bool BlendEase { get; init; }
+
     [CommandOption("--predictions <FILE>")]
     [Description("Write, for every test user, the 100 best items not in the user's test_tr clicks: CSV uid,rank,sid with the ids of the input files.")]
     public string? Predictions { get; init; }
@@ -161,6 +165,9 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
         if (DecoderPasses <= 0) return ValidationResult.Error($"--decoder-passes must be at least 1, but was {DecoderPasses}.");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) return ValidationResult.Error($"--weight-decay must not be negative, but was {WeightDecay}.");
         if (!(Gamma >= 0) || double.IsInfinity(Gamma)) return ValidationResult.Error($"--gamma must not be negative, but was {Gamma}.");
+        if (BlendEase && Model is not ("multvae" or "recvae"))
+            return ValidationResult.Error($"--blend-ease blends a trained VAE with EASE: it needs --model multvae or recvae, not '{Model}'.");
+        if (BlendEase && NoEase) return ValidationResult.Error("--blend-ease needs EASE and --no-ease leaves it out: give one.");
         if (Resume && Overwrite) return ValidationResult.Error("--resume continues the run in --output and --overwrite replaces it: give one.");
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
         if (Patience is <= 0) return ValidationResult.Error($"--patience must be at least 1, but was {Patience}.");

@@ -100,6 +100,34 @@ public sealed class RecommendationCommandLineTests : SyntheticDataFolderTests
     }
 
     [Fact]
+    public void ABlendWithEaseReportsTheBlendAndEachPartWithTheWeightChosenOnValidation()
+    {
+        var result = Train("--data", data, "--model", "recvae", "--epochs", "2", "--seed", "1", "--blend-ease", "--predictions", "top100.csv", "--output", "run");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        using var json = JsonDocument.Parse(result.Output.TrimEnd().Split('\n')[^1]);
+        var root = json.RootElement;
+        root.GetProperty("recommender").GetString().Should().Be("recvae+ease");
+        var weight = root.GetProperty("blend_vae_weight").GetDouble();
+        weight.Should().BeInRange(0, 1);
+        (weight * 10).Should().BeApproximately(Math.Round(weight * 10), 1e-9, "the weight is one of 0, 0.1, ..., 1");
+        root.GetProperty("blend_ndcg_at_100").GetDouble().Should().Be(root.GetProperty("test_ndcg_at_100").GetDouble());
+        root.GetProperty("blend_validation_ndcg_at_100").GetDouble().Should().BeInRange(0, 1);
+
+        // The figures are the library's: the saved RecVAE and EASE, blended with the reported weight, score the same.
+        var split = ImplicitFeedbackFolder.Read(data);
+        using var recVae = RecVae.Load(Path.Combine(temp.File("run"), TrainCommand.RecVaeModelFileName));
+        using var ease = EaseRecommender.Fit(split.Train);
+        var blend = new BlendedRecommender([recVae, ease], [weight, 1 - weight]);
+        RecommendationEvaluator.Evaluate(blend, split.Test).MeanNdcg(100).Should().BeApproximately(root.GetProperty("test_ndcg_at_100").GetDouble(), 1e-12);
+        RecommendationEvaluator.Evaluate(recVae, split.Test).MeanNdcg(100).Should().BeApproximately(root.GetProperty("recvae_ndcg_at_100").GetDouble(), 1e-12);
+        RecommendationEvaluator.Evaluate(ease, split.Test).MeanNdcg(100).Should().BeApproximately(root.GetProperty("ease_ndcg_at_100").GetDouble(), 1e-12);
+        var lines = File.ReadAllLines(temp.File("top100.csv"));
+        lines[0].Should().Be("uid,rank,sid");
+        lines.Skip(1).Select(l => int.Parse(l.Split(',')[0])).Distinct().Should().HaveCount(Enumerable.Range(0, split.Test.UserCount).Count(u => split.Test.FoldIn.CountOf(u) > 0));
+    }
+
+    [Fact]
     public void TheDefaultRunTrainsOnSyntheticDataAndPrintsTheTable()
     {
         var result = Run("--users", "300", "--items", "100", "--epochs", "2", "--hidden", "16", "--latent", "4", "--threads", "1", "--output", "run");
@@ -140,9 +168,11 @@ public sealed class RecommendationCommandLineTests : SyntheticDataFolderTests
     [InlineData("--encoder-target=kept", "--encoder-target must be all or dropped, but was 'kept'")]
     [InlineData("--encoder-passes=0", "--encoder-passes must be at least 1, but was 0")]
     [InlineData("--decoder-passes=-2", "--decoder-passes must be at least 1, but was -2")]
+    [InlineData("--blend-ease --model ease", "--blend-ease blends a trained VAE with EASE: it needs --model multvae or recvae, not 'ease'")]
+    [InlineData("--blend-ease --no-ease", "--blend-ease needs EASE and --no-ease leaves it out")]
     public void ABadCommandLineIsExplained(string argument, string named)
     {
-        var result = Train("--data", data, argument, "--output", "run");
+        var result = Train(["--data", data, .. argument.Split(' '), "--output", "run"]);
 
         result.ExitCode.Should().Be(1);
         result.Error.Should().Contain(named);
