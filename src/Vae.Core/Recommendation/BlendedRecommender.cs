@@ -21,6 +21,7 @@ public sealed class BlendedRecommender : IRecommender
 
     private readonly IRecommender[] _recommenders;
     private readonly double[] _weights;
+    private readonly ItemCatalogue? _catalogue;
 
     /// <summary>Blends <paramref name="recommenders"/> with the given weights.</summary>
     /// <param name="recommenders">Two or more recommenders of the same items.</param>
@@ -45,6 +46,14 @@ public sealed class BlendedRecommender : IRecommender
                 throw new ArgumentException($"Weight {i} is {weights[i]}; weights must be finite and not negative.", nameof(weights));
         }
         if (weights.All(w => w == 0)) throw new ArgumentException("Every weight is 0: at least one recommender must count.", nameof(weights));
+        // The catalogue of ids comes from the parts that have one (the VAEs); they must agree on it.
+        var catalogues = recommenders.OfType<VaeRecommender>().ToArray();
+        for (var i = 1; i < catalogues.Length; i++)
+        {
+            if (!catalogues[i].ItemIds.SequenceEqual(catalogues[0].ItemIds))
+                throw new ArgumentException("The blended VAEs hold different item ids (or the same ids in another order): a blend needs one catalogue.", nameof(recommenders));
+        }
+        _catalogue = catalogues.Length > 0 ? new ItemCatalogue(catalogues[0].ItemIds) : null;
         _recommenders = [.. recommenders];
         _weights = [.. weights];
         ItemCount = recommenders[0].ItemCount;
@@ -61,6 +70,35 @@ public sealed class BlendedRecommender : IRecommender
 
     /// <inheritdoc />
     public int ItemCount { get; }
+
+    /// <summary>The original id of every item, in column order: those of the blended VAEs; null when no part is a <see cref="VaeRecommender"/>.</summary>
+    public IReadOnlyList<string>? ItemIds => _catalogue?.Ids;
+
+    /// <summary>The <paramref name="k"/> best unclicked items of every user of <paramref name="history"/> by the blended scores, best first, with those scores.</summary>
+    /// <param name="history">The users' clicks, with <see cref="ItemCount"/> items.</param>
+    /// <param name="k">How many items per user; a user who has seen all but fewer gets fewer.</param>
+    /// <param name="batchSize">Users scored at once.</param>
+    /// <exception cref="ArgumentException"><paramref name="history"/> does not have <see cref="ItemCount"/> items.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="batchSize"/> is not positive.</exception>
+    public IReadOnlyList<UserRecommendations> Recommend(ClickMatrix history, int k, int batchSize = 2000) =>
+        CatalogueRecommendations.ForHistory(this, history, k, batchSize);
+
+    /// <summary>
+    /// The <paramref name="k"/> best items for one user given the ids of the items the user clicked, in the blended
+    /// VAEs' catalogue ids (<see cref="ItemIds"/>), as <see cref="VaeRecommender.Recommend(IEnumerable{string}, int, bool)"/> does.
+    /// </summary>
+    /// <param name="clickedItemIds">The ids of the items the user clicked.</param>
+    /// <param name="k">How many items.</param>
+    /// <param name="ignoreUnknownItems">False (the default) throws for an id the catalogue does not hold; true leaves it out.</param>
+    /// <returns>The recommended items, best first, with their blended scores.</returns>
+    /// <exception cref="InvalidOperationException">No blended recommender has item ids (none is a <see cref="VaeRecommender"/>).</exception>
+    /// <exception cref="ArgumentException">An id is unknown and <paramref name="ignoreUnknownItems"/> is false, or an id is null.</exception>
+    public IReadOnlyList<ItemRecommendation> Recommend(IEnumerable<string> clickedItemIds, int k, bool ignoreUnknownItems = false)
+    {
+        var catalogue = _catalogue ?? throw new InvalidOperationException(
+            "None of the blended recommenders has item ids (a VaeRecommender does): recommend by rows of a ClickMatrix instead.");
+        return CatalogueRecommendations.ForIds(this, catalogue, clickedItemIds, k, ignoreUnknownItems);
+    }
 
     /// <summary>The weighted sum of every recommender's standardised scores of the users.</summary>
     /// <inheritdoc />

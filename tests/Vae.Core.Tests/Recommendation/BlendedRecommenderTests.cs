@@ -111,6 +111,40 @@ public sealed class BlendedRecommenderTests
     }
 
     [Fact]
+    public void ABlendWithAVaeRecommendsInTheVaesItemIds()
+    {
+        var ids = Enumerable.Range(0, 12).Select(i => $"item-{i}").ToArray();
+        var train = ClickMatrix.FromPairs(6, 12, [0, 0, 1, 1, 2, 3, 3, 4, 5, 5], [0, 1, 1, 2, 3, 4, 5, 6, 7, 8]);
+        using var vae = new MultVae(ids, new MultVaeOptions { HiddenSizes = [8], LatentSize = 3 }, seed: 4);
+        using var ease = EaseRecommender.Fit(train, lambda: 1);
+        var blend = new BlendedRecommender([vae, ease], [0.4, 0.6]);
+
+        var recommended = blend.Recommend(["item-1", "item-7"], k: 5);
+
+        blend.ItemIds.Should().Equal(ids);
+        using var scores = blend.Score(ClickMatrix.FromPairs(1, 12, [0, 0], [1, 7]), 0, 1);
+        var row = scores.data<float>().ToArray();
+        var expected = Enumerable.Range(0, 12).Where(i => i is not (1 or 7)).OrderByDescending(i => row[i]).Take(5).ToArray();
+        recommended.Select(r => r.ItemId).Should().Equal(expected.Select(i => ids[i]), "the best unclicked items by the blended scores, best first");
+        recommended.Select(r => r.Score).Should().Equal(expected.Select(i => row[i]));
+        blend.Recommend(train, k: 3).Should().HaveCount(6).And.OnlyContain(list => !list.Items.Any(item => train.Contains(list.User, item)));
+    }
+
+    [Fact]
+    public void ABlendWithoutItemIdsOrWithTwoCataloguesSaysSo()
+    {
+        var train = ClickMatrix.FromPairs(3, 4, [0, 1, 2], [0, 1, 2]);
+        using var ease = EaseRecommender.Fit(train, lambda: 1);
+        var withoutIds = new BlendedRecommender([ease, new PopularityRecommender(train)], [0.5, 0.5]);
+
+        withoutIds.ItemIds.Should().BeNull();
+        FluentActions.Invoking(() => withoutIds.Recommend(["a"], 2)).Should().Throw<InvalidOperationException>().WithMessage("*item ids*");
+        using var first = new MultVae(["a", "b", "c", "d"], new MultVaeOptions { HiddenSizes = [4], LatentSize = 2 });
+        using var second = new MultVae(["a", "b", "d", "c"], new MultVaeOptions { HiddenSizes = [4], LatentSize = 2 });
+        FluentActions.Invoking(() => new BlendedRecommender([first, second], [0.5, 0.5])).Should().Throw<ArgumentException>().WithMessage("*different item ids*");
+    }
+
+    [Fact]
     public void BadPartsAreErrorsNamingThem()
     {
         var three = new FixedScores([[1, 2, 3]]);
