@@ -108,15 +108,16 @@ public sealed class BlendedRecommender : IRecommender
         if (history.ItemCount != ItemCount)
             throw new ArgumentException($"The history has {history.ItemCount} items but the blend scores {ItemCount}.", nameof(history));
         using var scope = NewDisposeScope();
+        using var scalars = new ScalarScope();
         Tensor? sum = null;
         for (var i = 0; i < _recommenders.Length; i++)
         {
             if (_weights[i] == 0) continue;
             var scores = _recommenders[i].Score(history, firstUser, count).to_type(ScalarType.Float64);
             var mean = scores.mean([1], keepdim: true);
-            var deviation = scores.std(1, unbiased: false, keepdim: true).clamp_min(SmallestDeviation);
-            var weighted = scores.sub(mean).div(deviation).mul(_weights[i]);
-            sum = sum is null ? weighted : sum.add(weighted);
+            var deviation = scores.std(1, unbiased: false, keepdim: true).clamp_min(scalars[SmallestDeviation]);
+            var weighted = scores.sub(mean).div(deviation).mul(scalars[_weights[i]]);
+            sum = sum is null ? weighted : sum.add(weighted, Scalars.One);
         }
         return sum!.to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
