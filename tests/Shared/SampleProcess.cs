@@ -44,7 +44,23 @@ internal sealed class SampleProcess : IDisposable
     /// inherited ignore, so the Ctrl-C a test sends would never arrive. GNU env (coreutils 8.31 or later) then starts
     /// the sample with SIGINT at its default, as a terminal's foreground job has it.
     /// </summary>
-    private static bool InterruptIgnored { get; } = IgnoresInterrupt();
+    private static bool InterruptIgnored { get; } = IgnoresInterrupt() && EnvResetsSignals();
+
+    // An older env (before coreutils 8.31) has no --default-signal; the sample then starts as it would have.
+    private static bool EnvResetsSignals()
+    {
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT", "true"]) { RedirectStandardError = true, UseShellExecute = false });
+            if (probe is null) return false;
+            probe.StandardError.ReadToEnd();
+            return probe.WaitForExit(10_000) && probe.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
 
     private static bool IgnoresInterrupt()
     {
