@@ -179,17 +179,84 @@ public sealed class StreamScoreTests
         restored.Options.Should().BeEquivalentTo(detector.Options, because);
     }
 
+    [Fact]
+    public void TheVaesScoreCountsOnlyWhenItReachesTheGatesShareOfTheHighestRawScoreSeen()
+    {
+        var timestamps = SyntheticSeries.Timestamps(400);
+        var rows = SyntheticSeries.Rows(400);
+        const int spike = 250;
+        rows[spike] = [rows[spike][0] + 40];
+        var options = VaeOnly with { ShortAverage = 1 };
+
+        var always = Run(timestamps, rows, options with { VaeScoreGate = 0 });
+        var gated = Run(timestamps, rows, options with { VaeScoreGate = 0.5 });
+
+        gated.Select(s => s.RawScore).Should().Equal(always.Select(s => s.RawScore), "the gate changes no raw score");
+        for (var i = Training; i < rows.Length; i++)
+            gated[i].Score.Should().BeOneOf([always[i].Score, 0.0], $"point {i} keeps its score or loses it");
+        gated[spike].Score.Should().Be(always[spike].Score).And.BeGreaterThan(0.2, "the highest raw score so far passes the gate");
+        // For the 200 points of history after it, nothing reaches half the spike's raw score.
+        var after = Enumerable.Range(spike + 1, 140).ToArray();
+        after.Should().OnlyContain(i => gated[i].Score == 0 && always[i].RawScore < 0.5 * always[spike].RawScore);
+        after.Should().Contain(i => always[i].Score > 0, "without the gate those points score");
+    }
+
+    [Fact]
+    public void TheCalibrationsHighestScoreFollowsItsRingThroughEvictionsRestoresAndClears()
+    {
+        var calibration = new StreamCalibration(50, 0.1, 100);
+        var random = new Random(5);
+        calibration.Maximum.Should().Be(double.NegativeInfinity);
+        for (var i = 0; i < 1000; i++)
+        {
+            // Now and then a large value, so that the highest one leaves the ring while others remain.
+            calibration.Calibrate(random.NextDouble() < 0.03 ? 10 + random.NextDouble() : random.NextDouble());
+            calibration.Maximum.Should().Be(calibration.History.Take(calibration.Count).Max(), $"after value {i}");
+            if (i == 500)
+            {
+                var copy = new StreamCalibration(50, 0.1, 100);
+                copy.Restore(calibration.Saved()).Should().BeTrue();
+                copy.Maximum.Should().Be(calibration.Maximum);
+            }
+        }
+        calibration.Clear();
+        calibration.Maximum.Should().Be(double.NegativeInfinity);
+    }
+
+    [Fact]
+    public void AFileOfFormatThreeLoadsAndContinuesAsItDid()
+    {
+        // Written by the library of format 3 (Fixtures/make-detector-v3.cs), before VaeScoreGate: the VAE's score
+        // counted at every point; the same series and steps as the format 2 file.
+        var rows = SyntheticSeries.Rows(400);
+        rows[330] = [rows[330][0] + 40];
+        rows[360] = [rows.Take(360).Max(r => r[0]) + 2];
+        for (var i = 370; i < 400; i++) rows[i] = [rows[i][0] + 3];
+
+        var (detector, scores, expected) = ContinueFixture("detector-v3", rows);
+        using var _ = detector;
+
+        detector.Options.VaeScoreGate.Should().Be(0, "format 3 had no gate");
+        detector.Options.RangeScale.Should().Be(0.4);
+        ShouldMatchFixture(scores, expected);
+        ShouldKeepItsOptionsSavedAgain(detector, "saved again, a file of the current format keeps the older rules");
+    }
+
     [Theory]
     [InlineData(nameof(TimeSeriesDetectorOptions.RangeScale), -0.1)]
     [InlineData(nameof(TimeSeriesDetectorOptions.RangeScale), double.PositiveInfinity)]
     [InlineData(nameof(TimeSeriesDetectorOptions.SeasonalDigits), 0)]
     [InlineData(nameof(TimeSeriesDetectorOptions.LevelShiftDigits), double.NaN)]
+    [InlineData(nameof(TimeSeriesDetectorOptions.VaeScoreGate), -0.1)]
+    [InlineData(nameof(TimeSeriesDetectorOptions.VaeScoreGate), 1.5)]
+    [InlineData(nameof(TimeSeriesDetectorOptions.VaeScoreGate), double.NaN)]
     public void AnOutOfRangeScaleOrDigitsIsAnErrorNamingIt(string option, double value)
     {
         var options = option switch
         {
             nameof(TimeSeriesDetectorOptions.RangeScale) => new TimeSeriesDetectorOptions { RangeScale = value },
             nameof(TimeSeriesDetectorOptions.SeasonalDigits) => new TimeSeriesDetectorOptions { SeasonalDigits = value },
+            nameof(TimeSeriesDetectorOptions.VaeScoreGate) => new TimeSeriesDetectorOptions { VaeScoreGate = value },
             _ => new TimeSeriesDetectorOptions { LevelShiftDigits = value },
         };
 

@@ -30,6 +30,7 @@ public sealed class TimeSeriesCommandLineTests : IDisposable
     [InlineData("--range-scale", "-1", "RangeScale")]
     [InlineData("--seasonal-digits", "0", "SeasonalDigits")]
     [InlineData("--level-digits", "-5", "LevelShiftDigits")]
+    [InlineData("--vae-gate", "2", "VaeScoreGate")]
     public void AnOutOfRangeScoreSettingIsAnErrorNamingIt(string option, string value, string name)
     {
         var result = Run("nab", "--data", temp.Path, "--output", Path.Combine(temp.Path, "out"), option, value);

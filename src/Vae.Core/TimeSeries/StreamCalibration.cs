@@ -20,8 +20,18 @@ internal sealed class StreamCalibration
     /// <summary>The ring of previous raw scores.</summary>
     public double[] History { get; }
 
-    /// <summary>How many of <see cref="History"/> hold scores.</summary>
-    public int Count { get; set; }
+    /// <summary>How many of <see cref="History"/> hold scores; setting it (a restore) makes <see cref="Maximum"/> look again.</summary>
+    public int Count
+    {
+        get => count;
+        set
+        {
+            count = value;
+            highest = double.NaN;
+        }
+    }
+
+    private int count;
 
     /// <summary>Where the next raw score goes.</summary>
     public int Next { get; set; }
@@ -34,6 +44,24 @@ internal sealed class StreamCalibration
 
     /// <summary>The scores added since the sums were last taken afresh.</summary>
     public int SinceResum { get; set; }
+
+    // The highest score of the history, or NaN until it is looked for again (after the highest one left the ring, a
+    // clear or a restore): derived from History alone, so it needs no saving.
+    private double highest = double.NaN;
+
+    /// <summary>The highest score in the history (negative infinity when it is empty).</summary>
+    public double Maximum
+    {
+        get
+        {
+            if (double.IsNaN(highest))
+            {
+                highest = double.NegativeInfinity;
+                for (var i = 0; i < Count; i++) highest = Math.Max(highest, History[i]);
+            }
+            return highest;
+        }
+    }
 
     /// <summary>The calibrated score of <paramref name="raw"/> against the history before it; then it joins the history.</summary>
     public double Calibrate(double raw) => Calibrate(raw, raw);
@@ -57,12 +85,14 @@ internal sealed class StreamCalibration
             var old = History[Next];
             Sum -= old;
             SumOfSquares -= old * old;
+            if (old >= highest) highest = double.NaN;
         }
         else
         {
-            Count++;
+            count++;
         }
         History[Next] = raw;
+        if (!double.IsNaN(highest) && !(raw <= highest)) highest = raw;
         Next = (Next + 1) % History.Length;
         Sum += raw;
         SumOfSquares += raw * raw;
@@ -83,6 +113,7 @@ internal sealed class StreamCalibration
     /// <summary>Forgets every score (after the model was retrained).</summary>
     public void Clear()
     {
+        highest = double.NaN;
         Count = Next = SinceResum = 0;
         Sum = SumOfSquares = 0;
     }
@@ -96,6 +127,7 @@ internal sealed class StreamCalibration
     {
         if (saved.History.Length != History.Length || saved.Count < 0 || saved.Count > History.Length || saved.Next < 0 || saved.Next >= History.Length) return false;
         saved.History.CopyTo(History, 0);
+        highest = double.NaN;
         Count = saved.Count;
         Next = saved.Next;
         Sum = saved.Sum;

@@ -36,7 +36,7 @@ public sealed class TimeSeriesDetector : IDisposable
     /// <summary>The name of the model file's attachment that holds the detector and its stream state.</summary>
     public const string AttachmentName = "vae.timeseries";
 
-    private const int FileFormat = 3;
+    private const int FileFormat = 4;
     private const int MaximumPeriod = 2016;
     private const double MinimumDeviation = 0.1;
     private static readonly double LogTwoPi = Math.Log(2 * Math.PI);
@@ -442,11 +442,13 @@ public sealed class TimeSeriesDetector : IDisposable
         }
         if (saved.Format is < 1 or > FileFormat) throw new InvalidDataException($"{source}: time-series detector format {saved.Format}; this library reads 1 to {FileFormat}.");
         // Older files continue as they were: format 1 had no streaming scores; format 2 calibrated the range score
-        // against its history and had fixed digits for the seasonal and level-shift scores (options since format 3).
+        // against its history and had fixed digits for the seasonal and level-shift scores (options since format 3);
+        // formats 1 to 3 counted the VAE's score at every point (VaeScoreGate since format 4).
         var options = saved.Format switch
         {
-            1 => saved.Options with { RangeScore = false, SeasonalScore = false, LevelShiftPoints = 0 },
-            2 => saved.Options with { RangeScale = 0, SeasonalDigits = 100, LevelShiftDigits = 30 },
+            1 => saved.Options with { RangeScore = false, SeasonalScore = false, LevelShiftPoints = 0, VaeScoreGate = 0 },
+            2 => saved.Options with { RangeScale = 0, SeasonalDigits = 100, LevelShiftDigits = 30, VaeScoreGate = 0 },
+            3 => saved.Options with { VaeScoreGate = 0 },
             _ => saved.Options,
         };
         try
@@ -691,7 +693,10 @@ public sealed class TimeSeriesDetector : IDisposable
         for (var i = 0; i < recentCount; i++) shortMean += recent[i];
         shortMean /= recentCount;
 
-        return calibration.Calibrate(raw, shortMean);
+        // The gate compares with the raw scores before this one, as the calibration does.
+        var highest = calibration.Maximum;
+        var score = calibration.Calibrate(raw, shortMean);
+        return Options.VaeScoreGate > 0 && shortMean < Options.VaeScoreGate * highest ? 0 : score;
     }
 
     private static void Fit(VariationalAutoencoder model, float[] flat, bool[] masks, int columns, int windowCount, TimeSeriesDetectorOptions options, int epochs, long seed)

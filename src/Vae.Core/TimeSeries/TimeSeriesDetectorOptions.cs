@@ -118,6 +118,15 @@ public sealed record TimeSeriesDetectorOptions
     /// <value>125, so that even far tails keep distinct scores (no ties at 1); 100 before the range score's fixed scale.</value>
     public double TailDigits { get; init; } = 125;
 
+    /// <summary>
+    /// The VAE's calibrated score counts only when the short average of its raw scores (<see cref="ShortAverage"/>)
+    /// reaches this share of the highest raw score in its calibration history; below it the VAE's part of the score is
+    /// 0. A burst much smaller than the largest seen in the last <see cref="CalibrationHistory"/> points is not new,
+    /// however unlikely its window under the model. 0 counts it always (files of format 3 and earlier).
+    /// </summary>
+    /// <value>0.5.</value>
+    public double VaeScoreGate { get; init; } = 0.5;
+
     /// <summary>A point is an anomaly when its calibrated score is at least this.</summary>
     /// <value>0.2 (for the VAE's score a tail probability of 1e-25 with the default <see cref="TailDigits"/>, a z-score of about 10.4).</value>
     public double Threshold { get; init; } = 0.2;
@@ -176,6 +185,7 @@ public sealed record TimeSeriesDetectorOptions
         if (!double.IsFinite(RangeScale) || RangeScale < 0) throw Bad(nameof(RangeScale), RangeScale, "must be non-negative and finite (0: calibrated against its history)");
         if (CalibrationHistory < 2) throw Bad(nameof(CalibrationHistory), CalibrationHistory, "must be at least 2");
         if (!double.IsFinite(TailDigits) || TailDigits <= 0) throw Bad(nameof(TailDigits), TailDigits, "must be positive and finite");
+        if (!(VaeScoreGate >= 0 && VaeScoreGate <= 1)) throw Bad(nameof(VaeScoreGate), VaeScoreGate, "must be in [0, 1] (0: the VAE's score always counts)");
         if (!(Threshold >= 0 && Threshold <= 1)) throw Bad(nameof(Threshold), Threshold, "must be in [0, 1]");
         if (SuppressionPoints < 0) throw Bad(nameof(SuppressionPoints), SuppressionPoints, "must not be negative");
         if (RetrainEvery < 0) throw Bad(nameof(RetrainEvery), RetrainEvery, "must not be negative");

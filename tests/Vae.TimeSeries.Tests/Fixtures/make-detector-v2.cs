@@ -4,6 +4,8 @@
 //   dotnet run make-detector-v2.cs
 // StreamScoreTests.AFileOfFormatTwoLoadsAndContinuesAsItDid loads the file with today's library and compares.
 #:project ../../../src/Vae.Core/Vae.Core.csproj
+// The backend named here: without it TorchSharp takes any libtorch on the loader path (Debian's python3-torch: 2.6) and crashes.
+#:package TorchSharp-cpu@0.107.0
 #:property TieredCompilation=false
 #:property PublishAot=false
 #:property JsonSerializerIsReflectionEnabledByDefault=true
