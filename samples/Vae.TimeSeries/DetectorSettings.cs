@@ -78,6 +78,10 @@ internal class DetectorSettings : Vae.Samples.SampleSettings
     [Description("The tail probability 10^-D of the VAE's score's calibration that maps to a calibrated score of 1.")]
     public double? TailDigits { get; init; }
 
+    [CommandOption("--vae-gate <F>")]
+    [Description("The VAE's score counts only when its short average reaches F times the highest raw score of its calibration history (0: always).")]
+    public double? VaeGate { get; init; }
+
     [CommandOption("--suppress <POINTS>")]
     [Description("After an anomaly, the next POINTS points are reported below the threshold.")]
     public int? Suppress { get; init; }
@@ -122,6 +126,7 @@ internal class DetectorSettings : Vae.Samples.SampleSettings
         SeasonalScore = !NoSeasonal && Defaults.SeasonalScore,
         MaskedElbo = MaskedElbo || Defaults.MaskedElbo,
         TailDigits = TailDigits ?? Defaults.TailDigits,
+        VaeScoreGate = VaeGate ?? Defaults.VaeScoreGate,
         SuppressionPoints = Suppress ?? Defaults.SuppressionPoints,
         RetrainEvery = RetrainEvery ?? Defaults.RetrainEvery,
         RetrainPoints = RetrainPoints ?? Defaults.RetrainPoints,

@@ -34,7 +34,7 @@ internal sealed class NabCommand : Command<NabSettings>
             scoredRows = outcome.ScoredRows,
             seconds = Math.Round(outcome.Seconds, 2),
             output = Path.GetFullPath(settings.Output),
-            options = new { options.WindowSize, options.HiddenSizes, options.LatentSize, options.Epochs, options.ShortAverage, options.RangeScore, options.RangeScale, options.SeasonalScore, options.SeasonalDigits, options.LevelShiftPoints, options.LevelShiftWindow, options.LevelShiftDigits, options.TailDigits, options.Seed },
+            options = new { options.WindowSize, options.HiddenSizes, options.LatentSize, options.Epochs, options.ShortAverage, options.RangeScore, options.RangeScale, options.SeasonalScore, options.SeasonalDigits, options.LevelShiftPoints, options.LevelShiftWindow, options.LevelShiftDigits, options.TailDigits, options.VaeScoreGate, options.Seed },
             scores,
         };
         if (scores is not null) File.WriteAllText(Path.Combine(settings.Output, "nab-scores.json"), JsonLine.Serialize(figures) + "\n");
