@@ -139,16 +139,11 @@ public sealed class StreamScoreTests
     [Fact]
     public void AFileOfFormatTwoLoadsAndContinuesAsItDid()
     {
-        // Written by the library of format 2 (Fixtures/make-detector-v2.cs): the streaming scores on, the range score
+        // Written by the library of format 2 (Fixtures/make-detector.cs): the streaming scores on, the range score
         // calibrated against its history, digits 100 and 30 for the seasonal and level-shift scores; trained on 120
         // points, then 130 observed, then saved. Points 330 (far beyond the range), 360 (a little beyond) and 370 on (a
         // level shift) follow.
-        var rows = SyntheticSeries.Rows(400);
-        rows[330] = [rows[330][0] + 40];
-        rows[360] = [rows.Take(360).Max(r => r[0]) + 2];
-        for (var i = 370; i < 400; i++) rows[i] = [rows[i][0] + 3];
-
-        var (detector, scores, expected) = ContinueFixture("detector-v2", rows);
+        var (detector, scores, expected) = ContinueFixture("detector-v2", FormatTwoAndThreeRows());
         using var _ = detector;
 
         detector.Options.RangeScore.Should().BeTrue();
@@ -159,6 +154,17 @@ public sealed class StreamScoreTests
         // Held to float32's precision as the format 1 fixture is (another instruction set sums in another order).
         ShouldMatchFixture(scores, expected);
         ShouldKeepItsOptionsSavedAgain(detector, "saved again, a file of the current format keeps the older rules");
+    }
+
+    // The series of Fixtures/make-detector.cs: the synthetic rows with point 330 far beyond the range, 360 a little
+    // beyond it and a level shift from 370 on.
+    private static double[][] FormatTwoAndThreeRows()
+    {
+        var rows = SyntheticSeries.Rows(400);
+        rows[330] = [rows[330][0] + 40];
+        rows[360] = [rows.Take(360).Max(r => r[0]) + 2];
+        for (var i = 370; i < 400; i++) rows[i] = [rows[i][0] + 3];
+        return rows;
     }
 
     // A fixture detector (Fixtures/NAME.vae, saved after point 249) observes points 250 on; NAME-scores.txt holds what it gave then.
@@ -226,14 +232,9 @@ public sealed class StreamScoreTests
     [Fact]
     public void AFileOfFormatThreeLoadsAndContinuesAsItDid()
     {
-        // Written by the library of format 3 (Fixtures/make-detector-v3.cs), before VaeScoreGate: the VAE's score
+        // Written by the library of format 3 (Fixtures/make-detector.cs), before VaeScoreGate: the VAE's score
         // counted at every point; the same series and steps as the format 2 file.
-        var rows = SyntheticSeries.Rows(400);
-        rows[330] = [rows[330][0] + 40];
-        rows[360] = [rows.Take(360).Max(r => r[0]) + 2];
-        for (var i = 370; i < 400; i++) rows[i] = [rows[i][0] + 3];
-
-        var (detector, scores, expected) = ContinueFixture("detector-v3", rows);
+        var (detector, scores, expected) = ContinueFixture("detector-v3", FormatTwoAndThreeRows());
         using var _ = detector;
 
         detector.Options.VaeScoreGate.Should().Be(0, "format 3 had no gate");

@@ -1,8 +1,11 @@
-// Writes detector-v2.vae and detector-v2-scores.txt: a detector file of format 2 (the streaming scores with the
-// range score calibrated against its history, seasonal digits 100, level-shift digits 30) and the scores it gives
-// afterwards. Run once with the library of that format (commit 3a1d122), from this folder:
-//   dotnet run make-detector-v2.cs
-// StreamScoreTests.AFileOfFormatTwoLoadsAndContinuesAsItDid loads the file with today's library and compares.
+// Writes NAME.vae and NAME-scores.txt: a detector file of the format of the library beside it, and the scores it gives
+// afterwards. Each older format's file was made once with the library of that format, from this folder:
+//   git checkout 3a1d122 -- ../../../src/Vae.Core && dotnet run make-detector.cs -- detector-v2
+//     (format 2: the range score calibrated against its history, seasonal and level-shift digits 100 and 30)
+//   git checkout 21562b2 -- ../../../src/Vae.Core && dotnet run make-detector.cs -- detector-v3
+//     (format 3: the range score on its fixed scale, before VaeScoreGate: the VAE's score counted at every point)
+// then git checkout HEAD -- ../../../src/Vae.Core. StreamScoreTests.AFileOfFormatTwoLoadsAndContinuesAsItDid and
+// ...ThreeLoadsAndContinuesAsItDid load them with today's library and compare.
 #:project ../../../src/Vae.Core/Vae.Core.csproj
 // The backend named here: without it TorchSharp takes any libtorch on the loader path (Debian's python3-torch: 2.6) and crashes.
 #:package TorchSharp-cpu@0.107.0
@@ -13,6 +16,7 @@ using System.Globalization;
 using Vae.Core;
 using Vae.Core.TimeSeries;
 
+var name = args.Length == 1 ? args[0] : throw new ArgumentException("usage: dotnet run make-detector.cs -- NAME (detector-v2, detector-v3, ...)");
 VaeRuntime.SetCpuThreads(1);
 var start = new DateTime(2024, 1, 1);
 var timestamps = Enumerable.Range(0, 400).Select(i => start + TimeSpan.FromMinutes(5 * i)).ToArray();
@@ -29,10 +33,10 @@ var options = new TimeSeriesDetectorOptions
 using (var detector = TimeSeriesDetector.Train(timestamps[..120], rows[..120], options))
 {
     detector.ObserveMany(timestamps[120..250], rows[120..250]);
-    detector.Save("detector-v2.vae");
+    detector.Save($"{name}.vae");
 }
-using var loaded = TimeSeriesDetector.Load("detector-v2.vae");
+using var loaded = TimeSeriesDetector.Load($"{name}.vae");
 var scores = loaded.ObserveMany(timestamps[250..], rows[250..]);
-File.WriteAllLines("detector-v2-scores.txt", scores.Select(s => string.Create(CultureInfo.InvariantCulture,
+File.WriteAllLines($"{name}-scores.txt", scores.Select(s => string.Create(CultureInfo.InvariantCulture,
     $"{BitConverter.DoubleToInt64Bits(s.RawScore)} {BitConverter.DoubleToInt64Bits(s.Score)} {s.IsAnomaly}")));
 Console.WriteLine($"{scores.Count(s => s.IsAnomaly)} anomalies; highest score {scores.Max(s => s.Score):F4}");
