@@ -153,13 +153,12 @@ public sealed class BlendedRecommender : IRecommender
         if (ranking.NdcgCutoffs.Count == 0) throw new ArgumentException("The ranking options name no NDCG cutoff to choose the weight by.", nameof(ranking));
         var cutoff = ranking.NdcgCutoffs[0];
 
-        BlendedRecommender? best = null;
+        var (bestWeight, bestNdcg) = (double.NaN, double.NegativeInfinity);
         foreach (var w in candidateWeights.Order())
         {
-            var blend = new BlendedRecommender([first, second], [w, 1 - w]);
-            var ndcg = RecommendationEvaluator.Evaluate(blend, validation, ranking).MeanNdcg(cutoff);
-            if (best is null || ndcg > best.ValidationNdcg) best = new BlendedRecommender([first, second], [w, 1 - w]) { ValidationNdcg = ndcg };
+            var ndcg = RecommendationEvaluator.Evaluate(new BlendedRecommender([first, second], [w, 1 - w]), validation, ranking).MeanNdcg(cutoff);
+            if (double.IsNaN(bestWeight) || ndcg > bestNdcg) (bestWeight, bestNdcg) = (w, ndcg);
         }
-        return best!;
+        return new BlendedRecommender([first, second], [bestWeight, 1 - bestWeight]) { ValidationNdcg = bestNdcg };
     }
 }

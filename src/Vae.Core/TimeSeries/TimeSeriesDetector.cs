@@ -693,10 +693,11 @@ public sealed class TimeSeriesDetector : IDisposable
         for (var i = 0; i < recentCount; i++) shortMean += recent[i];
         shortMean /= recentCount;
 
-        // The gate compares with the raw scores before this one, as the calibration does.
-        var highest = calibration.Maximum;
+        // The gate compares with the raw scores before this one, as the calibration does; off, it costs nothing.
+        var gate = Options.VaeScoreGate;
+        var gated = gate > 0 && shortMean < gate * calibration.Maximum;
         var score = calibration.Calibrate(raw, shortMean);
-        return Options.VaeScoreGate > 0 && shortMean < Options.VaeScoreGate * highest ? 0 : score;
+        return gated ? 0 : score;
     }
 
     private static void Fit(VariationalAutoencoder model, float[] flat, bool[] masks, int columns, int windowCount, TimeSeriesDetectorOptions options, int epochs, long seed)
