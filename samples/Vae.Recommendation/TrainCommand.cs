@@ -67,7 +67,7 @@ internal sealed class TrainCommand : Command<TrainSettings>
                         LearningRate = settings.LearningRate, Gamma = settings.Gamma, Patience = settings.Patience, Seed = settings.Seed,
                         LearningRateSchedule = settings.LearningRateSchedule == "cosine" ? new CosineAnnealingSchedule() : null,
                         WeightDecay = settings.WeightDecay, EncoderPasses = settings.EncoderPasses, DecoderPasses = settings.DecoderPasses,
-                        PredictDroppedClicks = settings.EncoderTarget == "dropped",
+                        PredictDroppedClicks = settings.EncoderTarget == "dropped", WeightAverageDecay = settings.WeightAverage,
                     });
                     result = TrainAndSave(trainer, recVae, data, settings, resume ? checkpointPath : null, modelPath, cancellationToken);
                     chosen = recVae;

@@ -95,6 +95,10 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
     [DefaultValue(0.0)]
     public double WeightDecay { get; init; }
 
+    [CommandOption("--weight-average <DECAY>")]
+    [Description("RecVAE: validate, keep and save an exponential moving average of the weights with this decay per update (e.g. 0.99); by default none, as the reference.")]
+    public double? WeightAverage { get; init; }
+
     public double LearningRate => LearningRateOption ?? (Model == "recvae" ? 5e-4 : 1e-3);
 
     [CommandOption("--anneal-cap <B>")]
@@ -164,6 +168,8 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
         if (EncoderPasses <= 0) return ValidationResult.Error($"--encoder-passes must be at least 1, but was {EncoderPasses}.");
         if (DecoderPasses <= 0) return ValidationResult.Error($"--decoder-passes must be at least 1, but was {DecoderPasses}.");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) return ValidationResult.Error($"--weight-decay must not be negative, but was {WeightDecay}.");
+        if (WeightAverage is { } decay && !(decay > 0 && decay < 1)) return ValidationResult.Error($"--weight-average must lie strictly between 0 and 1, but was {decay}.");
+        if (WeightAverage is not null && Model != "recvae") return ValidationResult.Error($"--weight-average is for --model recvae, not {Model}.");
         if (!(Gamma >= 0) || double.IsInfinity(Gamma)) return ValidationResult.Error($"--gamma must not be negative, but was {Gamma}.");
         if (BlendEase && Model is not ("multvae" or "recvae"))
             return ValidationResult.Error($"--blend-ease blends a trained VAE with EASE: it needs --model multvae or recvae, not '{Model}'.");

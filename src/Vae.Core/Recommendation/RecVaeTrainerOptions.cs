@@ -54,6 +54,15 @@ public sealed record RecVaeTrainerOptions
     /// <value>Defaults to 0.</value>
     public double WeightDecay { get; init; }
 
+    /// <summary>
+    /// Keeps an exponential moving average of the weights over the updates of both optimisers
+    /// (<see cref="VaeTrainerOptions.WeightAverageDecay"/>): validation, the kept epoch and the trained model are the
+    /// average's, while training steps the weights themselves (and the prior's frozen copy is taken from them). Null (the
+    /// default, the reference's) keeps none.
+    /// </summary>
+    /// <value>Defaults to null.</value>
+    public double? WeightAverageDecay { get; init; }
+
     /// <summary>gamma: a user's KL weight is gamma times the number of the user's clicks. Default 0.005.</summary>
     /// <value>Defaults to <c>0.005</c>.</value>
     public double Gamma { get; init; } = 0.005;
@@ -107,6 +116,8 @@ public sealed record RecVaeTrainerOptions
         LearningRateSchedule?.Validate();
         if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay))
             throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "The weight decay must be finite and not negative.");
+        if (WeightAverageDecay is { } decay && !(decay > 0 && decay < 1))
+            throw new ArgumentOutOfRangeException(nameof(WeightAverageDecay), decay, "The weight average's decay must lie strictly between 0 and 1.");
         _ = checked(Epochs * PassesPerEpoch);
     }
 
@@ -118,6 +129,7 @@ public sealed record RecVaeTrainerOptions
         LearningRate = LearningRate,
         LearningRateSchedule = LearningRateSchedule,
         WeightDecay = WeightDecay,
+        WeightAverageDecay = WeightAverageDecay,
         Beta = Gamma,
         KlWarmupSteps = 0,
         EarlyStoppingPatience = Patience ?? 0,

@@ -40,16 +40,21 @@ internal sealed class TrainingCheckpoint
     private readonly byte[] shuffleState;
     private Dictionary<string, Tensor>? bestWeights;
     private Dictionary<string, byte[]>? bestWeightBytes;
+    // The trainer's average of the weights (VaeTrainerOptions.WeightAverageDecay): live, or as read.
+    private readonly WeightAverage? average;
+    private readonly byte[]? averageBytes;
 
     /// <summary>A checkpoint of <paramref name="trainable"/>; a VAE (<paramref name="vae"/>, the same model) keeps the format its checkpoints always had.</summary>
     public TrainingCheckpoint(
         ITrainableModel trainable, VariationalAutoencoder? vae, VaeTrainerOptions options, TrainingState state, IReadOnlyList<EpochSummary> history,
-        FlatAdam optimizer, Generator shuffle, Generator noise, Dictionary<string, Tensor>? best)
+        FlatAdam optimizer, Generator shuffle, Generator noise, Dictionary<string, Tensor>? best, WeightAverage? average = null)
     {
         header = new Header(vae?.Options, options, state, history.ToList(), best?.Keys.ToList() ?? []) {
             Model = vae is null ? trainable.Architecture : null,
             OwnDistributions = vae is not null && !vae.HasBuiltInDistributions,
+            HasWeightAverage = average is not null,
         };
+        this.average = average;
         if (vae is not null)
         {
             var vaeWeights = Serialize(writer => VaeModelFile.Save(vae, writer.BaseStream));
@@ -66,8 +71,10 @@ internal sealed class TrainingCheckpoint
         bestWeights = best;
     }
 
-    private TrainingCheckpoint(Header header, byte[] weights, byte[] optimizerState, byte[] shuffleState, byte[] noiseState, Dictionary<string, byte[]> best)
+    private TrainingCheckpoint(Header header, byte[] weights, byte[] optimizerState, byte[] shuffleState, byte[] noiseState, Dictionary<string, byte[]> best,
+        byte[]? averageBytes)
     {
+        this.averageBytes = averageBytes;
         this.header = header;
         this.weights = weights;
         this.optimizerState = optimizerState;
@@ -119,6 +126,11 @@ internal sealed class TrainingCheckpoint
                 writer.Write(bytes.Length);
                 writer.Write(bytes);
             }
+            if (average is not null)
+            {
+                writer.Write(checked((int)(average.Average.numel() * average.Average.element_size())));
+                average.Save(writer);
+            }
         });
     }
 
@@ -162,15 +174,17 @@ internal sealed class TrainingCheckpoint
             var noiseState = ReadBlob(reader, "the noise generator's state", path);
             // Raw bytes: the trainer shapes them like its model, so reading needs no model of its own.
             var best = header.BestWeightNames.ToDictionary(name => name, name => ReadBlob(reader, $"the best weights of '{name}'", path));
+            var averaged = header.HasWeightAverage ? ReadBlob(reader, "the averaged weights", path) : null;
             if (payload.Position != payload.Length)
                 throw Invalid(path, $"{payload.Length - payload.Position} byte(s) follow the last section");
-            ValidateSections(header, weights, optimizerState, shuffleState, noiseState, best, path);
-            return new TrainingCheckpoint(header, weights, optimizerState, shuffleState, noiseState, best);
+            ValidateSections(header, weights, optimizerState, shuffleState, noiseState, best, averaged, path);
+            return new TrainingCheckpoint(header, weights, optimizerState, shuffleState, noiseState, best, averaged);
         }
     }
 
-    public void Restore(ITrainableModel trainable, VariationalAutoencoder? vae, FlatAdam optimizer, Generator shuffle, Generator noise)
+    public void Restore(ITrainableModel trainable, VariationalAutoencoder? vae, FlatAdam optimizer, Generator shuffle, Generator noise, WeightAverage? average = null)
     {
+        if (average is not null && averageBytes is not null) average.CheckBytes(averageBytes); // before anything changes
         // Copies into the existing parameters, which are views of the optimizer's flat buffer.
         using (var stream = new MemoryStream(weights!))
         {
@@ -183,6 +197,10 @@ internal sealed class TrainingCheckpoint
             optimizer.Load(reader);
         GeneratorState.Restore(shuffle, shuffleState);
         GeneratorState.Restore(noise, noiseState);
+        // A checkpoint of a run without an average, resumed with one: the average starts from the restored weights.
+        if (average is null) return;
+        if (averageBytes is null) average.Reset();
+        else average.Load(averageBytes);
     }
 
     /// <summary>Reads and verifies the container, parses the JSON header and checks every field of it.</summary>
@@ -320,7 +338,8 @@ internal sealed class TrainingCheckpoint
 
     /// <summary>The sections must have the sizes the architecture, the saved weights and each other imply.</summary>
     private static void ValidateSections(
-        Header header, byte[] weights, byte[] optimizerState, byte[] shuffleState, byte[] noiseState, Dictionary<string, byte[]> best, string path)
+        Header header, byte[] weights, byte[] optimizerState, byte[] shuffleState, byte[] noiseState, Dictionary<string, byte[]> best, byte[]? averaged,
+        string path)
     {
         if (shuffleState.Length == 0) throw Invalid(path, "its shuffling generator's state is empty");
         if (noiseState.Length == 0) throw Invalid(path, "its noise generator's state is empty");
@@ -337,6 +356,8 @@ internal sealed class TrainingCheckpoint
         var bytesOf = tensors.ToDictionary(t => t.Name, t => ExpectedParameters.ElementCount(t.Shape)!.Value * ElementSize(t.DType), StringComparer.Ordinal);
 
         var moments = tensors.Sum(t => ExpectedParameters.ElementCount(t.Shape)!.Value) * elementSize;
+        if (averaged is not null && averaged.Length != moments)
+            throw Invalid(path, $"its averaged weights hold {averaged.Length} bytes, but the {header.Architecture} model's parameters take {moments}");
         using (var reader = new BinaryReader(new MemoryStream(optimizerState, writable: false)))
         {
             try
@@ -435,6 +456,10 @@ internal sealed class TrainingCheckpoint
         /// <summary>True for a VAE with a likelihood or prior of the caller's own, whose parameter names only the model knows.</summary>
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
         public bool OwnDistributions { get; init; }
+
+        /// <summary>True when the averaged weights (<see cref="VaeTrainerOptions.WeightAverageDecay"/>) follow the best weights.</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+        public bool HasWeightAverage { get; init; }
     }
 
     // A stream that keeps nothing and counts what is written to it.

@@ -13,7 +13,7 @@ public sealed partial class VaeTrainer
     {
         using var busy = Enter(reentrant: true);
         var saved = state with { BestValidationLoss = best.Loss, EpochsWithoutImprovement = best.EpochsWithoutImprovement };
-        var checkpoint = new TrainingCheckpoint(trainable, model, options, saved, history, optimizer, shuffleGenerator, noiseGenerator, best.Weights);
+        var checkpoint = new TrainingCheckpoint(trainable, model, options, saved, history, optimizer, shuffleGenerator, noiseGenerator, best.Weights, average);
         AtomicFile.Write(path, checkpoint.WriteTo);
         logger.LogDebug(TrainingEvents.CheckpointWritten, "Checkpoint written to {Path} after {Epochs} epoch(s) and {Batches} batch(es)", path, state.CompletedEpochs, state.BatchInEpoch);
     }
@@ -32,7 +32,7 @@ public sealed partial class VaeTrainer
         using var busy = Enter(reentrant: false);
         var checkpoint = TrainingCheckpoint.Read(path, trainable, model);
         var bestWeights = checkpoint.TakeBestWeights(trainable); // checked before anything of the trainer changes
-        checkpoint.Restore(trainable, model, optimizer, shuffleGenerator, noiseGenerator);
+        checkpoint.Restore(trainable, model, optimizer, shuffleGenerator, noiseGenerator, average);
         state = checkpoint.State;
         history.Clear();
         history.AddRange(checkpoint.History);

@@ -34,6 +34,8 @@ public sealed partial class VaeTrainer
         string? stopReason = null;
         optimizer.AttachParameters(parameters);
         optimizer.AttachGradients(parameters);
+        // A fresh run averages from the weights it starts with, even if they changed since the trainer was made.
+        if (state.GlobalStep == 0) average?.Reset();
         for (var epoch = state.CompletedEpochs + 1; epoch <= options.Epochs && !stoppedEarly; epoch++)
         {
             using var epochScope = NewDisposeScope();
@@ -49,8 +51,18 @@ public sealed partial class VaeTrainer
             var (trainedBatches, trainedSamples) = TrainEpoch(epoch, batches, schedule, progress, clock, epochClock, cancellationToken);
             epochClock.Stop();
 
-            var summary = FinishEpoch(epoch, phase?.Validate == false ? null : validation, schedule, trainedSamples / epochClock.Elapsed.TotalSeconds, epochClock.Elapsed);
-            stopReason = StopReason(summary, validation);
+            // Validation, the best weights and the callbacks see the average; the steps go on from the weights themselves.
+            average?.Swap();
+            EpochSummary summary;
+            try
+            {
+                summary = FinishEpoch(epoch, phase?.Validate == false ? null : validation, schedule, trainedSamples / epochClock.Elapsed.TotalSeconds, epochClock.Elapsed);
+                stopReason = StopReason(summary, validation);
+            }
+            finally
+            {
+                average?.Swap();
+            }
             stoppedEarly = stopReason is not null;
             if (options.CheckpointPath is { } checkpointPath && (epoch % options.CheckpointEveryEpochs == 0 || epoch == options.Epochs || stoppedEarly))
                 WriteCheckpoint(checkpointPath);
@@ -59,7 +71,8 @@ public sealed partial class VaeTrainer
                 summary.ImagesPerSecond, clock.Elapsed, summary) { Beta = summary.Beta });
         }
 
-        if (validation is not null && options.RestoreBestWeights) best.RestoreInto(trainable);
+        var restoredBest = validation is not null && options.RestoreBestWeights && best.RestoreInto(trainable);
+        if (!restoredBest) average?.CopyIntoWeights();
         var bestEpoch = history.Count == 0 ? 0
             : history.Where(h => h.ObjectiveOrLoss is not null).DefaultIfEmpty(history[^1]).MinBy(h => h.ObjectiveOrLoss ?? 0)!.Epoch;
         return new TrainingResult(history.ToArray(), bestEpoch, stoppedEarly, clock.Elapsed) { StopReason = stopReason };
@@ -162,6 +175,7 @@ public sealed partial class VaeTrainer
         if (!double.IsFinite(gradientCheck))
             throw new TrainingDivergedException(epoch, batchIndex, "a gradient is NaN or infinite");
         optimizer.Step();
+        average?.Update();
         return result;
     }
 

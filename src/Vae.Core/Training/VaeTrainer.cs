@@ -43,6 +43,7 @@ public sealed partial class VaeTrainer : IDisposable
     private readonly Device device;
     private readonly ScalarType dtype;
     private readonly FlatAdam optimizer;
+    private readonly WeightAverage? average;
     private readonly ITrainingStep step;
     private readonly Parameter[] parameters;
     private readonly Generator shuffleGenerator;
@@ -94,6 +95,7 @@ public sealed partial class VaeTrainer : IDisposable
             throw new ArgumentException($"The model's parameters are on {elsewhere.device}, but the options' device is {device}: move the model there first.", nameof(model));
         dtype = parameters[0].dtype;
         optimizer = new FlatAdam(parameters, this.options.LearningRate, weightDecay: this.options.WeightDecay);
+        if (this.options.WeightAverageDecay is { } decay) average = new WeightAverage(optimizer.Parameters, decay);
         shuffleGenerator = new Generator((ulong)this.options.Seed, device.type == DeviceType.CUDA ? CPU : device);
         noiseGenerator = new Generator((ulong)this.options.Seed + 1, device);
         step = trainable.CreateStep(new TrainingSetup(this.options, noiseGenerator, optimizer));
@@ -254,6 +256,7 @@ public sealed partial class VaeTrainer : IDisposable
         {
             disposed = true;
             step.Dispose();
+            average?.Dispose();
             optimizer.Dispose();
             shuffleGenerator.Dispose();
             noiseGenerator.Dispose();

@@ -26,6 +26,18 @@ public sealed record VaeTrainerOptions
     public double WeightDecay { get; init; }
 
     /// <summary>
+    /// Trains while keeping an exponential moving average of the weights (Polyak averaging; PyTorch's
+    /// <c>AveragedModel</c> with <c>get_ema_multi_avg_fn(decay)</c>): after every optimizer step
+    /// <c>average = decay * average + (1 - decay) * weights</c>, from the weights training starts with. Validation, the
+    /// best weights and the callbacks see the average, and training ends with it in the model (or with the best epoch's
+    /// average under <see cref="RestoreBestWeights"/>); the optimizer keeps stepping the weights themselves, so the run
+    /// is the same one as without it. Checkpoints store the average. 0.99-0.999 averages over roughly the last 100-1,000
+    /// steps. Null (the default) keeps no average.
+    /// </summary>
+    /// <value>Defaults to null.</value>
+    public double? WeightAverageDecay { get; init; }
+
+    /// <summary>
     /// How the learning rate changes from epoch to epoch: <see cref="StepLearningRateSchedule"/>,
     /// <see cref="CosineAnnealingSchedule"/> or <see cref="ReduceOnPlateauSchedule"/> (which needs validation data);
     /// null (the default) keeps <see cref="LearningRate"/> throughout.
@@ -157,6 +169,7 @@ public sealed record VaeTrainerOptions
         if (BatchSize <= 0) throw Bad(nameof(BatchSize), BatchSize, "must be at least 1");
         if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw Bad(nameof(LearningRate), LearningRate, "must be positive and finite");
         if (!double.IsFinite(WeightDecay) || WeightDecay < 0) throw Bad(nameof(WeightDecay), WeightDecay, "must be non-negative and finite");
+        if (WeightAverageDecay is { } decay && !(decay > 0 && decay < 1)) throw Bad(nameof(WeightAverageDecay), decay, "must lie strictly between 0 and 1, or be null");
         if (LearningRateSchedule is { } schedule)
         {
             try

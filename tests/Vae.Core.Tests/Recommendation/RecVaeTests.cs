@@ -253,6 +253,41 @@ public sealed class RecVaeTests : IDisposable
         bad.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("WeightDecay");
     }
 
+    [Fact]
+    public void AWeightAverageTrainsTheSameStepsAndValidatesAndKeepsTheAverage()
+    {
+        using var plain = new RecVae(data.ItemIds, Small, seed: 1);
+        var plainResult = new RecVaeTrainer(Options() with { Epochs = 3 }).Train(plain, data);
+        using var averaged = new RecVae(data.ItemIds, Small, seed: 1);
+        var averagedResult = new RecVaeTrainer(Options() with { Epochs = 3, WeightAverageDecay = 0.9 }).Train(averaged, data);
+
+        // The optimisers step the weights as without the average (the same losses), but validation ranks with the average.
+        averagedResult.Epochs.Select(e => e.Loss).Should().Equal(plainResult.Epochs.Select(e => e.Loss));
+        averagedResult.Epochs.Select(e => e.ValidationNdcg).Should().NotEqual(plainResult.Epochs.Select(e => e.ValidationNdcg));
+        var ndcg = RecommendationEvaluator.Evaluate(averaged, data.Validation, new RankingOptions { NdcgCutoffs = [100], RecallCutoffs = [] }).MeanNdcg(100);
+        ndcg.Should().BeApproximately(averagedResult.BestValidationNdcg!.Value, 1e-6, "the model holds the best epoch's average");
+        var bad = () => new RecVaeTrainer(Options() with { WeightAverageDecay = 1 });
+        bad.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("WeightAverageDecay");
+    }
+
+    [Fact]
+    public void TwoEpochsWithAWeightAverageAndAResumeEndWithTheWeightsOfFourEpochsBitForBit()
+    {
+        var options = Options() with { WeightAverageDecay = 0.9 };
+        using var straight = new RecVae(data.ItemIds, Small, seed: 1);
+        var full = new RecVaeTrainer(options).Train(straight, data);
+
+        var checkpoint = temp.File("averaged.checkpoint");
+        using (var first = new RecVae(data.ItemIds, Small, seed: 1))
+            new RecVaeTrainer(options with { Epochs = 2, CheckpointPath = checkpoint }).Train(first, data);
+        using var resumedModel = new RecVae(data.ItemIds, Small, seed: 99);
+        var resumed = new RecVaeTrainer(options).Resume(resumedModel, data, checkpoint);
+
+        resumed.Epochs.Select(e => e.ValidationNdcg).Should().Equal(full.Epochs.Select(e => e.ValidationNdcg));
+        foreach (var (name, weight) in straight.NamedWeights)
+            TensorAssert.Identical(resumedModel.NamedWeights[name], weight).Should().BeTrue(name);
+    }
+
     private sealed class RateRecorder(List<double> rates) : ITrainingCallback
     {
         public void OnEpochEnd(EpochContext context) => rates.Add(context.Summary.LearningRate);
