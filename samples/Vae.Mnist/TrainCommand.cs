@@ -152,6 +152,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
             ("--beta", Text(training.Beta), Text(settings.Beta)),
             ("--warmup", Text(training.KlWarmupEpochs), Text(settings.Warmup)),
             ("--seed", Text(training.Seed), Text(settings.Seed)),
+            ("--weight-average", training.WeightAverageDecay is { } stored ? Text(stored) : "none", settings.WeightAverage is { } decay ? Text(decay) : "none"),
         };
         return candidates.Where(c => given.Contains(c.Option) && c.Stored != c.Given)
             .Select(c => $"{c.Option} {c.Stored}, but {c.Option} {c.Given} was given");
@@ -183,6 +184,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainSettings>
             LearningRate = settings.LearningRate,
             Beta = settings.Beta,
             KlWarmupEpochs = settings.Warmup,
+            WeightAverageDecay = settings.WeightAverage,
             Seed = settings.Seed,
             CpuThreads = settings.Threads,
             UseFusedCpuKernels = !settings.Autograd,

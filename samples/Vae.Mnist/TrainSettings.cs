@@ -62,6 +62,10 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
     [DefaultValue(1e-3)]
     public double LearningRate { get; init; }
 
+    [CommandOption("--weight-average <DECAY>")]
+    [Description("Evaluate and save an exponential moving average of the weights with this decay per step (e.g. 0.999) instead of the last step's weights; by default none.")]
+    public double? WeightAverage { get; init; }
+
     [CommandOption("--seed <N>")]
     [Description("Seed of the weights, the shuffling and the sampling: the same seed gives the same run.")]
     [DefaultValue(1)]
@@ -142,6 +146,7 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
     public override ValidationResult Validate()
     {
         if (Epochs <= 0) return ValidationResult.Error($"--epochs must be at least 1, but was {Epochs}.");
+        if (WeightAverage is { } decay && !(decay > 0 && decay < 1)) return ValidationResult.Error($"--weight-average must lie strictly between 0 and 1, but was {decay}.");
         if (BatchSize <= 0) return ValidationResult.Error($"--batch-size must be at least 1, but was {BatchSize}.");
         if (Latent <= 0) return ValidationResult.Error($"--latent must be at least 1, but was {Latent}.");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) return ValidationResult.Error($"--lr must be positive, but was {LearningRate}.");

@@ -126,6 +126,44 @@ public sealed class TrainingCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void AveragedWeightsOfTheWrongSizeOrMissingAreRefusedNamingTheSection()
+    {
+        var path = Path.Combine(directory, "averaged.ckpt");
+        int length;
+        using (var scope = NewDisposeScope())
+        {
+            var data = Binary(96, 64, seed: 3);
+            using var model = SmallModel();
+            length = (int)model.parameters().Sum(p => p.numel()) * sizeof(float);
+            using var trainer = new VaeTrainer(model, Quick(2) with { CheckpointPath = path, WeightAverageDecay = 0.9 });
+            trainer.Fit(data, data);
+        }
+        var file = CheckpointFile.Read(path);
+        file.Json["HasWeightAverage"]!.GetValue<bool>().Should().BeTrue();
+        using (var resumed = VaeTrainer.Resume(path))
+            resumed.Model.Dispose();
+
+        // The last section, [length][the average's bytes], four bytes short.
+        var rest = file.Rest;
+        var start = rest.Length - length - sizeof(int);
+        BitConverter.ToInt32(rest, start).Should().Be(length);
+        var shorter = rest[..start].Concat(BitConverter.GetBytes(length - 4)).Concat(rest[(start + 4)..^4]).ToArray();
+        var crafted = Path.Combine(directory, "short-average.ckpt");
+        File.WriteAllBytes(crafted, file.WithRest(shorter).ToBytes());
+        FluentActions.Invoking(() => VaeTrainer.Resume(crafted)).Should().Throw<InvalidDataException>()
+            .Which.Message.Should().Contain(crafted).And.Contain($"averaged weights hold {length - 4} bytes");
+
+        // A header that promises the section without it.
+        var plain = TrainedCheckpoint("plain.ckpt");
+        var promised = CheckpointFile.Read(plain);
+        promised.Json["HasWeightAverage"] = true;
+        var missing = Path.Combine(directory, "missing-average.ckpt");
+        File.WriteAllBytes(missing, promised.ToBytes());
+        FluentActions.Invoking(() => VaeTrainer.Resume(missing)).Should().Throw<InvalidDataException>()
+            .Which.Message.Should().Contain(missing).And.Contain("the averaged weights");
+    }
+
+    [Fact]
     public void AHistoryThatDoesNotMatchTheCompletedEpochsIsRefused()
     {
         var path = TrainedCheckpoint();
@@ -191,6 +229,9 @@ public sealed class TrainingCheckpointTests : IDisposable
         public JsonNode Json { get; }
 
         public byte[] Rest { get; }
+
+        /// <summary>The same file with other sections after the header.</summary>
+        public CheckpointFile WithRest(byte[] rest) => new(Identifier, Version, Json, rest);
 
         public static CheckpointFile Read(string path)
         {
