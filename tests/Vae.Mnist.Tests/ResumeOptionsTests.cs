@@ -29,4 +29,15 @@ public sealed class ResumeOptionsTests
 
         contradictions.Should().Equal("--latent 2, but --latent 3 was given", "--lr 0.001, but --lr 0.01 was given");
     }
+
+    [Fact]
+    public void AWeightAverageGivenAgainstACheckpointWithoutOneIsNamed()
+    {
+        var settings = new TrainSettings { Latent = 2, BatchSize = 64, LearningRate = 1e-3, Seed = 1, WeightAverage = 0.99 };
+
+        TrainCommand.Contradictions(settings, new HashSet<string> { "--weight-average" }, Stored, StoredTraining)
+            .Should().Equal("--weight-average none, but --weight-average 0.99 was given");
+        TrainCommand.Contradictions(settings, new HashSet<string> { "--weight-average" }, Stored, StoredTraining with { WeightAverageDecay = 0.99 })
+            .Should().BeEmpty();
+    }
 }

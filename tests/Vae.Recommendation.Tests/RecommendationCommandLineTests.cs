@@ -165,6 +165,8 @@ public sealed class RecommendationCommandLineTests : SyntheticDataFolderTests
     [InlineData("--dropout=1", "--dropout")]
     [InlineData("--lr-schedule=step", "--lr-schedule must be none or cosine, but was 'step'")]
     [InlineData("--weight-decay=-1", "--weight-decay must not be negative")]
+    [InlineData("--weight-average=1 --model recvae", "--weight-average must lie strictly between 0 and 1, but was 1")]
+    [InlineData("--weight-average=0.99 --model multvae", "--weight-average is for --model recvae, not multvae")]
     [InlineData("--encoder-target=kept", "--encoder-target must be all or dropped, but was 'kept'")]
     [InlineData("--encoder-passes=0", "--encoder-passes must be at least 1, but was 0")]
     [InlineData("--decoder-passes=-2", "--decoder-passes must be at least 1, but was -2")]
