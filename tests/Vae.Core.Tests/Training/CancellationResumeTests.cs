@@ -12,16 +12,19 @@ public sealed class CancellationResumeTests : IDisposable
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
     [Theory]
-    [InlineData(1, 7)] // the last batch of the first epoch: the cancellation is seen as the second epoch starts
-    [InlineData(2, 1)] // the first batch
-    [InlineData(2, 4)] // a middle batch
-    [InlineData(2, 7)] // the last batch
-    public void CancellingAtAnyBatchResumesBitForBit(int epoch, int batch)
+    [InlineData(1, 7, null)] // the last batch of the first epoch: the cancellation is seen as the second epoch starts
+    [InlineData(2, 1, null)] // the first batch
+    [InlineData(2, 4, null)] // a middle batch
+    [InlineData(2, 7, null)] // the last batch
+    [InlineData(2, 1, 0.9)] // with an average of the weights (VaeTrainerOptions.WeightAverageDecay), which the checkpoint holds
+    [InlineData(2, 4, 0.9)]
+    [InlineData(3, 6, 0.9)]
+    public void CancellingAtAnyBatchResumesBitForBit(int epoch, int batch, double? averageDecay)
     {
         using var scope = NewDisposeScope();
         var data = Binary(200, 64, seed: 42); // 7 batches of 32, the last one partial
         var validation = Binary(64, 64, seed: 43);
-        var options = new VaeTrainerOptions { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Seed = 5, KlWarmupEpochs = 2 };
+        var options = new VaeTrainerOptions { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Seed = 5, KlWarmupEpochs = 2, WeightAverageDecay = averageDecay };
 
         using var straight = SmallModel();
         double[] straightLosses;

@@ -86,42 +86,6 @@ public sealed class WeightAverageTests : IDisposable
         MaxDifference(Weights(averaged), expected[^1]).Should().BeLessThan(1e-6);
     }
 
-    [Theory]
-    [InlineData(2, 1)]
-    [InlineData(2, 4)]
-    [InlineData(3, 6)]
-    public void ACancelledRunWithAnAverageResumesBitForBit(int epoch, int batch)
-    {
-        using var scope = NewDisposeScope();
-        var data = Binary(200, 64, seed: 42); // 7 batches of 32
-        var validation = Binary(64, 64, seed: 43);
-        var options = new VaeTrainerOptions { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Seed = 5, WeightAverageDecay = 0.9, RestoreBestWeights = false };
-
-        using var straight = SmallModel();
-        double[] straightLosses;
-        using (var trainer = new VaeTrainer(straight, options))
-            straightLosses = trainer.Fit(data, validation).History.Select(h => h.Validation!.Loss).ToArray();
-
-        var path = Path.Combine(directory, "run.ckpt");
-        using var cancellation = new CancellationTokenSource();
-        var progress = new SyncProgress<TrainingProgress>(p =>
-        {
-            if (p.Epoch == epoch && p.Batch == batch && p.CompletedEpoch is null) cancellation.Cancel();
-        });
-        using (var interrupted = SmallModel())
-        using (var trainer = new VaeTrainer(interrupted, options with { CheckpointPath = path }))
-        {
-            var act = () => trainer.Fit(data, validation, progress, cancellation.Token);
-            act.Should().Throw<OperationCanceledException>();
-        }
-
-        using var resumedTrainer = VaeTrainer.Resume(path);
-        var history = resumedTrainer.Fit(data, validation).History;
-        using var resumed = resumedTrainer.Model;
-        history.Select(h => h.Validation!.Loss).Should().Equal(straightLosses);
-        SameWeights(resumed, Weights(straight)).Should().BeTrue();
-    }
-
     [Fact]
     public void ACheckpointWithoutAnAverageResumedWithOneAveragesFromTheRestoredWeights()
     {
