@@ -79,6 +79,8 @@ public sealed class FusedStepEligibilityTests
         [nameof(VaeTrainerOptions.LearningRate)] = Irrelevant(1e-3, 0.1),
         // The optimizer's (the fused step's Adam is the trainer's FlatAdam), after the step.
         [nameof(VaeTrainerOptions.WeightDecay)] = Irrelevant(0.0, 0.01),
+        // The trainer's, after the optimizer's step, over the weights the step wrote into.
+        [nameof(VaeTrainerOptions.WeightAverageDecay)] = Irrelevant(null, 0.99),
         // The trainer sets the optimizer's rate between epochs.
         [nameof(VaeTrainerOptions.LearningRateSchedule)] = Irrelevant(null, new CosineAnnealingSchedule(), new ReduceOnPlateauSchedule()),
         // Run between epochs.
