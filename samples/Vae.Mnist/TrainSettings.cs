@@ -63,7 +63,7 @@ internal sealed class TrainSettings : Vae.Samples.SampleSettings
     public double LearningRate { get; init; }
 
     [CommandOption("--weight-average <DECAY>")]
-    [Description("Evaluate and save an exponential moving average of the weights with this decay per step (e.g. 0.999) instead of the last step's weights; by default none.")]
+    [Description("Evaluate and save an exponential moving average of the weights with this decay per step (e.g. 0.99; it pays on long runs) instead of the last step's weights; by default none.")]
     public double? WeightAverage { get; init; }
 
     [CommandOption("--seed <N>")]

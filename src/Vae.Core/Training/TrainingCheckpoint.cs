@@ -126,11 +126,7 @@ internal sealed class TrainingCheckpoint
                 writer.Write(bytes.Length);
                 writer.Write(bytes);
             }
-            if (average is not null)
-            {
-                writer.Write(checked((int)(average.Average.numel() * average.Average.element_size())));
-                average.Save(writer);
-            }
+            average?.Save(writer);
         });
     }
 

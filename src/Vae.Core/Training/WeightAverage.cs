@@ -28,9 +28,6 @@ internal sealed class WeightAverage : IDisposable
     /// <summary>The share of the average each step keeps.</summary>
     public double Decay { get; }
 
-    /// <summary>The average itself (a copy of the parameters' layout).</summary>
-    public Tensor Average => average;
-
     /// <summary>Starts the average again from the weights as they are now.</summary>
     public void Reset()
     {
@@ -62,11 +59,12 @@ internal sealed class WeightAverage : IDisposable
         parameters.copy_(average);
     }
 
-    /// <summary>The average's bytes, as a checkpoint stores them.</summary>
+    /// <summary>The average as a checkpoint section: its length in bytes, then its bytes.</summary>
     public void Save(BinaryWriter writer)
     {
         using var cpu = average.cpu();
         var bytes = Kernels.NativeTensor.Bytes(cpu);
+        writer.Write(bytes.Length);
         writer.Write(bytes);
     }
 
