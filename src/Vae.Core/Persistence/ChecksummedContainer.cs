@@ -18,7 +18,8 @@ internal sealed class ChecksummedContainer
     /// <summary>The bytes before the payload.</summary>
     public const int HeaderSize = IdentifierSize + sizeof(int) + sizeof(long) + HashSize;
 
-    private const int IdentifierSize = 8;
+    /// <summary>The length of the identifier every file of a kind starts with.</summary>
+    public const int IdentifierSize = 8;
     private const int HashSize = 32;
     private const int ChunkSize = 1 << 20;
 
@@ -39,6 +40,9 @@ internal sealed class ChecksummedContainer
 
     /// <summary>What a file of this kind is called in messages.</summary>
     public string Kind { get; }
+
+    /// <summary>Whether <paramref name="firstBytes"/>, the first bytes of a file, are this kind's identifier.</summary>
+    public bool Identifies(ReadOnlySpan<byte> firstBytes) => firstBytes.SequenceEqual(identifier);
 
     /// <summary>The version this library writes.</summary>
     public int Version { get; }

@@ -106,7 +106,7 @@ public sealed unsafe class MultVae : VaeRecommender
     /// <summary>Reads a model written by <see cref="VaeRecommender.Save"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a Mult-VAE model file, is damaged, or its weights do not fit its architecture; the message names the file.</exception>
-    public static MultVae Load(string path) =>
+    public static new MultVae Load(string path) =>
         CatalogueModelFile.Load<StoredOptions, MultVae>(path, Container, stored => stored.ItemCount, FromStored, model => model._parameters);
 
     private protected override void FreeWeights()

@@ -109,7 +109,7 @@ public sealed unsafe class RecVae : VaeRecommender
     /// <summary>Reads a model written by <see cref="VaeRecommender.Save"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a RecVAE model file, is damaged, or its weights do not fit its architecture; the message names the file.</exception>
-    public static RecVae Load(string path) =>
+    public static new RecVae Load(string path) =>
         CatalogueModelFile.Load<StoredOptions, RecVae>(path, Container,
             stored => stored.Options is null ? throw new JsonException("the architecture is missing") : stored.ItemCount,
             FromStored, model => model.StoredTensors);

@@ -22,6 +22,31 @@ public abstract class VaeRecommender : IRecommender, IDisposable
     /// <inheritdoc/>
     public int ItemCount => _catalogue.Count;
 
+    /// <summary>
+    /// Reads a model file of either kind that <see cref="Save"/> writes, a <see cref="MultVae"/> or a <see cref="RecVae"/>,
+    /// told apart by the identifier the file starts with: code that recommends from a file need not know which model made it.
+    /// </summary>
+    /// <param name="path">The model file.</param>
+    /// <returns>The model, which the caller disposes.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is neither a Mult-VAE nor a RecVAE model file, is damaged, or its weights do not fit its architecture;
+    /// the message names the file.
+    /// </exception>
+    public static VaeRecommender Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"The model file '{path}' does not exist.", path);
+        Span<byte> identifier = stackalloc byte[ChecksummedContainer.IdentifierSize];
+        int read;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1))
+            read = stream.ReadAtLeast(identifier, identifier.Length, throwOnEndOfStream: false);
+        if (MultVae.Container.Identifies(identifier[..read])) return MultVae.Load(path);
+        if (RecVae.Container.Identifies(identifier[..read])) return RecVae.Load(path);
+        throw new InvalidDataException(
+            $"'{path}' is neither a {MultVae.Container.Kind} nor a {RecVae.Container.Kind}: it does not start with the identifier of either.");
+    }
+
     /// <summary>The original id of every item, in column order; saved with the model.</summary>
     public IReadOnlyList<string> ItemIds => _catalogue.Ids;
 
