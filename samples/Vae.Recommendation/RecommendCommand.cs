@@ -14,7 +14,10 @@ internal sealed class RecommendCommand : Command<RecommendSettings>
         if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
         using var model = VaeRecommender.Load(settings.Model!);
         var history = ClickHistory.Read(settings.History!, model.ItemIds, settings.IgnoreUnknownItems);
-        var lists = model.Recommend(history.Clicks, settings.Top);
+        HeldOutUsers? validation = null;
+        using var ease = settings.BlendEase ? FitEase(settings.Data!, model, out validation) : null;
+        var blend = ease is null ? null : BlendedRecommender.Fit(model, ease, validation!);
+        var lists = blend?.Recommend(history.Clicks, settings.Top) ?? model.Recommend(history.Clicks, settings.Top);
         cancellationToken.ThrowIfCancellationRequested();
 
         using var output = settings.Output is { } path ? new StreamWriter(path) : new StreamWriter(Console.OpenStandardOutput());
@@ -26,9 +29,24 @@ internal sealed class RecommendCommand : Command<RecommendSettings>
                     $"{history.Users[list.User]},{rank + 1},{model.ItemIds[list.Items[rank]]},{list.Scores[rank]:R}"));
         }
         output.Flush();
+        if (blend is not null)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"blended with EASE: the model's weight {blend.Weights[0]:0.0#} (validation NDCG@100 {blend.ValidationNdcg:F4})"));
         if (settings.Output is not null)
             Console.Error.WriteLine($"{history.Users.Count:N0} users, {settings.Top} items each, written to {Path.GetFullPath(settings.Output)}" +
                 (history.SkippedClicks > 0 ? $"; {history.SkippedClicks:N0} clicks on unknown items skipped" : ""));
         return 0;
+    }
+
+    // EASE fitted to the training clicks of the folder the model was trained on: the same fit, and so the same blend
+    // weight, as the training run's --blend-ease.
+    private static EaseRecommender FitEase(string folder, VaeRecommender model, out HeldOutUsers validation)
+    {
+        var data = ImplicitFeedbackFolder.Read(folder);
+        if (!data.ItemIds.SequenceEqual(model.ItemIds))
+            throw new InvalidDataException(
+                $"The catalogue of --data '{folder}' ({data.ItemCount:N0} items) is not the model's ({model.ItemCount:N0} items): blend with the folder the model was trained on.");
+        validation = data.Validation;
+        return EaseRecommender.Fit(data.Train);
     }
 }

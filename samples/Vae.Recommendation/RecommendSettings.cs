@@ -28,6 +28,14 @@ internal sealed class RecommendSettings : Vae.Samples.SampleSettings
     [Description("Skip clicks on items the model's catalogue does not hold instead of refusing the file.")]
     public bool IgnoreUnknownItems { get; init; }
 
+    [CommandOption("--blend-ease")]
+    [Description("Blend the model with EASE fitted on the training clicks of --data, the model's weight chosen on its validation users, as training's --blend-ease does.")]
+    public bool BlendEase { get; init; }
+
+    [CommandOption("--data <DIR>")]
+    [Description("With --blend-ease: the folder the model was trained on (unique_sid.txt, train.csv, validation_tr.csv, validation_te.csv).")]
+    public string? Data { get; init; }
+
     [CommandOption("--threads <N>")]
     [Description("libtorch threads (default: the machine's cores).")]
     public int? Threads { get; init; }
@@ -38,6 +46,8 @@ internal sealed class RecommendSettings : Vae.Samples.SampleSettings
         if (string.IsNullOrWhiteSpace(History)) return ValidationResult.Error("--history is required: the CSV of the users' clicks (user,item).");
         if (Top <= 0) return ValidationResult.Error($"--top must be at least 1, but was {Top}.");
         if (ThreadsError(Threads) is { } threads) return threads;
+        if (BlendEase && string.IsNullOrWhiteSpace(Data)) return ValidationResult.Error("--blend-ease needs --data: the folder the model was trained on, whose training clicks EASE is fitted to.");
+        if (!BlendEase && Data is not null) return ValidationResult.Error("--data is read only with --blend-ease.");
         if (Output is { } output && Vae.Samples.OutputPaths.Clash("--output", output, ("--model", Model), ("--history", History)) is { } clash)
             return ValidationResult.Error(clash);
         return ValidationResult.Success();

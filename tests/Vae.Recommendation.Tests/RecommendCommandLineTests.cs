@@ -58,6 +58,46 @@ public sealed class RecommendCommandLineTests : SyntheticDataFolderTests
     }
 
     [Fact]
+    public void BlendedWithEaseItWritesTheListsOfTheTrainingRunsBlend()
+    {
+        var trained = Run("--data", data, "--model", "recvae", "--epochs", "2", "--seed", "1", "--blend-ease", "--hidden", "16", "--latent", "4",
+            "--batch-size", "50", "--threads", "1", "--json", "--output", "run-blend", "--predictions", "trained.csv");
+        trained.ExitCode.Should().Be(0, trained.ToString());
+        var lines = new List<string> { "user,item" };
+        for (var u = 0; u < split.Test.UserCount; u++)
+            foreach (var item in split.Test.FoldIn.ItemsOf(u))
+                lines.Add($"{split.Test.UserIds[u]},{split.ItemIds[item]}");
+        File.WriteAllLines(temp.File("test-users.csv"), lines);
+        var modelPath = Path.Combine(temp.File("run-blend"), TrainCommand.RecVaeModelFileName);
+
+        var result = Run("recommend", "--model", modelPath, "--history", temp.File("test-users.csv"), "--top", "100", "--blend-ease", "--data", data,
+            "--output", "recommended.csv", "--threads", "1");
+        var unblended = Run("recommend", "--model", modelPath, "--history", temp.File("test-users.csv"), "--top", "100", "--output", "vae.csv", "--threads", "1");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Error.Should().Contain("blended with EASE: the model's weight");
+        var expected = File.ReadAllLines(temp.File("trained.csv")).Skip(1).Select(l => l.Split(','))
+            .Select(r => $"{r[0]},{r[1]},{split.ItemIds[int.Parse(r[2])]}").ToArray();
+        string[] Lists(string file) => File.ReadAllLines(temp.File(file)).Skip(1).Select(l => string.Join(',', l.Split(',')[..3])).ToArray();
+        Lists("recommended.csv").Should().Equal(expected, "the blend is refitted as the training run fitted it");
+        Lists("vae.csv").Should().NotEqual(expected, "without --blend-ease the model ranks alone");
+    }
+
+    [Fact]
+    public void ABlendWithAFolderOfAnotherCatalogueIsRefused()
+    {
+        var other = temp.File("other-data");
+        SyntheticClicks.Generate(new SyntheticClickOptions { UserCount = 300, ItemCount = 120, TopicCount = 6, Seed = 5 })
+            .WriteFolder(other, new ReferenceSplitOptions { HeldOutUsers = 30 });
+
+        var result = Run("recommend", "--model", TrainedModel("recvae"), "--history", HistoryFile(2), "--blend-ease", "--data", other, "--output", "top.csv");
+
+        result.ExitCode.Should().Be(1, result.ToString());
+        result.Error.Should().Contain("other-data").And.Contain("is not the model's");
+        File.Exists(temp.File("top.csv")).Should().BeFalse();
+    }
+
+    [Fact]
     public void HelpShowsTheOptions()
     {
         var result = Run("recommend", "--help");
@@ -125,12 +165,14 @@ public sealed class RecommendCommandLineTests : SyntheticDataFolderTests
     [Theory]
     [InlineData("--top", "0", "--top must be at least 1")]
     [InlineData("--output", "history.csv", "same file as --history")]
-    public void BadOptionsAreRefusedBeforeAnythingIsRead(string option, string value, string expected)
+    [InlineData("--blend-ease", null, "--blend-ease needs --data")]
+    [InlineData("--data", "data", "--data is read only with --blend-ease")]
+    public void BadOptionsAreRefusedBeforeAnythingIsRead(string option, string? value, string expected)
     {
         var history = HistoryFile(1);
         var before = File.ReadAllText(history);
 
-        var result = Run("recommend", "--model", temp.File("absent.recvae"), "--history", history, option, value);
+        var result = Run(["recommend", "--model", temp.File("absent.recvae"), "--history", history, option, .. value is null ? Array.Empty<string>() : [value]]);
 
         result.ExitCode.Should().Be(1, result.ToString());
         result.Error.Should().Contain(expected);
