@@ -48,17 +48,22 @@ internal sealed class ClickHistory
             if (user.Length == 0) throw new InvalidDataException($"{path}, line {lineNumber}, column 1: the user is empty.");
             if (item.Length == 0) throw new InvalidDataException($"{path}, line {lineNumber}, column 2: the item is empty.");
             if (line.Contains('"')) throw new InvalidDataException($"{path}, line {lineNumber}: quoted fields are not read; ids hold no quotes or commas.");
-            if (!columns.TryGetValue(item, out var column))
+            if (!columns.TryGetValue(item, out var column) && !ignoreUnknownItems)
             {
-                if (ignoreUnknownItems) { skipped++; continue; }
                 throw new InvalidDataException(
                     $"{path}, line {lineNumber}, column 2: the item '{Shorten(item)}' is not in the model's catalogue of {catalogue.Count:N0} items (--ignore-unknown-items skips such clicks).");
             }
+            // A user whose every click is skipped keeps a row, and is recommended to from no clicks.
             if (!rows.TryGetValue(user, out var row))
             {
                 row = users.Count;
                 rows[user] = row;
                 users.Add(user);
+            }
+            if (!columns.ContainsKey(item))
+            {
+                skipped++;
+                continue;
             }
             userOf.Add(row);
             itemOf.Add(column);

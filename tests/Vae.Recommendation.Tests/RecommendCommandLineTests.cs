@@ -121,8 +121,8 @@ public sealed class RecommendCommandLineTests : SyntheticDataFolderTests
     public void AnUnknownItemIsNamedByLineAndColumnUnlessAskedToSkipIt()
     {
         var modelPath = TrainedModel("recvae");
-        var history = HistoryFile(2, "u0,no-such-item");
-        var lineOfUnknown = File.ReadAllLines(history).Length;
+        var history = HistoryFile(2, "u0,no-such-item", "newcomer,no-such-item");
+        var lineOfUnknown = File.ReadAllLines(history).Length - 1; // the first of the two unknown clicks
 
         var refused = Run("recommend", "--model", modelPath, "--history", history, "--output", "top.csv", "--threads", "1");
         var skipped = Run("recommend", "--model", modelPath, "--history", history, "--output", "skipped.csv", "--threads", "1", "--ignore-unknown-items");
@@ -131,7 +131,9 @@ public sealed class RecommendCommandLineTests : SyntheticDataFolderTests
         refused.Error.Should().Contain($"line {lineOfUnknown}, column 2").And.Contain("'no-such-item'").And.Contain("--ignore-unknown-items");
         File.Exists(temp.File("top.csv")).Should().BeFalse("nothing is written from a refused file");
         skipped.ExitCode.Should().Be(0, skipped.ToString());
-        skipped.Error.Should().Contain("1 clicks on unknown items skipped");
+        skipped.Error.Should().Contain("2 clicks on unknown items skipped");
+        var users = File.ReadAllLines(temp.File("skipped.csv")).Skip(1).Select(l => l.Split(',')[0]).Distinct();
+        users.Should().Equal(["u0", "u1", "newcomer"], "a user whose every click is unknown is still recommended to, from no clicks");
     }
 
     [Theory]
