@@ -29,6 +29,20 @@ internal sealed class RecommendCommand : Command<RecommendSettings>
                     $"{history.Users[list.User]},{rank + 1},{model.ItemIds[list.Items[rank]]},{list.Scores[rank]:R}"));
         }
         output.Flush();
+        if (settings.Json)
+        {
+            Console.WriteLine(JsonLine.Serialize(new
+            {
+                users = history.Users.Count,
+                top = settings.Top,
+                skipped_clicks = history.SkippedClicks,
+                model = model is RecVae ? "recvae" : "multvae",
+                blend_vae_weight = blend?.Weights[0],
+                blend_validation_ndcg_at_100 = blend?.ValidationNdcg,
+                output = Path.GetFullPath(settings.Output!),
+            }));
+            return 0;
+        }
         if (blend is not null)
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"blended with EASE: the model's weight {blend.Weights[0]:0.0#} (validation NDCG@100 {blend.ValidationNdcg:F4})"));

@@ -36,6 +36,10 @@ internal sealed class RecommendSettings : Vae.Samples.SampleSettings
     [Description("With --blend-ease: the folder the model was trained on (unique_sid.txt, train.csv, validation_tr.csv, validation_te.csv).")]
     public string? Data { get; init; }
 
+    [CommandOption("--json")]
+    [Description("Print one JSON line (users, items per user, skipped clicks, the model, the blend's weight, the output) instead of the summary; needs --output.")]
+    public bool Json { get; init; }
+
     [CommandOption("--threads <N>")]
     [Description("libtorch threads (default: the machine's cores).")]
     public int? Threads { get; init; }
@@ -47,6 +51,7 @@ internal sealed class RecommendSettings : Vae.Samples.SampleSettings
         if (Top <= 0) return ValidationResult.Error($"--top must be at least 1, but was {Top}.");
         if (ThreadsError(Threads) is { } threads) return threads;
         if (BlendEase && string.IsNullOrWhiteSpace(Data)) return ValidationResult.Error("--blend-ease needs --data: the folder the model was trained on, whose training clicks EASE is fitted to.");
+        if (Json && Output is null) return ValidationResult.Error("--json needs --output: the standard output carries the JSON line, not the lists.");
         if (!BlendEase && Data is not null) return ValidationResult.Error("--data is read only with --blend-ease.");
         if (Output is { } output && Vae.Samples.OutputPaths.Clash("--output", output, ("--model", Model), ("--history", History)) is { } clash)
             return ValidationResult.Error(clash);

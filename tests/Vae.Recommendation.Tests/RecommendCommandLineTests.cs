@@ -74,8 +74,22 @@ public sealed class RecommendCommandLineTests : SyntheticDataFolderTests
             "--output", "recommended.csv", "--threads", "1");
         var unblended = Run("recommend", "--model", modelPath, "--history", temp.File("test-users.csv"), "--top", "100", "--output", "vae.csv", "--threads", "1");
 
+        var json = Run("recommend", "--model", modelPath, "--history", temp.File("test-users.csv"), "--top", "100", "--blend-ease", "--data", data,
+            "--output", "again.csv", "--threads", "1", "--json");
+
         result.ExitCode.Should().Be(0, result.ToString());
         result.Error.Should().Contain("blended with EASE: the model's weight");
+        json.ExitCode.Should().Be(0, json.ToString());
+        using (var line = System.Text.Json.JsonDocument.Parse(json.Output.Trim()))
+        {
+            var root = line.RootElement;
+            root.GetProperty("users").GetInt32().Should().Be(Enumerable.Range(0, split.Test.UserCount).Count(u => split.Test.FoldIn.CountOf(u) > 0));
+            root.GetProperty("top").GetInt32().Should().Be(100);
+            root.GetProperty("model").GetString().Should().Be("recvae");
+            root.GetProperty("blend_vae_weight").GetDouble().Should().BeInRange(0, 1);
+            root.GetProperty("output").GetString().Should().Be(temp.File("again.csv"));
+        }
+        File.ReadAllText(temp.File("again.csv")).Should().Be(File.ReadAllText(temp.File("recommended.csv")));
         var expected = File.ReadAllLines(temp.File("trained.csv")).Skip(1).Select(l => l.Split(','))
             .Select(r => $"{r[0]},{r[1]},{split.ItemIds[int.Parse(r[2])]}").ToArray();
         string[] Lists(string file) => File.ReadAllLines(temp.File(file)).Skip(1).Select(l => string.Join(',', l.Split(',')[..3])).ToArray();
@@ -169,6 +183,7 @@ public sealed class RecommendCommandLineTests : SyntheticDataFolderTests
     [InlineData("--output", "history.csv", "same file as --history")]
     [InlineData("--blend-ease", null, "--blend-ease needs --data")]
     [InlineData("--data", "data", "--data is read only with --blend-ease")]
+    [InlineData("--json", null, "--json needs --output")]
     public void BadOptionsAreRefusedBeforeAnythingIsRead(string option, string? value, string expected)
     {
         var history = HistoryFile(1);
