@@ -48,7 +48,8 @@ internal sealed class ClickHistory
             if (user.Length == 0) throw new InvalidDataException($"{path}, line {lineNumber}, column 1: the user is empty.");
             if (item.Length == 0) throw new InvalidDataException($"{path}, line {lineNumber}, column 2: the item is empty.");
             if (line.Contains('"')) throw new InvalidDataException($"{path}, line {lineNumber}: quoted fields are not read; ids hold no quotes or commas.");
-            if (!columns.TryGetValue(item, out var column) && !ignoreUnknownItems)
+            var known = columns.TryGetValue(item, out var column);
+            if (!known && !ignoreUnknownItems)
             {
                 throw new InvalidDataException(
                     $"{path}, line {lineNumber}, column 2: the item '{Shorten(item)}' is not in the model's catalogue of {catalogue.Count:N0} items (--ignore-unknown-items skips such clicks).");
@@ -60,7 +61,7 @@ internal sealed class ClickHistory
                 rows[user] = row;
                 users.Add(user);
             }
-            if (!columns.ContainsKey(item))
+            if (!known)
             {
                 skipped++;
                 continue;

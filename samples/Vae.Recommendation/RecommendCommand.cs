@@ -14,21 +14,29 @@ internal sealed class RecommendCommand : Command<RecommendSettings>
         if (settings.Threads is { } threads) VaeRuntime.SetCpuThreads(threads);
         using var model = VaeRecommender.Load(settings.Model!);
         var history = ClickHistory.Read(settings.History!, model.ItemIds, settings.IgnoreUnknownItems);
-        HeldOutUsers? validation = null;
-        using var ease = settings.BlendEase ? FitEase(settings.Data!, model, out validation) : null;
-        var blend = ease is null ? null : BlendedRecommender.Fit(model, ease, validation!);
+        var (ease, blend) = settings.BlendEase ? Blend(settings.Data!, model) : default;
+        using var easeModel = ease;
         var lists = blend?.Recommend(history.Clicks, settings.Top) ?? model.Recommend(history.Clicks, settings.Top);
         cancellationToken.ThrowIfCancellationRequested();
 
-        using var output = settings.Output is { } path ? new StreamWriter(path) : new StreamWriter(Console.OpenStandardOutput());
-        output.WriteLine("user,rank,item,score");
-        foreach (var list in lists)
+        void WriteLists(Stream stream)
         {
-            for (var rank = 0; rank < list.Items.Count; rank++)
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{history.Users[list.User]},{rank + 1},{model.ItemIds[list.Items[rank]]},{list.Scores[rank]:R}"));
+            using var output = new StreamWriter(stream, leaveOpen: true);
+            output.WriteLine("user,rank,item,score");
+            foreach (var list in lists)
+            {
+                for (var rank = 0; rank < list.Items.Count; rank++)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{history.Users[list.User]},{rank + 1},{model.ItemIds[list.Items[rank]]},{list.Scores[rank]:R}"));
+            }
         }
-        output.Flush();
+        // A file given by --output is replaced whole or not at all, as the training run's --predictions.
+        if (settings.Output is { } path) AtomicFile.Write(path, WriteLists);
+        else
+        {
+            using var standardOutput = Console.OpenStandardOutput();
+            WriteLists(standardOutput);
+        }
         if (settings.Json)
         {
             Console.WriteLine(JsonLine.Serialize(new
@@ -52,15 +60,15 @@ internal sealed class RecommendCommand : Command<RecommendSettings>
         return 0;
     }
 
-    // EASE fitted to the training clicks of the folder the model was trained on: the same fit, and so the same blend
-    // weight, as the training run's --blend-ease.
-    private static EaseRecommender FitEase(string folder, VaeRecommender model, out HeldOutUsers validation)
+    // EASE fitted to the training clicks of the folder the model was trained on and the blend's weight chosen on its
+    // validation users: the same fit, and so the same weight, as the training run's --blend-ease.
+    private static (EaseRecommender Ease, BlendedRecommender Blend) Blend(string folder, VaeRecommender model)
     {
         var data = ImplicitFeedbackFolder.Read(folder);
         if (!data.ItemIds.SequenceEqual(model.ItemIds))
             throw new InvalidDataException(
                 $"The catalogue of --data '{folder}' ({data.ItemCount:N0} items) is not the model's ({model.ItemCount:N0} items): blend with the folder the model was trained on.");
-        validation = data.Validation;
-        return EaseRecommender.Fit(data.Train);
+        var ease = EaseRecommender.Fit(data.Train);
+        return (ease, BlendedRecommender.Fit(model, ease, data.Validation));
     }
 }
